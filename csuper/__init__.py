@@ -1,0 +1,32 @@
+"""csuper: superposition in neural networks, tested against compressed sensing.
+
+Subpackages (imported on first use, so ``import csuper`` stays fast):
+
+- :mod:`csuper.geometry` -- interference and coherence of feature frames, packing bounds,
+  random-vector laws, packings.
+- :mod:`csuper.testing` -- hypothesis strategies and property checkers for users' own tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("csuper")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+_SUBPACKAGES = ("geometry", "testing")
+
+__all__ = ["__version__", *_SUBPACKAGES]
+
+
+def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"csuper.{name}")
+    raise AttributeError(f"module 'csuper' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

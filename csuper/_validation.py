@@ -1,0 +1,307 @@
+"""Input validation shared by every public csuper function.
+
+One voice for errors (scikit-learn's): ``"n_dims must be an integer in [1, 512]; got 0."``.
+Impossible input raises ``TypeError`` (wrong kind) or ``ValueError`` (right kind, outside the
+domain); numerical degeneracy warns. Public functions validate here once, then hand plain
+contiguous arrays to the numba kernels, which do no checking of their own.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_array",
+    "check_frame",
+    "check_int",
+    "check_real",
+    "check_rng",
+    "format_interval",
+]
+
+_FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def format_interval(
+    low: float | None,
+    high: float | None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> str:
+    """Return the interval ``[low, high)`` style text used in error messages."""
+    left = "[" if (low_inclusive and low is not None) else "("
+    right = "]" if (high_inclusive and high is not None) else ")"
+    lo = "-inf" if low is None else f"{low:g}" if isinstance(low, float) else str(low)
+    hi = "inf" if high is None else f"{high:g}" if isinstance(high, float) else str(high)
+    return f"{left}{lo}, {hi}{right}"
+
+
+def _in_range(value, low, high, low_inclusive, high_inclusive) -> bool:
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        return False
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        return False
+    return True
+
+
+def check_int(
+    value: Any,
+    name: str,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> int:
+    """Validate an integer parameter and return it as a Python ``int``.
+
+    Parameters
+    ----------
+    value : object
+        The value received.
+    name : str
+        The parameter's name, used in the error message.
+    low, high : int or None
+        Bounds of the allowed interval (``None`` for unbounded).
+    low_inclusive, high_inclusive : bool
+        Whether the bounds belong to the interval.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (``bool`` is rejected; integral floats are not integers).
+    ValueError
+        If ``value`` lies outside the interval.
+
+    Examples
+    --------
+    >>> check_int(3, "n_dims", low=1)
+    3
+    >>> check_int(0, "n_dims", low=1, high=512)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_dims must be an integer in [1, 512]; got 0.
+    """
+    interval = format_interval(low, high, low_inclusive, high_inclusive)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer in {interval}; got {value!r} of type {type(value).__name__}."
+        )
+    value = int(value)
+    if not _in_range(value, low, high, low_inclusive, high_inclusive):
+        raise ValueError(f"{name} must be an integer in {interval}; got {value}.")
+    return value
+
+
+def check_real(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Validate a finite real scalar and return it as a Python ``float``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (``bool`` is rejected).
+    ValueError
+        If ``value`` is NaN, infinite, or outside the interval.
+
+    Examples
+    --------
+    >>> check_real(0.1, "eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    0.1
+    >>> check_real(1.5, "eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps must be a real number in (0, 1); got 1.5.
+    """
+    interval = format_interval(low, high, low_inclusive, high_inclusive)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number in {interval}; got {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    value = float(value)
+    if not np.isfinite(value) or not _in_range(value, low, high, low_inclusive, high_inclusive):
+        raise ValueError(f"{name} must be a real number in {interval}; got {value!r}.")
+    return value
+
+
+def check_array(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    dtype: Any = None,
+    finite: bool = True,
+    nonnegative: bool = False,
+    min_size: int = 1,
+    copy: bool = False,
+) -> np.ndarray:
+    """Validate an array-like of real numbers and return a C-contiguous ndarray.
+
+    Parameters
+    ----------
+    value : array_like
+        The input.
+    name : str
+        The parameter's name, used in error messages.
+    ndim : int or tuple of int, optional
+        Allowed number(s) of dimensions.
+    shape : tuple, optional
+        Required shape; ``None`` entries match any length.
+    dtype : dtype or None
+        Target dtype. ``None`` keeps float32 and float64 as they are and converts anything else
+        (integers, bools) to float64.
+    finite : bool
+        Reject NaN and infinite entries.
+    nonnegative : bool
+        Reject negative entries.
+    min_size : int
+        Minimum number of elements.
+    copy : bool
+        Always return a fresh copy (so that the caller may modify it).
+
+    Raises
+    ------
+    TypeError
+        If the input is not numeric (strings, objects, complex numbers).
+    ValueError
+        On wrong dimensions or shape, too few elements, non-finite or negative entries.
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested sequences
+        raise ValueError(f"{name} must be a rectangular array of real numbers; {exc}") from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must be an array of real numbers; got dtype {arr.dtype}.")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real; got complex dtype {arr.dtype}.")
+    if dtype is None:
+        target = arr.dtype if arr.dtype in _FLOAT_DTYPES else np.float64
+    else:
+        target = np.dtype(dtype)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(d) for d in allowed)
+            raise ValueError(f"{name} must be a {want}-D array; got {arr.ndim}-D with shape {arr.shape}.")
+    if shape is not None:
+        ok = len(shape) == arr.ndim and all(s is None or s == t for s, t in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}; got {arr.shape}.")
+    if arr.size < min_size:
+        raise ValueError(f"{name} must have at least {min_size} element(s); got shape {arr.shape}.")
+    arr = np.array(arr, dtype=target, order="C", copy=True) if copy else np.ascontiguousarray(
+        arr, dtype=target
+    )
+    if finite and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must contain only finite values; got {bad} NaN or infinite entries.")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must be nonnegative; got minimum {arr.min()!r}.")
+    return arr
+
+
+def check_frame(
+    W: Any,
+    name: str = "W",
+    *,
+    allow_zero_columns: bool = False,
+    min_columns: int = 1,
+    dtype: Any = None,
+) -> np.ndarray:
+    """Validate a frame: a finite real matrix of shape (m, n) whose columns are directions.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Columns ``w_i`` are feature directions (toy model) or sensing columns (compressed sensing).
+    name : str
+        The parameter's name for messages.
+    allow_zero_columns : bool
+        If False (the default), a column of zero norm raises: it has no direction.
+    min_columns : int
+        Minimum number of columns n (2 for anything that compares pairs).
+    dtype : dtype or None
+        As in :func:`check_array` (float32 and float64 are kept by default).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        C-contiguous float array.
+
+    Examples
+    --------
+    >>> check_frame([[1.0, 0.0], [0.0, 0.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: W has 1 zero column(s) (first at index 1); every column must have a direction (nonzero norm).
+    """
+    arr = check_array(W, name, ndim=2, dtype=dtype)
+    if arr.shape[0] < 1:
+        raise ValueError(f"{name} must have at least one row; got shape {arr.shape}.")
+    if arr.shape[1] < min_columns:
+        raise ValueError(
+            f"{name} must have at least {min_columns} column(s) (features); got shape {arr.shape}."
+        )
+    if not allow_zero_columns:
+        zero = ~np.any(arr != 0, axis=0)
+        if zero.any():
+            raise ValueError(
+                f"{name} has {int(zero.sum())} zero column(s) (first at index "
+                f"{int(np.argmax(zero))}); every column must have a direction (nonzero norm)."
+            )
+    return arr
+
+
+def check_rng(rng: Any) -> np.random.Generator:
+    """Normalise an ``rng`` argument to a :class:`numpy.random.Generator` (SPEC 7).
+
+    Parameters
+    ----------
+    rng : None, int, array of int, numpy.random.SeedSequence, BitGenerator or Generator
+        ``None`` draws fresh OS entropy; an int or seed sequence gives a reproducible stream; a
+        Generator is used as it is (and advanced by the caller's use).
+
+    Raises
+    ------
+    TypeError
+        For anything else (notably the legacy ``numpy.random.RandomState``).
+
+    Examples
+    --------
+    >>> int(check_rng(7).integers(100)) == int(check_rng(7).integers(100))
+    True
+    """
+    if isinstance(rng, np.random.RandomState):
+        raise TypeError(
+            "rng must be None, an int seed, a SeedSequence, a BitGenerator or a numpy Generator; "
+            "got a legacy RandomState (use numpy.random.default_rng)."
+        )
+    if isinstance(rng, (bool, np.bool_)) or isinstance(rng, (float, str, bytes)):
+        raise TypeError(
+            "rng must be None, an int seed, a SeedSequence, a BitGenerator or a numpy Generator; "
+            f"got {rng!r}."
+        )
+    try:
+        return np.random.default_rng(rng)
+    except ValueError as exc:
+        raise ValueError(f"rng as an int seed must be >= 0; got {rng!r} ({exc}).") from None
+    except TypeError as exc:
+        raise TypeError(
+            "rng must be None, an int seed, a SeedSequence, a BitGenerator or a numpy "
+            f"Generator; got {rng!r} ({exc})."
+        ) from None
