@@ -4,7 +4,11 @@ Subpackages (imported on first use, so ``import csuper`` stays fast):
 
 - :mod:`csuper.geometry` -- interference and coherence of feature frames, packing bounds,
   random-vector laws, packings.
+- :mod:`csuper.jl` -- Johnson–Lindenstrauss constructions, target-dimension bounds, distortion.
+- :mod:`csuper.recovery` -- sparse recovery (cvxpy l1 programs, a fast batched basis-pursuit
+  solver, optimality certificates), statistical-dimension theory, phase-transition experiments.
 - :mod:`csuper.testing` -- hypothesis strategies and property checkers for users' own tests.
+- :mod:`csuper.toy` -- toy models of superposition: feature data, a fast numba trainer, metrics.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-_SUBPACKAGES = ("geometry", "testing")
+_SUBPACKAGES = ("geometry", "jl", "recovery", "testing", "toy")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

@@ -35,6 +35,8 @@ __all__ = [
     "sparse_signals",
     "point_clouds",
     "orthogonal_matrices",
+    "assert_jl_distortion",
+    "assert_no_frame_beats_bound",
 ]
 
 _MIN_NORM = 1e-3
@@ -164,3 +166,101 @@ def point_clouds(
         dist = np.sqrt((diff**2).sum(-1)) + np.eye(p)
         assume(dist.min() > 1e-3)
     return X
+
+
+def assert_no_frame_beats_bound(W, *, atol: float = 1e-9) -> float:
+    """Assert that the frame W (columns = directions) respects every coherence lower bound.
+
+    Checks ``coherence(W) >= bound(n, m) - atol`` for each bound of kind ``"coherence"`` in
+    :data:`csuper.geometry.PACKING_BOUNDS` whose domain contains (n, m) (Welch and the real
+    higher-order Welch bounds of orders 1-4, orthoplex, Levenstein) and for
+    :func:`csuper.geometry.best_coherence_bound`. A frame that fails has a bug (or the bound
+    has). Use a larger ``atol`` for float32 frames.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Frame with n >= 2 nonzero columns.
+    atol : float
+        Absolute slack for rounding.
+
+    Returns
+    -------
+    float
+        The coherence of W.
+
+    Raises
+    ------
+    AssertionError
+        Naming the bound that W beats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.pi * np.arange(3) / 3  # 3 equiangular lines in the plane meet the Welch bound
+    >>> print(f"{assert_no_frame_beats_bound(np.vstack([np.cos(a), np.sin(a)])):.6f}")
+    0.500000
+    """
+    from csuper.geometry import PACKING_BOUNDS, best_coherence_bound, coherence
+
+    W = np.asarray(W)
+    m, n = W.shape
+    mu = coherence(W)
+    checks = {"best": best_coherence_bound(n, m).value}
+    for name, spec in PACKING_BOUNDS.items():
+        if spec.kind != "coherence" or not spec.applies(n, m):
+            continue
+        if name in ("welch", "real_welch"):
+            for k in range(1, 5):
+                checks[f"{name}(order={k})"] = spec.func(n, m, k)
+        else:
+            checks[name] = spec.func(n, m)
+    for name, value in checks.items():
+        assert mu >= value - atol, (
+            f"frame of {n} vectors in R^{m} has coherence {mu:.12g} below the {name} bound "
+            f"{value:.12g}"
+        )
+    return mu
+
+
+def assert_jl_distortion(X, Y, eps: float, *, n_pairs: int | None = None, rng=None):
+    """Assert that a map keeps every pair's squared distance within a factor 1 +- eps (JL check).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, n)
+        Points (rows).
+    Y : array_like of shape (N, m), or a :class:`csuper.jl.JLTransform`
+        Their images.
+    eps : float >= 0
+        Allowed distortion ``| ||y_i - y_j||^2 / ||x_i - x_j||^2 - 1 |``.
+    n_pairs, rng
+        As in :func:`csuper.jl.measure_distortion` (``None``: every pair).
+
+    Returns
+    -------
+    csuper.jl.Distortion
+        The measurement, when the check passes.
+
+    Raises
+    ------
+    AssertionError
+        Naming how many pairs exceed eps and the largest distortion.
+
+    Examples
+    --------
+    >>> from csuper.jl import SRHT
+    >>> X = np.random.default_rng(0).standard_normal((10, 12))
+    >>> assert_jl_distortion(X, SRHT(12, 16, rng=0), eps=1e-9).n_pairs  # m = 16 = n': isometry
+    45
+    """
+    from csuper.jl import measure_distortion
+
+    d = measure_distortion(X, Y, quantiles=(), n_pairs=n_pairs, eps=eps, rng=rng)
+    if d.max > eps:
+        raise AssertionError(
+            f"{d.n_above} of {d.n_pairs} pairs have distortion above eps={eps:g}; "
+            f"max distortion {d.max:.6g} (expansion {d.max_expansion:.6g}, "
+            f"contraction {d.max_contraction:.6g})"
+        )
+    return d

@@ -1,0 +1,294 @@
+"""Synthetic feature data for toy models of superposition.
+
+Each of the n features is active with probability p_i (and 0 otherwise); an active feature
+has a magnitude drawn from a law (Uniform[0, 1) by default). Features may be grouped into
+correlated groups (all members fire together) or anticorrelated groups (exactly one member fires
+when the group fires, so no two members are ever active at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper.toy import _train_kernels as _k
+
+__all__ = [
+    "MAGNITUDE_LAWS",
+    "IMPORTANCE_PROFILES",
+    "FeatureDistribution",
+    "feature_distribution",
+    "importance_profile",
+    "power_law_probabilities",
+    "sample_features",
+]
+
+#: Magnitude laws of an active feature (name -> kernel code and mean of the law).
+MAGNITUDE_LAWS: dict[str, dict[str, float]] = {
+    "uniform": {"code": 0, "mean": 0.5, "second_moment": 1.0 / 3.0},
+    "constant": {"code": 1, "mean": 1.0, "second_moment": 1.0},
+    "exponential": {"code": 2, "mean": 1.0, "second_moment": 2.0},
+}
+
+#: Importance profiles I_i, i = 0..n-1 (name -> formula).
+IMPORTANCE_PROFILES: dict[str, str] = {
+    "constant": "I_i = 1",
+    "geometric": "I_i = ratio**i",
+    "power_law": "I_i = (i + 1)**(-alpha)",
+}
+
+
+def power_law_probabilities(n_features: int, alpha: float, p_max: float = 1.0) -> np.ndarray:
+    """Feature probabilities p_i = p_max * i**-(1 + alpha), i = 1..n (Liu, Liu & Gore 2025).
+
+    Parameters
+    ----------
+    n_features : int
+        n >= 1.
+    alpha : float
+        Exponent, alpha > -1 (frequencies decrease with rank).
+    p_max : float
+        Probability of the most frequent feature, in (0, 1].
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Notes
+    -----
+    Liu, Liu & Gore model feature frequencies as a power law p_i ~ i^-(1 + alpha) to explain
+    neural scaling laws under superposition.
+
+    References
+    ----------
+    Y. Liu, Z. Liu, J. Gore, "Superposition yields robust neural scaling", arXiv:2505.10465.
+
+    Examples
+    --------
+    >>> print(np.round(power_law_probabilities(4, alpha=1.0, p_max=0.5), 4))
+    [0.5    0.125  0.0556 0.0312]
+    """
+    n = check_int(n_features, "n_features", low=1)
+    a = check_real(alpha, "alpha", low=-1.0, low_inclusive=False)
+    pm = check_real(p_max, "p_max", low=0.0, high=1.0, low_inclusive=False)
+    return pm * np.arange(1, n + 1, dtype=float) ** -(1.0 + a)
+
+
+def importance_profile(
+    n_features: int, kind: str = "constant", *, ratio: float = 0.9, alpha: float = 1.0
+) -> np.ndarray:
+    """Importance I_i of each feature (see :data:`IMPORTANCE_PROFILES`).
+
+    Parameters
+    ----------
+    n_features : int
+        n >= 1.
+    kind : {"constant", "geometric", "power_law"}
+        Profile; ``"geometric"`` gives ratio**i (the paper's 0.9**i), ``"power_law"`` (i+1)**-alpha.
+    ratio : float
+        Ratio r in (0, 1] of the geometric profile.
+    alpha : float
+        Exponent (>= 0) of the power-law profile.
+
+    Examples
+    --------
+    >>> print(np.round(importance_profile(3, "geometric", ratio=0.9), 3))
+    [1.   0.9  0.81]
+    """
+    n = check_int(n_features, "n_features", low=1)
+    i = np.arange(n, dtype=float)
+    if kind == "constant":
+        return np.ones(n)
+    if kind == "geometric":
+        r = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
+        return r**i
+    if kind == "power_law":
+        a = check_real(alpha, "alpha", low=0.0)
+        return (i + 1.0) ** -a
+    raise ValueError(f"kind must be one of {sorted(IMPORTANCE_PROFILES)}; got {kind!r}.")
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureDistribution:
+    """A validated feature distribution for ``n_instances`` models at once.
+
+    Attributes
+    ----------
+    feature_probability : ndarray, shape (n_instances, n_features)
+        p_i per instance (marginal probability that feature i is active).
+    magnitude : str
+        Key of :data:`MAGNITUDE_LAWS`.
+    correlated, anticorrelated : tuple of tuple of int
+        Feature groups (disjoint).
+    """
+
+    feature_probability: np.ndarray
+    magnitude: str = "uniform"
+    correlated: tuple[tuple[int, ...], ...] = ()
+    anticorrelated: tuple[tuple[int, ...], ...] = ()
+    _kernel: tuple = field(default=(), repr=False)
+
+    @property
+    def n_instances(self) -> int:
+        return int(self.feature_probability.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.feature_probability.shape[1])
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable description (the probabilities are stored apart as an array)."""
+        return {
+            "magnitude": self.magnitude,
+            "correlated": [list(g) for g in self.correlated],
+            "anticorrelated": [list(g) for g in self.anticorrelated],
+        }
+
+
+def _check_groups(groups, name: str, n: int) -> tuple[tuple[int, ...], ...]:
+    out = []
+    for g in groups or ():
+        members = tuple(check_int(i, f"{name} member", low=0, high=n - 1) for i in g)
+        if len(members) < 2:
+            raise ValueError(f"each group in {name} must have at least 2 features; got {members}.")
+        out.append(members)
+    return tuple(out)
+
+
+def feature_distribution(
+    n_features: int,
+    feature_probability,
+    *,
+    magnitude: str = "uniform",
+    correlated=(),
+    anticorrelated=(),
+) -> FeatureDistribution:
+    """Build a validated :class:`FeatureDistribution`.
+
+    Parameters
+    ----------
+    n_features : int
+        n >= 1.
+    feature_probability : float or array_like, shape (n,), (I,), (I, 1) or (I, n)
+        Probability that a feature is active. A scalar or (n,) vector gives one instance; a 1-D
+        array whose length is not n, or a column (I, 1), gives I instances with one p each (the
+        paper's sparsity sweeps); (I, n) sets every entry.
+    magnitude : str
+        Law of an active feature's value, a key of :data:`MAGNITUDE_LAWS`.
+    correlated : sequence of sequences of int
+        Groups whose members are always active together (each member keeps its own magnitude).
+        All members must have the same p (the group's firing probability).
+    anticorrelated : sequence of sequences of int
+        Groups of which exactly one member (uniformly chosen) is active when the group fires;
+        members must share p and the group fires with probability size * p <= 1, so each
+        member's marginal probability is p.
+
+    Notes
+    -----
+    Correlated and anticorrelated feature groups follow section 7 ("Superposition and
+    correlated features") of Elhage et al. 2022.
+
+    References
+    ----------
+    N. Elhage et al., "Toy Models of Superposition", arXiv:2209.10652.
+
+    Examples
+    --------
+    >>> d = feature_distribution(5, [1.0, 0.1, 0.01])
+    >>> d.n_instances, d.n_features
+    (3, 5)
+    """
+    n = check_int(n_features, "n_features", low=1)
+    p = check_array(feature_probability, "feature_probability", ndim=(0, 1, 2), dtype=np.float64)
+    if p.ndim == 0:
+        p = np.full((1, n), float(p))
+    elif p.ndim == 1:
+        p = p[None, :] if p.shape[0] == n else np.repeat(p[:, None], n, axis=1)
+    elif p.shape[1] == 1:
+        p = np.repeat(p, n, axis=1)
+    elif p.shape[1] != n:
+        raise ValueError(
+            f"feature_probability must have shape (n_instances, {n}) or (n_instances, 1); got {p.shape}."
+        )
+    if np.any(p < 0) or np.any(p > 1):
+        bad = p[(p < 0) | (p > 1)].ravel()[0]
+        raise ValueError(f"feature_probability must lie in [0, 1]; got {bad!r}.")
+    p = np.ascontiguousarray(p)
+    if magnitude not in MAGNITUDE_LAWS:
+        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
+    corr = _check_groups(correlated, "correlated", n)
+    anti = _check_groups(anticorrelated, "anticorrelated", n)
+    seen: set[int] = set()
+    for g in corr + anti:
+        if seen & set(g) or len(set(g)) != len(g):
+            raise ValueError(f"feature groups must be disjoint; feature(s) {sorted(seen & set(g)) or g} repeat.")
+        seen |= set(g)
+    groups = corr + anti
+    gp = np.zeros((p.shape[0], len(groups)))
+    for gi, g in enumerate(groups):
+        pg = p[:, list(g)]
+        if not np.all(pg == pg[:, :1]):
+            raise ValueError(f"features of a group must share the same feature_probability; group {g} does not.")
+        gp[:, gi] = pg[:, 0] if gi < len(corr) else pg[:, 0] * len(g)
+        if gi >= len(corr) and np.any(gp[:, gi] > 1):
+            raise ValueError(
+                f"anticorrelated group {g} needs len(group) * p <= 1; got {float(gp[:, gi].max()):g}."
+            )
+    indep = np.array([i for i in range(n) if i not in seen], dtype=np.int64)
+    gstart = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
+    gmem = np.array([i for g in groups for i in g], dtype=np.int64)
+    gmode = np.array([0] * len(corr) + [1] * len(anti), dtype=np.int64)
+    kernel = (indep, gstart, gmem, gmode, np.ascontiguousarray(gp), MAGNITUDE_LAWS[magnitude]["code"])
+    return FeatureDistribution(p, magnitude, corr, anti, kernel)
+
+
+def _splitmix64(seed: int) -> int:
+    """One splitmix64 output (Steele, Lea & Flood 2014): turns any seed into a well-mixed state."""
+    mask = (1 << 64) - 1
+    z = (seed + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return (z ^ (z >> 31)) or 1
+
+
+def _stream_states(seeds) -> np.ndarray:
+    """Initial xorshift64* states (I, 1) for integer seeds."""
+    return np.array([[_splitmix64(int(s))] for s in seeds], dtype=np.uint64).reshape(len(seeds), 1)
+
+
+def sample_features(dist: FeatureDistribution, n_samples: int, *, rng=None) -> np.ndarray:
+    """Draw ``n_samples`` feature vectors for every instance of ``dist``.
+
+    Uses the same kernel as training: only the active entries are drawn (geometric gaps between
+    them), so sampling costs O(active entries) at high sparsity.
+
+    Parameters
+    ----------
+    dist : FeatureDistribution
+    n_samples : int
+        Batch size B >= 1.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (n_instances, n_samples, n_features)
+
+    Examples
+    --------
+    >>> X = sample_features(feature_distribution(4, 0.25), 20000, rng=0)
+    >>> print(round(float((X > 0).mean()), 2))
+    0.25
+    """
+    if not isinstance(dist, FeatureDistribution):
+        raise TypeError(f"dist must be a FeatureDistribution (see feature_distribution); got {type(dist).__name__}.")
+    B = check_int(n_samples, "n_samples", low=1)
+    gen = check_rng(rng)
+    seeds = gen.integers(0, 2**63, size=dist.n_instances)
+    states = _stream_states(seeds)
+    indep, gstart, gmem, gmode, gp, law = dist._kernel
+    X = np.zeros((dist.n_instances, B, dist.n_features))
+    with np.errstate(over="ignore"):
+        _k.sample_many(states, dist.feature_probability, gp, indep, gstart, gmem, gmode, law, X)
+    return X

@@ -1,0 +1,133 @@
+"""Pictures of toy models (matplotlib): 2-D feature geometry, the W^T W heatmap with feature
+norms, and feature dimensionality against 1/(1 - S) with the sticky fractions marked.
+
+Each function draws into ``ax`` (a new figure when None) and returns the matplotlib Axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from csuper._validation import check_array
+from csuper.toy.metrics import STICKY_FRACTIONS, feature_dimensionality
+
+__all__ = ["plot_feature_geometry", "plot_gram", "plot_dimensionality"]
+
+
+def _axes(ax, figsize=(4, 4)):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=figsize).add_subplot()
+
+
+def plot_feature_geometry(W, *, importance=None, ax=None, title: str | None = None):
+    """Draw the columns w_i of a W of shape (2, n) as arrows from the origin (the paper's
+    polygon pictures), coloured by importance.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_feature_geometry(np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]))
+    >>> len(ax.lines)
+    3
+    """
+    W = check_array(W, "W", ndim=2, dtype=np.float64)
+    if W.shape[0] != 2:
+        raise ValueError(f"plot_feature_geometry needs W with 2 rows (m = 2); got shape {W.shape}.")
+    n = W.shape[1]
+    imp = np.ones(n) if importance is None else check_array(importance, "importance", shape=(n,))
+    ax = _axes(ax)
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("viridis")
+    span = imp.max() - imp.min()
+    for i in range(n):
+        c = cmap(0.5 if span == 0 else (imp[i] - imp.min()) / span)
+        ax.plot([0, W[0, i]], [0, W[1, i]], color=c, lw=2)
+        ax.scatter([W[0, i]], [W[1, i]], color=c, s=20, zorder=3)
+    lim = max(1.2, 1.1 * float(np.abs(W).max()))
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def plot_gram(W, *, ax=None, title: str | None = None):
+    """Heatmap of W^T W (n x n, red/blue diverging) with the feature norms |w_i| as a bar column.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_gram(np.eye(2, 4))
+    >>> ax.get_title()
+    'W^T W and |w_i|'
+    """
+    W = check_array(W, "W", ndim=2, dtype=np.float64)
+    n = W.shape[1]
+    gram = np.einsum("ki,kj->ij", W, W)  # small n; never a BLAS W.T @ W on wide W
+    norms = np.linalg.norm(W, axis=0)
+    ax = _axes(ax, figsize=(5, 4))
+    lim = max(1.0, float(np.abs(gram).max()))
+    im = ax.imshow(gram, cmap="RdBu", vmin=-lim, vmax=lim)
+    ax.barh(np.arange(n), -norms * n / 8, left=n + n / 8 + 0.5, color="k", height=0.8)
+    ax.set_xlim(-0.5, n + n / 8 + 0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or "W^T W and |w_i|", fontsize=9)
+    ax.figure.colorbar(im, ax=ax, shrink=0.7)
+    return ax
+
+
+def plot_dimensionality(models_W, feature_probability, *, ax=None, threshold: float = 0.5):
+    """Feature dimensionality D_i of every represented feature against 1/(1 - S) = 1/p (log x),
+    with D* = m / ||W||_F^2 as a line and the sticky fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8 marked.
+
+    Parameters
+    ----------
+    models_W : array_like, shape (I, m, n)
+        One W per sparsity.
+    feature_probability : array_like, shape (I,)
+        p of each instance.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> W = np.stack([np.eye(2, 4), np.array([[1.0, -1, 0, 0], [0, 0, 1, -1]])])
+    >>> ax = plot_dimensionality(W, [1.0, 0.1])
+    >>> ax.get_xscale()
+    'log'
+    """
+    Ws = check_array(models_W, "models_W", ndim=3, dtype=np.float64)
+    p = check_array(feature_probability, "feature_probability", ndim=1, shape=(Ws.shape[0],))
+    if np.any(p <= 0) or np.any(p > 1):
+        raise ValueError("feature_probability must lie in (0, 1] to plot against 1/(1 - S).")
+    ax = _axes(ax, figsize=(6, 4))
+    x = 1.0 / p
+    dstar = []
+    for r in range(Ws.shape[0]):
+        D = feature_dimensionality(Ws[r])
+        rep = np.linalg.norm(Ws[r], axis=0) > threshold
+        jitter = np.exp(0.03 * np.linspace(-1, 1, int(rep.sum()))) if rep.any() else []
+        ax.scatter(x[r] * np.asarray(jitter), D[rep], s=8, alpha=0.5, color="tab:blue")
+        fro2 = float(np.sum(Ws[r] ** 2))
+        dstar.append(Ws.shape[1] / fro2 if fro2 > 0 else np.nan)
+    order = np.argsort(x)
+    ax.plot(x[order], np.asarray(dstar)[order], color="k", lw=1.5, label="D* = m / ||W||_F^2")
+    for name, frac in STICKY_FRACTIONS.items():
+        ax.axhline(frac, color="grey", lw=0.5, ls="--")
+        ax.text(x.max() * 1.05, frac, name, fontsize=7, va="center")
+    ax.set_xscale("log")
+    ax.set_xlabel("1 / (1 - S)")
+    ax.set_ylabel("dimensions per feature")
+    ax.set_ylim(0, 1.1)
+    ax.legend(fontsize=8, loc="lower left")
+    return ax
