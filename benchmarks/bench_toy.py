@@ -62,7 +62,7 @@ def torch_train(n, m, P, imp, steps, batch=1024, lr=1e-3, seed=0):
 def main(quick: bool = False) -> None:
     import torch
 
-    steps_for = {5: 10_000, 200: 500, 20: 10_000} if not quick else {5: 200, 200: 50, 20: 200}
+    steps_for = {5: 10_000, 200: 1000, 20: 10_000} if not quick else {5: 200, 200: 50, 20: 200}
     # warm-up: numba compilation (cached kernels load from disk), reported apart
     t0 = time.perf_counter()
     toy.train(toy.feature_distribution(5, [0.5, 0.1]), 2, settings=toy.TrainSettings(n_steps=2), rng=0)

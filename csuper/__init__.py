@@ -2,6 +2,9 @@
 
 Subpackages (imported on first use, so ``import csuper`` stays fast):
 
+- :mod:`csuper.compare` -- learned toy models against compressed sensing and capacity theory
+  (scaling laws, the decoder gap, Lagrangian capacity allocation, phase transitions).
+- :mod:`csuper.executor` -- one executor for sweeps: local processes or a Dask cluster.
 - :mod:`csuper.geometry` -- interference and coherence of feature frames, packing bounds,
   random-vector laws, packings.
 - :mod:`csuper.jl` -- Johnson–Lindenstrauss constructions, target-dimension bounds, distortion.
@@ -21,7 +24,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-_SUBPACKAGES = ("geometry", "jl", "recovery", "testing", "toy")
+_SUBPACKAGES = ("geometry", "jl", "recovery", "toy", "compare", "executor", "testing")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS: tuple[str, ...] = ("demo", "train", "jl")
+SUBCOMMANDS: tuple[str, ...] = ("demo", "jl", "phase", "train")
 DEFAULT_COMMAND = "demo"
 
 

@@ -168,7 +168,7 @@ def _certify_on(A, U_r, s_r, V_r, y, S, w, nonnegative, tol, x_out, nu_out):
 
 
 @njit(cache=True)
-def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out):
+def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out, attempts=3):
     """Polish an approximate basis-pursuit solution z and certify it.
 
     Tries the support S = nonzeros of z, then S joined with the near-equicorrelation set
@@ -180,6 +180,8 @@ def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out):
     ``A^T nu = w`` projected onto ``{A_S^T nu = sign(x_S)}``; accepted when
     ``max |A^T nu| <= 1 + tol`` (nonnegative: ``max A^T nu <= 1 + tol`` and ``x_S > 0``).
 
+    ``attempts`` (1 to 3) limits how many of these supports are tried, in this order.
+
     Returns 2 when certified (x_out, nu_out written), 1 when only exactly feasible points were
     found (x_out = the one of least l1 norm), 0 otherwise.
     """
@@ -188,7 +190,7 @@ def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out):
     best = np.inf
     status = 0
     S = np.flatnonzero(z)
-    for attempt in range(3):
+    for attempt in range(min(attempts, 3)):
         if attempt == 1:
             if nonnegative:
                 near = (z != 0) | (w >= 1.0 - 1e-2)

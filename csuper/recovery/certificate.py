@@ -196,11 +196,141 @@ def certify_basis_pursuit(A, y, x, *, nonnegative: bool = False, dual=None, tol:
     cost[-1] = 1.0
     lp = optimize.linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=sg,
                           bounds=[(None, None)] * (m + 1), method="highs")
+    method = "min_norm"
     if lp.status == 0:
         nu_lp = lp.x[:m]
         infeas2, gap2 = _dual_value(A, y, x, nu_lp, nonnegative)
         if gap2 < gap:
-            nu, infeas, gap = nu_lp, infeas2, gap2
-    return Certificate(bool(feasible and gap <= tol), res, infeas, gap, nu,
-                       "lp" if lp.status == 0 and nu is not None and gap <= tol else "min_norm"
-                       if not lp.status == 0 else "lp")
+            nu, infeas, gap, method = nu_lp, infeas2, gap2, "lp"
+    return Certificate(bool(feasible and gap <= tol), res, infeas, gap, nu, method)
+
+
+def _step_to_boundary(x0S, sg, dS, shrink=0.9):
+    """Largest step s (times ``shrink``) keeping ``sign(x0_S + s d_S) = sg`` on the support."""
+    against = sg * dS < 0
+    if not against.any():
+        return None
+    return shrink * float(np.min(np.abs(x0S[against]) / np.abs(dS[against])))
+
+
+def _refute_along(A, y, x0, S, sg, d, nonnegative, margin):
+    """x0 + s d for a null direction d of A that decreases the objective at x0, verified.
+
+    Returns the feasible point, or None when the verification fails (round-off, flat direction).
+    """
+    s = _step_to_boundary(x0[S], sg, d[S])
+    if s is None or not np.isfinite(s) or s <= 0:
+        return None
+    x = x0 + s * d
+    if nonnegative:
+        if np.any(x < 0):
+            return None
+    if np.linalg.norm(A @ x - y) > 1e-9 * max(float(np.linalg.norm(y)), 1e-300):
+        return None
+    if not np.abs(x).sum() < (1.0 - margin) * np.abs(x0).sum():
+        return None
+    return x
+
+
+def _decide_planted(A, y, x0, nonnegative, margin=1e-6, tau=1e-7):
+    """Exact decision whether a planted x0 (with ``A x0 = y``) is the unique BP solution.
+
+    Let S be the support of x0 and ``s = sign(x0_S)`` (all ones when nonnegative). x0 is the
+    unique solution iff A_S has full column rank and there is a dual vector z with
+    ``A_S^T z = s`` and ``|a_i^T z| < 1`` (nonnegative: ``a_i^T z < 1``) off S (the face
+    condition; Donoho-Tanner, Fuchs). Writing ``z = z0 + N w`` (z0 the least-norm solution of the
+    support equations, N an orthonormal basis of null(A_S^T)), this is the small LP
+    ``t* = min_{w, t} t s.t. |a_i^T z| <= 1 + t`` off S, in m - k + 1 variables (scipy HiGHS).
+    If t* < 0 the certificate z is verified numerically and ``('optimal', x, z)`` returned (x the
+    least-squares fit of y on S). If t* > 0, the LP's dual multipliers lambda give, by Farkas'
+    lemma, a null direction d of A (``d_{S^c} = lambda``, or lambda+ - lambda-; ``d_S`` from
+    ``A d = 0``) along which the objective decreases; the point ``x0 + s d`` (s keeping the signs
+    on S) is verified feasible with a smaller l1 norm and ``('refuted', x, None)`` returned. When
+    A_S is rank deficient or k > m, a null vector of A_S gives the descent direction. Anything
+    that does not verify returns ``(None, None, None)``: undecided.
+    """
+    m, n = A.shape
+    S = np.flatnonzero(x0)
+    k = S.size
+    none = (None, None, None)
+    if k == 0 or (nonnegative and np.any(x0[S] < 0)):
+        return none
+    sg = np.ones(k) if nonnegative else np.sign(x0[S])
+    As = A[:, S]
+    ynorm = max(float(np.linalg.norm(y)), 1e-300)
+    Q = R1 = None
+    if k <= m:
+        Q, R = linalg.qr(As, mode="full")
+        R1 = R[:k]
+        dg = np.abs(np.diag(R1))
+        if dg.min() <= 1e-10 * dg.max():
+            Q = None
+    if Q is None:
+        # A_S has a null vector v: x0 + s v stays feasible, and -+v decreases sg^T x_S
+        v = linalg.svd(As)[2][-1]
+        slope = float(sg @ v)
+        if abs(slope) <= 1e-9 * np.abs(v).sum():
+            return none
+        d = np.zeros(n)
+        d[S] = -np.sign(slope) * v
+        x = _refute_along(A, y, x0, S, sg, d, nonnegative, margin)
+        return none if x is None else ("refuted", x, None)
+    Q1, N = Q[:, :k], Q[:, k:]
+    xs = linalg.solve_triangular(R1, Q1.T @ y)
+    if np.linalg.norm(As @ xs - y) > 1e-9 * ynorm or np.any(np.sign(xs) != sg):
+        return none
+    z0 = Q1 @ linalg.solve_triangular(R1, sg, trans="T")
+    off = np.setdiff1d(np.arange(n), S)
+    Aoff = A[:, off]
+    c0 = Aoff.T @ z0
+    p, q = off.size, m - k
+    if p == 0:
+        z = z0
+    else:
+        if q == 0:
+            # A_S square: z = z0 is the only candidate; t* is its largest violation and the
+            # multiplier sits on the most violated row
+            viol = c0 if nonnegative else np.abs(c0)
+            i = int(np.argmax(viol))
+            t = float(viol[i]) - 1.0
+            w = np.zeros(0)
+            lam = np.zeros(p if nonnegative else 2 * p)
+            lam[i if nonnegative or c0[i] > 0 else p + i] = 1.0
+        else:
+            G = Aoff.T @ N
+            # rows: a_i^T z - t <= 1 (and -a_i^T z - t <= 1 when signed), variables (w, t)
+            Gu = np.hstack([G, -np.ones((p, 1))])
+            hu = 1.0 - c0
+            if not nonnegative:
+                Gu = np.vstack([Gu, np.hstack([-G, -np.ones((p, 1))])])
+                hu = np.concatenate([hu, 1.0 + c0])
+            cost = np.zeros(q + 1)
+            cost[-1] = 1.0
+            lp = optimize.linprog(cost, A_ub=Gu, b_ub=hu,
+                                  bounds=[(None, None)] * q + [(-1.0, None)], method="highs")
+            if lp.status != 0:
+                return none
+            t = float(lp.x[-1])
+            w = lp.x[:q]
+            lam = np.maximum(-np.asarray(lp.ineqlin.marginals, dtype=np.float64), 0.0)
+        if t > tau:
+            doff = lam if nonnegative else lam[:p] - lam[p:]
+            d = np.zeros(n)
+            d[off] = doff
+            r = Aoff @ doff
+            d[S] = -linalg.solve_triangular(R1, Q1.T @ r)
+            if np.linalg.norm(As @ d[S] + r) > 1e-9 * max(float(np.linalg.norm(r)), 1e-300):
+                return none
+            x = _refute_along(A, y, x0, S, sg, d, nonnegative, margin)
+            return none if x is None else ("refuted", x, None)
+        if t >= -tau:
+            return none
+        z = z0 + N @ w
+    g = A.T @ z
+    if np.abs(g[S] - sg).max() > 1e-9:
+        return none
+    if p and (g[off].max() if nonnegative else np.abs(g[off]).max()) >= 1.0:
+        return none
+    x = np.zeros(n)
+    x[S] = xs
+    return "optimal", x, z

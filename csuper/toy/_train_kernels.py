@@ -9,6 +9,14 @@ Random numbers come from a per-instance xorshift64* generator whose 64-bit state
 length-1 uint64 array (Vigna 2016, arXiv:1402.6246): every instance owns its stream, so the
 parallel kernel (``prange`` over instances) gives bit-for-bit the same result as the serial one.
 
+Where the time goes (benchmarks/results_toy.md): per step and instance, sampling the batch and
+four (B, n) x (n, m)-sized products. The products are BLAS calls on contiguous float64 blocks
+(numba's ``np.dot`` with an output array; BLAS pinned to one thread by the caller, instances
+run in parallel with ``prange``; measured faster than plain loop nests even at n = 5, m = 2),
+the elementwise ReLU/loss pass is branch-free, and dense features are sampled row by row with
+one uniform per entry (u < p decides, u / p is the magnitude), so no branch depends on random
+data.
+
 Model codes: 0 = ReLU output (h = W x, x_hat = ReLU(W^T h + b)); 1 = linear
 (x_hat = W^T W x + b); 2 = privileged basis (h = ReLU(W x), x_hat = ReLU(W^T h + b)).
 Magnitude-law codes: 0 = Uniform[0, 1), 1 = constant 1, 2 = Exponential(1).
@@ -39,16 +47,22 @@ def _uniform(state):
     x ^= x << _S25
     x ^= x >> _S27
     state[0] = x
-    return float((x * _MULT) >> _S11) * _TWO_M53
+    return float(np.int64((x * _MULT) >> _S11)) * _TWO_M53  # < 2^53: exact via int64
+
+
+@njit(cache=True)
+def _magnitude_of(u, law):
+    """Magnitude from a Uniform[0, 1) number u (the law's quantile function)."""
+    if law == 0:
+        return u
+    if law == 1:
+        return 1.0
+    return -np.log(1.0 - u)
 
 
 @njit(cache=True)
 def _magnitude(state, law):
-    if law == 0:
-        return _uniform(state)
-    if law == 1:
-        return 1.0
-    return -np.log(1.0 - _uniform(state))
+    return _magnitude_of(_uniform(state), law)
 
 
 @njit(cache=True)
@@ -70,30 +84,60 @@ def _emit(state, law, X, act_b, act_i, act_v, na, bb, i):
 
 
 @njit(cache=True)
-def _sample(state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na_prev):
+def _sample(state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na_prev,
+            list_dense):
     """Fill X with one batch and list its active entries; return their count.
 
     On entry X must be zero except for the ``na_prev`` entries still listed in act_b, act_i
-    (the previous batch); they are cleared first, which is cheaper than zeroing all of X.
+    (the previous batch) and the columns of dense features; the listed entries are cleared
+    first, which is cheaper than zeroing all of X. Dense features (p > 1/4) are drawn row by
+    row, one uniform per entry, and fill their whole column; their active entries are listed
+    only if ``list_dense`` (the list is needed by the sparse-input route only).
 
     Independent features (indices ``indep``) fire with probability ``p[i]``; group g (members
     ``gmem[gstart[g]:gstart[g + 1]]``) fires with probability ``gp[g]``. For p <= 1/4 only the
     active entries are drawn (the gaps between them are geometric), so the cost is
     O(active entries), not O(B n); above, one uniform per row and feature is cheaper.
     """
-    B = X.shape[0]
-    for a in range(na_prev):
-        X[act_b[a], act_i[a]] = 0.0
+    B, n = X.shape
+    if na_prev * 8 > B * n:
+        X[:, :] = 0.0
+    else:
+        for a in range(na_prev):
+            X[act_b[a], act_i[a]] = 0.0
     na = 0
+    # dense features (p > 1/4): row by row, one uniform u per entry, branch-free; the entry is
+    # active when u < p, and then u / p is a fresh Uniform[0, 1) number giving its magnitude
+    nd = 0
+    for jj in range(indep.shape[0]):
+        if p[indep[jj]] > _DIRECT:
+            nd += 1
+    if nd > 0:
+        dense = np.empty(nd, dtype=np.int64)
+        ipd = np.empty(nd)
+        nd = 0
+        for jj in range(indep.shape[0]):
+            if p[indep[jj]] > _DIRECT:
+                dense[nd] = indep[jj]
+                ipd[nd] = 1.0 / min(p[indep[jj]], 1.0)
+                nd += 1
+        for bb in range(B):
+            for q in range(nd):
+                i = dense[q]
+                u = _uniform(state)
+                w = u * ipd[q]
+                on = w < 1.0
+                v = _magnitude_of(w if on else 0.0, law) * (1.0 if on else 0.0)
+                X[bb, i] = v
+                if list_dense:  # unlisted dense entries are overwritten by the next batch
+                    act_b[na] = bb  # appended always, kept only when active
+                    act_i[na] = i
+                    act_v[na] = v
+                    na += 1 if on else 0
     for jj in range(indep.shape[0]):
         i = indep[jj]
         pi = p[i]
-        if pi <= 0.0:
-            continue
-        if pi > _DIRECT:
-            for bb in range(B):
-                if pi >= 1.0 or _uniform(state) < pi:
-                    na = _emit(state, law, X, act_b, act_i, act_v, na, bb, i)
+        if pi <= 0.0 or pi > _DIRECT:
             continue
         logq = np.log1p(-pi)
         pos = -1.0
@@ -133,159 +177,78 @@ def _sample(state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_
     return na
 
 
+#: Below this expected fraction of active inputs, h = W x and the encoder gradient run over the
+#: active entries only (scalar loops, na m multiply-adds); above, they are BLAS products (B n m
+#: multiply-adds at several times the per-operation speed). Set from that ratio, not tuned.
+_SPARSE_IN = 0.1
+
+
 @njit(cache=True)
-def _loss_grad(W, b, X, act_b, act_i, act_v, na, imp, kind, Hpre, H, Z, dZ, G, dH, gW, gb):
-    """Loss (1/(B n)) sum_{b,i} I_i (x_bi - x_hat_bi)^2 of one batch and its exact gradient.
+def _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH, gW, gW2,
+               gb):
+    """Loss (1/(B n)) sum_{b,i} I_i (x_bi - x_hat_bi)^2 of the batch X and its exact gradient
+    (into gW (m, n), gb (n,)).
 
-    W (m, n), b (n,), X (B, n) with its ``na`` active entries listed; work arrays Hpre, H, dH
-    (B, m), Z, dZ (B, n), G (n, n); the gradient is written into gW (m, n) and gb (n,).
-
-    Two routes, same numbers. Dense batches of large models (m n >= 1024) use BLAS products
-    (Z = H W, gW = H^T dZ, dH = dZ W^T). Sparse batches and small models run loops: the
-    ReLU-output and linear models form z = W^T W x + b from the Gram matrix G = W^T W for rows
-    with fewer than m active features (k n operations instead of n m), and the backward pass,
-    fused with the loss, visits only the entries where the output ReLU is open. When fewer than a quarter of the inputs are active, h = W x and the encoder gradient
-    run over the active inputs only; otherwise they are BLAS products too.
+    W (m, n), b (n,), X (B, n); work arrays Hpre, H, dH (B, m), Z (B, n), gW2 (m, n).
+    Z = H W, gW = H^T dZ and dH = dZ W^T are BLAS products (numba calls BLAS on contiguous
+    blocks; measured faster than scalar loops even at n = 5, m = 2, batch 1024). h = W x and
+    the encoder gradient dH^T X are BLAS products too, unless ``sparse_in``: then they run over
+    the ``na`` active entries listed in act_b, act_i, act_v. The ReLU and the loss are applied
+    branch-free (random signs would defeat branch prediction).
     """
     B, n = X.shape
     m = W.shape[0]
-    Wt = np.ascontiguousarray(W.T)
-    # BLAS products pay off only for large enough blocks; tiny models run plain loops
-    small = m * n < 1024
-    dense_in = na * 4 > B * n
-    dense_x = dense_in and not small
-    # row-major lists of the active entries (counting sort of the feature-major list), for
-    # sparse inputs only
-    rstart = np.zeros(B + 1, dtype=np.int64)
-    ridx = np.empty(max(na, 1), dtype=np.int64)
-    rval = np.empty(max(na, 1))
-    if not dense_in:
+    if sparse_in:
+        Wt = np.ascontiguousarray(W.T)
+        Hpre[:, :] = 0.0
         for a in range(na):
-            rstart[act_b[a] + 1] += 1
-        for bb in range(B):
-            rstart[bb + 1] += rstart[bb]
-        fill = rstart[:B].copy()
-        for a in range(na):
-            q = fill[act_b[a]]
-            ridx[q] = act_i[a]
-            rval[q] = act_v[a]
-            fill[act_b[a]] += 1
-    if dense_x:
-        Hpre[:, :] = np.dot(X, Wt)
-    elif dense_in:
-        for bb in range(B):
+            bb = act_b[a]
+            i = act_i[a]
+            v = act_v[a]
             for k in range(m):
-                Hpre[bb, k] = 0.0
-            for i in range(n):
-                x = X[bb, i]
-                if x != 0.0:
-                    for k in range(m):
-                        Hpre[bb, k] += Wt[i, k] * x
+                Hpre[bb, k] += Wt[i, k] * v
     else:
-        for bb in range(B):
-            for k in range(m):
-                s = 0.0
-                for q in range(rstart[bb], rstart[bb + 1]):
-                    s += Wt[ridx[q], k] * rval[q]
-                Hpre[bb, k] = s
+        np.dot(X, W.T, Hpre)
     for bb in range(B):
         for k in range(m):
             s = Hpre[bb, k]
             H[bb, k] = s if (kind != 2 or s > 0.0) else 0.0
-    sparse = small or na < (B * m) // 2
-    gram = sparse and kind != 2 and not dense_in
-    if gram:
-        for i in range(n):
-            for j in range(i, n):
-                s = 0.0
-                for k in range(m):
-                    s += Wt[i, k] * Wt[j, k]
-                G[i, j] = s
-                G[j, i] = s
-    if sparse:
-        for bb in range(B):
-            lo = rstart[bb]
-            hi = rstart[bb + 1]
-            for i in range(n):
-                Z[bb, i] = b[i]
-            if gram and hi - lo < m:
-                for q in range(lo, hi):
-                    j = ridx[q]
-                    v = rval[q]
-                    for i in range(n):
-                        Z[bb, i] += G[j, i] * v
-            else:
-                for k in range(m):
-                    hk = H[bb, k]
-                    for i in range(n):
-                        Z[bb, i] += hk * W[k, i]
-    else:
-        Z[:, :] = np.dot(H, W)
-        for bb in range(B):
-            for i in range(n):
-                Z[bb, i] += b[i]
+    np.dot(H, W, Z)
     scale = 1.0 / (B * n)
     loss = 0.0
     for i in range(n):
         gb[i] = 0.0
-    if sparse:
-        # few open ReLUs: accumulate the decoder gradient and dH = dZ W^T entry by entry
-        gW[:, :] = 0.0
-        for bb in range(B):
-            for k in range(m):
-                dH[bb, k] = 0.0
-            for i in range(n):
-                z = Z[bb, i]
-                x = X[bb, i]
-                if kind != 1 and z <= 0.0:
-                    loss += imp[i] * x * x
-                else:
-                    r = z - x
-                    loss += imp[i] * r * r
-                    d = 2.0 * scale * imp[i] * r
-                    gb[i] += d
-                    for k in range(m):
-                        gW[k, i] += H[bb, k] * d
-                        dH[bb, k] += d * Wt[i, k]
-    else:
-        for bb in range(B):
-            for i in range(n):
-                z = Z[bb, i]
-                x = X[bb, i]
-                if kind != 1 and z <= 0.0:
-                    loss += imp[i] * x * x
-                    dZ[bb, i] = 0.0
-                else:
-                    r = z - x
-                    loss += imp[i] * r * r
-                    d = 2.0 * scale * imp[i] * r
-                    dZ[bb, i] = d
-                    gb[i] += d
-        # decoder part (z_bi = sum_k W[k, i] h_bk) and dH = dZ W^T as BLAS products
-        gW[:, :] = np.dot(H.T, dZ)
-        dH[:, :] = np.dot(dZ, Wt)
+    # Z becomes dL/dz in place
+    for bb in range(B):
+        for i in range(n):
+            z = Z[bb, i] + b[i]
+            open_ = kind == 1 or z > 0.0
+            r = (z if open_ else 0.0) - X[bb, i]
+            loss += imp[i] * r * r
+            d = 2.0 * scale * imp[i] * r if open_ else 0.0
+            Z[bb, i] = d
+            gb[i] += d
+    np.dot(H.T, Z, gW)
+    np.dot(Z, W.T, dH)
     if kind == 2:
         for bb in range(B):
             for k in range(m):
                 if Hpre[bb, k] <= 0.0:
                     dH[bb, k] = 0.0
-    # encoder part: h_bk = sum_j W[k, j] x_bj (over the active inputs when X is sparse)
-    if dense_x:
-        gW += np.dot(dH.T, X)
-    elif dense_in:
-        for bb in range(B):
-            for j in range(n):
-                x = X[bb, j]
-                if x != 0.0:
-                    for k in range(m):
-                        gW[k, j] += dH[bb, k] * x
-    else:
+    if sparse_in:
+        gWt = np.zeros((n, m))
         for a in range(na):
             bb = act_b[a]
             j = act_i[a]
             v = act_v[a]
             for k in range(m):
-                gW[k, j] += dH[bb, k] * v
+                gWt[j, k] += dH[bb, k] * v
+        for k in range(m):
+            for j in range(n):
+                gW[k, j] += gWt[j, k]
+    else:
+        np.dot(dH.T, X, gW2)
+        gW += gW2
     return loss * scale
 
 
@@ -323,19 +286,28 @@ def _train_instance(W, b, p, imp, gp, kind, lrs, beta1, beta2, eps, wd, decouple
     act_b = np.zeros(cap, dtype=np.int64)
     act_i = np.zeros(cap, dtype=np.int64)
     act_v = np.zeros(cap)
+    # expected fraction of active inputs decides the route of h = W x and the encoder gradient
+    dens = 0.0
+    for jj in range(indep.shape[0]):
+        dens += min(p[indep[jj]], 1.0)
+    for g in range(gstart.shape[0] - 1):
+        size = gstart[g + 1] - gstart[g]
+        dens += min(gp[g], 1.0) * (size if gmode[g] == 0 else 1)
+    sparse_in = dens < _SPARSE_IN * n
     Hpre = np.zeros((batch, m))
     H = np.zeros((batch, m))
     dH = np.zeros((batch, m))
     Z = np.zeros((batch, n))
-    dZ = np.zeros((batch, n))
-    G = np.zeros((n, n))
     gW = np.zeros((m, n))
+    gW2 = np.zeros((m, n))
     gb = np.zeros(n)
     Wf = W.reshape(m * n)
     na = 0
     for t in range(nsteps):
-        na = _sample(state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na)
-        loss = _loss_grad(W, b, X, act_b, act_i, act_v, na, imp, kind, Hpre, H, Z, dZ, G, dH, gW, gb)
+        na = _sample(state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na,
+                     sparse_in)
+        loss = _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH,
+                          gW, gW2, gb)
         loss_out[t] = loss
         if not np.isfinite(loss):
             return t
@@ -385,25 +357,28 @@ def sample_many(states, P, GP, indep, gstart, gmem, gmode, law, X):
     act_i = np.zeros(cap, dtype=np.int64)
     act_v = np.zeros(cap)
     for r in range(X.shape[0]):
-        _sample(states[r], P[r], indep, gstart, gmem, gmode, GP[r], law, X[r], act_b, act_i, act_v, 0)
+        _sample(states[r], P[r], indep, gstart, gmem, gmode, GP[r], law, X[r], act_b, act_i, act_v, 0,
+                False)
 
 
 @njit(cache=True)
-def loss_grad_dense(W, b, X, imp, kind, gW, gb):
-    """Loss and gradient of one given batch X (B, n) (lists its active entries itself)."""
+def loss_grad_dense(W, b, X, imp, kind, gW, gb, route):
+    """Loss and gradient of one given batch X (B, n). route 0: h = W x and the encoder gradient
+    as BLAS products; 1: over the active entries; -1: chosen as in training (by density)."""
     B, n = X.shape
     m = W.shape[0]
     act_b = np.zeros(B * n, dtype=np.int64)
     act_i = np.zeros(B * n, dtype=np.int64)
     act_v = np.zeros(B * n)
     na = 0
-    for bb in range(B):
-        for i in range(n):
+    for i in range(n):
+        for bb in range(B):
             if X[bb, i] != 0.0:
                 act_b[na] = bb
                 act_i[na] = i
                 act_v[na] = X[bb, i]
                 na += 1
-    return _loss_grad(W, b, X, act_b, act_i, act_v, na, imp, kind, np.zeros((B, m)),
-                      np.zeros((B, m)), np.zeros((B, n)), np.zeros((B, n)), np.zeros((n, n)),
-                      np.zeros((B, m)), gW, gb)
+    sparse_in = route == 1 or (route < 0 and na < _SPARSE_IN * B * n)
+    return _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, np.zeros((B, m)),
+                      np.zeros((B, m)), np.zeros((B, n)), np.zeros((B, m)), gW, np.zeros((m, n)),
+                      gb)

@@ -379,7 +379,9 @@ def train(
         Explicit seeds (instance-major); default: drawn from ``rng``.
     parallel : bool or None
         Run instances in parallel threads (numba ``prange``); None chooses parallel when there
-        are at least 2 instances and more than one CPU. Results are identical either way.
+        are at least 2 instances and more than one CPU. Results are identical either way. BLAS
+        runs single-threaded inside the kernel either way (measured: letting OpenBLAS use 2
+        threads for these small products was 20x slower, benchmarks/results_toy.md).
     rng : None, int or numpy.random.Generator
         Source of the seeds.
     progress : bool

@@ -177,3 +177,17 @@ def test_cli_phase(tmp_path, capsys):
     args = parser.parse_args(["--grid", "0", "--no-progress"])
     with pytest.raises(ValueError, match="--grid"):
         phase.run(args)
+
+
+def test_matrix_families():
+    from csuper.recovery import MATRIX_FAMILIES
+
+    rng = np.random.default_rng(0)
+    R = MATRIX_FAMILIES["rademacher"](16, 400, rng)
+    assert np.allclose(np.abs(R), 0.25) and abs(R.mean()) < 4 * 0.25 / np.sqrt(R.size)
+    G = MATRIX_FAMILIES["gaussian"](16, 4000, rng)
+    # E ||column||^2 = 1; SE of the mean of 4000 chi2_16/16 values is sqrt(2/16/4000)
+    assert abs((G**2).sum(axis=0).mean() - 1) < 5 * np.sqrt(2 / 16 / 4000)
+    res = phase_transition(40, deltas=[0.6], rhos=[0.1], trials=3, matrix="rademacher", rng=0,
+                           progress=False)
+    assert res.table["p_hat"][0] == 1.0

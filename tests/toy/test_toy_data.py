@@ -46,9 +46,10 @@ def test_exponential_and_constant_magnitudes():
     assert set(np.unique(X)) <= {0.0, 1.0}
 
 
-def test_active_counts_are_binomial():
-    # the geometric-gap sampler must give independent Bernoulli entries: per-row counts ~ Bin(n, p)
-    n, p, B = 20, 0.2, 20000
+@pytest.mark.parametrize("p", [0.2, 0.6])  # geometric-gap sampler; one uniform per entry
+def test_active_counts_are_binomial(p):
+    # both samplers must give independent Bernoulli entries: per-row counts ~ Bin(n, p)
+    n, B = 20, 20000
     X = sample_features(feature_distribution(n, p), B, rng=5)[0]
     counts = np.bincount((X > 0).sum(axis=1), minlength=n + 1)
     expected = stats.binom.pmf(np.arange(n + 1), n, p) * B

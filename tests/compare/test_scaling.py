@@ -1,0 +1,300 @@
+"""Compressed-sensing scaling (csuper.compare.scaling): the continuous l1 threshold, the CS
+capacity as its inverse, per-model quantities, and identification of the law behind synthetic
+represented counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, optimize, stats
+
+from csuper.compare.scaling import (
+    CAPACITY_CAP,
+    SCALING_LAWS,
+    ScalingPoint,
+    _fit_saturated,
+    _predict,
+    cs_capacity,
+    fit_scaling,
+    nonnegative_threshold,
+    scaling_point,
+    scaling_points,
+)
+from csuper.recovery import statistical_dimension
+from csuper.toy import represented_count
+
+# ---------------------------------------------------------------------------------------------
+# m*(n, k) for real k
+
+
+@given(n=st.integers(1, 400), frac=st.floats(0.0, 1.0))
+def test_threshold_equals_recovery_at_integer_k(n, frac):
+    k = int(round(frac * n))
+    assert nonnegative_threshold(n, k) == pytest.approx(
+        statistical_dimension(n, k, "nonnegative"), rel=1e-12, abs=1e-12)
+
+
+def _threshold_by_quadrature(n: float, k: float) -> float:
+    """Independent route: inf_tau k (1 + tau^2) + (n - k) E (g - tau)_+^2 with the expectation
+    by numerical quadrature and the infimum by bounded scalar minimisation (ALMT 2014)."""
+
+    def J(t):
+        return integrate.quad(lambda g: (g - t) ** 2 * stats.norm.pdf(g), t, np.inf,
+                              epsabs=1e-13, epsrel=1e-12)[0]
+
+    res = optimize.minimize_scalar(lambda t: k * (1 + t * t) + (n - k) * J(t), bounds=(0, 10),
+                                   method="bounded", options={"xatol": 1e-10})
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("n, k", [(200, 20.5), (50, 0.37), (1000, 3.3), (10, 9.99), (7, 1.0)])
+def test_threshold_at_real_k_matches_quadrature(n, k):
+    assert nonnegative_threshold(n, k) == pytest.approx(_threshold_by_quadrature(n, k), rel=1e-7)
+
+
+@given(n=st.floats(1.0, 1e4), a=st.floats(0.0, 1.0), b=st.floats(0.0, 1.0))
+def test_threshold_is_monotone_in_k_and_bounded(n, a, b):
+    lo, hi = sorted((a * n, b * n))
+    t_lo, t_hi = nonnegative_threshold(n, lo), nonnegative_threshold(n, hi)
+    assert 0.0 <= t_lo <= t_hi * (1 + 1e-12) + 1e-12
+    assert t_hi <= n * (1 + 1e-12)
+    # at least k measurements are needed for k unknowns (cone contains the k-dim support space)
+    assert t_lo >= lo * (1 - 1e-12)
+
+
+def test_threshold_edges_and_broadcasting():
+    assert nonnegative_threshold(30, 0) == 0.0
+    assert nonnegative_threshold(30, 30) == pytest.approx(30.0)
+    out = nonnegative_threshold([100, 200], [10, 20])
+    assert out.shape == (2,) and out[1] == pytest.approx(2 * out[0], rel=1e-12)  # homogeneity
+
+
+@pytest.mark.parametrize("args, exc, msg", [
+    ((0, 0), ValueError, "n_features must be > 0"),
+    ((10, 11), ValueError, r"k must lie in \[0, n_features\]"),
+    ((10, -1), ValueError, r"k must lie in \[0, n_features\]"),
+    ((10, np.nan), ValueError, "k must contain only finite values"),
+    ((10, "a"), TypeError, "k must be an array of real numbers"),
+    (([1, 2], [1, 1, 1]), ValueError, "must broadcast"),
+])
+def test_threshold_bad_input(args, exc, msg):
+    with pytest.raises(exc, match=msg):
+        nonnegative_threshold(*args)
+
+
+# ---------------------------------------------------------------------------------------------
+# CS capacity
+
+
+@given(m=st.integers(1, 2000), p=st.floats(1e-4, 1.0))
+def test_capacity_inverts_the_threshold(m, p):
+    n1 = cs_capacity(m, p)
+    assert n1 >= 1
+    assert nonnegative_threshold(float(n1), n1 * p) <= m
+    assert nonnegative_threshold(float(n1 + 1), (n1 + 1) * p) > m
+
+
+@given(m=st.integers(1, 500), p=st.floats(1e-3, 1.0), q=st.floats(1e-3, 1.0))
+def test_capacity_is_monotone(m, p, q):
+    lo, hi = sorted((p, q))
+    assert cs_capacity(m, hi) <= cs_capacity(m, lo)  # sparser features: more of them fit
+    assert cs_capacity(m, p) <= cs_capacity(m + 1, p)
+    assert cs_capacity(m, p) >= m  # never fewer than one feature per dimension
+
+
+@pytest.mark.parametrize("m", [1, 2, 17, 512])
+def test_capacity_dense_is_m(m):
+    assert cs_capacity(m, 1.0) == m
+
+
+def test_capacity_sparse_limit_and_cap():
+    # p -> 0: n' ~ m / (2 p log(1/p)) (the 2 k log(n/k) asymptote), the ratio tending to 1
+    # slowly, from above (m* < 2 k log(n / k) for small k / n).
+    ratios = [cs_capacity(100, p) * 2 * p * np.log(1 / p) / 100 for p in (1e-3, 1e-6, 1e-12)]
+    assert all(r > 1 for r in ratios) and ratios[0] > ratios[1] > ratios[2]
+    assert ratios[2] < 1.25
+    # independent route for the value itself: floor(m / psi(p)), psi by quadrature
+    psi = _threshold_by_quadrature(1.0, 1e-3)
+    assert cs_capacity(10, 1e-3) == int(np.floor(10 / psi))
+    assert cs_capacity(10, 0.0) == CAPACITY_CAP
+    assert cs_capacity(10, 1e-300) == CAPACITY_CAP
+    assert cs_capacity(10, 1e-3, cap=1000) == 1000 < int(np.floor(10 / psi))
+
+
+@pytest.mark.parametrize("args, kwargs, exc, msg", [
+    ((0, 0.1), {}, ValueError, r"n_dims must be an integer in \[1, inf\); got 0"),
+    ((5.0, 0.1), {}, TypeError, "n_dims must be an integer"),
+    ((5, 1.5), {}, ValueError, r"feature_probability must be a real number in \[0, 1\]; got 1.5"),
+    ((5, float("nan")), {}, ValueError, "feature_probability must be a real number"),
+    ((5, 0.1), {"cap": 3}, ValueError, r"cap must be an integer in \[5, inf\); got 3"),
+])
+def test_capacity_bad_input(args, kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        cs_capacity(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# One model
+
+
+def test_scaling_point_quantities():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 10))
+    W[:, :4] *= 0.01  # four dropped features
+    p = rng.uniform(0.0, 0.3, size=10)
+    pt = scaling_point(W, p, threshold=0.5)
+    assert isinstance(pt, ScalingPoint)
+    assert (pt.n_features, pt.n_dims) == (10, 3)
+    assert pt.k == pytest.approx(p.sum()) and pt.feature_probability == pytest.approx(p.mean())
+    assert pt.threshold == pytest.approx(nonnegative_threshold(10, p.sum()))
+    assert pt.klogk == pytest.approx(p.sum() * np.log(10 / p.sum()))
+    assert pt.two_klogk == pytest.approx(2 * pt.klogk)
+    assert pt.cs_capacity == cs_capacity(3, p.mean())
+    assert pt.represented == represented_count(W, 0.5)
+    assert scaling_point(W, p, threshold=100.0).represented == 0
+    assert scaling_point(W, p, threshold=0.0).represented == 10
+
+
+def test_scaling_point_bad_input():
+    with pytest.raises(ValueError, match=r"feature_probability must be a scalar or have shape \(4,\)"):
+        scaling_point(np.ones((2, 4)), [0.1, 0.2])
+    with pytest.raises(ValueError, match=r"feature_probability must lie in \[0, 1\]"):
+        scaling_point(np.ones((2, 4)), 1.2)
+    with pytest.raises(ValueError, match="threshold must be a real number"):
+        scaling_point(np.ones((2, 4)), 0.1, threshold=-1.0)
+    with pytest.raises(ValueError, match="W must be a 2-D array"):
+        scaling_point(np.ones(4), 0.1)
+
+
+def test_scaling_points_of_a_trained_model():
+    from csuper.toy import TrainSettings, feature_distribution, from_weights, train
+
+    model = train(feature_distribution(6, [0.3, 0.03]), 2,
+                  settings=TrainSettings(n_steps=50, batch_size=32, lr=1e-2), rng=1)
+    pts = scaling_points(model, threshold=0.3)
+    assert [pt.k for pt in pts] == pytest.approx([1.8, 0.18])
+    assert [pt.represented for pt in pts] == [represented_count(W, 0.3) for W in model.W]
+    with pytest.raises(TypeError, match="model must be a csuper.toy.ToyModel"):
+        scaling_points(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="feature_probability is unknown"):
+        scaling_points(from_weights(np.eye(2, 4)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting the law
+
+N_SWEEP = np.full(30, 400.0)
+M_SWEEP = np.tile([5.0, 10.0, 20.0, 40.0, 80.0], 6)
+P_SWEEP = np.repeat([0.3, 0.1, 0.03, 0.01, 0.003, 0.001], 5)
+
+
+def _law_counts(law: str, a: float) -> np.ndarray:
+    x = SCALING_LAWS[law][1](N_SWEEP, M_SWEEP, P_SWEEP)
+    return _predict(a, x, N_SWEEP)
+
+
+@pytest.mark.parametrize("law", list(SCALING_LAWS))
+@pytest.mark.parametrize("a", [0.4, 1.0])
+def test_exact_synthetic_counts_identify_their_law(law, a):
+    r = _law_counts(law, a)
+    fit = fit_scaling(N_SWEEP, M_SWEEP, N_SWEEP * P_SWEEP, r)
+    assert fit.best == law
+    f = fit.laws[law]
+    assert f.coefficient == pytest.approx(a, rel=1e-10)
+    assert f.rms < 1e-8 and f.delta_aic == 0.0
+    assert all(g.delta_aic > 10 for name, g in fit.laws.items() if name != law)
+    assert f.name in fit.verdict and "Best law" in fit.verdict
+
+
+@pytest.mark.parametrize("law", list(SCALING_LAWS))
+def test_rounded_counts_identify_their_law(law):
+    r = np.round(_law_counts(law, 0.7))
+    fit = fit_scaling(N_SWEEP, M_SWEEP, N_SWEEP * P_SWEEP, r)
+    assert fit.best == law
+    assert fit.laws[law].rms <= 0.5
+    assert fit.laws[law].coefficient == pytest.approx(0.7, rel=0.02)
+    assert min(g.delta_aic for name, g in fit.laws.items() if name != law) > 10
+
+
+def test_noisy_counts_coefficient_within_standard_errors():
+    # Gaussian noise of sd 2 features: the fitted coefficient lies within 4 standard errors
+    # of the truth, and the residual RMS estimates the noise sd.
+    rng = np.random.default_rng(12)
+    hits = []
+    for _ in range(20):
+        r = np.clip(_law_counts("threshold", 0.6) + rng.normal(0, 2.0, N_SWEEP.size), 0, 400)
+        f = fit_scaling(N_SWEEP, M_SWEEP, N_SWEEP * P_SWEEP, r).laws["threshold"]
+        hits.append(abs(f.coefficient - 0.6) <= 2 * f.se)
+        assert abs(f.coefficient - 0.6) <= 4 * f.se
+        assert 1.0 < f.rms < 3.0
+    assert np.mean(hits) >= 0.7  # ~95% expected within 2 se
+
+
+@given(st.lists(st.tuples(st.floats(0.1, 50.0), st.floats(0.0, 60.0), st.floats(1.0, 60.0)),
+                min_size=3, max_size=12))
+def test_saturated_least_squares_is_the_global_minimum(rows):
+    x, r, n = (np.array(c) for c in zip(*rows))
+    r = np.minimum(r, n)
+    a, rss = _fit_saturated(r, x, n)
+    assert rss == pytest.approx(np.sum((r - _predict(a, x, n)) ** 2), abs=1e-9)
+    # independent route: a fine grid over [0, max breakpoint] plus a bounded minimiser
+    grid = np.linspace(0.0, 1.01 * float(np.max(n / x)), 4001)[:, None]
+    brute = np.sum((r - np.minimum(n, grid * x)) ** 2, axis=1)
+    g0 = float(grid[np.argmin(brute), 0])
+    step = float(grid[1, 0])
+    fine = optimize.minimize_scalar(lambda g: np.sum((r - np.minimum(n, g * x)) ** 2),
+                                    bounds=(max(0.0, g0 - step), g0 + step), method="bounded",
+                                    options={"xatol": 1e-12})
+    assert rss <= min(float(brute.min()), float(fine.fun)) + 1e-9
+
+
+def test_loglog_slope_is_one_for_proportional_counts():
+    r = _law_counts("dimensions", 0.9)
+    f = fit_scaling(N_SWEEP, M_SWEEP, N_SWEEP * P_SWEEP, r).laws["dimensions"]
+    assert f.slope == pytest.approx(1.0, abs=1e-9) and f.slope_se < 1e-6
+
+
+def test_fit_from_points_and_table():
+    pts = [ScalingPoint(400, int(m), 400 * p, p, 0.0, 0.0, 0, int(round(0.5 * m)))
+           for m, p in zip(M_SWEEP, P_SWEEP)]
+    fit = fit_scaling(points=pts)
+    assert fit.best == "dimensions" and fit.laws["dimensions"].coefficient == pytest.approx(0.5, abs=0.01)
+    assert fit.table["n_dims"].tolist() == M_SWEEP.astype(int).tolist()
+    assert fit.table["threshold"] == pytest.approx(nonnegative_threshold(N_SWEEP, N_SWEEP * P_SWEEP))
+
+
+def test_indistinguishable_laws_are_reported_as_such():
+    # with one sparsity only, every law's regressor is proportional to m: the data cannot tell
+    n, m = np.full(4, 400.0), np.array([5.0, 10.0, 20.0, 40.0])
+    fit = fit_scaling(n, m, n * 0.01, 3 * m)
+    assert "Not distinguishable" in fit.verdict
+
+
+def test_all_saturated_warns():
+    n, m = np.full(3, 10.0), np.array([5.0, 6.0, 7.0])
+    with pytest.warns(RuntimeWarning):
+        fit_scaling(n, m, n * 0.001, n)
+
+
+@pytest.mark.parametrize("kwargs, exc, msg", [
+    (dict(n_features=[10, 10], n_dims=[2, 3], k=[1, 1], represented=[1, 1]), ValueError,
+     "at least 3 element"),
+    (dict(n_features=[10, 10, 10], n_dims=[2, 3], k=[1, 1, 1], represented=[1, 1, 1]),
+     ValueError, r"n_dims must have shape \(3\)"),
+    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 0], k=[1, 1, 1], represented=[1, 1, 1]),
+     ValueError, "n_dims must hold integers >= 1"),
+    (dict(n_features=[10, 10, 10.5], n_dims=[2, 3, 4], k=[1, 1, 1], represented=[1, 1, 1]),
+     ValueError, "n_features must hold integers >= 1"),
+    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 0, 1], represented=[1, 1, 1]),
+     ValueError, r"k must lie in \(0, n_features\]"),
+    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 1, 1], represented=[1, 11, 1]),
+     ValueError, r"represented must lie in \[0, n_features\]"),
+    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 1, 1]), ValueError, "all required"),
+    (dict(n_features=[10, 10, 10], points=[]), ValueError, "either points or the arrays"),
+    (dict(points=[1, 2, 3]), TypeError, "points must be a sequence of ScalingPoint"),
+])
+def test_fit_bad_input(kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        fit_scaling(**kwargs)
