@@ -225,6 +225,7 @@ def phase_transition(
     rng=None,
     progress: bool = True,
     store=None,
+    executor=None,
 ) -> PhaseTransitionResult:
     """Empirical phase transition of l1 recovery over a (delta = m/n, rho = k/m) grid.
 
@@ -264,6 +265,11 @@ def phase_transition(
         complete and skipped on rerun. Requires ``rng`` to be an int seed (so the rerun is the
         same experiment) and no custom ``criterion`` or callable ``matrix`` (they cannot be
         recorded).
+    executor : csuper.executor.Executor, optional
+        Where the cells run (:func:`csuper.executor.make_executor`: local processes or a Dask
+        cluster); default serial in this process. Each cell draws from its own seed, so the
+        results do not depend on the executor. With processes or Dask, a custom ``criterion``
+        or callable ``matrix`` must be picklable (module-level functions).
 
     Returns
     -------
@@ -346,52 +352,63 @@ def phase_transition(
         db = ResultStore(store, "csuper.recovery.phase_transition", config)
     cells = [(d, r) for d in deltas for r in rhos]
     seqs = np.random.SeedSequence(entropy).spawn(len(cells))
-    solve = EXPERIMENT_SOLVERS[solver]
-    rows = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    rows: list = [None] * len(cells)
+    pending = []
+    for i, ((d, r), ss) in enumerate(zip(cells, seqs)):
+        m = fixed.shape[0] if fixed is not None else max(1, int(round(d * n)))
+        key = make_key(delta=float(d), rho=float(r))
+        if db is not None and key in db:
+            rows[i] = db.get(key)
+            continue
+        pending.append((i, key, {
+            "delta": float(d), "rho": float(r), "n": n, "m": m, "k": min(n, int(round(r * m))),
+            "seed": ss, "matrix": fixed if fixed is not None else matrix, "signal": signal,
+            "solver": solver, "trials": trials, "success_tol": success_tol,
+            "criterion": criterion, "nonnegative": nonnegative,
+        }))
+    from csuper.executor import make_executor
 
-        bar = tqdm(total=len(cells), desc="phase transition", unit="cell")
+    ex = make_executor(workers=1) if executor is None else executor
+    keys = {j: key for j, (_, key, _) in enumerate(pending)}
+    slots = {j: i for j, (i, _, _) in enumerate(pending)}
     try:
-        for (d, r), ss in zip(cells, seqs):
-            m = fixed.shape[0] if fixed is not None else max(1, int(round(d * n)))
-            k = min(n, int(round(r * m)))
-            key = make_key(delta=float(d), rho=float(r))
-            if db is not None and key in db:
-                rows.append(db.get(key))
-            else:
-                cell_rng = np.random.default_rng(ss)
-                t0 = time.perf_counter()
-                A = fixed if fixed is not None else draw_matrix(matrix, m, n, cell_rng)
-                X = draw_sparse(n, k, trials, signal, rng=cell_rng)
-                Y = A @ X
-                Xh, status = solve(A, Y, X, nonnegative)
-                optimal = status == "optimal"
-                if criterion is None:
-                    ok = _default_success(Xh, X, success_tol)
-                else:
-                    ok = np.asarray(criterion(np.nan_to_num(Xh), X), dtype=bool).reshape(trials)
-                ok &= optimal
-                succ = int(ok.sum())
-                p = succ / trials
-                row = {
-                    "delta": float(d), "rho": float(r), "n": n, "m": m, "k": k, "trials": trials,
-                    "successes": succ, "p_hat": p, "se": float(np.sqrt(p * (1 - p) / trials)),
-                    "unsolved": int(np.sum(~optimal & (status != "refuted"))),
-                    "seconds": time.perf_counter() - t0,
-                }
-                if db is not None:
-                    db.append(key, row)
-                rows.append(row)
-            if bar is not None:
-                bar.update(1)
+        for j, row in ex.map(_run_cell, [task for _, _, task in pending], progress=progress,
+                             desc="phase transition"):
+            if db is not None:
+                db.append(keys[j], row)
+            rows[slots[j]] = row
     finally:
-        if bar is not None:
-            bar.close()
+        if executor is None:
+            ex.close()
     table = {c: np.array([row[c] for row in rows]) for c in _COLUMNS}
     return PhaseTransitionResult(table=table, deltas=deltas, rhos=rhos, signal=signal,
                                  nonnegative=nonnegative, config=config)
+
+
+def _run_cell(task: dict) -> dict:
+    """One grid cell of :func:`phase_transition`: draw A and ``trials`` signals from the cell's own
+    seed, solve, and count successes. Module-level so that process and Dask executors can run it."""
+    t0 = time.perf_counter()
+    cell_rng = np.random.default_rng(task["seed"])
+    n, m, k, trials = task["n"], task["m"], task["k"], task["trials"]
+    matrix = task["matrix"]
+    A = matrix if isinstance(matrix, np.ndarray) else draw_matrix(matrix, m, n, cell_rng)
+    X = draw_sparse(n, k, trials, task["signal"], rng=cell_rng)
+    Xh, status = EXPERIMENT_SOLVERS[task["solver"]](A, A @ X, X, task["nonnegative"])
+    optimal = status == "optimal"
+    if task["criterion"] is None:
+        ok = _default_success(Xh, X, task["success_tol"])
+    else:
+        ok = np.asarray(task["criterion"](np.nan_to_num(Xh), X), dtype=bool).reshape(trials)
+    ok &= optimal
+    succ = int(ok.sum())
+    p = succ / trials
+    return {
+        "delta": task["delta"], "rho": task["rho"], "n": n, "m": m, "k": k, "trials": trials,
+        "successes": succ, "p_hat": p, "se": float(np.sqrt(p * (1 - p) / trials)),
+        "unsolved": int(np.sum(~optimal & (status != "refuted"))),
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def _default_success(Xh: np.ndarray, X: np.ndarray, tol: float) -> np.ndarray:

@@ -347,6 +347,28 @@ def _seed_models(seeds, n: int, m: int, init_scale: float) -> tuple[np.ndarray, 
     return W, states
 
 
+def _check_init(init, n_inst: int, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validated copies of warm-start weights W (I, m, n) and b (I, n) (see :func:`train`)."""
+    if isinstance(init, ToyModel):
+        W, b = init.W, init.b
+    elif isinstance(init, dict):
+        if set(init) != {"W", "b"}:
+            raise ValueError(f"init as a dict must have exactly the keys 'W' and 'b'; got {sorted(map(str, init))}.")
+        W, b = init["W"], init["b"]
+    elif isinstance(init, (tuple, list)) and len(init) == 2:
+        W, b = init
+    else:
+        raise TypeError(f"init must be a ToyModel, a dict {{'W', 'b'}} or a pair (W, b); got {type(init).__name__}.")
+    W = check_array(W, "init W", ndim=3, dtype=np.float64, copy=True)
+    b = check_array(b, "init b", ndim=2, dtype=np.float64, copy=True)
+    if W.shape != (n_inst, m, n) or b.shape != (n_inst, n):
+        raise ValueError(
+            f"init must have W of shape (n_instances, n_hidden, n_features) = {(n_inst, m, n)} and b of "
+            f"shape {(n_inst, n)} to match the distribution and n_hidden; got W {W.shape}, b {b.shape}."
+        )
+    return W, b
+
+
 def train(
     distribution: FeatureDistribution,
     n_hidden: int,
@@ -358,6 +380,7 @@ def train(
     parallel: bool | None = None,
     rng=None,
     progress: bool = False,
+    init=None,
 ) -> ToyModel:
     """Train toy models of superposition, every instance of ``distribution`` at once.
 
@@ -386,6 +409,12 @@ def train(
         Source of the seeds.
     progress : bool
         Show a tqdm progress bar (training runs in chunks of steps).
+    init : ToyModel, dict or tuple, optional
+        Warm start: initial weights replacing the seeded initialisation, a ToyModel, a dict with
+        keys ``"W"`` and ``"b"`` or a pair ``(W, b)``, with W of shape (I, n_hidden, n_features)
+        and b of shape (I, n_features), finite. Every seed of instance r starts from
+        ``W[r], b[r]`` (seeds then differ only by their data streams); Adam's moments start at
+        zero. Default: xavier-normal W from the seed and b = 0 (a cold start).
 
     Returns
     -------
@@ -417,6 +446,9 @@ def train(
     (1, 2, 5)
     >>> bool(model.final_loss[0] < model.loss_history[0, 0])
     True
+    >>> more = train(d, 2, settings=s, rng=1, init=model)  # warm start from the trained model
+    >>> bool(abs(more.loss_history[0, :50].mean() - model.final_loss[0]) < 0.01)
+    True
     """
     if not isinstance(distribution, FeatureDistribution):
         raise TypeError(
@@ -442,6 +474,10 @@ def train(
     seeds = np.asarray(seeds, dtype=np.int64)
     W, states = _seed_models(seeds, n, m, settings.init_scale)
     b = np.zeros((total, n))
+    if init is not None:
+        W0, b0 = _check_init(init, I0, m, n)
+        W = np.ascontiguousarray(np.repeat(W0, N, axis=0))
+        b = np.ascontiguousarray(np.repeat(b0, N, axis=0))
     P = np.ascontiguousarray(np.repeat(distribution.feature_probability, N, axis=0))
     IMP = np.ascontiguousarray(np.repeat(imp, N, axis=0))
     indep, gstart, gmem, gmode, gp, law = distribution._kernel

@@ -191,3 +191,15 @@ def test_matrix_families():
     res = phase_transition(40, deltas=[0.6], rhos=[0.1], trials=3, matrix="rademacher", rng=0,
                            progress=False)
     assert res.table["p_hat"][0] == 1.0
+
+
+def test_phase_transition_through_a_process_pool_equals_the_serial_run():
+    """Each cell draws from its own SeedSequence child, so where it runs cannot change it."""
+    from csuper.executor import make_executor
+
+    grid = dict(deltas=[0.3, 0.6], rhos=[0.2, 0.5], trials=4, signal="uniform", rng=5, progress=False)
+    serial = phase_transition(40, **grid)
+    with make_executor(workers=2) as ex:
+        pooled = phase_transition(40, executor=ex, **grid)
+    for column in ("delta", "rho", "m", "k", "successes", "unsolved"):
+        np.testing.assert_array_equal(pooled.table[column], serial.table[column])
