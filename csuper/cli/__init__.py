@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS: tuple[str, ...] = ("demo", "jl", "phase", "train")
+SUBCOMMANDS: tuple[str, ...] = ("demo", "bounds", "jl", "phase", "train", "compare")
 DEFAULT_COMMAND = "demo"
 
 

@@ -2,9 +2,11 @@
 the sweep and locate where it goes from ignored to superposed and from superposed to its own
 direction, against the Lagrangian (KKT) prediction of :func:`csuper.compare.relu_allocation`.
 
-Warm starts (initialising each point from the previous point's weights, to expose hysteresis)
-need an initial-weights parameter in :func:`csuper.toy.train`, which it does not have; this
-module runs cold starts only (a fresh initialisation per point, best of ``n_seeds``).
+Cold starts train every point from a fresh initialisation (best of ``n_seeds``). Warm starts
+expose hysteresis: the sweep goes up through the values, each point initialised from the
+previous point's trained weights (``init`` of :func:`csuper.toy.train`), then back down from
+the top; a transition located on the way up and on the way down at different values is
+hysteresis (coexisting local optima of the training loss).
 """
 
 from __future__ import annotations
@@ -13,15 +15,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real
+from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.compare.capacity import capacities, relu_allocation
 
-__all__ = ["SWEEP_PARAMETERS", "TransitionSweep", "feature_transition_sweep", "locate_crossings"]
+__all__ = ["SWEEP_PARAMETERS", "START_MODES", "TransitionSweep", "feature_transition_sweep", "locate_crossings"]
 
 #: What a sweep varies (name -> the toy-model quantity of the swept feature).
 SWEEP_PARAMETERS: dict[str, str] = {
     "importance": "I_i of the swept feature",
     "feature_probability": "p_i of the swept feature",
+}
+
+#: How sweep points are initialised (name -> meaning).
+START_MODES: dict[str, str] = {
+    "cold": "every point from its own fresh initialisation",
+    "warm": "up through the values then down, each point from the previous point's weights",
+    "both": "cold and warm",
 }
 
 
@@ -74,6 +83,14 @@ class TransitionSweep:
     prediction_grid, prediction_curve : ndarray, shape (g,)
         The predicted C_i on a fine geometric grid over [values[0], values[-1]] (the prediction
         is cheap), from which the predicted transitions are located.
+    start : str
+        Key of :data:`START_MODES`. ``learned_capacity``, ``norm`` and ``final_loss`` are the
+        cold-start series (all NaN when ``start="warm"``).
+    warm : dict or None
+        Warm-start series (None unless ``start`` is ``"warm"`` or ``"both"``): keys ``"up"`` and
+        ``"down"``, each a dict of arrays ``learned_capacity``, ``norm``, ``final_loss`` of
+        shape (k,) and the trained weights ``W`` (k, m, n), ``b`` (k, n), all indexed like
+        ``values`` (so ``warm["down"]`` was trained from index k-1 to 0).
     """
 
     parameter: str
@@ -87,19 +104,30 @@ class TransitionSweep:
     represented_threshold: float
     prediction_grid: np.ndarray
     prediction_curve: np.ndarray
+    start: str = "cold"
+    warm: dict | None = None
 
     def table(self) -> list[dict]:
         """Tidy sweep table: one dict per (point, direction, start mode).
 
-        Cold starts only (see the module docstring), so ``direction`` is ``"none"`` and
-        ``start`` is ``"cold"``; warm-start rows would carry ``"up"``/``"down"`` and ``"warm"``.
+        Cold rows have ``direction="none"``, ``start="cold"``; warm rows ``start="warm"`` and
+        ``direction`` ``"up"`` then ``"down"`` (in the order trained).
         """
+        series = []
+        if self.start in ("cold", "both"):
+            series.append(("none", "cold", self.learned_capacity, self.norm, self.final_loss,
+                           range(len(self.values))))
+        if self.warm is not None:
+            k = len(self.values)
+            for direction, order in (("up", range(k)), ("down", range(k - 1, -1, -1))):
+                w = self.warm[direction]
+                series.append((direction, "warm", w["learned_capacity"], w["norm"], w["final_loss"], order))
         return [
-            {"parameter": self.parameter, "feature": self.feature, "value": float(v),
-             "direction": "none", "start": "cold", "learned_capacity": float(d), "norm": float(w),
-             "predicted_capacity": float(c), "final_loss": float(f)}
-            for v, d, w, c, f in zip(self.values, self.learned_capacity, self.norm,
-                                     self.predicted_capacity, self.final_loss)
+            {"parameter": self.parameter, "feature": self.feature, "value": float(self.values[j]),
+             "direction": direction, "start": start, "learned_capacity": float(D[j]),
+             "norm": float(N[j]), "predicted_capacity": float(self.predicted_capacity[j]),
+             "final_loss": float(F[j])}
+            for direction, start, D, N, F, order in series for j in order
         ]
 
     def transitions(self) -> dict:
@@ -111,21 +139,40 @@ class TransitionSweep:
         - ``superposed_to_own``: D_i (learned) / C_i (predicted) crosses ``monosemantic_above``.
         - ``ignored_to_superposed``: |w_i| crosses ``represented_threshold`` (learned); the
           predicted C_i leaves 0 (crosses 1e-6).
+
+        ``learned`` is the cold-start transition (NaN for ``start="warm"``). With warm starts each
+        entry also has ``learned_up`` (first crossing met going up), ``learned_down`` (the first
+        met going down, i.e. the highest-valued upward crossing of the down series) and
+        ``hysteresis = learned_up - learned_down`` (positive when the higher state persists
+        below the value where it appeared; NaN when either is missing).
         """
         def first(a):
             return float(a[0]) if a.size else float("nan")
 
+        def last(a):
+            return float(a[-1]) if a.size else float("nan")
+
         x, g, c = self.values, self.prediction_grid, self.prediction_curve
-        return {
+        cold = self.start != "warm"  # warm-only sweeps have no cold series (NaN)
+        out = {
             "superposed_to_own": {
-                "learned": first(locate_crossings(x, self.learned_capacity, self.monosemantic_above)),
+                "learned": first(locate_crossings(x, self.learned_capacity, self.monosemantic_above))
+                if cold else float("nan"),
                 "predicted": first(locate_crossings(g, c, self.monosemantic_above)),
             },
             "ignored_to_superposed": {
-                "learned": first(locate_crossings(x, self.norm, self.represented_threshold)),
+                "learned": first(locate_crossings(x, self.norm, self.represented_threshold))
+                if cold else float("nan"),
                 "predicted": first(locate_crossings(g, c, 1e-6)),
             },
         }
+        if self.warm is not None:
+            for key, field, thr in (("superposed_to_own", "learned_capacity", self.monosemantic_above),
+                                    ("ignored_to_superposed", "norm", self.represented_threshold)):
+                up = first(locate_crossings(x, self.warm["up"][field], thr))
+                down = last(locate_crossings(x, self.warm["down"][field], thr))
+                out[key].update(learned_up=up, learned_down=down, hysteresis=up - down)
+        return out
 
     def plot(self, ax=None):
         """Learned D_i, |w_i| and predicted C_i along the sweep; returns the matplotlib Axes."""
@@ -133,8 +180,13 @@ class TransitionSweep:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3.5))
-        ax.plot(self.values, self.learned_capacity, "o-", label="learned $D_i$ (cold start)")
-        ax.plot(self.values, self.norm, "s:", label=r"learned $\|w_i\|$")
+        if self.start in ("cold", "both"):
+            ax.plot(self.values, self.learned_capacity, "o-", label="learned $D_i$ (cold start)")
+            ax.plot(self.values, self.norm, "s:", label=r"learned $\|w_i\|$")
+        if self.warm is not None:
+            for direction, marker in (("up", "^-"), ("down", "v-")):
+                ax.plot(self.values, self.warm[direction]["learned_capacity"], marker,
+                        label=f"learned $D_i$ (warm, {direction})")
         ax.plot(self.prediction_grid, self.prediction_curve, "k--", label="Lagrangian $C_i$")
         ax.axhline(self.monosemantic_above, color="grey", lw=0.5)
         ax.set_xscale("log")
@@ -159,8 +211,9 @@ def feature_transition_sweep(
     represented_threshold: float = 0.5,
     rng=None,
     progress: bool = False,
+    start: str = "cold",
 ) -> TransitionSweep:
-    """Sweep one feature's importance or probability, train cold-started toy models per point.
+    """Sweep one feature's importance or probability, train toy models per point.
 
     Parameters
     ----------
@@ -183,6 +236,8 @@ def feature_transition_sweep(
         Transition thresholds on D_i and |w_i|.
     rng : None, int or numpy.random.Generator
     progress : bool
+    start : str
+        Key of :data:`START_MODES`: ``"cold"``, ``"warm"`` or ``"both"``.
 
     Returns
     -------
@@ -190,9 +245,14 @@ def feature_transition_sweep(
 
     Notes
     -----
-    All sweep points train in one :func:`csuper.toy.train` call (one instance per point), so
-    each point is a cold start from its own seed. The prediction at each point is
-    :func:`csuper.compare.relu_allocation` with the point's importance and probabilities.
+    Cold starts: all sweep points train in one :func:`csuper.toy.train` call (one instance per
+    point), each from its own seed. Warm starts: 2k sequential trainings, each of ``settings``'
+    full length: up, point 0 from a fresh initialisation and point j from point j-1's weights;
+    down, point k-1 from the up sweep's point k-1 and point j from point j+1's weights. Every
+    warm point is best of ``n_seeds`` data streams from the same initial weights (Adam's moments
+    restart at each point). With ``start="both"`` the cold sweep draws its seeds from ``rng``
+    first, so it equals the ``start="cold"`` sweep for the same ``rng``. The prediction at each
+    point is :func:`csuper.compare.relu_allocation` with the point's importance and probabilities.
 
     Examples
     --------
@@ -201,6 +261,9 @@ def feature_transition_sweep(
     >>> sw = feature_transition_sweep(4, 2, [0.1, 1.0, 10.0], settings=s, rng=0)
     >>> len(sw.table()), sorted(sw.transitions())
     (3, ['ignored_to_superposed', 'superposed_to_own'])
+    >>> sw = feature_transition_sweep(4, 2, [0.1, 1.0, 10.0], settings=s, rng=0, start="both")
+    >>> len(sw.table()), sorted(sw.transitions()["superposed_to_own"])
+    (9, ['hysteresis', 'learned', 'learned_down', 'learned_up', 'predicted'])
     """
     from csuper.toy import feature_distribution, train
 
@@ -222,6 +285,10 @@ def feature_transition_sweep(
         raise ValueError(f"feature_probability must lie in [0, 1]; got max {p.max():g}.")
     mono = check_real(monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False)
     thr = check_real(represented_threshold, "represented_threshold", low=0.0)
+    if start not in START_MODES:
+        raise ValueError(f"start must be one of {sorted(START_MODES)}; got {start!r}.")
+    N = check_int(n_seeds, "n_seeds", low=1)
+    gen = check_rng(rng)
     k = x.shape[0]
     IMP = np.repeat(imp[None], k, axis=0)
     P = np.repeat(p[None], k, axis=0)
@@ -229,17 +296,41 @@ def feature_transition_sweep(
         IMP[:, i] = x
     else:
         P[:, i] = x
-    model = train(feature_distribution(n, P), m, importance=IMP, settings=settings,
-                  n_seeds=n_seeds, rng=rng, progress=progress)
-    D = np.array([capacities(model.W[r])[i] for r in range(k)])
-    norm = np.linalg.norm(model.W[:, :, i], axis=1)
+    if start in ("cold", "both"):
+        model = train(feature_distribution(n, P), m, importance=IMP, settings=settings,
+                      n_seeds=N, rng=gen, progress=progress)
+        D, norm, loss = _series(model.W, model.final_loss, i)
+    else:
+        D = norm = loss = np.full(k, np.nan)
+    warm = None
+    if start in ("warm", "both"):
+        seeds = gen.integers(0, 2**63, size=(2, k, N))
+        W, b, F = np.empty((2, k, m, n)), np.empty((2, k, n)), np.empty((2, k))
+        init = None
+        for s, order in enumerate((range(k), range(k - 1, -1, -1))):
+            for j in order:
+                pt = train(feature_distribution(n, P[j]), m, importance=IMP[j], settings=settings,
+                           seeds=seeds[s, j], progress=progress, init=init)
+                W[s, j], b[s, j], F[s, j] = pt.W[0], pt.b[0], pt.final_loss[0]
+                init = pt
+        warm = {}
+        for s, direction in enumerate(("up", "down")):
+            Ds, Ns, Ls = _series(W[s], F[s], i)
+            warm[direction] = {"learned_capacity": Ds, "norm": Ns, "final_loss": Ls,
+                               "W": W[s], "b": b[s]}
     pred = _predict(IMP, P, m, i)
     grid = np.geomspace(x[0], x[-1], 401) if k > 1 else x.copy()
     grid[0], grid[-1] = x[0], x[-1]
     IMPg, Pg = np.repeat(imp[None], grid.size, axis=0), np.repeat(p[None], grid.size, axis=0)
     (IMPg if parameter == "importance" else Pg)[:, i] = grid
     curve = _predict(IMPg, Pg, m, i)
-    return TransitionSweep(parameter, i, x, D, norm, pred, model.final_loss, mono, thr, grid, curve)
+    return TransitionSweep(parameter, i, x, D, norm, pred, loss, mono, thr, grid, curve, start, warm)
+
+
+def _series(W: np.ndarray, final_loss: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """D_i, |w_i| and final loss of feature i along a sweep of models W (k, m, n)."""
+    D = np.array([capacities(W[r])[i] for r in range(W.shape[0])])
+    return D, np.linalg.norm(W[:, :, i], axis=1), np.asarray(final_loss, dtype=np.float64)
 
 
 def _predict(IMP: np.ndarray, P: np.ndarray, m: int, i: int) -> np.ndarray:

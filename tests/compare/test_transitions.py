@@ -12,8 +12,13 @@ import pytest  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from csuper.compare import feature_transition_sweep, locate_crossings, relu_allocation  # noqa: E402
-from csuper.toy import TrainSettings  # noqa: E402
+from csuper.compare import (  # noqa: E402
+    TransitionSweep,
+    feature_transition_sweep,
+    locate_crossings,
+    relu_allocation,
+)
+from csuper.toy import TrainSettings, feature_distribution, train  # noqa: E402
 
 SETTINGS = TrainSettings(n_steps=1000, batch_size=512, lr=1e-2)
 
@@ -118,3 +123,103 @@ def test_predicted_transition_matches_a_direct_scan(importance_sweep):
     x = importance_sweep.transitions()["superposed_to_own"]["predicted"]
     step = importance_sweep.prediction_grid[1] / importance_sweep.prediction_grid[0]
     assert fine[j - 1] / step <= x <= fine[j] * step
+
+
+SWEEP = dict(feature=5, importance=np.ones(6), feature_probability=0.1, settings=SETTINGS)
+VALUES = np.geomspace(0.03, 30.0, 7)
+
+
+@pytest.fixture(scope="module")
+def both_sweep():
+    return feature_transition_sweep(6, 2, VALUES, rng=0, start="both", **SWEEP)
+
+
+@needs_jit
+def test_both_sweep_table_and_cold_part_unchanged(both_sweep, importance_sweep):
+    sw = both_sweep
+    assert importance_sweep.start == "cold" and importance_sweep.warm is None
+    # the cold part of start="both" is the start="cold" sweep for the same rng, bit for bit
+    assert np.array_equal(sw.learned_capacity, importance_sweep.learned_capacity)
+    assert np.array_equal(sw.final_loss, importance_sweep.final_loss)
+    rows = sw.table()
+    assert len(rows) == 3 * 7
+    assert [(r["direction"], r["start"]) for r in rows] == (
+        [("none", "cold")] * 7 + [("up", "warm")] * 7 + [("down", "warm")] * 7)
+    assert [r["value"] for r in rows[7:14]] == list(VALUES)
+    assert [r["value"] for r in rows[14:]] == list(VALUES[::-1])
+    assert rows[:7] == importance_sweep.table()
+    for r in rows[7:]:
+        j = int(np.flatnonzero(VALUES == r["value"])[0])
+        w = sw.warm[r["direction"]]
+        assert r["learned_capacity"] == w["learned_capacity"][j] and r["norm"] == w["norm"][j]
+        assert r["predicted_capacity"] == sw.predicted_capacity[j]
+    for d in ("up", "down"):
+        assert np.all(np.isfinite(sw.warm[d]["final_loss"]))
+        assert np.allclose(sw.warm[d]["norm"], np.linalg.norm(sw.warm[d]["W"][:, :, 5], axis=1))
+
+
+@needs_jit
+def test_warm_points_are_initialised_from_the_previous_point(both_sweep):
+    # independent route: redo one step of each chain with csuper.toy.train(init=...), the seeds
+    # drawn as the sweep documents (cold seeds first, then warm seeds of shape (2, k, n_seeds))
+    gen = np.random.default_rng(0)
+    gen.integers(0, 2**63, size=7)
+    seeds = gen.integers(0, 2**63, size=(2, 7, 1))
+    w = both_sweep.warm
+    imp = np.ones(6)
+    for s, j, prev in ((0, 3, (w["up"]["W"][2:3], w["up"]["b"][2:3])),
+                       (1, 6, (w["up"]["W"][6:7], w["up"]["b"][6:7])),
+                       (1, 2, (w["down"]["W"][3:4], w["down"]["b"][3:4]))):
+        imp[5] = VALUES[j]
+        pt = train(feature_distribution(6, 0.1), 2, importance=imp, settings=SETTINGS,
+                   seeds=seeds[s, j], init=prev)
+        direction = ("up", "down")[s]
+        assert np.array_equal(pt.W[0], w[direction]["W"][j]), (direction, j)
+
+
+@needs_jit
+def test_warm_sweep_transitions_and_reproducible(both_sweep):
+    tr = both_sweep.transitions()
+    lo, hi = VALUES[0], VALUES[-1]
+    for key in ("superposed_to_own", "ignored_to_superposed"):
+        t = tr[key]
+        assert set(t) == {"learned", "predicted", "learned_up", "learned_down", "hysteresis"}
+        assert lo <= t["learned_up"] <= hi and lo <= t["learned_down"] <= hi
+        assert t["hysteresis"] == t["learned_up"] - t["learned_down"]
+    # the top point is own-direction on both legs (30x more important than the rest)
+    assert both_sweep.warm["up"]["learned_capacity"][-1] >= 0.9
+    assert both_sweep.warm["down"]["learned_capacity"][-1] >= 0.9
+    warm = feature_transition_sweep(6, 2, VALUES, rng=0, start="warm", **SWEEP)
+    assert np.all(np.isnan(warm.learned_capacity)) and len(warm.table()) == 14
+    assert np.isnan(warm.transitions()["superposed_to_own"]["learned"])
+    again = feature_transition_sweep(6, 2, VALUES, rng=0, start="warm", **SWEEP)
+    for d in ("up", "down"):
+        assert np.array_equal(again.warm[d]["W"], warm.warm[d]["W"])
+    ax = both_sweep.plot()
+    assert len(ax.lines) >= 5
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+
+
+def test_hysteresis_known_answer():
+    # synthetic series: up jumps between 2 and 3, down falls between 1 and 2, threshold 0.9
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    nan = np.full(4, np.nan)
+    warm = {"up": {"learned_capacity": np.array([0.0, 0.0, 1.0, 1.0]), "norm": np.array([0.0, 1.0, 1.0, 1.0]),
+                   "final_loss": nan},
+            "down": {"learned_capacity": np.array([0.0, 1.0, 1.0, 1.0]), "norm": np.array([1.0, 1.0, 1.0, 1.0]),
+                     "final_loss": nan}}
+    sw = TransitionSweep("importance", 0, x, nan, nan, np.zeros(4), nan, 0.9, 0.5, x, np.zeros(4),
+                         "warm", warm)
+    t = sw.transitions()["superposed_to_own"]
+    assert t["learned_up"] == pytest.approx(2.9) and t["learned_down"] == pytest.approx(1.9)
+    assert t["hysteresis"] == pytest.approx(1.0)
+    t = sw.transitions()["ignored_to_superposed"]  # down never crosses: no hysteresis located
+    assert t["learned_up"] == pytest.approx(1.5) and np.isnan(t["learned_down"]) and np.isnan(t["hysteresis"])
+    assert len(sw.table()) == 8 and {r["start"] for r in sw.table()} == {"warm"}
+
+
+def test_bad_start():
+    with pytest.raises(ValueError, match="start"):
+        feature_transition_sweep(6, 2, [0.1, 1.0], start="hot")

@@ -290,3 +290,65 @@ def test_from_weights_torch_layout():
         from_weights(Wt, layout="jax")
     with pytest.raises(ValueError, match="finite"):
         from_weights(np.full((2, 3), np.inf))
+
+
+def _first_batches(d, seeds, n_hidden, batch, init_scale=1.0):
+    # independent route to a training run's first batch: the stream state each seed derives
+    # (after its W draw) fed to the public sampler's kernel
+    import sys
+
+    _, states = sys.modules["csuper.toy.train"]._seed_models(seeds, d.n_features, n_hidden, init_scale)
+    X = np.zeros((len(seeds), batch, d.n_features))
+    indep, gstart, gmem, gmode, gp, law = d._kernel
+    with np.errstate(over="ignore"):  # the stream's uint64 arithmetic wraps by design
+        K.sample_many(states, d.feature_probability, gp, indep, gstart, gmem, gmode, law, X)
+    return X
+
+
+def test_warm_start_continues_from_init():
+    d = feature_distribution(6, [0.05, 0.3])
+    a = train(d, 2, settings=FAST, rng=3)
+    lr = 1e-9
+    tiny = TrainSettings(n_steps=1, batch_size=64, lr=lr)
+    b = train(d, 2, settings=tiny, seeds=[11, 12], init=a)
+    # one Adam(W) step moves each weight by at most lr (1 + weight_decay |w|)
+    bound = lr * (1 + tiny.weight_decay * max(np.abs(a.W).max(), np.abs(a.b).max())) * (1 + 1e-6)
+    assert np.abs(b.W - a.W).max() <= bound and np.abs(b.b - a.b).max() <= bound
+    assert np.abs(b.W - a.W).max() > 0.5 * lr  # it did take the step
+    # the first step's loss is the init model's loss on that step's batch
+    X = _first_batches(d, [11, 12], 2, 64)
+    assert np.allclose(b.loss_history[:, 0], toy_loss(a.W, a.b, X), rtol=1e-12, atol=0)
+    # same seeds + same init: same result; the init is not modified
+    W_before = a.W.copy()
+    c = train(d, 2, settings=FAST, seeds=[11, 12], init={"W": a.W, "b": a.b})
+    c2 = train(d, 2, settings=FAST, seeds=[11, 12], init=(a.W, a.b))
+    assert np.array_equal(c.W, c2.W) and np.array_equal(c.loss_history, c2.loss_history)
+    assert np.array_equal(a.W, W_before)
+    # a cold start from the same seeds differs (its first loss is the xavier init's)
+    cold = train(d, 2, settings=FAST, seeds=[11, 12])
+    assert not np.array_equal(cold.W, c.W)
+
+
+def test_warm_start_every_seed_starts_from_init():
+    d = feature_distribution(5, 0.1)
+    a = train(d, 2, settings=FAST, rng=4)
+    b = train(d, 2, settings=FAST, n_seeds=3, rng=9, init=a)
+    assert b.seed_losses.shape == (1, 3)
+    single = train(d, 2, settings=FAST, seeds=[b.seeds[0]], init=a)
+    assert np.array_equal(single.W, b.W)
+
+
+@pytest.mark.parametrize("init,exc,match", [
+    ((np.zeros((1, 3, 5)), np.zeros((1, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+    ((np.zeros((2, 2, 5)), np.zeros((2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+    ((np.zeros((1, 2, 5)), np.zeros((1, 4))), ValueError, r"init.*\(1, 5\)"),
+    ((np.zeros((2, 5)), np.zeros((1, 5))), ValueError, "init W"),
+    ((np.full((1, 2, 5), np.nan), np.zeros((1, 5))), ValueError, "init W.*finite"),
+    ((np.zeros((1, 2, 5)), np.full((1, 5), np.inf)), ValueError, "init b.*finite"),
+    ({"W": np.zeros((1, 2, 5))}, ValueError, "init.*keys"),
+    (np.zeros((1, 2, 5)), TypeError, "init must be"),
+    (from_weights(np.zeros((3, 2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+])
+def test_bad_init(init, exc, match):
+    with pytest.raises(exc, match=match):
+        train(feature_distribution(5, 0.1), 2, settings=FAST, rng=0, init=init)

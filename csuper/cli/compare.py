@@ -1,0 +1,109 @@
+"""``csuper compare``: compressed-sensing comparisons of a saved toy model."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "compare a saved toy model with compressed sensing (scaling, decoder gap, capacities)"
+DESCRIPTION = (
+    "Load toy models saved by 'csuper train --output MODEL.npz' (csuper.toy.save_model) and "
+    "print, for each instance asked: the compressed-sensing scaling point (expected active "
+    "features k, the exact nonnegative l1 threshold m*(n, k), k log(n/k), the compressed-sensing "
+    "capacity and the number of represented features); the decoder gap (relative MSE and "
+    "exact-recovery rate of the model's ReLU read-out against l1 decoders on the same "
+    "measurements h = W x of fresh samples); and the learned per-feature capacities against the "
+    "Lagrangian allocation (csuper.compare.compare_capacities)."
+)
+
+_DEFAULT_DECODERS = ("relu", "nnbp", "nnbp_gaussian")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the options of ``csuper compare``."""
+    from csuper.compare import DECODERS
+
+    parser.add_argument("model", metavar="MODEL.npz", help="toy-model file (csuper.toy.save_model)")
+    parser.add_argument("--instance", type=int, nargs="+", default=None, metavar="I",
+                        help="instance index(es) to compare (default: every instance)")
+    parser.add_argument("--samples", type=int, default=200, metavar="B",
+                        help="fresh samples x decoded per instance for the decoder gap")
+    parser.add_argument("--decoders", nargs="+", choices=list(DECODERS),
+                        default=list(_DEFAULT_DECODERS), metavar="NAME",
+                        help="decoders of the decoder gap; choices: " + "; ".join(
+                            f"{k}: {v}" for k, v in DECODERS.items()))
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="a feature is represented when its norm |w_i| exceeds this")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the decoder-gap samples")
+    parser.add_argument("--json", default=None, metavar="OUT",
+                        help="also write the results to the JSON file OUT")
+
+
+def _instance_result(model, r: int, args: argparse.Namespace) -> dict:
+    from csuper.compare import compare_capacities, decoder_gap, scaling_point
+
+    W, p = model.W[r], model.feature_probability[r]
+    pt = scaling_point(W, p, threshold=args.threshold)
+    gap = decoder_gap(W, model.b[r], p, n_samples=args.samples, decoders=args.decoders,
+                      magnitude=model.distribution.get("magnitude", "uniform"),
+                      rng=[args.seed, r])
+    cap = compare_capacities(model, r, represented_threshold=args.threshold)
+    scaling = {**pt.__dict__, "two_klogk": pt.two_klogk}
+    return {"instance": r, "scaling": scaling, "decoder_gap": gap.to_records(),
+            "frame_coherence": {k: float(v) for k, v in gap.frame_coherence.items()},
+            "capacity": cap.summary()}
+
+
+def _print(res: dict) -> None:
+    s, c = res["scaling"], res["capacity"]
+    print(f"Instance {res['instance']}: n={s['n_features']}, m={s['n_dims']}")
+    print(f"  scaling: k={s['k']:.4f} (p={s['feature_probability']:.4f}), "
+          f"m*(n,k)={s['threshold']:.4f}, k log(n/k)={s['klogk']:.4f}, "
+          f"2 k log(n/k)={s['two_klogk']:.4f}, cs_capacity={s['cs_capacity']}, "
+          f"represented={s['represented']}")
+    print(f"  decoder gap ({res['decoder_gap'][0]['n_samples']} samples):")
+    print(f"    {'decoder':14s} {'rel_mse':>10s} {'exact':>7s} {'+-se':>7s} {'failed':>6s}")
+    for row in res["decoder_gap"]:
+        print(f"    {row['decoder']:14s} {row['relative_mse']:10.4g} {row['exact_rate']:7.3f} "
+              f"{row['exact_se']:7.3f} {row['n_failed']:6d}")
+    coh = ", ".join(f"{k}={v:.4f}" for k, v in res["frame_coherence"].items())
+    print(f"    coherence: {coh}")
+    print(f"  capacities: agreement={c['agreement']:.3f}, learned budget={c['learned_budget']:.4f}, "
+          f"predicted budget={c['predicted_budget']:.4f} (m={c['n_dims']}), "
+          f"mean |C-D|={c['mean_abs_capacity_error']:.4f}, shadow price={c['shadow_price']:.4g}")
+    if c["disagree_features"]:
+        print(f"    disagreeing features: {c['disagree_features']}")
+    confusion = ", ".join(f"{k}:{v}" for k, v in c["confusion"].items() if v)
+    print(f"    predicted->learned: {confusion}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``csuper compare``; returns the exit status."""
+    import json
+
+    import numpy as np
+
+    from csuper._validation import check_int, check_real
+    from csuper.toy import load_model
+
+    check_int(args.samples, "--samples", low=1)
+    check_int(args.seed, "--seed", low=0)
+    check_real(args.threshold, "--threshold", low=0.0)
+    model = load_model(args.model)
+    if not np.all(np.isfinite(model.feature_probability)):
+        raise ValueError(f"{args.model}: the model has no feature_probability (NaN); "
+                         "csuper compare needs a model trained by csuper.toy.train.")
+    instances = range(model.n_instances) if args.instance is None else args.instance
+    instances = [check_int(i, "--instance", low=0, high=model.n_instances, high_inclusive=False)
+                 for i in instances]
+    results = []
+    for r in instances:
+        res = _instance_result(model, r, args)
+        results.append(res)
+        _print(res)
+    if args.json:
+        out = {"model": str(args.model), "seed": args.seed, "samples": args.samples,
+               "decoders": list(args.decoders), "instances": results}
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=2, default=float)
+        print(f"results written to {args.json}")
+    return 0
