@@ -144,6 +144,8 @@ def check_array(
     dtype: Any = None,
     finite: bool = True,
     nonnegative: bool = False,
+    low: float | None = None,
+    high: float | None = None,
     min_size: int = 1,
     copy: bool = False,
 ) -> np.ndarray:
@@ -166,6 +168,8 @@ def check_array(
         Reject NaN and infinite entries.
     nonnegative : bool
         Reject negative entries.
+    low, high : float or None
+        Inclusive bounds every entry must respect (e.g. ``low=0, high=1`` for probabilities).
     min_size : int
         Minimum number of elements.
     copy : bool
@@ -176,7 +180,15 @@ def check_array(
     TypeError
         If the input is not numeric (strings, objects, complex numbers).
     ValueError
-        On wrong dimensions or shape, too few elements, non-finite or negative entries.
+        On wrong dimensions or shape, too few elements, non-finite or negative entries, or
+        entries outside ``[low, high]``.
+
+    Examples
+    --------
+    >>> check_array([0.2, 1.5], "feature_probability", low=0, high=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: feature_probability must lie in [0, 1]; got 1.5.
     """
     try:
         arr = np.asarray(value)
@@ -212,6 +224,16 @@ def check_array(
         raise ValueError(f"{name} must contain only finite values; got {bad} NaN or infinite entries.")
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be nonnegative; got minimum {arr.min()!r}.")
+    if low is not None or high is not None:
+        outside = np.zeros(arr.shape, dtype=bool)
+        if low is not None:
+            outside |= arr < low
+        if high is not None:
+            outside |= arr > high
+        if outside.any():
+            raise ValueError(
+                f"{name} must lie in {format_interval(low, high)}; got {float(arr[outside].flat[0])!r}."
+            )
     return arr
 
 

@@ -101,3 +101,11 @@ def test_check_rng_passes_generators_through_and_rejects_legacy():
         check_rng(1.5)
     with pytest.raises(ValueError, match=">= 0"):
         check_rng(-1)
+
+
+def test_check_array_value_range():
+    np.testing.assert_array_equal(check_array([0.0, 0.5, 1.0], "p", low=0, high=1), [0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match=r"^p must lie in \[0, 1\]; got -0\.1\.$"):
+        check_array([0.5, -0.1], "p", low=0, high=1)
+    with pytest.raises(ValueError, match=r"^p must lie in \(-inf, 2\]; got 3\.0\.$"):
+        check_array([[1.0, 3.0]], "p", high=2)

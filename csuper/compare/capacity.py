@@ -385,9 +385,8 @@ def train_quadratic_model(
 
 def _relu_terms(importance, feature_probability) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     imp = check_array(importance, "importance", ndim=1, dtype=np.float64, nonnegative=True)
-    p = check_array(feature_probability, "feature_probability", ndim=1, shape=imp.shape, dtype=np.float64)
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError(f"feature_probability must lie in [0, 1]; got range [{p.min():g}, {p.max():g}].")
+    p = check_array(feature_probability, "feature_probability", ndim=1, shape=imp.shape,
+                    dtype=np.float64, low=0, high=1)
     n = p.shape[0]
     if n < 2:
         raise ValueError(f"the ReLU capacity model needs n_features >= 2; got {n}.")

@@ -215,11 +215,10 @@ def scaling_point(W, feature_probability, *, threshold: float = 0.5) -> ScalingP
 
     W = check_array(W, "W", ndim=2, dtype=np.float64)
     m, n = W.shape
-    p = check_array(feature_probability, "feature_probability", ndim=(0, 1), dtype=np.float64)
+    p = check_array(feature_probability, "feature_probability", ndim=(0, 1), dtype=np.float64,
+                    low=0, high=1)
     if np.ndim(feature_probability) == 1 and p.shape[0] != n:
         raise ValueError(f"feature_probability must be a scalar or have shape ({n},); got {p.shape}.")
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError("feature_probability must lie in [0, 1]; got values outside it.")
     k = float(np.sum(np.broadcast_to(p, (n,))))
     k = min(k, float(n))
     pbar = k / n

@@ -280,9 +280,7 @@ def feature_transition_sweep(
     imp = np.ones(n) if importance is None else check_array(
         importance, "importance", ndim=1, shape=(n,), dtype=np.float64, nonnegative=True)
     p = np.broadcast_to(np.asarray(feature_probability, dtype=np.float64), (n,)).copy()
-    check_array(p, "feature_probability", ndim=1, nonnegative=True)
-    if np.any(p > 1):
-        raise ValueError(f"feature_probability must lie in [0, 1]; got max {p.max():g}.")
+    check_array(p, "feature_probability", ndim=1, low=0, high=1)
     mono = check_real(monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False)
     thr = check_real(represented_threshold, "represented_threshold", low=0.0)
     if start not in START_MODES:

@@ -366,8 +366,13 @@ def phase_transition(
             "solver": solver, "trials": trials, "success_tol": success_tol,
             "criterion": criterion, "nonnegative": nonnegative,
         }))
-    from csuper.executor import make_executor
+    from csuper.executor import Executor, make_executor
 
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(
+            "executor must be None or a csuper.executor.Executor (see make_executor); "
+            f"got {type(executor).__name__}."
+        )
     ex = make_executor(workers=1) if executor is None else executor
     keys = {j: key for j, (_, key, _) in enumerate(pending)}
     slots = {j: i for j, (i, _, _) in enumerate(pending)}

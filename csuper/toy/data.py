@@ -212,10 +212,7 @@ def feature_distribution(
         raise ValueError(
             f"feature_probability must have shape (n_instances, {n}) or (n_instances, 1); got {p.shape}."
         )
-    if np.any(p < 0) or np.any(p > 1):
-        bad = p[(p < 0) | (p > 1)].ravel()[0]
-        raise ValueError(f"feature_probability must lie in [0, 1]; got {bad!r}.")
-    p = np.ascontiguousarray(p)
+    p = check_array(p, "feature_probability", low=0, high=1)
     if magnitude not in MAGNITUDE_LAWS:
         raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
     corr = _check_groups(correlated, "correlated", n)

@@ -203,3 +203,9 @@ def test_phase_transition_through_a_process_pool_equals_the_serial_run():
         pooled = phase_transition(40, executor=ex, **grid)
     for column in ("delta", "rho", "m", "k", "successes", "unsolved"):
         np.testing.assert_array_equal(pooled.table[column], serial.table[column])
+
+
+def test_phase_transition_rejects_a_non_executor():
+    with pytest.raises(TypeError, match="executor must be None or a csuper.executor.Executor"):
+        phase_transition(20, deltas=[0.5], rhos=[0.2], trials=2, rng=0, progress=False,
+                         executor=object())
