@@ -10,6 +10,8 @@ Subpackages (imported on first use, so ``import csuper`` stays fast):
 - :mod:`csuper.jl` -- Johnson–Lindenstrauss constructions, target-dimension bounds, distortion.
 - :mod:`csuper.recovery` -- sparse recovery (cvxpy l1 programs, a fast batched basis-pursuit
   solver, optimality certificates), statistical-dimension theory, phase-transition experiments.
+- :mod:`csuper.study` -- the study: toy models over a sparsity sweep tested against compressed
+  sensing and Lagrangian capacity, written to a report folder (``csuper study``).
 - :mod:`csuper.testing` -- hypothesis strategies and property checkers for users' own tests.
 - :mod:`csuper.toy` -- toy models of superposition: feature data, a fast numba trainer, metrics.
 """
@@ -24,7 +26,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-_SUBPACKAGES = ("geometry", "jl", "recovery", "toy", "compare", "executor", "testing")
+_SUBPACKAGES = ("geometry", "jl", "recovery", "toy", "compare", "study", "executor", "testing")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

@@ -185,3 +185,31 @@ def test_compare_bad_decoder_and_help(capsys, model_file):
     for opt in ("--instance", "--samples", "--decoders", "--seed", "--json", "--threshold",
                 "nnbp_packing"):
         assert opt in out
+
+
+# --------------------------------------------------------------------------------------------
+# csuper phase
+# --------------------------------------------------------------------------------------------
+PHASE = ["phase", "--n-features", "20", "--grid", "3", "--trials", "4", "--no-progress"]
+
+
+def test_phase_worker_processes_print_the_serial_table_and_resume(capsys, tmp_path):
+    code, serial, _ = _run(capsys, PHASE)
+    assert code == 0
+    lines = serial.strip().splitlines()
+    assert lines[0] == "delta,rho,m,k,trials,successes,p_hat,unsolved" and len(lines) == 1 + 9
+    # delta = 1 (m = n): basis pursuit with a square Gaussian matrix always recovers
+    assert all(row.split(",")[6] == "1" for row in lines[1:] if row.startswith("1,"))
+    code, pooled, _ = _run(capsys, [*PHASE, "--workers", "2", "--out", str(tmp_path / "p")])
+    assert code == 0 and pooled == serial
+    code, resumed, _ = _run(capsys, [*PHASE, "--out", str(tmp_path / "p")])
+    assert code == 0 and resumed == serial
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--workers", "0"], r"workers must be an integer in \[1, inf\); got 0"),
+    (["--scheduler", "nowhere"], "scheduler must be a Dask address"),
+])
+def test_phase_bad_executor_options_exit_2(capsys, argv, message):
+    code, _, err = _run(capsys, [*PHASE, *argv])
+    assert code == 2 and re.search(message, err)

@@ -13,8 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS: tuple[str, ...] = ("demo", "bounds", "jl", "phase", "train", "compare")
-DEFAULT_COMMAND = "demo"
+SUBCOMMANDS: tuple[str, ...] = ("study", "demo", "bounds", "jl", "phase", "train", "compare")
+DEFAULT_COMMAND = "study"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,12 +9,15 @@ DESCRIPTION = (
     "Draw sensing matrices and k-sparse signals over a grid of delta = m/n and rho = k/m, recover "
     "them by basis pursuit (nonnegative BP for nonnegative signals) and report the empirical "
     "success probability per cell; the statistical-dimension / Donoho-Tanner curve is drawn over "
-    "the map. With --out, finished cells are stored as they complete and a rerun resumes."
+    "the map. With --out, finished cells are stored as they complete and a rerun resumes. Cells "
+    "run in this process, in --workers local processes or on a Dask --scheduler, with the same "
+    "results."
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``csuper phase``."""
+    from csuper.cli._options import add_executor_arguments
     from csuper.recovery import EXPERIMENT_SOLVERS, MATRIX_FAMILIES, SIGNAL_LAWS
 
     parser.add_argument("--n-features", type=int, default=200, help="signal dimension n")
@@ -28,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--out", default=None, help="folder for resumable results (records.jsonl)")
     parser.add_argument("--plot", default=None, help="write the success map to this image file")
+    add_executor_arguments(parser, default_workers="1")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -36,15 +40,18 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from csuper._validation import check_int
+    from csuper.executor import make_executor
     from csuper.recovery import phase_transition
 
     grid = check_int(args.grid, "--grid", low=1)
     axis = np.arange(1, grid + 1) / grid
-    res = phase_transition(
-        args.n_features, deltas=axis, rhos=axis, trials=args.trials, matrix=args.matrix,
-        signal=args.signal, solver=args.solver, success_tol=args.success_tol, rng=args.seed,
-        progress=not args.no_progress, store=args.out,
-    )
+    workers = 1 if args.workers is None and args.scheduler is None else args.workers
+    with make_executor(workers=workers, scheduler=args.scheduler) as executor:
+        res = phase_transition(
+            args.n_features, deltas=axis, rhos=axis, trials=args.trials, matrix=args.matrix,
+            signal=args.signal, solver=args.solver, success_tol=args.success_tol, rng=args.seed,
+            progress=not args.no_progress, store=args.out, executor=executor,
+        )
     cols = ["delta", "rho", "m", "k", "trials", "successes", "p_hat", "unsolved"]
     print(",".join(cols))
     for row in res.to_records():

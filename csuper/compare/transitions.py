@@ -3,10 +3,12 @@ the sweep and locate where it goes from ignored to superposed and from superpose
 direction, against the Lagrangian (KKT) prediction of :func:`csuper.compare.relu_allocation`.
 
 Cold starts train every point from a fresh initialisation (best of ``n_seeds``). Warm starts
-expose hysteresis: the sweep goes up through the values, each point initialised from the
-previous point's trained weights (``init`` of :func:`csuper.toy.train`), then back down from
-the top; a transition located on the way up and on the way down at different values is
-hysteresis (coexisting local optima of the training loss).
+expose hysteresis: an up leg starts fresh at the lowest value and goes up through the values,
+each point initialised from the previous point's trained weights (``init`` of
+:func:`csuper.toy.train`); a down leg does the same from a fresh start at the highest value. A
+transition located on the way up and on the way down at different values is hysteresis
+(coexisting local optima of the training loss). Each leg starts fresh at its own end so that a
+leg that stalls (a feature that never gets a direction, say) does not decide the other leg.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ SWEEP_PARAMETERS: dict[str, str] = {
 #: How sweep points are initialised (name -> meaning).
 START_MODES: dict[str, str] = {
     "cold": "every point from its own fresh initialisation",
-    "warm": "up through the values then down, each point from the previous point's weights",
+    "warm": "up from a fresh start at the lowest value and down from a fresh start at the "
+            "highest, each further point from the previous point's weights",
     "both": "cold and warm",
 }
 
@@ -248,7 +251,7 @@ def feature_transition_sweep(
     Cold starts: all sweep points train in one :func:`csuper.toy.train` call (one instance per
     point), each from its own seed. Warm starts: 2k sequential trainings, each of ``settings``'
     full length: up, point 0 from a fresh initialisation and point j from point j-1's weights;
-    down, point k-1 from the up sweep's point k-1 and point j from point j+1's weights. Every
+    down, point k-1 from a fresh initialisation and point j from point j+1's weights. Every
     warm point is best of ``n_seeds`` data streams from the same initial weights (Adam's moments
     restart at each point). With ``start="both"`` the cold sweep draws its seeds from ``rng``
     first, so it equals the ``start="cold"`` sweep for the same ``rng``. The prediction at each
@@ -304,11 +307,11 @@ def feature_transition_sweep(
     if start in ("warm", "both"):
         seeds = gen.integers(0, 2**63, size=(2, k, N))
         W, b, F = np.empty((2, k, m, n)), np.empty((2, k, n)), np.empty((2, k))
-        init = None
         for s, order in enumerate((range(k), range(k - 1, -1, -1))):
+            init = None  # each leg starts fresh at its own end
             for j in order:
                 pt = train(feature_distribution(n, P[j]), m, importance=IMP[j], settings=settings,
-                           seeds=seeds[s, j], progress=progress, init=init)
+                           n_seeds=N, seeds=seeds[s, j], progress=progress, init=init)
                 W[s, j], b[s, j], F[s, j] = pt.W[0], pt.b[0], pt.final_loss[0]
                 init = pt
         warm = {}

@@ -167,14 +167,34 @@ def test_warm_points_are_initialised_from_the_previous_point(both_sweep):
     seeds = gen.integers(0, 2**63, size=(2, 7, 1))
     w = both_sweep.warm
     imp = np.ones(6)
-    for s, j, prev in ((0, 3, (w["up"]["W"][2:3], w["up"]["b"][2:3])),
-                       (1, 6, (w["up"]["W"][6:7], w["up"]["b"][6:7])),
+    for s, j, prev in ((0, 0, None),  # each leg starts fresh at its own end
+                       (0, 3, (w["up"]["W"][2:3], w["up"]["b"][2:3])),
+                       (1, 6, None),
                        (1, 2, (w["down"]["W"][3:4], w["down"]["b"][3:4]))):
         imp[5] = VALUES[j]
         pt = train(feature_distribution(6, 0.1), 2, importance=imp, settings=SETTINGS,
                    seeds=seeds[s, j], init=prev)
         direction = ("up", "down")[s]
         assert np.array_equal(pt.W[0], w[direction]["W"][j]), (direction, j)
+
+
+@needs_jit
+def test_warm_points_keep_the_best_of_n_seeds():
+    # regression: warm points with n_seeds > 1 once passed N seeds to a 1-seed train call.
+    # Independent route: each warm point is the best (lowest final loss) of its N data streams,
+    # so it equals the single-stream run of the stream that train() reports as best.
+    values = VALUES[:3]
+    sw = feature_transition_sweep(6, 2, values, rng=1, start="warm", n_seeds=2, **SWEEP)
+    gen = np.random.default_rng(1)
+    seeds = gen.integers(0, 2**63, size=(2, 3, 2))
+    imp = np.ones(6)
+    imp[5] = values[1]
+    prev = (sw.warm["up"]["W"][0:1], sw.warm["up"]["b"][0:1])
+    runs = [train(feature_distribution(6, 0.1), 2, importance=imp, settings=SETTINGS,
+                  seeds=seeds[0, 1, s:s + 1], init=prev) for s in range(2)]
+    best = min(runs, key=lambda r: r.final_loss[0])
+    assert np.array_equal(best.W[0], sw.warm["up"]["W"][1])
+    assert sw.warm["up"]["final_loss"][1] == best.final_loss[0]
 
 
 @needs_jit
