@@ -147,7 +147,9 @@ class TransitionSweep:
         entry also has ``learned_up`` (first crossing met going up), ``learned_down`` (the first
         met going down, i.e. the highest-valued upward crossing of the down series) and
         ``hysteresis = learned_up - learned_down`` (positive when the higher state persists
-        below the value where it appeared; NaN when either is missing).
+        below the value where it appeared; NaN when either is missing) and
+        ``hysteresis_cold = learned - learned_down``, the same against the cold-start transition
+        (defined even when the up leg never crosses; NaN for ``start="warm"``).
         """
         def first(a):
             return float(a[0]) if a.size else float("nan")
@@ -174,7 +176,8 @@ class TransitionSweep:
                                     ("ignored_to_superposed", "norm", self.represented_threshold)):
                 up = first(locate_crossings(x, self.warm["up"][field], thr))
                 down = last(locate_crossings(x, self.warm["down"][field], thr))
-                out[key].update(learned_up=up, learned_down=down, hysteresis=up - down)
+                out[key].update(learned_up=up, learned_down=down, hysteresis=up - down,
+                                hysteresis_cold=out[key]["learned"] - down)
         return out
 
     def plot(self, ax=None):
@@ -266,7 +269,7 @@ def feature_transition_sweep(
     (3, ['ignored_to_superposed', 'superposed_to_own'])
     >>> sw = feature_transition_sweep(4, 2, [0.1, 1.0, 10.0], settings=s, rng=0, start="both")
     >>> len(sw.table()), sorted(sw.transitions()["superposed_to_own"])
-    (9, ['hysteresis', 'learned', 'learned_down', 'learned_up', 'predicted'])
+    (9, ['hysteresis', 'hysteresis_cold', 'learned', 'learned_down', 'learned_up', 'predicted'])
     """
     from csuper.toy import feature_distribution, train
 

@@ -212,7 +212,7 @@ def headline(tables: dict[str, Any]) -> dict[str, Any]:
     out["dead_warm_legs"] = len(tables["dead_legs"])
     out["transitions"] = [
         {k: row[k] for k in ("parameter", "transition", "learned", "predicted", "learned_up",
-                             "learned_down", "hysteresis", "missing") if k in row}
+                             "learned_down", "hysteresis", "hysteresis_cold", "missing") if k in row}
         for row in tables["transitions"]
     ]
     return out
@@ -242,7 +242,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         extra = ""
         if "hysteresis" in t:
             extra = (f", warm up {_fmt(t['learned_up'])} / down {_fmt(t['learned_down'])}, "
-                     f"hysteresis {_fmt(t['hysteresis'])}")
+                     f"hysteresis up-down {_fmt(t['hysteresis'])}, cold-down "
+                     f"{_fmt(t.get('hysteresis_cold'))}")
         lines.append(f"Transition ({t['parameter']}, {t['transition'].replace('_', ' ')}): learned "
                      f"{_fmt(t['learned'])} (cold){extra}; predicted {_fmt(t['predicted'])}."
                      + (f" [n/a: {t['missing']}]" if t.get("missing") else ""))
@@ -424,12 +425,15 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
             _md_table(tables["transitions"], [("parameter", "swept"), ("transition", "transition"),
                                               ("learned", "learned (cold)"),
                                               ("learned_up", "warm up"), ("learned_down", "warm down"),
-                                              ("hysteresis", "hysteresis"),
+                                              ("hysteresis", "up - down"),
+                                              ("hysteresis_cold", "cold - down"),
                                               ("predicted", "predicted"),
                                               ("missing", "why n/a")]), "",
             "A transition is the first upward crossing of a threshold along the sweep (D_0 > "
             "0.9 for own direction; |w_0| > 0.5, or predicted C_0 > 0, for superposed); warm "
-            "down is met going down. Hysteresis = warm up - warm down.", "",
+            "down is met going down. Hysteresis: warm up - warm down, and cold - warm down (how far "
+            "below the cold-start transition the higher state survives when approached from above).",
+            "",
             *[f"- {text}" for text in tables["dead_legs"]], "",
             fig("transitions", "transition sweeps"), "",
             "## Geometry", "",

@@ -203,9 +203,11 @@ def test_warm_sweep_transitions_and_reproducible(both_sweep):
     lo, hi = VALUES[0], VALUES[-1]
     for key in ("superposed_to_own", "ignored_to_superposed"):
         t = tr[key]
-        assert set(t) == {"learned", "predicted", "learned_up", "learned_down", "hysteresis"}
+        assert set(t) == {"learned", "predicted", "learned_up", "learned_down", "hysteresis",
+                          "hysteresis_cold"}
         assert lo <= t["learned_up"] <= hi and lo <= t["learned_down"] <= hi
         assert t["hysteresis"] == t["learned_up"] - t["learned_down"]
+        assert t["hysteresis_cold"] == t["learned"] - t["learned_down"]
     # the top point is own-direction on both legs (30x more important than the rest)
     assert both_sweep.warm["up"]["learned_capacity"][-1] >= 0.9
     assert both_sweep.warm["down"]["learned_capacity"][-1] >= 0.9
