@@ -71,7 +71,9 @@ def build_tables(records: list[dict]) -> dict[str, Any]:
             "feature_probability": rec["feature_probability"], "k": sc["k"],
             "threshold_mstar": sc["threshold"], "m_over_mstar": m_over, "klogk": sc["klogk"],
             "two_klogk": sc["two_klogk"], "cs_capacity": sc["cs_capacity"],
-            "represented": sc["represented"], "final_loss": rec["final_loss"],
+            "represented": sc["represented"],
+            "represented_over_capacity": sc["represented"] / sc["cs_capacity"] if sc["cs_capacity"] else math.nan,
+            "final_loss": rec["final_loss"],
             "dimensions_per_feature": sc["n_dims"] / fro2 if fro2 > 0 else math.nan,
             "learned_budget": cs["learned_budget"], "predicted_budget": cs["predicted_budget"],
             "capacity_agreement": cs["agreement"], "shadow_price": cs["shadow_price"],
@@ -185,6 +187,13 @@ def headline(tables: dict[str, Any]) -> dict[str, Any]:
         best = fit.laws[fit.best]
         out["scaling"] = {"best_law": fit.best, "coefficient": best.coefficient, "se": best.se,
                           "rms": best.rms, "verdict": fit.verdict}
+    # the one-coefficient fit can hide a change of regime: the ratio per sparsity, over the
+    # models that do not represent every feature (a saturated count says nothing of capacity)
+    ratios: dict[float, list] = {}
+    for row in tables["models"]:
+        if row["represented"] < row["n_features"]:
+            ratios.setdefault(row["sparsity"], []).append(row["represented_over_capacity"])
+    out["represented_over_capacity"] = {f"{s:g}": float(np.median(v)) for s, v in sorted(ratios.items())}
     dec: dict[str, dict] = {}
     for row in tables["decoders"]:
         side = "above_threshold" if row["m_over_mstar"] >= 1.0 else "below_threshold"
@@ -223,6 +232,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"Models trained: {summary['models']}."]
     if "scaling" in summary:
         lines.append(f"Scaling: {summary['scaling']['verdict']}")
+    if summary.get("represented_over_capacity"):
+        lines.append("Represented / CS capacity by sparsity (median over unsaturated models): " + ", ".join(
+            f"S={s} {v:.2f}" for s, v in summary["represented_over_capacity"].items()) + ".")
     dec = summary.get("decoder_gap", {})
     if dec:
         parts = []
@@ -377,7 +389,9 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
         _md_table(tables["models"], [("n_dims", "m"), ("sparsity", "S"), ("k", "k"),
                                      ("threshold_mstar", "m*"), ("m_over_mstar", "m/m*"),
                                      ("klogk", "k log(n/k)"), ("cs_capacity", "CS capacity"),
-                                     ("represented", "represented"), ("final_loss", "loss")]),
+                                     ("represented", "represented"),
+                                     ("represented_over_capacity", "represented / capacity"),
+                                     ("final_loss", "loss")]),
         "",
     ]
     if tables["scaling_fit"]:

@@ -65,3 +65,12 @@ def test_headline_splits_decoders_at_the_threshold():
     assert d["exact_rate_above_threshold"] == pytest.approx(0.3)
     assert d["exact_rate_below_threshold"] == 0.0 and d["models_above_threshold"] == 2
     assert d["median_relative_mse"] == 0.5
+
+
+def test_headline_ratio_to_capacity_by_sparsity_skips_saturated_models():
+    models = [{"sparsity": s, "represented": r, "n_features": 20, "represented_over_capacity": r / c}
+              for s, r, c in ((0.9, 10, 10), (0.9, 12, 8), (0.9, 5, 10), (0.99, 20, 50), (0.99, 15, 50))]
+    tables = {"models": models, "scaling": None, "decoders": [], "capacities": [],
+              "transitions": [], "dead_legs": []}
+    # S = 0.9: median of 1.0, 1.5, 0.5; S = 0.99: the saturated model (20 of 20) is left out
+    assert headline(tables)["represented_over_capacity"] == {"0.9": 1.0, "0.99": 0.3}
