@@ -1,15 +1,12 @@
 """``csuper demo``: a short tour of frame geometry, printed as facts with their bounds.
 
-This is the interim main job (``csuper`` with no subcommand): a random frame's interference
-statistics next to the packing bounds and the random-vector laws that judge them, and a found
-packing next to a known optimal frame.
+A random frame's interference statistics next to the packing bounds and the random-vector laws
+that judge them, and a found packing next to a known optimal frame.
 """
 
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
 
 HELP = "print geometry facts: a random frame against packing bounds and random-vector laws"
 DESCRIPTION = (
