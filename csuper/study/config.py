@@ -31,7 +31,7 @@ from typing import Any
 
 from csuper._validation import check_int, check_real
 
-__all__ = ["StudyConfig", "DEFAULT_OUTPUT", "QUICK_OUTPUT", "quick_config", "load_config"]
+__all__ = ["StudyConfig", "DEFAULT_OUTPUT", "QUICK_OUTPUT", "check_config", "quick_config", "load_config"]
 
 #: Output folder of ``csuper study`` when none is given (``--quick``: :data:`QUICK_OUTPUT`).
 DEFAULT_OUTPUT = "csuper-study"
@@ -164,6 +164,13 @@ class StudyConfig:
         return tuple(1.0 - s for s in self.sparsities)
 
 
+def check_config(config: Any) -> StudyConfig:
+    """Return ``config`` if it is a :class:`StudyConfig`; raise TypeError naming it otherwise."""
+    if not isinstance(config, StudyConfig):
+        raise TypeError(f"config must be a csuper.study.StudyConfig; got {type(config).__name__}.")
+    return config
+
+
 def quick_config() -> StudyConfig:
     """The ``--quick`` preset: a smoke test that finishes in well under a minute on 2 cores."""
     return StudyConfig(
@@ -202,6 +209,7 @@ def _range(value: Any, name: str, *, high: float) -> tuple[float, float]:
 # ``output``; the [transitions] table holds the transition_* fields without their prefix.
 _TOP = {f.name for f in fields(StudyConfig) if not f.name.startswith("transition_")}
 _TRANSITIONS = {f.name[len("transition_"):] for f in fields(StudyConfig) if f.name.startswith("transition_")}
+_DEFAULTS = {f.name: f.default for f in fields(StudyConfig)}
 
 
 def _toml_loads(text: str) -> dict:
@@ -271,7 +279,7 @@ def load_config(path, base: StudyConfig | None = None) -> tuple[dict[str, Any], 
 
 def _check_toml_type(name: str, value: Any, path: Path) -> None:
     """TOML gives bool for true/false and int/float/str/list; reject what the field cannot be."""
-    default = getattr(StudyConfig(), name)
+    default = _DEFAULTS[name]
     key = name if name in _TOP else f"[transitions] {name[len('transition_'):]}"
 
     def fail(expected: str):

@@ -56,17 +56,15 @@ def _scaling(folder: Path, tables: dict) -> str:
 
     from csuper.compare import nonnegative_threshold
 
-    rows = tables["models"]
+    # continuous CS capacity m / psi(p), psi(p) = m*(n, k) / n (fit_scaling's regressor)
+    rows = [{**r, "capacity": r["n_dims"] / float(nonnegative_threshold(1.0, r["feature_probability"]))}
+            for r in tables["models"]]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     n = rows[0]["n_features"]
     for s, group in _by_sparsity(rows):
-        p = 1.0 - s
-        cap = [r["n_dims"] / float(nonnegative_threshold(1.0, p)) for r in group]
-        a.plot(cap, [r["represented"] for r in group], "o", label=f"S = {s:g}")
+        a.plot([r["capacity"] for r in group], [r["represented"] for r in group], "o", label=f"S = {s:g}")
         b.plot([r["n_dims"] for r in group], [r["represented"] for r in group], "o-", label=f"S = {s:g}")
-    lim = np.array([min(r["n_dims"] for r in rows) * 0.8,
-                    max(max(r["n_dims"] / float(nonnegative_threshold(1.0, r["feature_probability"]))
-                            for r in rows), n) * 1.2])
+    lim = np.array([min(r["n_dims"] for r in rows) * 0.8, max(max(r["capacity"] for r in rows), n) * 1.2])
     a.plot(lim, np.minimum(lim, n), "k--", lw=1, label="represented = CS capacity")
     fit = tables["scaling"]
     if fit is not None:

@@ -57,6 +57,7 @@ def build_tables(records: list[dict]) -> dict[str, Any]:
     :class:`csuper.compare.ScalingFit` or None), ``dead_legs`` (warm-start legs on which the
     swept feature never got a direction) and ``notes`` (warnings met on the way)."""
     from csuper.compare import fit_scaling
+    from csuper.toy import dimensions_per_feature
 
     models = _models(records)
     notes: list[str] = []
@@ -65,7 +66,6 @@ def build_tables(records: list[dict]) -> dict[str, Any]:
         sc, cs = rec["scaling"], rec["capacity_summary"]
         m_over = sc["n_dims"] / sc["threshold"] if sc["threshold"] > 0 else math.inf
         W = np.asarray(rec["W"])
-        fro2 = float(np.sum(W**2))
         model_rows.append({
             "n_features": sc["n_features"], "n_dims": sc["n_dims"], "sparsity": rec["sparsity"],
             "feature_probability": rec["feature_probability"], "k": sc["k"],
@@ -74,7 +74,7 @@ def build_tables(records: list[dict]) -> dict[str, Any]:
             "represented": sc["represented"],
             "represented_over_capacity": sc["represented"] / sc["cs_capacity"] if sc["cs_capacity"] else math.nan,
             "final_loss": rec["final_loss"],
-            "dimensions_per_feature": sc["n_dims"] / fro2 if fro2 > 0 else math.nan,
+            "dimensions_per_feature": dimensions_per_feature(W) if np.any(W) else math.nan,
             "learned_budget": cs["learned_budget"], "predicted_budget": cs["predicted_budget"],
             "capacity_agreement": cs["agreement"], "shadow_price": cs["shadow_price"],
             "coherence_learned": rec["frame_coherence"].get("learned", math.nan),
@@ -340,7 +340,9 @@ def write_report(folder, config, records: list[dict], *, run_info: dict | None =
         The headline summary (:func:`headline`).
     """
     from csuper.study import figures
+    from csuper.study.config import check_config
 
+    config = check_config(config)
     folder = Path(folder)
     (folder / "tables").mkdir(exist_ok=True)
     (folder / "figures").mkdir(exist_ok=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from csuper._store import ResultStore
-from csuper.study.config import StudyConfig
+from csuper.study.config import StudyConfig, check_config
 from csuper.study.report import write_report
 from csuper.study.tasks import run_task, study_tasks
 
@@ -67,7 +67,7 @@ def open_study_folder(folder, config: StudyConfig) -> ResultStore:
         are named, see :func:`study_identity`). Nothing is written in these cases.
     """
     folder = Path(folder)
-    identity = study_identity(config)
+    identity = study_identity(check_config(config))
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"output {str(folder)!r} is a file, not a folder.")
     header = folder / "header.json"
@@ -130,9 +130,7 @@ def run_study(
     from csuper.executor import Executor, make_executor
     from csuper.study.config import DEFAULT_OUTPUT
 
-    config = StudyConfig() if config is None else config
-    if not isinstance(config, StudyConfig):
-        raise TypeError(f"config must be a StudyConfig; got {type(config).__name__}.")
+    config = check_config(StudyConfig() if config is None else config)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError("executor must be None or a csuper.executor.Executor (see make_executor); "
                         f"got {type(executor).__name__}.")

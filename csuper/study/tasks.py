@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from csuper._store import make_key
-from csuper.study.config import StudyConfig
+from csuper.study.config import StudyConfig, check_config
 
 __all__ = ["study_tasks", "model_task", "transition_task", "run_task", "TRANSITION_PARAMETERS"]
 
@@ -34,6 +34,7 @@ def study_tasks(config: StudyConfig) -> list[dict[str, Any]]:
     """
     from csuper.executor import spawn_seeds
 
+    config = check_config(config)
     specs = [{"kind": "model", "n_dims": m, "sparsity": s}
              for m in config.n_dims for s in config.sparsities]
     specs += [{"kind": "transition", "parameter": name} for name in TRANSITION_PARAMETERS]

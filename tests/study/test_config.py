@@ -105,3 +105,15 @@ def test_bad_toml_is_reported_with_the_file_name(tmp_path, text, exc, message):
 def test_missing_toml_file(tmp_path):
     with pytest.raises(ValueError, match="cannot be read"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_public_functions_reject_a_config_that_is_not_a_study_config(tmp_path):
+    from csuper.study import open_study_folder, run_study, write_report
+
+    bad = StudyConfig().to_dict()  # a dict of the right fields is still not a StudyConfig
+    for call in (lambda: study_tasks(bad), lambda: open_study_folder(tmp_path / "a", bad),
+                 lambda: run_study(bad, tmp_path / "b", progress=False),
+                 lambda: write_report(tmp_path / "c", bad, [])):
+        with pytest.raises(TypeError, match="config must be a csuper.study.StudyConfig; got dict"):
+            call()
+    assert not any(tmp_path.iterdir())  # nothing was written
