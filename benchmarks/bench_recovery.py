@@ -84,9 +84,9 @@ def bench_phase(n, grid, trials):
     axis = np.arange(1, grid + 1) / grid
     rows = []
     for signal in ("gaussian", "uniform"):
-        phase_transition(20, deltas=[0.5], rhos=[0.5], trials=2, signal=signal, rng=0, progress=False)
+        phase_transition(20, deltas=[0.5], rhos=[0.5], n_trials=2, signal=signal, rng=0, progress=False)
         t0, c0 = time.perf_counter(), time.process_time()
-        res = phase_transition(n, deltas=axis, rhos=axis, trials=trials, signal=signal, rng=0,
+        res = phase_transition(n, deltas=axis, rhos=axis, n_trials=trials, signal=signal, rng=0,
                                progress=False)
         rows.append([f"n={n}, {grid}x{grid}, {trials} trials, {signal}", f"{time.perf_counter() - t0:.1f}",
                      f"{time.process_time() - c0:.1f}", int(res.table["unsolved"].sum()),

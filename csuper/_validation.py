@@ -15,11 +15,13 @@ import numpy as np
 
 __all__ = [
     "check_array",
+    "check_bool",
     "check_frame",
     "check_int",
     "check_real",
     "check_rng",
     "format_interval",
+    "scalar_or_array",
 ]
 
 _FLOAT_DTYPES = (np.float32, np.float64)
@@ -133,6 +135,41 @@ def check_real(
     if not np.isfinite(value) or not _in_range(value, low, high, low_inclusive, high_inclusive):
         raise ValueError(f"{name} must be a real number in {interval}; got {value!r}.")
     return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Validate a boolean flag and return it as a Python ``bool``.
+
+    Only ``True``/``False`` (and numpy booleans) are flags: a string such as ``"no"`` or a number
+    would otherwise be read by its truth value.
+
+    Examples
+    --------
+    >>> check_bool(True, "nonnegative")
+    True
+    >>> check_bool("no", "nonnegative")
+    Traceback (most recent call last):
+    ...
+    TypeError: nonnegative must be True or False; got 'no' of type str.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r} of type {type(value).__name__}.")
+    return bool(value)
+
+
+def scalar_or_array(value: Any, scalar: bool) -> Any:
+    """Scalar in, scalar out: ``value`` as a Python float when ``scalar``, else as an ndarray.
+
+    Functions that broadcast over array arguments call this on their result with
+    ``scalar = all(np.ndim(a) == 0 for a in the broadcast arguments)``.
+
+    Examples
+    --------
+    >>> scalar_or_array(np.array([0.5]), True), scalar_or_array([0.5], False)
+    (0.5, array([0.5]))
+    """
+    arr = np.asarray(value)
+    return float(arr.reshape(())) if scalar else arr
 
 
 def check_array(

@@ -20,7 +20,7 @@ Examples
 --------
 >>> import math
 >>> with make_executor(workers=1) as ex:
-...     print(ex.run(math.sqrt, [1.0, 4.0, 9.0], progress=False))
+...     print(ex.run(math.sqrt, [1.0, 4.0, 9.0]))
 [1.0, 2.0, 3.0]
 """
 
@@ -182,7 +182,7 @@ class Executor:
             code with ``if __name__ == "__main__":``.
         tasks : iterable
             Consumed lazily: at most a few tasks per worker are in flight at any time.
-        progress : bool
+        progress : bool, default False
             Show a tqdm progress bar (total known when ``tasks`` has a length).
         desc : str, optional
             Label of the progress bar.

@@ -106,6 +106,7 @@ def sparse_signals(
     draw,
     n_features: int | tuple[int, int] = (2, 32),
     k: int | tuple[int, int] | None = None,
+    *,
     nonnegative: bool = False,
     min_magnitude: float = 0.1,
 ) -> np.ndarray:

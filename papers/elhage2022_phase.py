@@ -1,13 +1,13 @@
 """Elhage et al. 2022, "Toy Models of Superposition", section "Superposition as a phase change":
 the n = 2, m = 1 phase diagram over (relative importance of feature 2, feature density p).
 
-For every cell, toy models are trained (best of --seeds) and the winner is classified as
+For every cell, toy models are trained (best of --n-seeds) and the winner is classified as
 "feature 1 only", "feature 2 only" or "antipodal superposition" (both represented, w1 w2 < 0).
 Independently, the exact expected loss of the three candidate solutions is computed by
 numerical integration (Gauss-Legendre over the activity patterns of (x1, x2)) and the cheapest
 candidate gives the theoretical phase. One figure shows both diagrams side by side.
 
-Usage: python papers/elhage2022_phase.py OUTDIR [--grid 12] [--steps 4000] [--seeds 3]
+Usage: python papers/elhage2022_phase.py OUTDIR [--grid 12] [--n-steps 4000] [--n-seeds 3]
 Writes OUTDIR/phase.json and OUTDIR/phase.png.
 """
 
@@ -86,10 +86,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("outdir")
     ap.add_argument("--grid", type=int, default=12, help="cells per axis")
-    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--n-steps", type=int, default=4000)
     ap.add_argument("--batch-size", type=int, default=1024)
     ap.add_argument("--lr", type=float, default=1e-2)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--n-seeds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     out = pathlib.Path(args.outdir)
@@ -101,9 +101,9 @@ def main(argv=None) -> int:
     P = Pd.ravel()
     IMP = np.stack([np.ones(P.size), R.ravel()], axis=1)
     dist = toy.feature_distribution(2, np.repeat(P[:, None], 2, axis=1))
-    settings = toy.TrainSettings(n_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+    settings = toy.TrainSettings(n_steps=args.n_steps, batch_size=args.batch_size, lr=args.lr,
                                  schedule="linear")
-    model = toy.train(dist, 1, importance=IMP, settings=settings, n_seeds=args.seeds,
+    model = toy.train(dist, 1, importance=IMP, settings=settings, n_seeds=args.n_seeds,
                       rng=args.seed, progress=True)
     trained = np.array([classify(model.W[r]) for r in range(model.n_instances)]).reshape(R.shape)
     cands = [candidate_losses(IMP[r], P[r]) for r in range(P.size)]
@@ -125,8 +125,8 @@ def main(argv=None) -> int:
         "phases": list(PHASES),
         "agreement": agree,
         "median_relative_excess_loss_of_trained": float(np.median(gap)),
-        "settings": {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
-                     "seeds": args.seeds, "schedule": "linear", "optimizer": "adamw"},
+        "settings": {"n_steps": args.n_steps, "batch_size": args.batch_size, "lr": args.lr,
+                     "n_seeds": args.n_seeds, "schedule": "linear", "optimizer": "adamw"},
     }
     (out / "phase.json").write_text(json.dumps(result, indent=1))
     print(f"cells where trained phase == theory: {agree:.1%}; median relative excess loss of the "

@@ -114,8 +114,8 @@ def test_compare_prints_and_writes_json(capsys, tmp_path, model_file):
 
     path, model = model_file
     out_json = tmp_path / "res.json"
-    code, out, _ = _run(capsys, ["compare", str(path), "--samples", "40", "--seed", "3",
-                                 "--json", str(out_json)])
+    code, out, _ = _run(capsys, ["compare", str(path), "--n-samples", "40", "--seed", "3",
+                                 "--output", str(out_json)])
     assert code == 0
     # k = n p: 6 * 0.3 and 6 * 0.03.
     assert "k=1.8000" in out and "k=0.1800" in out
@@ -142,7 +142,7 @@ def test_compare_prints_and_writes_json(capsys, tmp_path, model_file):
 
 def test_compare_instance_and_decoder_selection(capsys, model_file):
     path, _ = model_file
-    code, out, _ = _run(capsys, ["compare", str(path), "--instance", "1", "--samples", "20",
+    code, out, _ = _run(capsys, ["compare", str(path), "--instance", "1", "--n-samples", "20",
                                  "--decoders", "relu"])
     assert code == 0
     assert "Instance 1:" in out and "Instance 0:" not in out
@@ -164,8 +164,8 @@ def test_compare_missing_and_corrupt_files_exit_2(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, name", [
     (["--instance", "2"], "--instance"),
-    (["--samples", "0"], "--samples"),
-    (["--threshold", "-1"], "--threshold"),
+    (["--n-samples", "0"], "--n-samples"),
+    (["--represented-threshold", "-1"], "--represented-threshold"),
 ])
 def test_compare_bad_values_exit_2(capsys, model_file, argv, name):
     path, _ = model_file
@@ -182,7 +182,7 @@ def test_compare_bad_decoder_and_help(capsys, model_file):
         main(["compare", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for opt in ("--instance", "--samples", "--decoders", "--seed", "--json", "--threshold",
+    for opt in ("--instance", "--n-samples", "--decoders", "--seed", "--output", "--represented-threshold",
                 "nnbp_packing"):
         assert opt in out
 
@@ -190,19 +190,19 @@ def test_compare_bad_decoder_and_help(capsys, model_file):
 # --------------------------------------------------------------------------------------------
 # csuper phase
 # --------------------------------------------------------------------------------------------
-PHASE = ["phase", "--n-features", "20", "--grid", "3", "--trials", "4", "--no-progress"]
+PHASE = ["phase", "--n-features", "20", "--grid", "3", "--n-trials", "4", "--no-progress"]
 
 
 def test_phase_worker_processes_print_the_serial_table_and_resume(capsys, tmp_path):
     code, serial, _ = _run(capsys, PHASE)
     assert code == 0
     lines = serial.strip().splitlines()
-    assert lines[0] == "delta,rho,m,k,trials,successes,p_hat,unsolved" and len(lines) == 1 + 9
+    assert lines[0] == "delta,rho,m,k,n_trials,successes,p_hat,unsolved" and len(lines) == 1 + 9
     # delta = 1 (m = n): basis pursuit with a square Gaussian matrix always recovers
     assert all(row.split(",")[6] == "1" for row in lines[1:] if row.startswith("1,"))
-    code, pooled, _ = _run(capsys, [*PHASE, "--workers", "2", "--out", str(tmp_path / "p")])
+    code, pooled, _ = _run(capsys, [*PHASE, "--workers", "2", "--output", str(tmp_path / "p")])
     assert code == 0 and pooled == serial
-    code, resumed, _ = _run(capsys, [*PHASE, "--out", str(tmp_path / "p")])
+    code, resumed, _ = _run(capsys, [*PHASE, "--output", str(tmp_path / "p")])
     assert code == 0 and resumed == serial
 
 

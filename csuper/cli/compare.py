@@ -25,28 +25,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL.npz", help="toy-model file (csuper.toy.save_model)")
     parser.add_argument("--instance", type=int, nargs="+", default=None, metavar="I",
                         help="instance index(es) to compare (default: every instance)")
-    parser.add_argument("--samples", type=int, default=200, metavar="B",
+    parser.add_argument("--n-samples", type=int, default=200, metavar="B",
                         help="fresh samples x decoded per instance for the decoder gap")
     parser.add_argument("--decoders", nargs="+", choices=list(DECODERS),
                         default=list(_DEFAULT_DECODERS), metavar="NAME",
                         help="decoders of the decoder gap; choices: " + "; ".join(
                             f"{k}: {v}" for k, v in DECODERS.items()))
-    parser.add_argument("--threshold", type=float, default=0.5,
+    parser.add_argument("--represented-threshold", type=float, default=0.5, metavar="T",
                         help="a feature is represented when its norm |w_i| exceeds this")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the decoder-gap samples")
-    parser.add_argument("--json", default=None, metavar="OUT",
-                        help="also write the results to the JSON file OUT")
+    parser.add_argument("--output", "-o", default=None, metavar="PATH",
+                        help="also write the results to this JSON file")
 
 
 def _instance_result(model, r: int, args: argparse.Namespace) -> dict:
     from csuper.compare import compare_capacities, decoder_gap, scaling_point
 
     W, p = model.W[r], model.feature_probability[r]
-    pt = scaling_point(W, p, threshold=args.threshold)
-    gap = decoder_gap(W, model.b[r], p, n_samples=args.samples, decoders=args.decoders,
+    pt = scaling_point(W, p, represented_threshold=args.represented_threshold)
+    gap = decoder_gap(W, model.b[r], p, n_samples=args.n_samples, decoders=args.decoders,
                       magnitude=model.distribution.get("magnitude", "uniform"),
                       rng=[args.seed, r])
-    cap = compare_capacities(model, r, represented_threshold=args.threshold)
+    cap = compare_capacities(model, r, represented_threshold=args.represented_threshold)
     scaling = {**pt.__dict__, "two_klogk": pt.two_klogk}
     return {"instance": r, "scaling": scaling, "decoder_gap": gap.to_records(),
             "frame_coherence": {k: float(v) for k, v in gap.frame_coherence.items()},
@@ -85,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
     from csuper._validation import check_int, check_real
     from csuper.toy import load_model
 
-    check_int(args.samples, "--samples", low=1)
+    check_int(args.n_samples, "--n-samples", low=1)
     check_int(args.seed, "--seed", low=0)
-    check_real(args.threshold, "--threshold", low=0.0)
+    check_real(args.represented_threshold, "--represented-threshold", low=0.0)
     model = load_model(args.model)
     if not np.all(np.isfinite(model.feature_probability)):
         raise ValueError(f"{args.model}: the model has no feature_probability (NaN); "
@@ -100,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
         res = _instance_result(model, r, args)
         results.append(res)
         _print(res)
-    if args.json:
-        out = {"model": str(args.model), "seed": args.seed, "samples": args.samples,
+    if args.output:
+        out = {"model": str(args.model), "seed": args.seed, "n_samples": args.n_samples,
                "decoders": list(args.decoders), "instances": results}
-        with open(args.json, "w", encoding="utf-8") as fh:
+        with open(args.output, "w", encoding="utf-8") as fh:
             json.dump(out, fh, indent=2, default=float)
-        print(f"results written to {args.json}")
+        print(f"results written to {args.output}")
     return 0

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-features", type=int, default=512, help="n, the number of directions")
     parser.add_argument("--eps", type=float, default=0.2,
                         help="overlap tolerance for counting nearly orthogonal directions, in (0, 1)")
-    parser.add_argument("--trials", type=int, default=50,
+    parser.add_argument("--n-trials", type=int, default=50,
                         help="Monte Carlo trials for the coherence of random frames")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     m = check_int(args.n_dims, "--n-dims", low=2)
     n = check_int(args.n_features, "--n-features", low=2)
     eps = check_real(args.eps, "--eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    trials = check_int(args.trials, "--trials", low=2)
+    n_trials = check_int(args.n_trials, "--n-trials", low=2)
     rng = check_rng(check_int(args.seed, "--seed", low=0))
 
     print(f"csuper demo: the geometry of n = {n} feature directions in R^{m} (seed {args.seed})\n")
@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
     W = rng.standard_normal((m, n))
     stats = frame_statistics(W)
     bound = best_coherence_bound(n, m)
-    sim = simulate_coherence(n, m, n_trials=trials, rng=rng, progress=False)
+    sim = simulate_coherence(n, m, n_trials=n_trials, rng=rng, progress=False)
     print("1. A Gaussian frame W (columns = features)")
     print(f"   coherence mu(W)               {stats.coherence:.4f}")
     print(f"   best packing lower bound      {bound.value:.4f}  ({bound.bound}: no {n} lines in R^{m} do better)")
-    print(f"   random frames, E mu +- SE     {sim.mean:.4f} +- {sim.mean_se:.4f}  ({trials} trials)")
+    print(f"   random frames, E mu +- SE     {sim.mean:.4f} +- {sim.mean_se:.4f}  ({n_trials} trials)")
     print(f"   mean squared overlap          {stats.mean_squared_overlap:.5f}  (exact law: E<u,v>^2 = 1/m = "
           f"{inner_product_moment(2, m):.5f})")
     print(f"   sum of feature dims D_i       {stats.feature_dimensionality.sum():.2f}  (budget: m = {m})")

@@ -47,15 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"ratio of the geometric profile, in (0, 1] (default: {d.importance_ratio})")
     parser.add_argument("--importance-alpha", type=float, default=S, metavar="A",
                         help=f"exponent of the power-law profile, >= 0 (default: {d.importance_alpha})")
-    parser.add_argument("--seeds", type=int, default=S, metavar="K",
-                        help=f"best of K training seeds per model (default: {d.seeds})")
-    parser.add_argument("--steps", type=int, default=S,
-                        help=f"training steps per model (default: {d.steps})")
+    parser.add_argument("--n-seeds", type=int, default=S, metavar="K",
+                        help=f"best of K training seeds per model (default: {d.n_seeds})")
+    parser.add_argument("--n-steps", type=int, default=S,
+                        help=f"training steps per model (default: {d.n_steps})")
     parser.add_argument("--batch-size", type=int, default=S,
                         help=f"samples per training step (default: {d.batch_size})")
     parser.add_argument("--lr", type=float, default=S, help=f"learning rate (default: {d.lr:g})")
-    parser.add_argument("--decoder-samples", type=int, default=S, metavar="B",
-                        help=f"fresh samples decoded per model (default: {d.decoder_samples})")
+    parser.add_argument("--decoder-n-samples", type=int, default=S, metavar="B",
+                        help=f"fresh samples decoded per model (default: {d.decoder_n_samples})")
     parser.add_argument("--decoders", nargs="+", choices=list(DECODERS), default=S, metavar="NAME",
                         help="decoders of the decoder gap (default: all); " + "; ".join(
                             f"{k}: {v}" for k, v in DECODERS.items()))
@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 #: Flags that set StudyConfig fields (argparse dest -> field; the names agree).
 _FIELDS = ("n_features", "n_dims", "sparsities", "importance", "importance_ratio",
-           "importance_alpha", "seeds", "steps", "batch_size", "lr", "decoder_samples",
+           "importance_alpha", "n_seeds", "n_steps", "batch_size", "lr", "decoder_n_samples",
            "decoders", "seed")
 
 

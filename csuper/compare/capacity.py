@@ -1,5 +1,9 @@
 """Capacity allocation: measured capacities D_i = C_i against Lagrangian (KKT) predictions.
 
+The measured capacity C_i of Scherlis et al. (2022) is the feature dimensionality D_i of Elhage
+et al. (2022): it is computed by :func:`csuper.geometry.feature_dimensionality`, the one public
+function for it; "capacity" in this module names a predicted or allocated value.
+
 Scherlis et al. (2022) read training as a constrained optimisation: feature i receives a capacity
 C_i in [0, 1] (the fraction of a dimension it owns), the capacities share the budget
 sum_i C_i <= m, and the loss is (approximately) a sum of per-feature terms l_i(C_i). The optimal
@@ -28,7 +32,6 @@ from csuper.geometry import feature_dimensionality
 __all__ = [
     "CapacityAllocation",
     "CapacityComparison",
-    "capacities",
     "quadratic_model_loss",
     "quadratic_capacity_loss",
     "quadratic_allocation",
@@ -41,7 +44,7 @@ __all__ = [
 
 #: Classes of a feature by its capacity (name -> rule; thresholds are parameters).
 CAPACITY_CLASSES: dict[str, str] = {
-    "ignored": "C_i <= ignored_below (or |w_i| below the represented threshold)",
+    "ignored": "C_i <= ignored_below, or |w_i| <= represented_threshold (not represented)",
     "fractional": "ignored_below < C_i < monosemantic_above",
     "monosemantic": "C_i >= monosemantic_above",
 }
@@ -82,36 +85,6 @@ def _classify(C: np.ndarray, mono: float, ign: float) -> np.ndarray:
     out[C >= mono] = "monosemantic"
     out[C <= ign] = "ignored"
     return out.astype(str)
-
-
-def capacities(W) -> np.ndarray:
-    """Capacity C_i = (w_i . w_i)^2 / sum_j (w_i . w_j)^2 of each feature (Scherlis et al. 2022).
-
-    Equal to the feature dimensionality D_i of Elhage et al. 2022 (it is computed by
-    :func:`csuper.geometry.feature_dimensionality`); a zero column gets C_i = 0.
-
-    Parameters
-    ----------
-    W : array_like, shape (m, n)
-        Columns w_i are the feature embeddings.
-
-    Returns
-    -------
-    ndarray, shape (n,)
-        C_i in [0, 1] with sum_i C_i <= rank(W) <= m.
-
-    References
-    ----------
-    A. Scherlis, K. Sachan, A. S. Jermyn, J. Benton, B. Shlegeris, "Polysemanticity and Capacity
-    in Neural Networks" (2022), arXiv:2210.01892, definition of capacity (Sec. 2).
-
-    Examples
-    --------
-    >>> W = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])  # two features share a line
-    >>> print(capacities(W))
-    [0.5 0.5 1. ]
-    """
-    return feature_dimensionality(W)
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,7 +322,8 @@ def train_quadratic_model(
     Examples
     --------
     >>> W = train_quadratic_model([1.0, 0.5, 0.1], 3.0, 1, rng=0)
-    >>> print(np.round(capacities(W), 3))
+    >>> from csuper.geometry import feature_dimensionality
+    >>> print(np.round(feature_dimensionality(W), 3))
     [1. 0. 0.]
     """
     v, K = _check_v_K(importance, kurtosis)
@@ -585,7 +559,8 @@ def compare_capacities(
     monosemantic_above, ignored_below : float
         Class thresholds on C (applied to learned D_i and predicted C_i alike).
     represented_threshold : float
-        A learned feature with |w_i| below it is 'ignored' whatever its D_i (the paper's 0.5).
+        A learned feature with |w_i| <= represented_threshold (not represented) is 'ignored'
+        whatever its D_i (the paper's 0.5).
 
     Returns
     -------
@@ -614,10 +589,10 @@ def compare_capacities(
     if not np.all(np.isfinite(p)):
         raise ValueError("model.feature_probability is unknown (NaN); pass feature_probability to from_weights.")
     W = model.W[r]
-    D = capacities(W)
+    D = feature_dimensionality(W)
     norm = np.linalg.norm(W, axis=0)
-    alloc = relu_allocation(model.importance[r], p, model.n_hidden)
+    alloc = relu_allocation(model.importance[r], p, model.n_dims)
     learned_class = _classify(D, mono, ign)
-    learned_class[norm < thr] = "ignored"
+    learned_class[norm <= thr] = "ignored"  # represented means |w_i| > represented_threshold
     return CapacityComparison(D, norm, alloc.capacity, learned_class,
-                              _classify(alloc.capacity, mono, ign), alloc, model.n_hidden)
+                              _classify(alloc.capacity, mono, ign), alloc, model.n_dims)

@@ -152,7 +152,7 @@ def decoder_gap(
     magnitude: str = "uniform",
     exact_tol: float = 1e-4,
     lasso_lam: float | None = None,
-    packing_starts: int = 2,
+    packing_n_starts: int = 2,
     packing_polish: bool = False,
     rng: Any = None,
 ) -> DecoderGapResult:
@@ -177,7 +177,7 @@ def decoder_gap(
     lasso_lam : float or None
         LASSO regularisation (>= 0); ``None`` uses 1e-3 times the mean of max_i <w_i, h> over
         the samples, small enough to stay close to basis pursuit.
-    packing_starts : int
+    packing_n_starts : int
         Random starts of :func:`csuper.geometry.find_packing` for the packing frame (searched
         once per call).
     packing_polish : bool
@@ -224,7 +224,7 @@ def decoder_gap(
     b = check_array(b, "b", shape=(n,), dtype=np.float64)
     B = check_int(n_samples, "n_samples", low=1)
     tol = check_real(exact_tol, "exact_tol", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    starts = check_int(packing_starts, "packing_starts", low=1)
+    starts = check_int(packing_n_starts, "packing_n_starts", low=1)
     if isinstance(decoders, str):
         raise TypeError(f"decoders must be a sequence of names from {tuple(DECODERS)}; got the string {decoders!r}.")
     decoders = tuple(decoders)

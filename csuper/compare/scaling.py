@@ -39,7 +39,7 @@ CAPACITY_CAP = 2**53
 
 
 def _psi(p: np.ndarray) -> np.ndarray:
-    return statistical_dimension_curve(p, "nonnegative")
+    return statistical_dimension_curve(p, nonnegative=True)
 
 
 def nonnegative_threshold(n_features, k) -> np.ndarray | float:
@@ -165,7 +165,7 @@ class ScalingPoint:
     cs_capacity : int
         :func:`cs_capacity` of (m, p).
     represented : int
-        Features with ``|w_i| > threshold_norm`` (:func:`csuper.toy.represented_count`).
+        Features with ``|w_i| > represented_threshold`` (:func:`csuper.toy.represented_count`).
     """
 
     n_features: int
@@ -187,7 +187,7 @@ def _klogk(n: float, k: float) -> float:
     return 0.0 if k <= 0.0 else float(k * np.log(n / k))
 
 
-def scaling_point(W, feature_probability, *, threshold: float = 0.5) -> ScalingPoint:
+def scaling_point(W, feature_probability, *, represented_threshold: float = 0.5) -> ScalingPoint:
     """Compressed-sensing quantities of one model with weights W (m, n).
 
     Parameters
@@ -196,8 +196,9 @@ def scaling_point(W, feature_probability, *, threshold: float = 0.5) -> ScalingP
         Feature directions as columns (zero columns allowed: dropped features).
     feature_probability : float or array_like, shape (n,)
         p_i (a scalar applies to every feature).
-    threshold : float
-        A feature is represented when ``|w_i| > threshold`` (Elhage et al. 2022 use 0.5).
+    represented_threshold : float
+        A feature is represented when ``|w_i| > represented_threshold`` (Elhage et al. 2022
+        use 0.5).
 
     Returns
     -------
@@ -225,11 +226,11 @@ def scaling_point(W, feature_probability, *, threshold: float = 0.5) -> ScalingP
     return ScalingPoint(
         n_features=n, n_dims=m, k=k, feature_probability=pbar,
         threshold=nonnegative_threshold(float(n), k), klogk=_klogk(n, k),
-        cs_capacity=cs_capacity(m, pbar), represented=represented_count(W, threshold),
+        cs_capacity=cs_capacity(m, pbar), represented=represented_count(W, represented_threshold=represented_threshold),
     )
 
 
-def scaling_points(model, *, threshold: float = 0.5) -> list[ScalingPoint]:
+def scaling_points(model, *, represented_threshold: float = 0.5) -> list[ScalingPoint]:
     """:func:`scaling_point` of every instance of a trained :class:`csuper.toy.ToyModel`.
 
     Examples
@@ -247,7 +248,8 @@ def scaling_points(model, *, threshold: float = 0.5) -> list[ScalingPoint]:
     if not np.all(np.isfinite(P)):
         raise ValueError("model.feature_probability is unknown (NaN, e.g. a model imported with "
                          "from_weights); use scaling_point(W, feature_probability) instead.")
-    return [scaling_point(W[i], P[i], threshold=threshold) for i in range(W.shape[0])]
+    return [scaling_point(W[i], P[i], represented_threshold=represented_threshold)
+            for i in range(W.shape[0])]
 
 
 def _x_dimensions(n, m, p):

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._validation import check_array, check_int, check_real, check_rng
-from csuper.compare.capacity import capacities, relu_allocation
+from csuper.compare.capacity import relu_allocation
+from csuper.geometry import feature_dimensionality
 
 __all__ = ["SWEEP_PARAMETERS", "START_MODES", "TransitionSweep", "feature_transition_sweep", "locate_crossings"]
 
@@ -204,7 +205,7 @@ class TransitionSweep:
 
 def feature_transition_sweep(
     n_features: int,
-    n_hidden: int,
+    n_dims: int,
     values,
     *,
     parameter: str = "importance",
@@ -223,7 +224,7 @@ def feature_transition_sweep(
 
     Parameters
     ----------
-    n_features, n_hidden : int
+    n_features, n_dims : int
         n >= 2 and m in [1, n).
     values : array_like, shape (k,)
         Strictly increasing positive sweep values (probabilities in (0, 1]).
@@ -241,7 +242,8 @@ def feature_transition_sweep(
     monosemantic_above, represented_threshold : float
         Transition thresholds on D_i and |w_i|.
     rng : None, int or numpy.random.Generator
-    progress : bool
+    progress : bool, default False
+        Show tqdm progress bars of the trainings.
     start : str
         Key of :data:`START_MODES`: ``"cold"``, ``"warm"`` or ``"both"``.
 
@@ -274,7 +276,7 @@ def feature_transition_sweep(
     from csuper.toy import feature_distribution, train
 
     n = check_int(n_features, "n_features", low=2)
-    m = check_int(n_hidden, "n_hidden", low=1, high=n, high_inclusive=False)
+    m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
     if parameter not in SWEEP_PARAMETERS:
         raise ValueError(f"parameter must be one of {sorted(SWEEP_PARAMETERS)}; got {parameter!r}.")
     i = check_int(feature, "feature", low=0, high=n, high_inclusive=False)
@@ -333,7 +335,7 @@ def feature_transition_sweep(
 
 def _series(W: np.ndarray, final_loss: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """D_i, |w_i| and final loss of feature i along a sweep of models W (k, m, n)."""
-    D = np.array([capacities(W[r])[i] for r in range(W.shape[0])])
+    D = np.array([feature_dimensionality(W[r])[i] for r in range(W.shape[0])])
     return D, np.linalg.norm(W[:, :, i], axis=1), np.asarray(final_loss, dtype=np.float64)
 
 

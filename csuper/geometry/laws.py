@@ -583,7 +583,7 @@ def simulate_coherence(
     quantiles: Any = (0.5, 0.9, 0.99),
     confidence: float = 0.95,
     rng: Any = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> CoherenceSimulation:
     """Simulate the coherence of N independent uniform unit vectors in R^m.
 
@@ -601,7 +601,7 @@ def simulate_coherence(
         Coverage of the quantile confidence intervals.
     rng : None, int or numpy.random.Generator
         Source of randomness (same seed, same result).
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar over chunks of trials (only when there are several chunks,
         i.e. for long runs).
 

@@ -359,7 +359,7 @@ def find_packing(
     max_iter: int = 200,
     polish: bool = True,
     rng=None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> PackingResult:
     """Search for N lines (or N unit vectors) in R^d with the smallest largest overlap.
 
@@ -385,7 +385,7 @@ def find_packing(
         accurate as the smoothest surrogate, about ``log(N^2/2) / 2048`` in squared overlap.
     rng : None, int or numpy.random.Generator
         Randomness of the starts (SPEC 7).
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar over the starts.
 
     Returns
@@ -455,13 +455,13 @@ def find_packing(
     Six lines in R^3: the icosahedron's diagonals, an equiangular tight frame of coherence
     1/sqrt(5) (Welch bound):
 
-    >>> res = find_packing(6, 3, n_starts=4, rng=0, progress=False)
+    >>> res = find_packing(6, 3, n_starts=4, rng=0)
     >>> print(f"{res.coherence:.6f} {res.min_angle_deg:.4f}")
     0.447214 63.4349
 
     Twelve points on the sphere (Tammes): the icosahedron's vertices.
 
-    >>> res = find_packing(12, 3, kind="codes", n_starts=4, rng=0, progress=False)
+    >>> res = find_packing(12, 3, kind="codes", n_starts=4, rng=0)
     >>> print(f"{res.min_angle_deg:.4f}")
     63.4349
     """

@@ -125,7 +125,7 @@ def distortion_experiment(
     points: str = "gaussian",
     construction_params: dict[str, Any] | None = None,
     rng=None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> DistortionExperiment:
     """Estimate the probability that a construction keeps distortion <= eps, over a grid of m.
 
@@ -158,7 +158,7 @@ def distortion_experiment(
         Extra parameters of the construction (e.g. ``{"nnz_per_column": 4}``).
     rng : None, int or Generator
         Randomness of points and maps.
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar.
 
     Returns
@@ -168,7 +168,7 @@ def distortion_experiment(
     Examples
     --------
     >>> r = distortion_experiment("gaussian", 20, 100, 0.5, n_dims=[10, 400], n_trials=20,
-    ...                           rng=0, progress=False)
+    ...                           rng=0)
     >>> r.success_rate.tolist(), r.empirical_min_dim
     ([0.0, 1.0], 400)
     """
@@ -278,7 +278,7 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> rs = [distortion_experiment("gaussian", N, 64, 0.5, n_dims=[16, 32, 64, 128], n_trials=5,
-    ...                             rng=N, progress=False) for N in (8, 16)]
+    ...                             rng=N) for N in (8, 16)]
     >>> ax = plot_min_dims(rs)
     >>> ax.get_yscale()
     'log'

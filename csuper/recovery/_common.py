@@ -92,7 +92,7 @@ class RecoveryResult:
         Name of the solver that produced it.
     time : float
         Wall time in seconds (solve only, problem construction excluded for Parameter re-solves).
-    iterations : int
+    n_iter : int
         Solver iterations when known, else -1.
     """
 
@@ -102,7 +102,7 @@ class RecoveryResult:
     objective: float
     solver: str
     time: float
-    iterations: int = -1
+    n_iter: int = -1
 
     @property
     def ok(self) -> bool:
@@ -123,7 +123,7 @@ class BatchRecoveryResult:
         means a verified optimality certificate.
     residual, objective : ndarray, shape (B,)
         ``||A x - y||_2`` and the objective per column.
-    iterations : ndarray of int, shape (B,)
+    n_iter : ndarray of int, shape (B,)
         Iterations each column needed.
     solver : str
     time : float
@@ -136,7 +136,7 @@ class BatchRecoveryResult:
     status: np.ndarray
     residual: np.ndarray
     objective: np.ndarray
-    iterations: np.ndarray
+    n_iter: np.ndarray
     solver: str
     time: float
     dual: np.ndarray | None = field(default=None, repr=False)
@@ -159,5 +159,5 @@ class BatchRecoveryResult:
             objective=float(self.objective[j]),
             solver=self.solver,
             time=self.time / max(len(self), 1),
-            iterations=int(self.iterations[j]),
+            n_iter=int(self.n_iter[j]),
         )

@@ -355,5 +355,5 @@ def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_ever
         objective[has_x] = np.abs(x_out[:, has_x]).sum(axis=0)
     return BatchRecoveryResult(
         x=x_out, status=status.astype(str), residual=residual, objective=objective,
-        iterations=iters, solver="admm", time=time.perf_counter() - t0, dual=dual_out,
+        n_iter=iters, solver="admm", time=time.perf_counter() - t0, dual=dual_out,
     )

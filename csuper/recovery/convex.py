@@ -175,7 +175,7 @@ class L1Problem:
             iters = -1
         return RecoveryResult(
             x=x, status=status, residual=float(np.linalg.norm(self.A @ x - y)),
-            objective=float(self._problem.value), solver=self.solver, time=elapsed, iterations=iters,
+            objective=float(self._problem.value), solver=self.solver, time=elapsed, n_iter=iters,
         )
 
 

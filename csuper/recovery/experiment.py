@@ -41,9 +41,9 @@ SIGNAL_LAWS: dict[str, tuple[Callable, bool]] = {
 }
 
 
-def draw_sparse(n_features: int, k: int, trials: int, signal: str = "gaussian", *,
+def draw_sparse(n_features: int, k: int, n_trials: int, signal: str = "gaussian", *,
                 rng=None) -> np.ndarray:
-    """Draw ``trials`` k-sparse signals in R^n (columns) from a law of :data:`SIGNAL_LAWS`.
+    """Draw ``n_trials`` k-sparse signals in R^n (columns) from a law of :data:`SIGNAL_LAWS`.
 
     Examples
     --------
@@ -53,13 +53,13 @@ def draw_sparse(n_features: int, k: int, trials: int, signal: str = "gaussian", 
     """
     n = check_int(n_features, "n_features", low=1)
     k = check_int(k, "k", low=0, high=n)
-    trials = check_int(trials, "trials", low=1)
+    n_trials = check_int(n_trials, "n_trials", low=1)
     if signal not in SIGNAL_LAWS:
         raise ValueError(f"signal must be one of {tuple(SIGNAL_LAWS)}; got {signal!r}.")
     rng = check_rng(rng)
     values = SIGNAL_LAWS[signal][0]
-    X = np.zeros((n, trials))
-    for t in range(trials):
+    X = np.zeros((n, n_trials))
+    for t in range(n_trials):
         S = rng.choice(n, size=k, replace=False)
         X[S, t] = values(k, rng)
     return X
@@ -110,7 +110,7 @@ EXPERIMENT_SOLVERS: dict[str, Callable] = {
     "iht": _solve_iht,
 }
 
-_COLUMNS = ("delta", "rho", "n", "m", "k", "trials", "successes", "p_hat", "se", "unsolved",
+_COLUMNS = ("delta", "rho", "n", "m", "k", "n_trials", "successes", "p_hat", "se", "unsolved",
             "seconds")
 
 
@@ -122,8 +122,8 @@ class PhaseTransitionResult:
     ----------
     table : dict of str -> ndarray
         Columns ``delta`` (m/n requested), ``rho`` (k/m requested), ``n``, ``m``, ``k``,
-        ``trials``, ``successes``, ``p_hat`` (successes / trials), ``se`` (binomial standard
-        error ``sqrt(p (1 - p) / trials)``), ``unsolved`` (trials whose solver did not report an
+        ``n_trials``, ``successes``, ``p_hat`` (successes / n_trials), ``se`` (binomial standard
+        error ``sqrt(p (1 - p) / n_trials)``), ``unsolved`` (trials whose solver did not report an
         optimum and that counted as failures), ``seconds``.
     deltas, rhos : ndarray
         The grid axes.
@@ -183,13 +183,13 @@ class PhaseTransitionResult:
         kind = "nonnegative" if self.nonnegative else "signed"
         if theory:
             dd = np.linspace(max(d.min(), 1e-3), min(d.max(), 0.999), 200)
-            ax.plot(dd, weak_threshold(dd, kind), "r-", lw=2,
+            ax.plot(dd, weak_threshold(dd, nonnegative=self.nonnegative), "r-", lw=2,
                     label=f"statistical dimension = weak threshold ({kind})")
         if width_eta is not None:
             n = int(self.table["n"][0])
             w = transition_width(n, width_eta)
             ks = np.arange(1, n)
-            dk = np.array([statistical_dimension(n, int(k), kind) for k in ks])
+            dk = np.array([statistical_dimension(n, int(k), nonnegative=self.nonnegative) for k in ks])
             for sgn in (-1, 1):
                 mm = dk + sgn * w
                 ok = (mm > 0) & (mm <= n)
@@ -215,7 +215,7 @@ def phase_transition(
     n_features: int = 200,
     deltas=None,
     rhos=None,
-    trials: int = 20,
+    n_trials: int = 20,
     *,
     matrix="gaussian",
     signal: str = "gaussian",
@@ -223,7 +223,7 @@ def phase_transition(
     success_tol: float = 1e-4,
     criterion: Callable | None = None,
     rng=None,
-    progress: bool = True,
+    progress: bool = False,
     store=None,
     executor=None,
 ) -> PhaseTransitionResult:
@@ -238,7 +238,7 @@ def phase_transition(
         the only delta is its m / n and this must be None.
     rhos : array_like, optional
         k / m values in [0, 1]; default 20 points from 0.05 to 1.
-    trials : int
+    n_trials : int
         Signals per cell (all sharing one matrix draw per cell; a fixed matrix is shared by all).
     matrix : str, callable or array_like
         A family name of :data:`csuper.recovery.MATRIX_FAMILIES` (``gaussian``, ``rademacher``),
@@ -258,7 +258,7 @@ def phase_transition(
     rng : None, int or numpy Generator
         Seed. Each cell draws from its own stream ``SeedSequence(seed).spawn`` so that a resumed
         run reproduces the cells it had not finished.
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar.
     store : str or Path, optional
         Folder of a :class:`csuper._store.ResultStore`: finished cells are appended as they
@@ -292,7 +292,7 @@ def phase_transition(
 
     Examples
     --------
-    >>> res = phase_transition(40, deltas=[0.5], rhos=[0.1, 0.9], trials=5, rng=0, progress=False)
+    >>> res = phase_transition(40, deltas=[0.5], rhos=[0.1, 0.9], n_trials=5, rng=0)
     >>> res.table["k"].tolist(), res.table["p_hat"].tolist()
     ([2, 18], [1.0, 0.0])
     """
@@ -300,7 +300,7 @@ def phase_transition(
         raise ValueError(f"signal must be one of {tuple(SIGNAL_LAWS)}; got {signal!r}.")
     if solver not in EXPERIMENT_SOLVERS:
         raise ValueError(f"solver must be one of {tuple(EXPERIMENT_SOLVERS)}; got {solver!r}.")
-    trials = check_int(trials, "trials", low=1)
+    n_trials = check_int(n_trials, "n_trials", low=1)
     success_tol = check_real(success_tol, "success_tol", low=0.0)
     nonnegative = SIGNAL_LAWS[signal][1]
     fixed = None
@@ -337,7 +337,7 @@ def phase_transition(
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     entropy = seed if seed is not None else int(gen.integers(2**63))
     config = {
-        "n": n, "deltas": deltas.tolist(), "rhos": rhos.tolist(), "trials": trials,
+        "n": n, "deltas": deltas.tolist(), "rhos": rhos.tolist(), "n_trials": n_trials,
         "matrix": matrix_name, "signal": signal, "solver": solver, "success_tol": success_tol,
         "seed": seed,
     }
@@ -363,7 +363,7 @@ def phase_transition(
         pending.append((i, key, {
             "delta": float(d), "rho": float(r), "n": n, "m": m, "k": min(n, int(round(r * m))),
             "seed": ss, "matrix": fixed if fixed is not None else matrix, "signal": signal,
-            "solver": solver, "trials": trials, "success_tol": success_tol,
+            "solver": solver, "n_trials": n_trials, "success_tol": success_tol,
             "criterion": criterion, "nonnegative": nonnegative,
         }))
     from csuper.executor import Executor, make_executor
@@ -391,26 +391,26 @@ def phase_transition(
 
 
 def _run_cell(task: dict) -> dict:
-    """One grid cell of :func:`phase_transition`: draw A and ``trials`` signals from the cell's own
+    """One grid cell of :func:`phase_transition`: draw A and ``n_trials`` signals from the cell's own
     seed, solve, and count successes. Module-level so that process and Dask executors can run it."""
     t0 = time.perf_counter()
     cell_rng = np.random.default_rng(task["seed"])
-    n, m, k, trials = task["n"], task["m"], task["k"], task["trials"]
+    n, m, k, n_trials = task["n"], task["m"], task["k"], task["n_trials"]
     matrix = task["matrix"]
     A = matrix if isinstance(matrix, np.ndarray) else draw_matrix(matrix, m, n, cell_rng)
-    X = draw_sparse(n, k, trials, task["signal"], rng=cell_rng)
+    X = draw_sparse(n, k, n_trials, task["signal"], rng=cell_rng)
     Xh, status = EXPERIMENT_SOLVERS[task["solver"]](A, A @ X, X, task["nonnegative"])
     optimal = status == "optimal"
     if task["criterion"] is None:
         ok = _default_success(Xh, X, task["success_tol"])
     else:
-        ok = np.asarray(task["criterion"](np.nan_to_num(Xh), X), dtype=bool).reshape(trials)
+        ok = np.asarray(task["criterion"](np.nan_to_num(Xh), X), dtype=bool).reshape(n_trials)
     ok &= optimal
     succ = int(ok.sum())
-    p = succ / trials
+    p = succ / n_trials
     return {
-        "delta": task["delta"], "rho": task["rho"], "n": n, "m": m, "k": k, "trials": trials,
-        "successes": succ, "p_hat": p, "se": float(np.sqrt(p * (1 - p) / trials)),
+        "delta": task["delta"], "rho": task["rho"], "n": n, "m": m, "k": k, "n_trials": n_trials,
+        "successes": succ, "p_hat": p, "se": float(np.sqrt(p * (1 - p) / n_trials)),
         "unsolved": int(np.sum(~optimal & (status != "refuted"))),
         "seconds": time.perf_counter() - t0,
     }

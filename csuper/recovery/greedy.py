@@ -16,7 +16,7 @@ __all__ = ["omp", "iht"]
 def _finish(A, Y, X, status, iters, solver, t0) -> BatchRecoveryResult:
     residual = np.linalg.norm(A @ X - Y, axis=0)
     return BatchRecoveryResult(x=X, status=np.asarray(status, dtype=str), residual=residual,
-                               objective=np.abs(X).sum(axis=0), iterations=np.asarray(iters),
+                               objective=np.abs(X).sum(axis=0), n_iter=np.asarray(iters),
                                solver=solver, time=time.perf_counter() - t0)
 
 

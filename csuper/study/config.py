@@ -10,8 +10,8 @@ table (keys without the ``transition_`` prefix), and optionally ``output``::
     sparsities = [0.0, 0.9, 0.99]
     importance = "geometric"
     importance_ratio = 0.95
-    seeds = 3
-    steps = 5000
+    n_seeds = 3
+    n_steps = 5000
     output = "my-study"
 
     [transitions]
@@ -58,15 +58,15 @@ class StudyConfig:
         paper's 0.9**i) or ``"power_law"`` ((i+1)**-alpha); see :func:`csuper.toy.importance_profile`.
     importance_ratio, importance_alpha : float
         Parameters of the geometric and power-law profiles.
-    seeds : int
+    n_seeds : int
         Best of this many training seeds per model.
-    steps, batch_size : int
+    n_steps, batch_size : int
         Training steps and samples per step (AdamW, the notebook's other settings).
     lr : float
         Learning rate. The defaults (5000 steps of 1024 at 3e-3) are converged for the default
         sweep: with n = 40, m = 4, p in {0.1, 0.03, 0.01}, best of 3, the represented counts
         (12, 15, 21) and final losses (to 1%) were the same after 20,000 steps.
-    decoder_samples : int
+    decoder_n_samples : int
         Fresh samples decoded per model for the decoder gap.
     decoders : tuple of str
         Keys of :data:`csuper.compare.DECODERS`.
@@ -74,11 +74,11 @@ class StudyConfig:
         n and m of the transition sweeps (feature 0 is swept, the others keep importance 1).
     transition_sparsity : float
         S of the features not swept (and of feature 0 in the importance sweep).
-    transition_points : int
+    transition_n_points : int
         Points per sweep (geometric grid, >= 3).
     transition_importance, transition_probability : (float, float)
         Ranges of the importance sweep and of the probability sweep of feature 0.
-    transition_seeds : int
+    transition_n_seeds : int
         Best of this many data streams per point (cold and warm starts alike).
     seed : int
         Root seed: every model and sweep gets its own child seed (SeedSequence.spawn), so results
@@ -91,19 +91,19 @@ class StudyConfig:
     importance: str = "geometric"
     importance_ratio: float = 0.98
     importance_alpha: float = 1.0
-    seeds: int = 3
-    steps: int = 5000
+    n_seeds: int = 3
+    n_steps: int = 5000
     batch_size: int = 1024
     lr: float = 3e-3
-    decoder_samples: int = 200
+    decoder_n_samples: int = 200
     decoders: tuple[str, ...] = ("relu", "nnbp", "nnbp_gaussian", "nnbp_packing", "lasso")
     transition_n_features: int = 20
     transition_n_dims: int = 5
     transition_sparsity: float = 0.95
-    transition_points: int = 11
+    transition_n_points: int = 11
     transition_importance: tuple[float, float] = (0.01, 100.0)
     transition_probability: tuple[float, float] = (0.001, 1.0)
-    transition_seeds: int = 2
+    transition_n_seeds: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -125,7 +125,7 @@ class StudyConfig:
         set_("importance_ratio", check_real(self.importance_ratio, "importance_ratio", low=0.0,
                                             high=1.0, low_inclusive=False))
         set_("importance_alpha", check_real(self.importance_alpha, "importance_alpha", low=0.0))
-        for name in ("seeds", "steps", "batch_size", "decoder_samples", "transition_seeds"):
+        for name in ("n_seeds", "n_steps", "batch_size", "decoder_n_samples", "transition_n_seeds"):
             set_(name, check_int(getattr(self, name), name, low=1))
         set_("lr", check_real(self.lr, "lr", low=0.0, low_inclusive=False))
         names = tuple(_seq(self.decoders, "decoders"))
@@ -139,7 +139,7 @@ class StudyConfig:
                                             high=tn, high_inclusive=False))
         set_("transition_sparsity", check_real(self.transition_sparsity, "transition_sparsity",
                                                low=0.0, high=1.0, high_inclusive=False))
-        set_("transition_points", check_int(self.transition_points, "transition_points", low=3))
+        set_("transition_n_points", check_int(self.transition_n_points, "transition_n_points", low=3))
         set_("transition_importance", _range(self.transition_importance, "transition_importance",
                                              high=math.inf))
         set_("transition_probability", _range(self.transition_probability,
@@ -174,10 +174,10 @@ def check_config(config: Any) -> StudyConfig:
 def quick_config() -> StudyConfig:
     """The ``--quick`` preset: a smoke test that finishes in well under a minute on 2 cores."""
     return StudyConfig(
-        n_features=20, n_dims=(3, 5), sparsities=(0.0, 0.9, 0.99), seeds=2, steps=800,
-        batch_size=512, lr=1e-2, decoder_samples=60, transition_n_features=6,
-        transition_n_dims=2, transition_sparsity=0.9, transition_points=5,
-        transition_importance=(0.1, 30.0), transition_probability=(0.01, 1.0), transition_seeds=1,
+        n_features=20, n_dims=(3, 5), sparsities=(0.0, 0.9, 0.99), n_seeds=2, n_steps=800,
+        batch_size=512, lr=1e-2, decoder_n_samples=60, transition_n_features=6,
+        transition_n_dims=2, transition_sparsity=0.9, transition_n_points=5,
+        transition_importance=(0.1, 30.0), transition_probability=(0.01, 1.0), transition_n_seeds=1,
     )
 
 

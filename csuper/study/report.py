@@ -372,7 +372,7 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
         f"Toy models of superposition (Elhage et al. 2022), n = {cfg.n_features} features, "
         f"m in {list(cfg.n_dims)}, sparsity S in {list(cfg.sparsities)}, importance "
         f"{cfg.importance} (ratio {cfg.importance_ratio}, alpha {cfg.importance_alpha}), best of "
-        f"{cfg.seeds} seeds, {cfg.steps} steps of batch {cfg.batch_size} (AdamW, lr {cfg.lr}), "
+        f"{cfg.n_seeds} seeds, {cfg.n_steps} steps of batch {cfg.batch_size} (AdamW, lr {cfg.lr}), "
         f"root seed {cfg.seed}. csuper {v['csuper']}, Python {v['python']}, numpy {v['numpy']}, "
         f"numba {v['numba']}, cvxpy {v['cvxpy']}, on {v['platform']}.",
         "",
@@ -436,8 +436,8 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
             "## 4. Phase transitions", "",
             f"Feature 0 of n = {cfg.transition_n_features}, m = {cfg.transition_n_dims} "
             f"(others: importance 1, S = {cfg.transition_sparsity}) swept over "
-            f"{cfg.transition_points} points, cold starts and warm starts up and down, best of "
-            f"{cfg.transition_seeds} data streams per point.", "",
+            f"{cfg.transition_n_points} points, cold starts and warm starts up and down, best of "
+            f"{cfg.transition_n_seeds} data streams per point.", "",
             _md_table(tables["transitions"], [("parameter", "swept"), ("transition", "transition"),
                                               ("learned", "learned (cold)"),
                                               ("learned_up", "warm up"), ("learned_down", "warm down"),

@@ -98,7 +98,7 @@ def run_study(
     output=None,
     *,
     executor=None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> StudyResult:
     """Train the study's toy models, run the four comparisons and write the report folder.
 
@@ -114,7 +114,7 @@ def run_study(
     executor : csuper.executor.Executor, optional
         Where the configurations run (:func:`csuper.executor.make_executor`: local processes or
         a Dask cluster); default: serially in this process. Results do not depend on it.
-    progress : bool
+    progress : bool, default False
         Show a progress bar over configurations.
 
     Returns

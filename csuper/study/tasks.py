@@ -70,7 +70,7 @@ def run_task(task: dict[str, Any], numba_threads: int | None = None) -> dict[str
 def _settings(cfg: dict):
     from csuper.toy import TrainSettings
 
-    return TrainSettings(n_steps=cfg["steps"], batch_size=cfg["batch_size"], lr=cfg["lr"])
+    return TrainSettings(n_steps=cfg["n_steps"], batch_size=cfg["batch_size"], lr=cfg["lr"])
 
 
 def _importance(cfg: dict) -> np.ndarray:
@@ -99,10 +99,10 @@ def model_task(task: dict[str, Any]) -> dict[str, Any]:
     train_seq, gap_seq = np.random.SeedSequence(task["seed"]).spawn(2)
     importance = _importance(cfg)
     model = train(feature_distribution(n, p), m, importance=importance, settings=_settings(cfg),
-                  n_seeds=cfg["seeds"], rng=np.random.default_rng(train_seq))
+                  n_seeds=cfg["n_seeds"], rng=np.random.default_rng(train_seq))
     W, b = model.W[0], model.b[0]
     point = scaling_point(W, p)
-    gap = decoder_gap(W, b, p, n_samples=cfg["decoder_samples"], decoders=cfg["decoders"],
+    gap = decoder_gap(W, b, p, n_samples=cfg["decoder_n_samples"], decoders=cfg["decoders"],
                       rng=np.random.default_rng(gap_seq))
     cap = compare_capacities(model)
     return {
@@ -130,12 +130,12 @@ def transition_task(task: dict[str, Any]) -> dict[str, Any]:
 
     cfg = task["config"]
     lo, hi = cfg[TRANSITION_PARAMETERS[task["parameter"]]]
-    values = np.geomspace(lo, hi, cfg["transition_points"])
+    values = np.geomspace(lo, hi, cfg["transition_n_points"])
     sweep = feature_transition_sweep(
         cfg["transition_n_features"], cfg["transition_n_dims"], values,
         parameter=task["parameter"], feature=0,
         feature_probability=1.0 - cfg["transition_sparsity"], settings=_settings(cfg),
-        n_seeds=cfg["transition_seeds"], rng=np.random.default_rng(task["seed"]), start="both",
+        n_seeds=cfg["transition_n_seeds"], rng=np.random.default_rng(task["seed"]), start="both",
     )
     series = {
         "values": sweep.values.tolist(),

@@ -133,7 +133,7 @@ class ToyModel:
 
     Attributes
     ----------
-    W : ndarray, shape (n_instances, n_hidden, n_features)
+    W : ndarray, shape (n_instances, n_dims, n_features)
         Columns W[r][:, i] are the feature directions w_i (csuper's layout, DESIGN.md).
     b : ndarray, shape (n_instances, n_features)
         Output bias.
@@ -153,7 +153,7 @@ class ToyModel:
     Examples
     --------
     >>> model = from_weights(np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]))
-    >>> model.n_instances, model.n_hidden, model.n_features
+    >>> model.n_instances, model.n_dims, model.n_features
     (1, 2, 3)
     >>> print(np.round(model.forward([[0.5, 0.0, 0.25]]), 3))
     [[[0.5  0.   0.25]]]
@@ -174,7 +174,7 @@ class ToyModel:
         return int(self.W.shape[0])
 
     @property
-    def n_hidden(self) -> int:
+    def n_dims(self) -> int:
         return int(self.W.shape[1])
 
     @property
@@ -363,15 +363,15 @@ def _check_init(init, n_inst: int, m: int, n: int) -> tuple[np.ndarray, np.ndarr
     b = check_array(b, "init b", ndim=2, dtype=np.float64, copy=True)
     if W.shape != (n_inst, m, n) or b.shape != (n_inst, n):
         raise ValueError(
-            f"init must have W of shape (n_instances, n_hidden, n_features) = {(n_inst, m, n)} and b of "
-            f"shape {(n_inst, n)} to match the distribution and n_hidden; got W {W.shape}, b {b.shape}."
+            f"init must have W of shape (n_instances, n_dims, n_features) = {(n_inst, m, n)} and b of "
+            f"shape {(n_inst, n)} to match the distribution and n_dims; got W {W.shape}, b {b.shape}."
         )
     return W, b
 
 
 def train(
     distribution: FeatureDistribution,
-    n_hidden: int,
+    n_dims: int,
     *,
     importance=None,
     settings: TrainSettings | None = None,
@@ -388,7 +388,7 @@ def train(
     ----------
     distribution : FeatureDistribution
         Data for I instances (see :func:`~csuper.toy.feature_distribution`).
-    n_hidden : int
+    n_dims : int
         m, in [1, n_features): a toy model of superposition has fewer dimensions than features.
     importance : array_like, shape (n,) or (I, n), optional
         Nonnegative I_i (default all ones).
@@ -407,11 +407,11 @@ def train(
         threads for these small products was 20x slower, benchmarks/results_toy.md).
     rng : None, int or numpy.random.Generator
         Source of the seeds.
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar (training runs in chunks of steps).
     init : ToyModel, dict or tuple, optional
         Warm start: initial weights replacing the seeded initialisation, a ToyModel, a dict with
-        keys ``"W"`` and ``"b"`` or a pair ``(W, b)``, with W of shape (I, n_hidden, n_features)
+        keys ``"W"`` and ``"b"`` or a pair ``(W, b)``, with W of shape (I, n_dims, n_features)
         and b of shape (I, n_features), finite. Every seed of instance r starts from
         ``W[r], b[r]`` (seeds then differ only by their data streams); Adam's moments start at
         zero. Default: xavier-normal W from the seed and b = 0 (a cold start).
@@ -460,7 +460,7 @@ def train(
     n = distribution.n_features
     if n < 2:
         raise ValueError(f"a toy model of superposition needs n_features >= 2; got {n}.")
-    m = check_int(n_hidden, "n_hidden", low=1, high=n, high_inclusive=False)
+    m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
     N = check_int(n_seeds, "n_seeds", low=1)
     I0 = distribution.n_instances
     imp = _check_importance(importance, I0, n)
@@ -672,7 +672,7 @@ def load_model(path) -> ToyModel:
         raise ValueError(f"{path}: invalid training settings in metadata ({exc}).") from None
     W = data["W"]
     if W.ndim != 3:
-        raise ValueError(f"{path}: W must be 3-D (instances, n_hidden, n_features); got shape {W.shape}.")
+        raise ValueError(f"{path}: W must be 3-D (instances, n_dims, n_features); got shape {W.shape}.")
     I, m, n = W.shape
     expect = {"b": (I, n), "importance": (I, n), "feature_probability": (I, n), "seeds": (I,)}
     for k, shp in expect.items():

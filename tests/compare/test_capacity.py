@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 
 from csuper.compare import (
-    capacities,
     compare_capacities,
     quadratic_allocation,
     quadratic_capacity_loss,
@@ -20,6 +19,7 @@ from csuper.compare import (
     relu_allocation,
     relu_capacity_loss,
 )
+from csuper.geometry import feature_dimensionality as capacities  # Scherlis's C_i is D_i
 from csuper.testing import frames
 from csuper.toy import TrainSettings, feature_distribution, from_weights, toy_loss, train
 
@@ -31,6 +31,16 @@ def test_orthogonal_frame_has_unit_capacities_and_budget():
     assert np.allclose(capacities(Q), 1.0)
     W = np.hstack([Q, np.zeros((4, 2))])
     assert np.allclose(capacities(W), [1, 1, 1, 1, 0, 0])
+
+
+@given(frames(n_dims=(1, 5), n_features=(2, 10)))
+def test_capacity_is_scherlis_definition(W):
+    # independent numpy route: C_i = (w_i . w_i)^2 / sum_j (w_i . w_j)^2 (Scherlis et al. 2022,
+    # Sec. 2), from the dense Gram matrix; a zero column has C_i = 0 by convention
+    G = W.T @ W.copy()
+    num, den = np.diag(G) ** 2, np.sum(G**2, axis=1)
+    expected = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    np.testing.assert_allclose(capacities(W), expected, rtol=1e-9, atol=1e-12)
 
 
 @given(frames(n_dims=(1, 5), n_features=(2, 10)))

@@ -34,7 +34,7 @@ def test_gaussian_frame_well_above_threshold_recovers_almost_always():
     # n = 60, p = 0.05: k = 3 expected active features; nonnegative m*(60, 3) = 10.0 (ALMT 2014),
     # so m = 40 is far above the transition and l1 recovery should (almost) always succeed.
     n, m, p = 60, 40, 0.05
-    assert statistical_dimension(n, 3, "nonnegative") < m / 2
+    assert statistical_dimension(n, 3, nonnegative=True) < m / 2
     W = np.random.default_rng(0).standard_normal((m, n)) / np.sqrt(m)
     res = decoder_gap(W, np.zeros(n), p, n_samples=200, decoders=["nnbp", "nnbp_gaussian"], rng=2)
     for s in res.scores:
@@ -44,7 +44,7 @@ def test_gaussian_frame_well_above_threshold_recovers_almost_always():
 
 def test_far_below_threshold_recovery_fails():
     # k = 15 expected actives in n = 30 with m = 5 measurements: m << m*(30, 15) = 20.9.
-    assert statistical_dimension(30, 15, "nonnegative") > 4 * 5
+    assert statistical_dimension(30, 15, nonnegative=True) > 4 * 5
     n, m = 30, 5
     W = np.random.default_rng(0).standard_normal((m, n))
     res = decoder_gap(W, np.zeros(n), 0.5, n_samples=60, decoders=["nnbp"], rng=0)

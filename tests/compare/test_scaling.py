@@ -33,7 +33,7 @@ from csuper.toy import represented_count
 def test_threshold_equals_recovery_at_integer_k(n, frac):
     k = int(round(frac * n))
     assert nonnegative_threshold(n, k) == pytest.approx(
-        statistical_dimension(n, k, "nonnegative"), rel=1e-12, abs=1e-12)
+        statistical_dimension(n, k, nonnegative=True), rel=1e-12, abs=1e-12)
 
 
 def _threshold_by_quadrature(n: float, k: float) -> float:
@@ -144,7 +144,7 @@ def test_scaling_point_quantities():
     W = rng.standard_normal((3, 10))
     W[:, :4] *= 0.01  # four dropped features
     p = rng.uniform(0.0, 0.3, size=10)
-    pt = scaling_point(W, p, threshold=0.5)
+    pt = scaling_point(W, p, represented_threshold=0.5)
     assert isinstance(pt, ScalingPoint)
     assert (pt.n_features, pt.n_dims) == (10, 3)
     assert pt.k == pytest.approx(p.sum()) and pt.feature_probability == pytest.approx(p.mean())
@@ -152,9 +152,9 @@ def test_scaling_point_quantities():
     assert pt.klogk == pytest.approx(p.sum() * np.log(10 / p.sum()))
     assert pt.two_klogk == pytest.approx(2 * pt.klogk)
     assert pt.cs_capacity == cs_capacity(3, p.mean())
-    assert pt.represented == represented_count(W, 0.5)
-    assert scaling_point(W, p, threshold=100.0).represented == 0
-    assert scaling_point(W, p, threshold=0.0).represented == 10
+    assert pt.represented == represented_count(W, represented_threshold=0.5)
+    assert scaling_point(W, p, represented_threshold=100.0).represented == 0
+    assert scaling_point(W, p, represented_threshold=0.0).represented == 10
 
 
 def test_scaling_point_bad_input():
@@ -163,7 +163,7 @@ def test_scaling_point_bad_input():
     with pytest.raises(ValueError, match=r"feature_probability must lie in \[0, 1\]"):
         scaling_point(np.ones((2, 4)), 1.2)
     with pytest.raises(ValueError, match="threshold must be a real number"):
-        scaling_point(np.ones((2, 4)), 0.1, threshold=-1.0)
+        scaling_point(np.ones((2, 4)), 0.1, represented_threshold=-1.0)
     with pytest.raises(ValueError, match="W must be a 2-D array"):
         scaling_point(np.ones(4), 0.1)
 
@@ -173,9 +173,9 @@ def test_scaling_points_of_a_trained_model():
 
     model = train(feature_distribution(6, [0.3, 0.03]), 2,
                   settings=TrainSettings(n_steps=50, batch_size=32, lr=1e-2), rng=1)
-    pts = scaling_points(model, threshold=0.3)
+    pts = scaling_points(model, represented_threshold=0.3)
     assert [pt.k for pt in pts] == pytest.approx([1.8, 0.18])
-    assert [pt.represented for pt in pts] == [represented_count(W, 0.3) for W in model.W]
+    assert [pt.represented for pt in pts] == [represented_count(W, represented_threshold=0.3) for W in model.W]
     with pytest.raises(TypeError, match="model must be a csuper.toy.ToyModel"):
         scaling_points(np.ones((2, 3)))
     with pytest.raises(ValueError, match="feature_probability is unknown"):

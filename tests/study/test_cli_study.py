@@ -78,13 +78,13 @@ def test_options_precedence_defaults_quick_file_flags(tmp_path):
     assert study_cli.resolve(parse()) == (StudyConfig(), DEFAULT_OUTPUT)
     assert study_cli.resolve(parse("--quick")) == (quick_config(), QUICK_OUTPUT)
     toml = tmp_path / "s.toml"
-    toml.write_text('steps = 321\nseeds = 2\noutput = "from-file"\n')
-    cfg, out = study_cli.resolve(parse("--quick", "--config", str(toml), "--seeds", "4",
+    toml.write_text('n_steps = 321\nn_seeds = 2\noutput = "from-file"\n')
+    cfg, out = study_cli.resolve(parse("--quick", "--config", str(toml), "--n-seeds", "4",
                                        "--n-dims", "2", "4", "--sparsities", "0", "0.5"))
     assert out == "from-file"
-    assert cfg == quick_config().replace(steps=321, seeds=4, n_dims=(2, 4), sparsities=(0.0, 0.5))
+    assert cfg == quick_config().replace(n_steps=321, n_seeds=4, n_dims=(2, 4), sparsities=(0.0, 0.5))
     cfg, out = study_cli.resolve(parse("--config", str(toml), "-o", "flag"))
-    assert out == "flag" and cfg == StudyConfig(steps=321, seeds=2)
+    assert out == "flag" and cfg == StudyConfig(n_steps=321, n_seeds=2)
 
 
 def test_help_explains_every_option(capsys):
@@ -93,7 +93,7 @@ def test_help_explains_every_option(capsys):
     assert info.value.code == 0
     text = capsys.readouterr().out
     for flag in ("--config", "--output", "--quick", "--n-features", "--n-dims", "--sparsities",
-                 "--importance", "--seeds", "--steps", "--workers", "--scheduler", "--no-progress"):
+                 "--importance", "--n-seeds", "--n-steps", "--workers", "--scheduler", "--no-progress"):
         assert flag in text
     assert "default: 5000" in text and "default: 60" in text and "tcp://host:8786" in text
 
@@ -101,7 +101,7 @@ def test_help_explains_every_option(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--n-dims", "0"], r"n_dims must be an integer in \[1, 20\); got 0"),
     (["--sparsities", "1"], r"sparsities must be a real number in \[0, 1\); got 1.0"),
-    (["--seeds", "0"], "seeds must be an integer"),
+    (["--n-seeds", "0"], "n_seeds must be an integer"),
     (["--workers", "0"], r"workers must be an integer in \[1, inf\); got 0"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "workers must be None when scheduler is given"),
     (["--scheduler", "localhost"], "scheduler must be a Dask address"),
@@ -124,9 +124,9 @@ def test_unknown_option_exits_2(capsys):
 
 def test_bad_config_file_exits_2(tmp_path, capsys):
     toml = tmp_path / "bad.toml"
-    toml.write_text('steps = "many"\n')
+    toml.write_text('n_steps = "many"\n')
     assert main(["study", "--config", str(toml), "-o", str(tmp_path / "out")]) == 2
-    assert "bad.toml': steps must be an integer; got str 'many'" in capsys.readouterr().err
+    assert "bad.toml': n_steps must be an integer; got str 'many'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
@@ -138,6 +138,6 @@ def test_folder_of_another_study_is_refused_and_kept(tmp_path, capsys):
     (out / "records.jsonl").write_text("")
     (out / "report.md").write_text("an earlier report")
     before = _snapshot(out)
-    assert main(["study", "-o", str(out), "--quick", "--steps", "999"]) == 2
-    assert "holds a different study (steps: 800 there, 999 here)" in capsys.readouterr().err
+    assert main(["study", "-o", str(out), "--quick", "--n-steps", "999"]) == 2
+    assert "holds a different study (n_steps: 800 there, 999 here)" in capsys.readouterr().err
     assert _snapshot(out) == before

@@ -30,13 +30,13 @@ def test_defaults_and_quick_are_valid_and_differ():
     ({"sparsities": (-0.1,)}, ValueError, "sparsities"),
     ({"importance": "linear"}, ValueError, "importance must be one of"),
     ({"importance_ratio": 0.0}, ValueError, "importance_ratio"),
-    ({"seeds": 0}, ValueError, "seeds"),
-    ({"steps": True}, TypeError, "steps"),
+    ({"n_seeds": 0}, ValueError, "n_seeds"),
+    ({"n_steps": True}, TypeError, "n_steps"),
     ({"lr": 0.0}, ValueError, "lr"),
     ({"decoders": ("relu", "magic")}, ValueError, "decoders must be names from"),
     ({"decoders": "relu"}, TypeError, "decoders must be a list"),
     ({"transition_n_dims": 20}, ValueError, "transition_n_dims"),
-    ({"transition_points": 2}, ValueError, "transition_points"),
+    ({"transition_n_points": 2}, ValueError, "transition_n_points"),
     ({"transition_probability": (0.1, 2.0)}, ValueError, r"transition_probability\[1\]"),
     ({"transition_importance": (5.0, 1.0)}, ValueError, r"transition_importance\[1\]"),
     ({"transition_importance": (1.0,)}, ValueError, "must be a pair"),
@@ -66,7 +66,7 @@ def test_toml_file_sets_fields_and_output(tmp_path):
     path = tmp_path / "study.toml"
     path.write_text(
         'n_features = 12\nn_dims = [2, 3]\nsparsities = [0, 0.9]\nimportance = "power_law"\n'
-        'importance_alpha = 0.5\nsteps = 300\nlr = 0.01\noutput = "out"\n'
+        'importance_alpha = 0.5\nn_steps = 300\nlr = 0.01\noutput = "out"\n'
         '[transitions]\nn_features = 5\nn_dims = 2\nimportance = [0.5, 50]\n')
     fields, output = load_config(path)
     assert output == "out"
@@ -74,22 +74,22 @@ def test_toml_file_sets_fields_and_output(tmp_path):
     assert cfg.n_features == 12 and cfg.n_dims == (2, 3) and cfg.sparsities == (0.0, 0.9)
     assert cfg.importance == "power_law" and cfg.importance_alpha == 0.5
     assert cfg.transition_n_features == 5 and cfg.transition_importance == (0.5, 50.0)
-    assert cfg.steps == 300 and cfg.seeds == StudyConfig().seeds  # untouched keys keep defaults
+    assert cfg.n_steps == 300 and cfg.n_seeds == StudyConfig().n_seeds  # untouched keys keep defaults
 
 
 @pytest.mark.parametrize("text, exc, message", [
     ("n_dims = 4\n", TypeError, "n_dims must be a list; got int 4"),
     ('n_dims = ["4"]\n', TypeError, "n_dims must be a list of integers"),
-    ("steps = 100.0\n", TypeError, "steps must be an integer; got float 100.0"),
-    ("steps = true\n", TypeError, "steps must be an integer; got bool True"),
+    ("n_steps = 100.0\n", TypeError, "n_steps must be an integer; got float 100.0"),
+    ("n_steps = true\n", TypeError, "n_steps must be an integer; got bool True"),
     ('lr = "fast"\n', TypeError, "lr must be a number"),
     ("importance = 3\n", TypeError, "importance must be a string"),
     ("sparsities = [0.5, 1.5]\n", ValueError, r"sparsities must be a real number in \[0, 1\)"),
     ("n_features = 10\n", ValueError, r"n_dims must be an integer in \[1, 10\)"),
-    ("steps = 0\n", ValueError, r"steps must be an integer in \[1, inf\)"),
+    ("n_steps = 0\n", ValueError, r"n_steps must be an integer in \[1, inf\)"),
     ("stepz = 10\n", ValueError, "unknown key 'stepz'"),
-    ("[transitions]\nsteps = 10\n", ValueError, r"unknown key 'steps' in \[transitions\]"),
-    ("[transitions]\npoints = 2.5\n", TypeError, r"\[transitions\] points must be an integer"),
+    ("[transitions]\nn_steps = 10\n", ValueError, r"unknown key 'n_steps' in \[transitions\]"),
+    ("[transitions]\nn_points = 2.5\n", TypeError, r"\[transitions\] n_points must be an integer"),
     ("transitions = 3\n", TypeError, r"transitions must be a table"),
     ("output = 3\n", TypeError, "output must be a string"),
     ("n_dims = [4,\n", ValueError, "is not valid TOML"),

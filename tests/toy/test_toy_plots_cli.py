@@ -54,12 +54,12 @@ def test_train_subcommand(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     train_cli.add_arguments(parser)
     out = tmp_path / "models.npz"
-    args = parser.parse_args(["--n-features", "4", "--n-hidden", "2", "--feature-probability", "1.0", "0.1",
-                              "--steps", "50", "--batch-size", "32", "--output", str(out), "--no-progress"])
+    args = parser.parse_args(["--n-features", "4", "--n-dims", "2", "--feature-probability", "1.0", "0.1",
+                              "--n-steps", "50", "--batch-size", "32", "--output", str(out), "--no-progress"])
     assert train_cli.run(args) == 0
     text = capsys.readouterr().out
     assert "represented" in text and "models written" in text
     assert load_model(out).W.shape == (2, 2, 4)
-    bad = parser.parse_args(["--n-features", "4", "--n-hidden", "4", "--steps", "5", "--no-progress"])
-    with pytest.raises(ValueError, match="n_hidden"):
+    bad = parser.parse_args(["--n-features", "4", "--n-dims", "4", "--n-steps", "5", "--no-progress"])
+    with pytest.raises(ValueError, match="n_dims"):
         train_cli.run(bad)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import csuper.toy as toy
+from csuper.geometry import feature_dimensionality
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def test_intro_sweep_dense_keeps_two_sparse_packs_five():
 def test_uniform_importance_pentagon_at_notebook_settings():
     model = toy.train(toy.feature_distribution(5, [0.15, 0.1, 0.05]), 2, n_seeds=3, rng=1)
     for r in range(3):
-        assert np.allclose(toy.feature_dimensionality(model.W[r]), 0.4, atol=0.02)
+        assert np.allclose(feature_dimensionality(model.W[r]), 0.4, atol=0.02)
 
 
 def test_dense_limit_at_notebook_settings():

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from csuper.geometry import feature_dimensionality
 from csuper.toy import (
     MODELS,
     NOTEBOOK_SETTINGS,
@@ -14,7 +15,6 @@ from csuper.toy import (
     TrainingDivergedError,
     TrainSettings,
     dense_limit_loss,
-    feature_dimensionality,
     feature_distribution,
     from_weights,
     learning_rates,
@@ -204,13 +204,13 @@ def test_divergence_names_step_and_instance():
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(n_hidden=5), ValueError, r"n_hidden must be an integer in \[1, 5\)"),
-        (dict(n_hidden=0), ValueError, "n_hidden"),
-        (dict(n_hidden=2, importance=[1.0, 1.0]), ValueError, "importance must have length"),
-        (dict(n_hidden=2, importance=[1.0, -1.0, 1.0, 1.0, 1.0]), ValueError, "nonnegative"),
-        (dict(n_hidden=2, n_seeds=0), ValueError, "n_seeds"),
-        (dict(n_hidden=2, settings="fast"), TypeError, "TrainSettings"),
-        (dict(n_hidden=2, seeds=[1, 2]), ValueError, "seeds"),
+        (dict(n_dims=5), ValueError, r"n_dims must be an integer in \[1, 5\)"),
+        (dict(n_dims=0), ValueError, "n_dims"),
+        (dict(n_dims=2, importance=[1.0, 1.0]), ValueError, "importance must have length"),
+        (dict(n_dims=2, importance=[1.0, -1.0, 1.0, 1.0, 1.0]), ValueError, "nonnegative"),
+        (dict(n_dims=2, n_seeds=0), ValueError, "n_seeds"),
+        (dict(n_dims=2, settings="fast"), TypeError, "TrainSettings"),
+        (dict(n_dims=2, seeds=[1, 2]), ValueError, "seeds"),
     ],
 )
 def test_bad_training_input(kwargs, exc, match):
@@ -279,7 +279,7 @@ def test_load_rejects_bad_files(tmp_path):
 
 def test_from_weights_torch_layout():
     rng = np.random.default_rng(15)
-    Wt = rng.standard_normal((3, 5, 2))  # the notebook's (instances, n_features, n_hidden)
+    Wt = rng.standard_normal((3, 5, 2))  # the notebook's (instances, n_features, n_dims)
     b = rng.standard_normal((3, 5))
     model = from_weights(Wt, b, layout="torch", importance=np.ones(5), feature_probability=0.1)
     assert isinstance(model, ToyModel) and model.W.shape == (3, 2, 5)
@@ -292,12 +292,12 @@ def test_from_weights_torch_layout():
         from_weights(np.full((2, 3), np.inf))
 
 
-def _first_batches(d, seeds, n_hidden, batch, init_scale=1.0):
+def _first_batches(d, seeds, n_dims, batch, init_scale=1.0):
     # independent route to a training run's first batch: the stream state each seed derives
     # (after its W draw) fed to the public sampler's kernel
     import sys
 
-    _, states = sys.modules["csuper.toy.train"]._seed_models(seeds, d.n_features, n_hidden, init_scale)
+    _, states = sys.modules["csuper.toy.train"]._seed_models(seeds, d.n_features, n_dims, init_scale)
     X = np.zeros((len(seeds), batch, d.n_features))
     indep, gstart, gmem, gmode, gp, law = d._kernel
     with np.errstate(over="ignore"):  # the stream's uint64 arithmetic wraps by design
