@@ -59,6 +59,7 @@ def _numba_dot_pass(Ut, r2, b, tile, s_unit, s_weighted, best, best_pair):
 def _design_measurements(n: int, repeat: int) -> None:
     """Tile side and where the product runs (numpy per tile vs np.dot inside numba)."""
     from csuper.geometry import overlaps as imod
+
     rng = np.random.default_rng(1)
     rows = []
     for dtype in (np.float32, np.float64):
@@ -72,8 +73,16 @@ def _design_measurements(n: int, repeat: int) -> None:
         b = imod.DEFAULT_BLOCK_SIZE
 
         def nb():
-            _numba_dot_pass(Ut, r2, b, np.empty(b * b, dtype), np.zeros(n), np.zeros(n),
-                            np.full(1, -1.0), np.zeros(2, np.int64))
+            _numba_dot_pass(
+                Ut,
+                r2,
+                b,
+                np.empty(b * b, dtype),
+                np.zeros(n),
+                np.zeros(n),
+                np.full(1, -1.0),
+                np.zeros(2, np.int64),
+            )
 
         nb()
         rows.append([n, np.dtype(dtype).name, b, "np.dot in numba", f"{best_time(nb, repeat):.3f}"])
@@ -120,17 +129,36 @@ def main(quick: bool = False) -> None:
                 note = f"numpy extrapolated from n={n0} (n^2)"
             else:
                 t_base, mem_base, note = float("nan"), gram_bytes, "numpy skipped (memory)"
-            rows.append([
-                n, m, name, f"{t_ours:.2f}", f"{t_base:.2f}", f"{t_ours / t_base:.2f}",
-                f"{mem_ours / 2**20:.0f}", f"{mem_base / 2**20:.0f}",
-                f"{mem_base / mem_ours:.0f}", note,
-            ])
+            rows.append(
+                [
+                    n,
+                    m,
+                    name,
+                    f"{t_ours:.2f}",
+                    f"{t_base:.2f}",
+                    f"{t_ours / t_base:.2f}",
+                    f"{mem_ours / 2**20:.0f}",
+                    f"{mem_base / 2**20:.0f}",
+                    f"{mem_base / mem_ours:.0f}",
+                    note,
+                ]
+            )
             print(f"  done n={n} {name}", flush=True)
             del W
     print("\n### streamed frame_statistics vs numpy full Gram + reductions\n")
     print_table(
-        ["n", "m", "dtype", "csuper s", "numpy s", "time ratio", "csuper MB", "numpy MB",
-         "memory ratio", "numpy"],
+        [
+            "n",
+            "m",
+            "dtype",
+            "csuper s",
+            "numpy s",
+            "time ratio",
+            "csuper MB",
+            "numpy MB",
+            "memory ratio",
+            "numpy",
+        ],
         rows,
     )
     _design_measurements(2_000 if quick else 10_000, 1 if quick else 3)

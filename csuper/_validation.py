@@ -153,7 +153,9 @@ def check_bool(value: Any, name: str) -> bool:
     TypeError: nonnegative must be True or False; got 'no' of type str.
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r} of type {type(value).__name__}.")
+        raise TypeError(
+            f"{name} must be True or False; got {value!r} of type {type(value).__name__}."
+        )
     return bool(value)
 
 
@@ -245,7 +247,9 @@ def check_array(
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
             want = " or ".join(str(d) for d in allowed)
-            raise ValueError(f"{name} must be a {want}-D array; got {arr.ndim}-D with shape {arr.shape}.")
+            raise ValueError(
+                f"{name} must be a {want}-D array; got {arr.ndim}-D with shape {arr.shape}."
+            )
     if shape is not None:
         ok = len(shape) == arr.ndim and all(s is None or s == t for s, t in zip(shape, arr.shape))
         if not ok:
@@ -253,12 +257,16 @@ def check_array(
             raise ValueError(f"{name} must have shape {want}; got {arr.shape}.")
     if arr.size < min_size:
         raise ValueError(f"{name} must have at least {min_size} element(s); got shape {arr.shape}.")
-    arr = np.array(arr, dtype=target, order="C", copy=True) if copy else np.ascontiguousarray(
-        arr, dtype=target
+    arr = (
+        np.array(arr, dtype=target, order="C", copy=True)
+        if copy
+        else np.ascontiguousarray(arr, dtype=target)
     )
     if finite and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} must contain only finite values; got {bad} NaN or infinite entries.")
+        raise ValueError(
+            f"{name} must contain only finite values; got {bad} NaN or infinite entries."
+        )
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be nonnegative; got minimum {arr.min()!r}.")
     if low is not None or high is not None:

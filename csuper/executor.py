@@ -138,8 +138,15 @@ class Executor:
         BLAS thread limit inside worker processes (None: left as the workers start).
     """
 
-    def __init__(self, kind: str, workers: int, *, blas_threads: int | None = None,
-                 client: Any = None, owns_client: bool = False) -> None:
+    def __init__(
+        self,
+        kind: str,
+        workers: int,
+        *,
+        blas_threads: int | None = None,
+        client: Any = None,
+        owns_client: bool = False,
+    ) -> None:
         self.kind = kind
         self.workers = workers
         self.blas_threads = blas_threads
@@ -169,8 +176,14 @@ class Executor:
         self._client = None if self._owns_client else self._client
 
     # -- running ---------------------------------------------------------------------------
-    def map(self, fn: Callable[[Any], Any], tasks: Iterable, *, progress: bool = False,
-            desc: str | None = None) -> Iterator[tuple[int, Any]]:
+    def map(
+        self,
+        fn: Callable[[Any], Any],
+        tasks: Iterable,
+        *,
+        progress: bool = False,
+        desc: str | None = None,
+    ) -> Iterator[tuple[int, Any]]:
         """Yield ``(index, fn(tasks[index]))`` as tasks complete (task order when serial).
 
         Parameters
@@ -212,7 +225,11 @@ class Executor:
                     f"fn must be picklable to run in {self.kind} (a module-level function or a "
                     f"functools.partial of one); got {fn!r} ({exc})."
                 ) from None
-            it = self._map_processes(fn, tasks) if self.kind == "processes" else self._map_dask(fn, tasks)
+            it = (
+                self._map_processes(fn, tasks)
+                if self.kind == "processes"
+                else self._map_dask(fn, tasks)
+            )
         if not progress:
             yield from it
             return
@@ -223,8 +240,14 @@ class Executor:
                 bar.update(1)
                 yield item
 
-    def run(self, fn: Callable[[Any], Any], tasks: Iterable, *, progress: bool = False,
-            desc: str | None = None) -> list:
+    def run(
+        self,
+        fn: Callable[[Any], Any],
+        tasks: Iterable,
+        *,
+        progress: bool = False,
+        desc: str | None = None,
+    ) -> list:
         """All results as a list in task order (see :meth:`map`).
 
         Examples
@@ -248,7 +271,9 @@ class Executor:
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
             self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_pin_blas,
+                max_workers=self.workers,
+                mp_context=ctx,
+                initializer=_pin_blas,
                 initargs=(self.blas_threads,),
             )
         pool = self._pool
@@ -302,8 +327,13 @@ class Executor:
                 fut.cancel()
 
 
-def make_executor(workers: int | None = None, scheduler: Any = None, *,
-                  blas_threads: int | None = 1, timeout: float = 10.0) -> Executor:
+def make_executor(
+    workers: int | None = None,
+    scheduler: Any = None,
+    *,
+    blas_threads: int | None = 1,
+    timeout: float = 10.0,
+) -> Executor:
     """Choose where a sweep runs: serially, in local processes, or on a Dask cluster.
 
     Parameters
@@ -361,8 +391,11 @@ def make_executor(workers: int | None = None, scheduler: Any = None, *,
     timeout = check_real(timeout, "timeout", low=0.0, low_inclusive=False)
     if scheduler is None:
         if workers is None:
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-                os.cpu_count() or 1)
+            workers = (
+                len(os.sched_getaffinity(0))
+                if hasattr(os, "sched_getaffinity")
+                else (os.cpu_count() or 1)
+            )
         workers = check_int(workers, "workers", low=1)
         kind = "serial" if workers == 1 else "processes"
         return Executor(kind, workers, blas_threads=blas_threads)
@@ -397,5 +430,6 @@ def make_executor(workers: int | None = None, scheduler: Any = None, *,
                 f"({type(exc).__name__}); start one with `dask scheduler` or check the address."
             ) from None
         owns = True
-    return Executor("dask", _dask_threads(client), blas_threads=blas_threads, client=client,
-                    owns_client=owns)
+    return Executor(
+        "dask", _dask_threads(client), blas_threads=blas_threads, client=client, owns_client=owns
+    )

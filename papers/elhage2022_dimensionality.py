@@ -34,23 +34,34 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     n, m = args.n_features, args.n_dims
     p = np.geomspace(1.0, args.p_min, args.n_sparsities)
-    model = toy.train(toy.feature_distribution(n, p), m, settings=toy.TrainSettings(n_steps=args.n_steps),
-                      rng=args.seed, progress=True)
+    model = toy.train(
+        toy.feature_distribution(n, p),
+        m,
+        settings=toy.TrainSettings(n_steps=args.n_steps),
+        rng=args.seed,
+        progress=True,
+    )
     rows = []
     for r in range(model.n_instances):
         W = model.W[r]
         D = feature_dimensionality(W)
         rep = toy.feature_norms(W) > 0.5
-        rows.append({
-            "p": float(p[r]), "inv_density": float(1 / p[r]),
-            "D_star": toy.dimensions_per_feature(W),
-            "represented": int(rep.sum()),
-            "final_loss": float(model.final_loss[r]),
-            "D_hist": np.histogram(D[rep], bins=np.linspace(0, 1, 21))[0].tolist(),
-        })
-        print(f"1/(1-S)={1 / p[r]:8.1f}  D*={rows[-1]['D_star']:.3f}  represented={rows[-1]['represented']}")
-    (out / "dimensionality.json").write_text(json.dumps(
-        {"n_features": n, "n_dims": m, "n_steps": args.n_steps, "rows": rows}, indent=1))
+        rows.append(
+            {
+                "p": float(p[r]),
+                "inv_density": float(1 / p[r]),
+                "D_star": toy.dimensions_per_feature(W),
+                "represented": int(rep.sum()),
+                "final_loss": float(model.final_loss[r]),
+                "D_hist": np.histogram(D[rep], bins=np.linspace(0, 1, 21))[0].tolist(),
+            }
+        )
+        print(
+            f"1/(1-S)={1 / p[r]:8.1f}  D*={rows[-1]['D_star']:.3f}  represented={rows[-1]['represented']}"
+        )
+    (out / "dimensionality.json").write_text(
+        json.dumps({"n_features": n, "n_dims": m, "n_steps": args.n_steps, "rows": rows}, indent=1)
+    )
     model.save(out / "dimensionality_models.npz")
 
     import matplotlib

@@ -39,44 +39,77 @@ def main(argv=None) -> int:
     # 1. the intro sweep
     p = 20.0 ** -np.linspace(0, 1, 10)
     imp = 0.9 ** np.arange(n)
-    sweep = toy.train(toy.feature_distribution(n, p), m, importance=imp, settings=settings,
-                      n_seeds=args.n_seeds, rng=args.seed, progress=True)
+    sweep = toy.train(
+        toy.feature_distribution(n, p),
+        m,
+        importance=imp,
+        settings=settings,
+        n_seeds=args.n_seeds,
+        rng=args.seed,
+        progress=True,
+    )
     rows = []
     for r in range(sweep.n_instances):
         W = sweep.W[r]
-        rows.append({
-            "p": float(p[r]),
-            "final_loss": float(sweep.final_loss[r]),
-            "norms": np.round(toy.feature_norms(W), 3).tolist(),
-            "represented": toy.represented_count(W),
-            "D": np.round(feature_dimensionality(W), 3).tolist(),
-            "polytopes": [q.name for q in toy.detect_polytopes(W)],
-        })
-        print(f"p={p[r]:.4f} represented={rows[-1]['represented']} polytopes={rows[-1]['polytopes']}")
+        rows.append(
+            {
+                "p": float(p[r]),
+                "final_loss": float(sweep.final_loss[r]),
+                "norms": np.round(toy.feature_norms(W), 3).tolist(),
+                "represented": toy.represented_count(W),
+                "D": np.round(feature_dimensionality(W), 3).tolist(),
+                "polytopes": [q.name for q in toy.detect_polytopes(W)],
+            }
+        )
+        print(
+            f"p={p[r]:.4f} represented={rows[-1]['represented']} polytopes={rows[-1]['polytopes']}"
+        )
     res["sweep"] = rows
 
     # 2. uniform importance, sparse: pentagons
     pu = np.array([0.15, 0.1, 0.05])
-    uni = toy.train(toy.feature_distribution(n, pu), m, settings=settings, n_seeds=args.n_seeds,
-                    rng=args.seed + 1, progress=True)
+    uni = toy.train(
+        toy.feature_distribution(n, pu),
+        m,
+        settings=settings,
+        n_seeds=args.n_seeds,
+        rng=args.seed + 1,
+        progress=True,
+    )
     res["uniform"] = [
-        {"p": float(pu[r]), "D": np.round(feature_dimensionality(uni.W[r]), 4).tolist(),
-         "max_abs_D_minus_0.4": float(np.abs(feature_dimensionality(uni.W[r]) - 0.4).max())}
+        {
+            "p": float(pu[r]),
+            "D": np.round(feature_dimensionality(uni.W[r]), 4).tolist(),
+            "max_abs_D_minus_0.4": float(np.abs(feature_dimensionality(uni.W[r]) - 0.4).max()),
+        }
         for r in range(3)
     ]
     for row in res["uniform"]:
-        print(f"uniform importance p={row['p']}: D={row['D']} (max |D - 2/5| = {row['max_abs_D_minus_0.4']:.4f})")
+        print(
+            f"uniform importance p={row['p']}: D={row['D']} (max |D - 2/5| = {row['max_abs_D_minus_0.4']:.4f})"
+        )
 
     # 3. dense limit
-    dense = toy.train(toy.feature_distribution(n, 1.0), m, importance=imp, settings=settings,
-                      n_seeds=args.n_seeds, rng=args.seed + 2)
+    dense = toy.train(
+        toy.feature_distribution(n, 1.0),
+        m,
+        importance=imp,
+        settings=settings,
+        n_seeds=args.n_seeds,
+        rng=args.seed + 2,
+    )
     X = toy.sample_features(toy.feature_distribution(n, 1.0), 400_000, rng=args.seed + 3)[0]
     measured = float(dense.loss(X)[0])
     closed = toy.dense_limit_loss(imp, m)
-    res["dense_limit"] = {"measured": measured, "closed_form": closed,
-                          "relative_difference": (measured - closed) / closed}
-    print(f"dense limit: measured {measured:.6f}, closed form {closed:.6f} "
-          f"({(measured - closed) / closed:+.2%})")
+    res["dense_limit"] = {
+        "measured": measured,
+        "closed_form": closed,
+        "relative_difference": (measured - closed) / closed,
+    }
+    print(
+        f"dense limit: measured {measured:.6f}, closed form {closed:.6f} "
+        f"({(measured - closed) / closed:+.2%})"
+    )
     (out / "intro.json").write_text(json.dumps(res, indent=1))
 
     import matplotlib

@@ -52,7 +52,9 @@ def _public_callables():
                 yield f"{obj.__module__}.{obj.__qualname__}", obj
             elif inspect.isclass(obj):
                 for meth_name, meth in vars(obj).items():
-                    if inspect.isfunction(meth) and (meth_name == "__init__" or not meth_name.startswith("_")):
+                    if inspect.isfunction(meth) and (
+                        meth_name == "__init__" or not meth_name.startswith("_")
+                    ):
                         yield f"{obj.__module__}.{meth.__qualname__}", meth
 
 
@@ -80,16 +82,20 @@ def test_the_survey_sees_the_public_api():
 @pytest.mark.parametrize("name, fn", CALLABLES, ids=[n for n, _ in CALLABLES])
 def test_public_signature_speaks_the_vocabulary(name, fn):
     params = inspect.signature(fn).parameters
-    record = fn.__name__ == "__init__" and dataclasses.is_dataclass(inspect.unwrap(fn).__globals__.get(
-        fn.__qualname__.split(".")[0]))
+    record = fn.__name__ == "__init__" and dataclasses.is_dataclass(
+        inspect.unwrap(fn).__globals__.get(fn.__qualname__.split(".")[0])
+    )
     for p in params.values():
         if _is_count(p.name, p.annotation, p.default):
-            assert p.name not in BANNED, f"{name}: parameter {p.name!r} is spelled {BANNED[p.name]!r}"
+            assert p.name not in BANNED, (
+                f"{name}: parameter {p.name!r} is spelled {BANNED[p.name]!r}"
+            )
         if p.name == "progress":
             assert p.default is False, f"{name}: library functions are quiet (progress=False)"
         if p.name == "nonnegative" and not record:
             assert p.kind is p.KEYWORD_ONLY and p.default is False, (
-                f"{name}: nonnegative is keyword-only with default False")
+                f"{name}: nonnegative is keyword-only with default False"
+            )
         if p.name == "kind":
             assert p.default not in ("signed", "nonnegative"), f"{name}: use nonnegative: bool"
         if p.name == "threshold" and "represent" in (inspect.getdoc(fn) or "").split("Returns")[0]:
@@ -114,7 +120,10 @@ def test_result_fields_speak_the_vocabulary(name, cls):
             assert f.name not in BANNED, f"{name}.{f.name} is spelled {BANNED[f.name]!r}"
     if "seeds" in {f.name for f in dataclasses.fields(cls)}:
         # `seeds` without n_ is only ever an explicit sequence of seeds
-        assert dataclasses.fields(cls)[[f.name for f in dataclasses.fields(cls)].index("seeds")].type != "int"
+        assert (
+            dataclasses.fields(cls)[[f.name for f in dataclasses.fields(cls)].index("seeds")].type
+            != "int"
+        )
 
 
 def _cli_options():
@@ -133,13 +142,21 @@ OPTIONS = list(_cli_options())
 
 def test_cli_flags_speak_the_vocabulary():
     banned = {"--" + old.replace("_", "-") for old in BANNED} | {
-        "--seeds", "--out", "--json", "--threshold", "--decoder-samples"}
+        "--seeds",
+        "--out",
+        "--json",
+        "--threshold",
+        "--decoder-samples",
+    }
     bad = [(c, f) for c, f, _ in OPTIONS if f in banned]
     assert not bad, f"renamed flags still present: {bad}"
     # every output location is -o/--output
     for command, flag, action in OPTIONS:
         if action.dest == "output":
-            assert set(action.option_strings) == {"-o", "--output"}, (command, action.option_strings)
+            assert set(action.option_strings) == {"-o", "--output"}, (
+                command,
+                action.option_strings,
+            )
     # every subcommand that can show progress has --no-progress (the CLI shows it by default)
     with_progress = {c for c, f, _ in OPTIONS if f == "--no-progress"}
     assert {"study", "jl", "phase", "train"} <= with_progress
@@ -152,12 +169,15 @@ def test_no_progress_argument_defaults_true_in_the_package_source():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = node.args
                 pos = args.posonlyargs + args.args
-                pairs = list(zip(pos[len(pos) - len(args.defaults):], args.defaults))
-                pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+                pairs = list(zip(pos[len(pos) - len(args.defaults) :], args.defaults))
+                pairs += [
+                    (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None
+                ]
                 for a, d in pairs:
                     if a.arg == "progress":
                         assert isinstance(d, ast.Constant) and d.value is False, (
-                            f"{path.name}:{node.lineno} {node.name} defaults progress to {ast.unparse(d)}")
+                            f"{path.name}:{node.lineno} {node.name} defaults progress to {ast.unparse(d)}"
+                        )
 
 
 # ------------------------------------------------------------------ scalar in, scalar out
@@ -196,7 +216,9 @@ def _second(x):
     return x + 1 if isinstance(x, int) else x * 0.9
 
 
-@pytest.mark.parametrize("fn, args, axes", BROADCASTING, ids=[f.__name__ for f, _, _ in BROADCASTING])
+@pytest.mark.parametrize(
+    "fn, args, axes", BROADCASTING, ids=[f.__name__ for f, _, _ in BROADCASTING]
+)
 def test_scalar_in_scalar_out(fn, args, axes):
     out = fn(*args)
     assert type(out) in (float, int), f"{fn.__name__}{args} returned {type(out).__name__}"
@@ -226,4 +248,6 @@ def test_the_broadcasting_list_is_complete():
         ret = str(inspect.signature(fn).return_annotation).replace(" ", "")
         if "ndarray" in ret and ("float" in ret or "int" in ret) and "|" in ret:
             annotated.add(fn.__name__)
-    assert annotated <= listed, f"broadcasting functions missing from the test: {annotated - listed}"
+    assert annotated <= listed, (
+        f"broadcasting functions missing from the test: {annotated - listed}"
+    )

@@ -75,7 +75,9 @@ class CapacityAllocation:
     feature_loss: np.ndarray
     n_dims: int
 
-    def classes(self, *, monosemantic_above: float = 1.0 - 1e-6, ignored_below: float = 1e-6) -> np.ndarray:
+    def classes(
+        self, *, monosemantic_above: float = 1.0 - 1e-6, ignored_below: float = 1e-6
+    ) -> np.ndarray:
         """Class of each feature ('monosemantic', 'fractional', 'ignored'), array of str."""
         return _classify(self.capacity, monosemantic_above, ignored_below)
 
@@ -136,7 +138,9 @@ def _check_v_K(importance, kurtosis) -> tuple[np.ndarray, np.ndarray]:
     else:
         K = check_array(K, "kurtosis", ndim=1, shape=v.shape, dtype=np.float64)
         if np.any(K < 1.0):
-            raise ValueError(f"kurtosis must be >= 1 (E[x^4] >= E[x^2]^2 = 1); got min {K.min():g}.")
+            raise ValueError(
+                f"kurtosis must be >= 1 (E[x^4] >= E[x^2]^2 = 1); got min {K.min():g}."
+            )
     return v, K
 
 
@@ -345,8 +349,13 @@ def train_quadratic_model(
     best, best_f = None, np.inf
     for _ in range(R):
         x0 = gen.standard_normal(m * n) / np.sqrt(m)
-        res = minimize(fg, x0, jac=True, method="L-BFGS-B",
-                       options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11})
+        res = minimize(
+            fg,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11},
+        )
         if res.fun < best_f:
             best, best_f = res.x, res.fun
     return best.reshape(m, n)
@@ -359,8 +368,15 @@ def train_quadratic_model(
 
 def _relu_terms(importance, feature_probability) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     imp = check_array(importance, "importance", ndim=1, dtype=np.float64, nonnegative=True)
-    p = check_array(feature_probability, "feature_probability", ndim=1, shape=imp.shape,
-                    dtype=np.float64, low=0, high=1)
+    p = check_array(
+        feature_probability,
+        "feature_probability",
+        ndim=1,
+        shape=imp.shape,
+        dtype=np.float64,
+        low=0,
+        high=1,
+    )
     n = p.shape[0]
     if n < 2:
         raise ValueError(f"the ReLU capacity model needs n_features >= 2; got {n}.")
@@ -476,8 +492,11 @@ def relu_allocation(importance, feature_probability, n_dims: int) -> CapacityAll
 
     C, lam = _kkt(capacity_at, 2.0 * float(top.max()) + 1.0, m)
     # convex envelope at C: chord part below C*, the curve above
-    ell = np.where(chord, V * (1.0 - C), np.where(C >= Cs, alpha * (1.0 / np.maximum(C, 1e-300) - 1.0),
-                                                  V - C * top))
+    ell = np.where(
+        chord,
+        V * (1.0 - C),
+        np.where(C >= Cs, alpha * (1.0 / np.maximum(C, 1e-300) - 1.0), V - C * top),
+    )
     ell = np.where(V > 0, ell, 0.0)
     return CapacityAllocation(C, lam, float(ell.sum()), ell, m)
 
@@ -516,17 +535,26 @@ class CapacityComparison:
     def table(self) -> list[dict]:
         """Tidy table: one dict per feature."""
         return [
-            {"feature": i, "learned_capacity": float(self.learned[i]), "norm": float(self.norm[i]),
-             "predicted_capacity": float(self.predicted[i]), "learned_class": str(self.learned_class[i]),
-             "predicted_class": str(self.predicted_class[i]), "agree": bool(self.agree[i])}
+            {
+                "feature": i,
+                "learned_capacity": float(self.learned[i]),
+                "norm": float(self.norm[i]),
+                "predicted_capacity": float(self.predicted[i]),
+                "learned_class": str(self.learned_class[i]),
+                "predicted_class": str(self.predicted_class[i]),
+                "agree": bool(self.agree[i]),
+            }
             for i in range(self.learned.shape[0])
         ]
 
     def summary(self) -> dict:
         """Agreement rate, confusion counts (predicted -> learned), budgets, mean |C - D|."""
         names = list(CAPACITY_CLASSES)
-        confusion = {f"{a}->{b}": int(np.sum((self.predicted_class == a) & (self.learned_class == b)))
-                     for a in names for b in names}
+        confusion = {
+            f"{a}->{b}": int(np.sum((self.predicted_class == a) & (self.learned_class == b)))
+            for a in names
+            for b in names
+        }
         return {
             "agreement": float(np.mean(self.agree)),
             "n_disagree": int(np.sum(~self.agree)),
@@ -582,17 +610,28 @@ def compare_capacities(
     if not isinstance(model, ToyModel):
         raise TypeError(f"model must be a csuper.toy.ToyModel; got {type(model).__name__}.")
     r = check_int(instance, "instance", low=0, high=model.n_instances, high_inclusive=False)
-    mono = check_real(monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False)
+    mono = check_real(
+        monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False
+    )
     ign = check_real(ignored_below, "ignored_below", low=0.0, high=mono, high_inclusive=False)
     thr = check_real(represented_threshold, "represented_threshold", low=0.0)
     p = model.feature_probability[r]
     if not np.all(np.isfinite(p)):
-        raise ValueError("model.feature_probability is unknown (NaN); pass feature_probability to from_weights.")
+        raise ValueError(
+            "model.feature_probability is unknown (NaN); pass feature_probability to from_weights."
+        )
     W = model.W[r]
     D = feature_dimensionality(W)
     norm = np.linalg.norm(W, axis=0)
     alloc = relu_allocation(model.importance[r], p, model.n_dims)
     learned_class = _classify(D, mono, ign)
     learned_class[norm <= thr] = "ignored"  # represented means |w_i| > represented_threshold
-    return CapacityComparison(D, norm, alloc.capacity, learned_class,
-                              _classify(alloc.capacity, mono, ign), alloc, model.n_dims)
+    return CapacityComparison(
+        D,
+        norm,
+        alloc.capacity,
+        learned_class,
+        _classify(alloc.capacity, mono, ign),
+        alloc,
+        model.n_dims,
+    )

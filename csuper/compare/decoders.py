@@ -20,7 +20,7 @@ DECODERS: dict[str, str] = {
     "nnbp_gaussian": "nonnegative basis pursuit with a Gaussian frame of the same shape",
     "nnbp_packing": "nonnegative basis pursuit with a minimal-coherence line packing of the same shape",
     "lasso": "nonnegative LASSO min 0.5 ||W x - h||^2 + lam sum(x), x >= 0, on the learned W, "
-             "debiased by least squares on its support",
+    "debiased by least squares on its support",
 }
 
 
@@ -95,7 +95,9 @@ class DecoderGapResult:
         return [{**base, **s.__dict__} for s in self.scores]
 
 
-def _score(name: str, X: np.ndarray, X_hat: np.ndarray, failed: np.ndarray, tol: float) -> DecoderScore:
+def _score(
+    name: str, X: np.ndarray, X_hat: np.ndarray, failed: np.ndarray, tol: float
+) -> DecoderScore:
     """X, X_hat of shape (n, B); failed a boolean mask of length B."""
     err = np.sum((X_hat - X) ** 2, axis=0)
     norm2 = np.sum(X**2, axis=0)
@@ -104,7 +106,9 @@ def _score(name: str, X: np.ndarray, X_hat: np.ndarray, failed: np.ndarray, tol:
     exact = (np.sqrt(err) <= tol * np.maximum(np.sqrt(norm2), 1.0)) & ~failed
     B = X.shape[1]
     rate = float(exact.mean())
-    return DecoderScore(name, rel, rate, float(np.sqrt(rate * (1 - rate) / B)), B, int(failed.sum()))
+    return DecoderScore(
+        name, rel, rate, float(np.sqrt(rate * (1 - rate) / B)), B, int(failed.sum())
+    )
 
 
 def _nnbp(A: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -223,14 +227,20 @@ def decoder_gap(
     m, n = W.shape
     b = check_array(b, "b", shape=(n,), dtype=np.float64)
     B = check_int(n_samples, "n_samples", low=1)
-    tol = check_real(exact_tol, "exact_tol", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    tol = check_real(
+        exact_tol, "exact_tol", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     starts = check_int(packing_n_starts, "packing_n_starts", low=1)
     if isinstance(decoders, str):
-        raise TypeError(f"decoders must be a sequence of names from {tuple(DECODERS)}; got the string {decoders!r}.")
+        raise TypeError(
+            f"decoders must be a sequence of names from {tuple(DECODERS)}; got the string {decoders!r}."
+        )
     decoders = tuple(decoders)
     unknown = [d for d in decoders if d not in DECODERS]
     if unknown or not decoders:
-        raise ValueError(f"decoders must be a nonempty sequence of {tuple(DECODERS)}; got {decoders!r}.")
+        raise ValueError(
+            f"decoders must be a nonempty sequence of {tuple(DECODERS)}; got {decoders!r}."
+        )
     lam = None if lasso_lam is None else check_real(lasso_lam, "lasso_lam", low=0.0)
     gen = check_rng(rng)
 
@@ -255,8 +265,15 @@ def decoder_gap(
             if n <= m:  # an orthonormal set is the optimal packing
                 frames["packing"] = np.eye(m)[:, :n]
             else:
-                frames["packing"] = find_packing(n, m, kind="lines", n_starts=starts, rng=gen,
-                                                 polish=bool(packing_polish), progress=False).frame
+                frames["packing"] = find_packing(
+                    n,
+                    m,
+                    kind="lines",
+                    n_starts=starts,
+                    rng=gen,
+                    polish=bool(packing_polish),
+                    progress=False,
+                ).frame
             X_hat, failed = _nnbp(frames["packing"], X)
         else:  # lasso
             if lam is None:

@@ -763,8 +763,10 @@ def line_count_bounds(eps: Any, n_dims: Any, max_order: int = 16) -> LineCountBo
     upper_name = np.where(inv < cap, inv_names.astype(str), "cap_packing")
     if scalar:
         return LineCountBounds(
-            _scalar(lower), _scalar(upper),
-            _scalar(lower_name, str), _scalar(upper_name, str),
+            _scalar(lower),
+            _scalar(upper),
+            _scalar(lower_name, str),
+            _scalar(upper_name, str),
         )
     return LineCountBounds(lower, upper, lower_name.astype(str), upper_name.astype(str))
 
@@ -884,7 +886,9 @@ def _beyond_gerzon(n: int, d: int) -> bool:
 
 PACKING_BOUNDS: dict[str, PackingBound] = {
     "welch": PackingBound(welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always),
-    "real_welch": PackingBound(real_welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always),
+    "real_welch": PackingBound(
+        real_welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always
+    ),
     "orthoplex": PackingBound(
         orthoplex_bound, "coherence", "n_features > n_dims*(n_dims+1)/2", _beyond_gerzon
     ),
@@ -910,4 +914,3 @@ PACKING_BOUNDS: dict[str, PackingBound] = {
     ),
 }
 """Registry of the named packing bounds: name -> :class:`PackingBound` (function, kind, domain)."""
-

@@ -332,7 +332,9 @@ def paley_etf(q: int) -> np.ndarray:
     q = check_int(q, "q", low=5)
     pk = _prime_power(q)
     if pk is None or q % 4 != 1:
-        raise ValueError(f"q must be a prime power congruent to 1 mod 4 (5, 9, 13, 17, 25, ...); got {q}.")
+        raise ValueError(
+            f"q must be a prime power congruent to 1 mod 4 (5, 9, 13, 17, 25, ...); got {q}."
+        )
     if q > 2000:
         raise ValueError(f"q must be at most 2000 (the frame has q + 1 columns); got {q}.")
     p, _ = pk
@@ -452,37 +454,75 @@ class KnownFrame:
 #: Registry of known optimal frames (name -> :class:`KnownFrame`); the CLI and tests read it.
 KNOWN_FRAMES: dict[str, KnownFrame] = {
     "simplex": KnownFrame(
-        simplex_frame, "codes", lambda n_dims: -1.0 / n_dims, lambda n_dims: (n_dims, n_dims + 1),
-        True, {"n_dims": 3},
+        simplex_frame,
+        "codes",
+        lambda n_dims: -1.0 / n_dims,
+        lambda n_dims: (n_dims, n_dims + 1),
+        True,
+        {"n_dims": 3},
         "d + 1 points, inner products -1/d: optimal code (Rankin); as lines an ETF (Welch 1/d)",
     ),
     "orthoplex": KnownFrame(
-        orthoplex_frame, "codes", lambda n_dims: 0.0, lambda n_dims: (n_dims, 2 * n_dims),
-        False, {"n_dims": 3},
+        orthoplex_frame,
+        "codes",
+        lambda n_dims: 0.0,
+        lambda n_dims: (n_dims, 2 * n_dims),
+        False,
+        {"n_dims": 3},
         "2d points +-e_i, largest inner product 0: optimal code for N = 2d (Rankin)",
     ),
     "orthonormal": KnownFrame(
-        orthonormal_frame, "lines", lambda n_dims: 0.0, lambda n_dims: (n_dims, n_dims),
-        True, {"n_dims": 3}, "d orthogonal lines, coherence 0",
+        orthonormal_frame,
+        "lines",
+        lambda n_dims: 0.0,
+        lambda n_dims: (n_dims, n_dims),
+        True,
+        {"n_dims": 3},
+        "d orthogonal lines, coherence 0",
     ),
     "icosahedron": KnownFrame(
-        icosahedron_frame, "codes", lambda: 1.0 / np.sqrt(5.0), lambda: (3, 12), False, {},
+        icosahedron_frame,
+        "codes",
+        lambda: 1.0 / np.sqrt(5.0),
+        lambda: (3, 12),
+        False,
+        {},
         "12 vertices of the icosahedron: optimal Tammes code, angle 63.4349 degrees",
     ),
     "icosahedron_lines": KnownFrame(
-        icosahedron_lines, "lines", lambda: 1.0 / np.sqrt(5.0), lambda: (3, 6), True, {},
+        icosahedron_lines,
+        "lines",
+        lambda: 1.0 / np.sqrt(5.0),
+        lambda: (3, 6),
+        True,
+        {},
         "6 diagonals of the icosahedron: ETF in R^3, coherence 1/sqrt(5)",
     ),
     "paley": KnownFrame(
-        paley_etf, "lines", lambda q: 1.0 / np.sqrt(q), lambda q: ((q + 1) // 2, q + 1), True,
-        {"q": 9}, "Paley ETF: q + 1 lines in R^{(q+1)/2}, coherence 1/sqrt(q) (q = 1 mod 4)",
+        paley_etf,
+        "lines",
+        lambda q: 1.0 / np.sqrt(q),
+        lambda q: ((q + 1) // 2, q + 1),
+        True,
+        {"q": 9},
+        "Paley ETF: q + 1 lines in R^{(q+1)/2}, coherence 1/sqrt(q) (q = 1 mod 4)",
     ),
     "clebsch": KnownFrame(
-        clebsch_lines, "lines", lambda: 1.0 / 3.0, lambda: (6, 16), True, {},
+        clebsch_lines,
+        "lines",
+        lambda: 1.0 / 3.0,
+        lambda: (6, 16),
+        True,
+        {},
         "16 equiangular lines in R^6 from the Clebsch graph, coherence 1/3 (ETF)",
     ),
     "gerzon28": KnownFrame(
-        gerzon_lines_28, "lines", lambda: 1.0 / 3.0, lambda: (7, 28), True, {},
+        gerzon_lines_28,
+        "lines",
+        lambda: 1.0 / 3.0,
+        lambda: (7, 28),
+        True,
+        {},
         "28 equiangular lines in R^7 (Gerzon bound attained), coherence 1/3 (ETF)",
     ),
 }

@@ -167,7 +167,9 @@ def _even_moment(k: Any, n_dims: Any) -> np.ndarray:
         return out
     kk = np.asarray(k, dtype=np.float64)
     return np.exp(
-        special.gammaln(kk + 0.5) - special.gammaln(0.5) - special.gammaln(kk + d / 2.0)
+        special.gammaln(kk + 0.5)
+        - special.gammaln(0.5)
+        - special.gammaln(kk + d / 2.0)
         + special.gammaln(d / 2.0)
     )
 
@@ -345,7 +347,9 @@ def coherence_quantile_union_bound(q: Any, n_features: int, n_dims: int) -> floa
     return float(out) if scalar else out
 
 
-def coherence_tail_bonferroni_bound(threshold: Any, n_features: int, n_dims: int) -> float | np.ndarray:
+def coherence_tail_bonferroni_bound(
+    threshold: Any, n_features: int, n_dims: int
+) -> float | np.ndarray:
     """Lower bound on ``P(mu >= threshold)`` for the coherence mu of N random unit vectors.
 
     Parameters

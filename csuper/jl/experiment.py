@@ -74,8 +74,9 @@ class DistortionExperiment:
             f"eps={self.eps:g}, delta={self.failure_probability:g}, {self.n_trials} trials per m",
             "      m  success  95% CI            median max distortion",
         ]
-        for m, s, lo, hi, md in zip(self.n_dims, self.success_rate, self.ci_low, self.ci_high,
-                                    self.median_distortion):
+        for m, s, lo, hi, md in zip(
+            self.n_dims, self.success_rate, self.ci_low, self.ci_high, self.median_distortion
+        ):
             lines.append(f"{int(m):7d}  {s:7.3f}  [{lo:.3f}, {hi:.3f}]    {md:.4f}")
         emp = "none in the grid" if self.empirical_min_dim is None else str(self.empirical_min_dim)
         lines.append(f"smallest m achieving 1 - delta: {emp}")
@@ -83,7 +84,9 @@ class DistortionExperiment:
             star = "  <- certifies this construction" if name == self.guarantee else ""
             lines.append(f"  bound {name:15s} m = {value}{star}")
         if self.lower_bound is not None:
-            lines.append(f"  Larsen-Nelson lower-bound order ln(eps^2 N)/eps^2 = {self.lower_bound:.1f}")
+            lines.append(
+                f"  Larsen-Nelson lower-bound order ln(eps^2 N)/eps^2 = {self.lower_bound:.1f}"
+            )
         return "\n".join(lines)
 
 
@@ -180,15 +183,19 @@ def distortion_experiment(
     N = check_int(n_points, "n_points", low=2)
     n = check_int(n_features, "n_features", low=1)
     e = check_real(eps, "eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    delta = check_real(failure_probability, "failure_probability", low=0.0, high=1.0,
-                       low_inclusive=False, high_inclusive=False)
+    delta = check_real(
+        failure_probability,
+        "failure_probability",
+        low=0.0,
+        high=1.0,
+        low_inclusive=False,
+        high_inclusive=False,
+    )
     T = check_int(n_trials, "n_trials", low=1)
     if points not in _POINT_SETS:
         raise ValueError(f"points must be one of {list(_POINT_SETS)}; got {points!r}.")
     if points == "basis" and n < N:
-        raise ValueError(
-            f"n_features must be >= n_points={N} for points='basis'; got {n}."
-        )
+        raise ValueError(f"n_features must be >= n_points={N} for points='basis'; got {n}.")
     params = dict(construction_params or {})
     cap = cls.max_dims(n)
     if n_dims is None:
@@ -286,7 +293,9 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     if not results:
         raise ValueError("results must hold at least one DistortionExperiment; got none.")
     if not all(isinstance(r, DistortionExperiment) for r in results):
-        raise TypeError("results must be DistortionExperiment objects (from distortion_experiment).")
+        raise TypeError(
+            "results must be DistortionExperiment objects (from distortion_experiment)."
+        )
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -294,9 +303,18 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     rs = sorted(results, key=lambda r: r.n_points)
     Ns = np.array([r.n_points for r in rs])
     for i, name in enumerate(rs[0].bounds):  # line styles differ: some bounds coincide
-        ax.plot(Ns, [r.bounds[name] for r in rs], ("-", "--", ":", "-.")[i % 4], marker="s",
-                lw=1.4, ms=3, label=f"bound: {name}")
-    lows = [(r.n_points, r.lower_bound) for r in rs if r.lower_bound is not None and r.lower_bound > 0]
+        ax.plot(
+            Ns,
+            [r.bounds[name] for r in rs],
+            ("-", "--", ":", "-.")[i % 4],
+            marker="s",
+            lw=1.4,
+            ms=3,
+            label=f"bound: {name}",
+        )
+    lows = [
+        (r.n_points, r.lower_bound) for r in rs if r.lower_bound is not None and r.lower_bound > 0
+    ]
     if lows:
         ax.plot(*zip(*lows), "k--x", lw=1, ms=4, label="Larsen–Nelson order (c = 1)")
     emp = [(r.n_points, r.empirical_min_dim, r.n_dims) for r in rs if r.empirical_min_dim]
@@ -307,13 +325,22 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
         for _, m, grid in emp:
             smaller = grid[grid < m]
             below.append(m - (smaller.max() if smaller.size else m))
-        ax.errorbar(xs, ys, yerr=[below, np.zeros(len(ys))], fmt="o", color="C3", capsize=3,
-                    label=f"empirical ({rs[0].construction})")
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=[below, np.zeros(len(ys))],
+            fmt="o",
+            color="C3",
+            capsize=3,
+            label=f"empirical ({rs[0].construction})",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("number of points N")
     ax.set_ylabel("target dimension m")
     r0 = rs[0]
-    ax.set_title(f"JL: empirical vs guaranteed m (eps={r0.eps:g}, delta={r0.failure_probability:g})")
+    ax.set_title(
+        f"JL: empirical vs guaranteed m (eps={r0.eps:g}, delta={r0.failure_probability:g})"
+    )
     ax.legend(fontsize=7)
     return ax

@@ -11,7 +11,13 @@ from csuper._validation import check_array, check_frame, check_int
 
 #: Statuses a recovery result can carry. Only ``optimal`` means "this is the answer".
 STATUSES = (
-    "optimal", "optimal_inaccurate", "infeasible", "unbounded", "max_iter", "solver_error", "refuted",
+    "optimal",
+    "optimal_inaccurate",
+    "infeasible",
+    "unbounded",
+    "max_iter",
+    "solver_error",
+    "refuted",
 )
 
 
@@ -47,8 +53,9 @@ def draw_matrix(family, m: int, n: int, rng: np.random.Generator) -> np.ndarray:
         raise TypeError(
             f"matrix must be a family name, a callable (m, n, rng) -> A or an array; got {type(family).__name__}."
         )
-    A = check_frame(fn(m, n, rng), "matrix (returned by the family)", allow_zero_columns=True,
-                    dtype=np.float64)
+    A = check_frame(
+        fn(m, n, rng), "matrix (returned by the family)", allow_zero_columns=True, dtype=np.float64
+    )
     if A.shape != (m, n):
         raise ValueError(f"matrix family returned shape {A.shape}; expected ({m}, {n}).")
     return A

@@ -109,8 +109,9 @@ def _certify_support(A, basis, y, z, w, nonnegative, tol):
     return x, nu
 
 
-def certify_basis_pursuit(A, y, x, *, nonnegative: bool = False, dual=None, tol: float = 1e-7,
-                          support_tol: float = 1e-9) -> Certificate:
+def certify_basis_pursuit(
+    A, y, x, *, nonnegative: bool = False, dual=None, tol: float = 1e-7, support_tol: float = 1e-9
+) -> Certificate:
     """Verify that x solves basis pursuit (``min ||x||_1 s.t. A x = y``, or its x >= 0 form).
 
     Parameters
@@ -194,8 +195,15 @@ def certify_basis_pursuit(A, y, x, *, nonnegative: bool = False, dual=None, tol:
     A_eq = np.hstack([As.T, np.zeros((S.size, 1))])
     cost = np.zeros(m + 1)
     cost[-1] = 1.0
-    lp = optimize.linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=sg,
-                          bounds=[(None, None)] * (m + 1), method="highs")
+    lp = optimize.linprog(
+        cost,
+        A_ub=A_ub,
+        b_ub=b_ub,
+        A_eq=A_eq,
+        b_eq=sg,
+        bounds=[(None, None)] * (m + 1),
+        method="highs",
+    )
     method = "min_norm"
     if lp.status == 0:
         nu_lp = lp.x[:m]
@@ -306,8 +314,9 @@ def _decide_planted(A, y, x0, nonnegative, margin=1e-6, tau=1e-7):
                 hu = np.concatenate([hu, 1.0 + c0])
             cost = np.zeros(q + 1)
             cost[-1] = 1.0
-            lp = optimize.linprog(cost, A_ub=Gu, b_ub=hu,
-                                  bounds=[(None, None)] * q + [(-1.0, None)], method="highs")
+            lp = optimize.linprog(
+                cost, A_ub=Gu, b_ub=hu, bounds=[(None, None)] * q + [(-1.0, None)], method="highs"
+            )
             if lp.status != 0:
                 return none
             t = float(lp.x[-1])

@@ -16,8 +16,13 @@ from csuper.recovery.convex import L1Problem, highs_basis_pursuit
 from csuper.recovery.greedy import iht, omp
 from csuper.recovery.theory import statistical_dimension, transition_width, weak_threshold
 
-__all__ = ["SIGNAL_LAWS", "EXPERIMENT_SOLVERS", "PhaseTransitionResult", "draw_sparse",
-           "phase_transition"]
+__all__ = [
+    "SIGNAL_LAWS",
+    "EXPERIMENT_SOLVERS",
+    "PhaseTransitionResult",
+    "draw_sparse",
+    "phase_transition",
+]
 
 
 def _gaussian_values(k, rng):
@@ -41,8 +46,9 @@ SIGNAL_LAWS: dict[str, tuple[Callable, bool]] = {
 }
 
 
-def draw_sparse(n_features: int, k: int, n_trials: int, signal: str = "gaussian", *,
-                rng=None) -> np.ndarray:
+def draw_sparse(
+    n_features: int, k: int, n_trials: int, signal: str = "gaussian", *, rng=None
+) -> np.ndarray:
     """Draw ``n_trials`` k-sparse signals in R^n (columns) from a law of :data:`SIGNAL_LAWS`.
 
     Examples
@@ -110,8 +116,19 @@ EXPERIMENT_SOLVERS: dict[str, Callable] = {
     "iht": _solve_iht,
 }
 
-_COLUMNS = ("delta", "rho", "n", "m", "k", "n_trials", "successes", "p_hat", "se", "unsolved",
-            "seconds")
+_COLUMNS = (
+    "delta",
+    "rho",
+    "n",
+    "m",
+    "k",
+    "n_trials",
+    "successes",
+    "p_hat",
+    "se",
+    "unsolved",
+    "seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -177,19 +194,27 @@ class PhaseTransitionResult:
             _, ax = plt.subplots(figsize=(5.5, 4.5))
         P = self.success_grid()
         d, r = self.deltas, self.rhos
-        mesh = ax.pcolormesh(_edges(d), _edges(r), P, vmin=0.0, vmax=1.0, cmap="viridis",
-                             shading="flat")
+        mesh = ax.pcolormesh(
+            _edges(d), _edges(r), P, vmin=0.0, vmax=1.0, cmap="viridis", shading="flat"
+        )
         ax.figure.colorbar(mesh, ax=ax, label="empirical P(success)")
         kind = "nonnegative" if self.nonnegative else "signed"
         if theory:
             dd = np.linspace(max(d.min(), 1e-3), min(d.max(), 0.999), 200)
-            ax.plot(dd, weak_threshold(dd, nonnegative=self.nonnegative), "r-", lw=2,
-                    label=f"statistical dimension = weak threshold ({kind})")
+            ax.plot(
+                dd,
+                weak_threshold(dd, nonnegative=self.nonnegative),
+                "r-",
+                lw=2,
+                label=f"statistical dimension = weak threshold ({kind})",
+            )
         if width_eta is not None:
             n = int(self.table["n"][0])
             w = transition_width(n, width_eta)
             ks = np.arange(1, n)
-            dk = np.array([statistical_dimension(n, int(k), nonnegative=self.nonnegative) for k in ks])
+            dk = np.array(
+                [statistical_dimension(n, int(k), nonnegative=self.nonnegative) for k in ks]
+            )
             for sgn in (-1, 1):
                 mm = dk + sgn * w
                 ok = (mm > 0) & (mm <= n)
@@ -318,35 +343,52 @@ def phase_transition(
         matrix_name = "fixed"
     if fixed is not None:
         if deltas is not None:
-            raise ValueError("deltas must be None when matrix is a fixed array (delta = m / n is its shape).")
+            raise ValueError(
+                "deltas must be None when matrix is a fixed array (delta = m / n is its shape)."
+            )
         n = fixed.shape[1]
         deltas = np.array([fixed.shape[0] / n])
     else:
         n = check_int(n_features, "n_features", low=1)
         deltas = np.linspace(0.05, 1.0, 20) if deltas is None else deltas
     deltas = check_array(deltas, "deltas", ndim=1, dtype=np.float64)
-    rhos = check_array(np.linspace(0.05, 1.0, 20) if rhos is None else rhos, "rhos", ndim=1,
-                       dtype=np.float64)
+    rhos = check_array(
+        np.linspace(0.05, 1.0, 20) if rhos is None else rhos, "rhos", ndim=1, dtype=np.float64
+    )
     if np.any((deltas <= 0) | (deltas > 1)):
-        raise ValueError(f"deltas must lie in (0, 1]; got values in [{deltas.min()!r}, {deltas.max()!r}].")
+        raise ValueError(
+            f"deltas must lie in (0, 1]; got values in [{deltas.min()!r}, {deltas.max()!r}]."
+        )
     if np.any((rhos < 0) | (rhos > 1)):
-        raise ValueError(f"rhos must lie in [0, 1]; got values in [{rhos.min()!r}, {rhos.max()!r}].")
+        raise ValueError(
+            f"rhos must lie in [0, 1]; got values in [{rhos.min()!r}, {rhos.max()!r}]."
+        )
     if criterion is not None and not callable(criterion):
         raise TypeError(f"criterion must be callable (X_hat, X) -> bool array; got {criterion!r}.")
     gen = check_rng(rng)
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     entropy = seed if seed is not None else int(gen.integers(2**63))
     config = {
-        "n": n, "deltas": deltas.tolist(), "rhos": rhos.tolist(), "n_trials": n_trials,
-        "matrix": matrix_name, "signal": signal, "solver": solver, "success_tol": success_tol,
+        "n": n,
+        "deltas": deltas.tolist(),
+        "rhos": rhos.tolist(),
+        "n_trials": n_trials,
+        "matrix": matrix_name,
+        "signal": signal,
+        "solver": solver,
+        "success_tol": success_tol,
         "seed": seed,
     }
     db = None
     if store is not None:
         if seed is None:
-            raise ValueError("rng must be an int seed when store is given (a resumed run must be the same experiment).")
+            raise ValueError(
+                "rng must be an int seed when store is given (a resumed run must be the same experiment)."
+            )
         if criterion is not None or callable(matrix) and not isinstance(matrix, str):
-            raise ValueError("store cannot record a custom criterion or a callable matrix; pass neither.")
+            raise ValueError(
+                "store cannot record a custom criterion or a callable matrix; pass neither."
+            )
         if fixed is not None:
             config["matrix_sha"] = _digest(fixed)
         db = ResultStore(store, "csuper.recovery.phase_transition", config)
@@ -360,12 +402,27 @@ def phase_transition(
         if db is not None and key in db:
             rows[i] = db.get(key)
             continue
-        pending.append((i, key, {
-            "delta": float(d), "rho": float(r), "n": n, "m": m, "k": min(n, int(round(r * m))),
-            "seed": ss, "matrix": fixed if fixed is not None else matrix, "signal": signal,
-            "solver": solver, "n_trials": n_trials, "success_tol": success_tol,
-            "criterion": criterion, "nonnegative": nonnegative,
-        }))
+        pending.append(
+            (
+                i,
+                key,
+                {
+                    "delta": float(d),
+                    "rho": float(r),
+                    "n": n,
+                    "m": m,
+                    "k": min(n, int(round(r * m))),
+                    "seed": ss,
+                    "matrix": fixed if fixed is not None else matrix,
+                    "signal": signal,
+                    "solver": solver,
+                    "n_trials": n_trials,
+                    "success_tol": success_tol,
+                    "criterion": criterion,
+                    "nonnegative": nonnegative,
+                },
+            )
+        )
     from csuper.executor import Executor, make_executor
 
     if executor is not None and not isinstance(executor, Executor):
@@ -377,8 +434,9 @@ def phase_transition(
     keys = {j: key for j, (_, key, _) in enumerate(pending)}
     slots = {j: i for j, (i, _, _) in enumerate(pending)}
     try:
-        for j, row in ex.map(_run_cell, [task for _, _, task in pending], progress=progress,
-                             desc="phase transition"):
+        for j, row in ex.map(
+            _run_cell, [task for _, _, task in pending], progress=progress, desc="phase transition"
+        ):
             if db is not None:
                 db.append(keys[j], row)
             rows[slots[j]] = row
@@ -386,8 +444,9 @@ def phase_transition(
         if executor is None:
             ex.close()
     table = {c: np.array([row[c] for row in rows]) for c in _COLUMNS}
-    return PhaseTransitionResult(table=table, deltas=deltas, rhos=rhos, signal=signal,
-                                 nonnegative=nonnegative, config=config)
+    return PhaseTransitionResult(
+        table=table, deltas=deltas, rhos=rhos, signal=signal, nonnegative=nonnegative, config=config
+    )
 
 
 def _run_cell(task: dict) -> dict:
@@ -409,8 +468,15 @@ def _run_cell(task: dict) -> dict:
     succ = int(ok.sum())
     p = succ / n_trials
     return {
-        "delta": task["delta"], "rho": task["rho"], "n": n, "m": m, "k": k, "n_trials": n_trials,
-        "successes": succ, "p_hat": p, "se": float(np.sqrt(p * (1 - p) / n_trials)),
+        "delta": task["delta"],
+        "rho": task["rho"],
+        "n": n,
+        "m": m,
+        "k": k,
+        "n_trials": n_trials,
+        "successes": succ,
+        "p_hat": p,
+        "se": float(np.sqrt(p * (1 - p) / n_trials)),
         "unsolved": int(np.sum(~optimal & (status != "refuted"))),
         "seconds": time.perf_counter() - t0,
     }

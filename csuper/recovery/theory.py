@@ -256,8 +256,9 @@ def weak_threshold(delta, *, nonnegative: bool = False) -> float | np.ndarray:
             return -(1.0 - j / dv) / (1.0 + z * z - j)
 
         # rho(z) is unimodal on [0, inf); bound the search where the numerator is positive.
-        res = optimize.minimize_scalar(neg_rho, bounds=(0.0, 40.0), method="bounded",
-                                       options={"xatol": 1e-12, "maxiter": 500})
+        res = optimize.minimize_scalar(
+            neg_rho, bounds=(0.0, 40.0), method="bounded", options={"xatol": 1e-12, "maxiter": 500}
+        )
         out[i] = -res.fun
     return scalar_or_array(out.reshape(d.shape), np.ndim(delta) == 0)
 

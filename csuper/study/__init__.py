@@ -27,6 +27,16 @@ from csuper.study.report import format_summary, write_report
 from csuper.study.runner import StudyResult, open_study_folder, run_study
 from csuper.study.tasks import study_tasks
 
-__all__ = ["StudyConfig", "DEFAULT_OUTPUT", "QUICK_OUTPUT", "quick_config", "load_config",
-           "run_study", "StudyResult", "open_study_folder", "study_tasks", "write_report",
-           "format_summary"]
+__all__ = [
+    "StudyConfig",
+    "DEFAULT_OUTPUT",
+    "QUICK_OUTPUT",
+    "quick_config",
+    "load_config",
+    "run_study",
+    "StudyResult",
+    "open_study_folder",
+    "study_tasks",
+    "write_report",
+    "format_summary",
+]

@@ -87,8 +87,9 @@ def plot_gram(W, *, ax=None, title: str | None = None):
     return ax
 
 
-def plot_dimensionality(models_W, feature_probability, *, ax=None,
-                        represented_threshold: float = 0.5):
+def plot_dimensionality(
+    models_W, feature_probability, *, ax=None, represented_threshold: float = 0.5
+):
     """Feature dimensionality D_i of every represented feature against 1/(1 - S) = 1/p (log x),
     with D* = m / ||W||_F^2 as a line and the sticky fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8 marked.
 

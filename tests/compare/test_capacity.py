@@ -83,9 +83,14 @@ def _slsqp_allocation(v, K, m):
     f = lambda C: quadratic_capacity_loss(np.clip(C, 0, 1), v, K).sum()  # noqa: E731
     best = None
     for x0 in (np.full(n, m / n), np.linspace(1, 0, n) * min(1, 2 * m / n)):
-        res = minimize(f, x0, method="SLSQP", bounds=[(0, 1)] * n,
-                       constraints=[{"type": "ineq", "fun": lambda C: m - C.sum()}],
-                       options={"ftol": 1e-14, "maxiter": 1000})
+        res = minimize(
+            f,
+            x0,
+            method="SLSQP",
+            bounds=[(0, 1)] * n,
+            constraints=[{"type": "ineq", "fun": lambda C: m - C.sum()}],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
         if best is None or res.fun < best.fun:
             best = res
     return best
@@ -116,8 +121,10 @@ def test_quadratic_allocation_bang_bang_for_low_kurtosis_matches_brute_force(n, 
     v = np.random.default_rng(seed).uniform(0.05, 1.0, n)
     m = min(m, n - 1)
     a = quadratic_allocation(v, K, m)
-    best = min(quadratic_capacity_loss(np.isin(np.arange(n), S).astype(float), v, K).sum()
-               for S in itertools.combinations(range(n), m))
+    best = min(
+        quadratic_capacity_loss(np.isin(np.arange(n), S).astype(float), v, K).sum()
+        for S in itertools.combinations(range(n), m)
+    )
     assert a.loss == pytest.approx(best, rel=1e-12, abs=1e-12)
     assert set(np.unique(np.round(a.capacity, 12))) <= {0.0, 1.0}
 
@@ -188,8 +195,10 @@ def test_relu_loss_model_exact_cases_against_monte_carlo(p):
     imp = [1.0, 1.0]
     model_ignored = relu_capacity_loss([0.0, 0.0], imp, [p, p]).sum() / 2  # toy loss has 1/n
     model_pair = relu_capacity_loss([0.5, 0.5], imp, [p, p]).sum() / 2
-    for W, b, want in [(np.zeros((1, 2)), [p / 2, p / 2], model_ignored),
-                       (np.array([[1.0, -1.0]]), [0.0, 0.0], model_pair)]:
+    for W, b, want in [
+        (np.zeros((1, 2)), [p / 2, p / 2], model_ignored),
+        (np.array([[1.0, -1.0]]), [0.0, 0.0], model_pair),
+    ]:
         err = np.sum((X - np.maximum(X @ W.T @ W + b, 0)) ** 2, axis=1) / 2
         assert toy_loss(W, b, X[:1000]) == pytest.approx(err[:1000].mean())
         assert want == pytest.approx(err.mean(), abs=4 * err.std() / np.sqrt(N))
@@ -205,8 +214,14 @@ def _lp_allocation(imp, p, m, grid=1001):
     for i in range(n):
         hull = []
         for pt in zip(Cg, Y[:, i]):
-            while len(hull) >= 2 and ((hull[-1][0] - hull[-2][0]) * (pt[1] - hull[-2][1])
-                                      - (hull[-1][1] - hull[-2][1]) * (pt[0] - hull[-2][0])) <= 0:
+            while (
+                len(hull) >= 2
+                and (
+                    (hull[-1][0] - hull[-2][0]) * (pt[1] - hull[-2][1])
+                    - (hull[-1][1] - hull[-2][1]) * (pt[0] - hull[-2][0])
+                )
+                <= 0
+            ):
                 hull.pop()
             hull.append(pt)
         base += hull[0][1]
@@ -241,7 +256,9 @@ def test_dense_features_known_answer_top_m_monosemantic():
     # p = 1 (dense): the loss model is all-or-nothing (C* = 4/3 >= 1), so the top m features
     # by importance own a dimension and the rest are dropped, which is what Elhage et al.
     # report for dense toy models (no superposition); both must agree feature by feature
-    model = train(feature_distribution(8, 1.0), 3, importance=0.7 ** np.arange(8), settings=TOY, rng=0)
+    model = train(
+        feature_distribution(8, 1.0), 3, importance=0.7 ** np.arange(8), settings=TOY, rng=0
+    )
     c = compare_capacities(model)
     assert list(c.predicted_class) == ["monosemantic"] * 3 + ["ignored"] * 5
     assert c.summary()["agreement"] == 1.0
@@ -251,7 +268,9 @@ def test_dense_features_known_answer_top_m_monosemantic():
 def test_sparse_features_comparison_reports_superposition_and_failures():
     # p = 0.05: the model predicts superposition (every feature fractional, sum C = m); the
     # trained model superposes too. Where they disagree is reported, not asserted away.
-    model = train(feature_distribution(12, 0.05), 3, importance=0.9 ** np.arange(12), settings=TOY, rng=1)
+    model = train(
+        feature_distribution(12, 0.05), 3, importance=0.9 ** np.arange(12), settings=TOY, rng=1
+    )
     c = compare_capacities(model)
     s = c.summary()
     assert c.predicted.sum() == pytest.approx(3.0)
@@ -259,7 +278,9 @@ def test_sparse_features_comparison_reports_superposition_and_failures():
     assert s["n_disagree"] == len(s["disagree_features"]) == int(np.sum(~c.agree))
     assert sum(s["confusion"].values()) == 12
     rows = c.table()
-    assert len(rows) == 12 and all(r["agree"] == (r["learned_class"] == r["predicted_class"]) for r in rows)
+    assert len(rows) == 12 and all(
+        r["agree"] == (r["learned_class"] == r["predicted_class"]) for r in rows
+    )
 
 
 def test_compare_capacities_bad_input():
@@ -282,8 +303,14 @@ def test_relu_prediction_on_the_papers_size(p):
     # 0.08 at p = 0.3 / 0.1 / 0.03; the model predicts smoothly decreasing C_i, trained models use
     # discrete arrangements (antipodal pairs C = 1/2, D ~ 0.3-0.4) and drop the tail features
     # that the model keeps at C ~ 0.15-0.2: a documented failure of the loss model.
-    model = train(feature_distribution(20, p), 5, importance=0.9 ** np.arange(20),
-                  settings=TrainSettings(n_steps=5000, batch_size=1024, lr=1e-2), n_seeds=2, rng=0)
+    model = train(
+        feature_distribution(20, p),
+        5,
+        importance=0.9 ** np.arange(20),
+        settings=TrainSettings(n_steps=5000, batch_size=1024, lr=1e-2),
+        n_seeds=2,
+        rng=0,
+    )
     c = compare_capacities(model)
     s = c.summary()
     assert c.predicted.sum() == pytest.approx(5.0)

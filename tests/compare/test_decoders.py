@@ -9,7 +9,9 @@ from csuper.recovery import statistical_dimension
 
 def test_orthonormal_frame_is_decoded_exactly_by_every_decoder():
     # n = m, W = I: h = x, so ReLU(h) = x for x >= 0 and the only feasible x is h itself.
-    res = decoder_gap(np.eye(6), np.zeros(6), 0.3, n_samples=40, decoders=["relu", "nnbp", "lasso"], rng=1)
+    res = decoder_gap(
+        np.eye(6), np.zeros(6), 0.3, n_samples=40, decoders=["relu", "nnbp", "lasso"], rng=1
+    )
     for s in res.scores:
         assert s.exact_rate == 1.0, s
         assert s.relative_mse < 1e-12, s
@@ -54,7 +56,9 @@ def test_far_below_threshold_recovery_fails():
 def test_frame_coherences_reported_and_packing_beats_gaussian():
     n, m = 24, 6
     W = np.random.default_rng(5).standard_normal((m, n))
-    res = decoder_gap(W, np.zeros(n), 0.05, n_samples=20, decoders=["nnbp_gaussian", "nnbp_packing"], rng=0)
+    res = decoder_gap(
+        W, np.zeros(n), 0.05, n_samples=20, decoders=["nnbp_gaussian", "nnbp_packing"], rng=0
+    )
     fc = res.frame_coherence
     assert set(fc) == {"learned", "gaussian", "packing", "welch"}
     assert fc["welch"] <= fc["packing"] < fc["gaussian"]  # a packing beats a random frame

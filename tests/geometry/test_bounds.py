@@ -138,7 +138,7 @@ def test_known_configurations_satisfy_every_applicable_bound(bound, name):
         with pytest.raises(ValueError, match=r"requires n_features > n_dims\*\(n_dims\+1\)/2"):
             spec.func(n, d)
         return
-    for order in ((1, 2, 3) if bound in ("welch", "real_welch") else (None,)):
+    for order in (1, 2, 3) if bound in ("welch", "real_welch") else (None,):
         val = spec.func(n, d) if order is None else spec.func(n, d, order)
         assert mu >= val - 1e-12, (bound, order, val, mu)
 
@@ -175,7 +175,9 @@ def test_closed_forms():
     assert B.gerzon_bound(np.array([2, 3, 7, 23])).tolist() == [3, 6, 28, 276]
     # real Welch constant c_2 = 3/(d(d+2)) (moment of the real sphere)
     n, d = 1000, 5
-    assert B.real_welch_bound(n, d, 2) == pytest.approx(((n * 3 / (d * (d + 2)) - 1) / (n - 1)) ** 0.25)
+    assert B.real_welch_bound(n, d, 2) == pytest.approx(
+        ((n * 3 / (d * (d + 2)) - 1) / (n - 1)) ** 0.25
+    )
 
 
 def test_real_welch_dominates_welch_on_a_grid():
@@ -243,8 +245,11 @@ def test_rankin_simplex_bound_is_attained():
 # domains and bad input
 # ------------------------------------------------------------------------------------------
 def test_domain_errors_name_the_domain():
-    with pytest.raises(ValueError, match=r"levenstein_bound requires n_features > n_dims\*\(n_dims\+1\)/2; "
-                                         r"got n_features=5, n_dims=3 \(n_dims\*\(n_dims\+1\)/2=6\)\."):
+    with pytest.raises(
+        ValueError,
+        match=r"levenstein_bound requires n_features > n_dims\*\(n_dims\+1\)/2; "
+        r"got n_features=5, n_dims=3 \(n_dims\*\(n_dims\+1\)/2=6\)\.",
+    ):
         B.levenstein_bound(5, 3)
     with pytest.raises(ValueError, match="orthoplex_bound requires"):
         B.orthoplex_bound(np.array([7, 10]), 4)
@@ -330,7 +335,9 @@ def test_counts_in_the_plane_are_exact():
     assert np.all(b.lower <= exact) and np.all(exact <= b.upper)
     assert np.array_equal(B.cap_packing_line_count(eps, 2), exact)
     # greedy bound in the plane: ceil(pi / (2 theta))
-    assert np.array_equal(B.gilbert_varshamov_line_count(eps, 2), np.ceil(np.pi / (2 * np.arccos(eps)) - 1e-9))
+    assert np.array_equal(
+        B.gilbert_varshamov_line_count(eps, 2), np.ceil(np.pi / (2 * np.arccos(eps)) - 1e-9)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN))

@@ -332,8 +332,15 @@ def test_extreme_scales_are_exact():
 
 # --- bad input -----------------------------------------------------------------------------------
 
-PUBLIC = [coherence, interference, mean_squared_overlap, frame_potential, feature_dimensionality,
-          frame_statistics, overlap_matrix]
+PUBLIC = [
+    coherence,
+    interference,
+    mean_squared_overlap,
+    frame_potential,
+    feature_dimensionality,
+    frame_statistics,
+    overlap_matrix,
+]
 
 
 @pytest.mark.parametrize("fn", PUBLIC)
@@ -353,8 +360,9 @@ def test_bad_frames_raise(fn, bad, exc, match):
         fn(bad)
 
 
-@pytest.mark.parametrize("fn", [coherence, interference, mean_squared_overlap, frame_statistics,
-                                overlap_matrix])
+@pytest.mark.parametrize(
+    "fn", [coherence, interference, mean_squared_overlap, frame_statistics, overlap_matrix]
+)
 def test_zero_column_raises_naming_it(fn):
     W = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 1.0]])
     with pytest.raises(ValueError, match=r"W has 1 zero column\(s\) \(first at index 1\)"):
@@ -384,8 +392,17 @@ def test_single_column_where_meaningful():
     assert frame_potential(w) == pytest.approx(625.0)
 
 
-@pytest.mark.parametrize("fn", [coherence, interference, mean_squared_overlap, frame_potential,
-                                feature_dimensionality, frame_statistics])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        coherence,
+        interference,
+        mean_squared_overlap,
+        frame_potential,
+        feature_dimensionality,
+        frame_statistics,
+    ],
+)
 def test_bad_block_size(fn):
     W = np.eye(3)
     with pytest.raises(ValueError, match=r"block_size must be an integer in \[1, inf\); got 0"):
@@ -413,9 +430,12 @@ def test_result_is_immutable():
 # --- memory: the streamed pass never holds an n x n matrix ---------------------------------------
 
 
-@pytest.mark.skipif(NO_JIT, reason="under NUMBA_DISABLE_JIT the kernels run as Python loops whose "
-                    "every float tracemalloc traces (73 s for this test); memory is a property of "
-                    "the compiled path")
+@pytest.mark.skipif(
+    NO_JIT,
+    reason="under NUMBA_DISABLE_JIT the kernels run as Python loops whose "
+    "every float tracemalloc traces (73 s for this test); memory is a property of "
+    "the compiled path",
+)
 def test_streamed_memory_is_linear_in_n():
     """Peak traced memory at n = 1500, m = 8, block 64 is O(n m + block^2), far below the n^2
     float64 entries (18 MB) of the Gram matrix. (Kernels allocate nothing: every array the pass
@@ -491,7 +511,8 @@ def test_wide_float64_frame_does_not_crash_with_two_blas_threads(tmp_path):
         """
     )
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=1800
+    )
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
     assert proc.stdout.strip() == "ok"

@@ -40,7 +40,10 @@ def test_dasgupta_gupta_equals_scikit_learn_on_a_grid():
     rp = pytest.importorskip("sklearn.random_projection")
     ns = np.array([2, 3, 10, 57, 1000, 123456, 10**8])
     for e in (0.01, 0.1, 0.25, 0.5, 0.9):
-        assert dasgupta_gupta_min_dim(ns, e).tolist() == rp.johnson_lindenstrauss_min_dim(ns, eps=e).tolist()
+        assert (
+            dasgupta_gupta_min_dim(ns, e).tolist()
+            == rp.johnson_lindenstrauss_min_dim(ns, eps=e).tolist()
+        )
 
 
 @given(n=n_st, eps=eps_st, beta=st.floats(0.01, 5.0))
@@ -140,9 +143,12 @@ def test_registry_consistency():
 
 @pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 1.5, float("nan"), float("inf")])
 def test_bad_eps(bad):
-    for fn in (lambda: dasgupta_gupta_min_dim(100, bad), lambda: achlioptas_min_dim(100, bad),
-               lambda: min_dim(100, bad, bound="srht", n_features=10),
-               lambda: larsen_nelson_lower_bound(100, bad)):
+    for fn in (
+        lambda: dasgupta_gupta_min_dim(100, bad),
+        lambda: achlioptas_min_dim(100, bad),
+        lambda: min_dim(100, bad, bound="srht", n_features=10),
+        lambda: larsen_nelson_lower_bound(100, bad),
+    ):
         with pytest.raises(ValueError, match=r"eps must be a real number in \(0, 1\); got"):
             fn()
     with pytest.raises(ValueError, match=r"eps must be real numbers in \(0, 1\)"):
@@ -154,13 +160,17 @@ def test_bad_other_arguments():
         achlioptas_min_dim(1, 0.5)
     with pytest.raises(TypeError, match="n_points must be an integer"):
         dasgupta_gupta_min_dim(1e6, 0.5)
-    with pytest.raises(ValueError, match=r"failure_probability must be a real number in \(0, 1\); got 0.0"):
+    with pytest.raises(
+        ValueError, match=r"failure_probability must be a real number in \(0, 1\); got 0.0"
+    ):
         min_dim(10, 0.5, failure_probability=0.0)
     with pytest.raises(ValueError, match="bound must be one of"):
         min_dim(10, 0.5, bound="jl")
     with pytest.raises(ValueError, match="n_features must be given"):
         min_dim(10, 0.5, bound="srht")
-    with pytest.raises(ValueError, match=r"n_dims must be an integer >= \d+ for the achlioptas bound"):
+    with pytest.raises(
+        ValueError, match=r"n_dims must be an integer >= \d+ for the achlioptas bound"
+    ):
         max_eps(1000, 10)
     with pytest.raises(ValueError, match=r"n_dims must be an integer in \[1, inf\); got 0"):
         max_eps(1000, 0)

@@ -30,7 +30,9 @@ def _m50(n, k, nonneg, ms, n_trials, seed):
             A = rng.standard_normal((m, n)) / np.sqrt(m)
             x = draw_sparse(n, k, 1, "uniform" if nonneg else "gaussian", rng=rng)
             res = batch_basis_pursuit(A, A @ x, nonnegative=nonneg, reference=x)
-            succ += bool(res.status[0] == "optimal" and np.linalg.norm(res.x - x) <= 1e-6 * np.linalg.norm(x))
+            succ += bool(
+                res.status[0] == "optimal" and np.linalg.norm(res.x - x) <= 1e-6 * np.linalg.norm(x)
+            )
         p.append(succ / n_trials)
     p = np.array(p)
     i = int(np.argmax(p >= 0.5))
@@ -72,8 +74,9 @@ def test_phase_transition_table_and_determinism():
 
 @pytest.mark.parametrize("solver", ["highs", "cvxpy", "omp", "iht"])
 def test_solvers_registry_run(solver):
-    res = phase_transition(40, deltas=[0.5], rhos=[0.1, 0.9], n_trials=3, rng=1, progress=False,
-                           solver=solver)
+    res = phase_transition(
+        40, deltas=[0.5], rhos=[0.1, 0.9], n_trials=3, rng=1, progress=False, solver=solver
+    )
     assert res.table["p_hat"][0] == 1.0  # k = 2 of n = 40 with m = 20: every method succeeds
     assert res.table["p_hat"][1] == 0.0 or solver in ("omp", "iht")
 
@@ -93,24 +96,32 @@ def test_fixed_frame_and_callable_matrix():
     def jl_like(m, n, rng):
         return rng.standard_normal((m, n))
 
-    res = phase_transition(30, deltas=[0.5], rhos=[0.1], n_trials=2, matrix=jl_like, rng=0,
-                           progress=False)
+    res = phase_transition(
+        30, deltas=[0.5], rhos=[0.1], n_trials=2, matrix=jl_like, rng=0, progress=False
+    )
     assert res.config["matrix"] == "jl_like"
     with pytest.raises(ValueError, match="deltas must be None"):
         phase_transition(matrix=W, deltas=[0.5], progress=False)
 
 
 def test_resume_skips_finished_cells(tmp_path, monkeypatch):
-    kw = dict(deltas=[0.4, 0.8], rhos=[0.2, 0.6], n_trials=3, rng=7, progress=False,
-              store=tmp_path / "run")
+    kw = dict(
+        deltas=[0.4, 0.8],
+        rhos=[0.2, 0.6],
+        n_trials=3,
+        rng=7,
+        progress=False,
+        store=tmp_path / "run",
+    )
     full = phase_transition(40, **kw)
     # simulate an interruption after two cells: keep the header and two records
     lines = (tmp_path / "run" / "records.jsonl").read_text().splitlines(keepends=True)
-    (tmp_path / "run" / "records.jsonl").write_text("".join(lines[:2]) + lines[2][:10])  # + torn line
+    (tmp_path / "run" / "records.jsonl").write_text(
+        "".join(lines[:2]) + lines[2][:10]
+    )  # + torn line
     calls = []
     real = exp_mod.EXPERIMENT_SOLVERS["admm"]
-    monkeypatch.setitem(exp_mod.EXPERIMENT_SOLVERS, "admm",
-                        lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setitem(exp_mod.EXPERIMENT_SOLVERS, "admm", lambda *a: calls.append(1) or real(*a))
     resumed = phase_transition(40, **kw)
     assert len(calls) == 2  # only the two unfinished cells were solved
     assert resumed.table["successes"].tolist() == full.table["successes"].tolist()
@@ -165,8 +176,21 @@ def test_cli_phase(tmp_path, capsys):
 
     parser = argparse.ArgumentParser()
     phase.add_arguments(parser)
-    args = parser.parse_args(["--n-features", "30", "--grid", "2", "--n-trials", "2", "--no-progress",
-                              "--output", str(tmp_path / "o"), "--plot", str(tmp_path / "p.png")])
+    args = parser.parse_args(
+        [
+            "--n-features",
+            "30",
+            "--grid",
+            "2",
+            "--n-trials",
+            "2",
+            "--no-progress",
+            "--output",
+            str(tmp_path / "o"),
+            "--plot",
+            str(tmp_path / "p.png"),
+        ]
+    )
     assert phase.run(args) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("delta,rho,m,k")
@@ -188,8 +212,9 @@ def test_matrix_families():
     G = MATRIX_FAMILIES["gaussian"](16, 4000, rng)
     # E ||column||^2 = 1; SE of the mean of 4000 chi2_16/16 values is sqrt(2/16/4000)
     assert abs((G**2).sum(axis=0).mean() - 1) < 5 * np.sqrt(2 / 16 / 4000)
-    res = phase_transition(40, deltas=[0.6], rhos=[0.1], n_trials=3, matrix="rademacher", rng=0,
-                           progress=False)
+    res = phase_transition(
+        40, deltas=[0.6], rhos=[0.1], n_trials=3, matrix="rademacher", rng=0, progress=False
+    )
     assert res.table["p_hat"][0] == 1.0
 
 
@@ -197,7 +222,9 @@ def test_phase_transition_through_a_process_pool_equals_the_serial_run():
     """Each cell draws from its own SeedSequence child, so where it runs cannot change it."""
     from csuper.executor import make_executor
 
-    grid = dict(deltas=[0.3, 0.6], rhos=[0.2, 0.5], n_trials=4, signal="uniform", rng=5, progress=False)
+    grid = dict(
+        deltas=[0.3, 0.6], rhos=[0.2, 0.5], n_trials=4, signal="uniform", rng=5, progress=False
+    )
     serial = phase_transition(40, **grid)
     with make_executor(workers=2) as ex:
         pooled = phase_transition(40, executor=ex, **grid)
@@ -207,5 +234,6 @@ def test_phase_transition_through_a_process_pool_equals_the_serial_run():
 
 def test_phase_transition_rejects_a_non_executor():
     with pytest.raises(TypeError, match="executor must be None or a csuper.executor.Executor"):
-        phase_transition(20, deltas=[0.5], rhos=[0.2], n_trials=2, rng=0, progress=False,
-                         executor=object())
+        phase_transition(
+            20, deltas=[0.5], rhos=[0.2], n_trials=2, rng=0, progress=False, executor=object()
+        )

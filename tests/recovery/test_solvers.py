@@ -42,8 +42,9 @@ def test_batch_agrees_with_cvxpy(signal, nonneg, k):
         assert res.objective[j] == pytest.approx(ref.objective, rel=1e-7)
         assert np.linalg.norm(res.x[:, j] - ref.x) <= 1e-6 * np.linalg.norm(ref.x)
         assert res.residual[j] <= 1e-9 * np.linalg.norm(Y[:, j])
-        cert = certify_basis_pursuit(A, Y[:, j], res.x[:, j], nonnegative=nonneg,
-                                     dual=res.dual[:, j])
+        cert = certify_basis_pursuit(
+            A, Y[:, j], res.x[:, j], nonnegative=nonneg, dual=res.dual[:, j]
+        )
         assert cert.valid
 
 
@@ -132,7 +133,9 @@ def test_more_measurements_never_break_success(seed, k):
     prev = np.zeros(4, dtype=bool)
     for m in (15, 25, 35, 50):
         res = batch_basis_pursuit(A[:m], A[:m] @ X)
-        succ = (res.status == "optimal") & (np.linalg.norm(res.x - X, axis=0) <= 1e-6 * np.linalg.norm(X, axis=0))
+        succ = (res.status == "optimal") & (
+            np.linalg.norm(res.x - X, axis=0) <= 1e-6 * np.linalg.norm(X, axis=0)
+        )
         assert not np.any(prev & ~succ)
         prev = succ
 
@@ -180,8 +183,12 @@ def test_lasso_and_bpdn_closed_form_orthonormal():
 @pytest.mark.parametrize("formulation", sorted(FORMULATIONS))
 def test_parameter_resolve_matches_fresh_build(formulation):
     A, X = _problem(30, 15, 3, 2, "gaussian", seed=4)
-    kw = {"bp": {}, "bpdn": {"sigma": 0.01}, "lasso": {"lam": 0.01},
-          "weighted_l1": {"weights": np.linspace(0.5, 1.5, 30)}}[formulation]
+    kw = {
+        "bp": {},
+        "bpdn": {"sigma": 0.01},
+        "lasso": {"lam": 0.01},
+        "weighted_l1": {"weights": np.linspace(0.5, 1.5, 30)},
+    }[formulation]
     prob = L1Problem(A, formulation)
     for j in range(2):
         again = prob.solve(A @ X[:, j], **kw)
@@ -221,7 +228,11 @@ def test_infeasible_is_reported_not_answered():
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: batch_basis_pursuit(np.ones((3, 4)), np.ones(2)), ValueError, "Y must have 3 rows"),
+        (
+            lambda: batch_basis_pursuit(np.ones((3, 4)), np.ones(2)),
+            ValueError,
+            "Y must have 3 rows",
+        ),
         (lambda: batch_basis_pursuit([[np.nan, 1.0]], [1.0]), ValueError, "finite"),
         (lambda: batch_basis_pursuit(np.ones((2, 3)), [1.0, np.inf]), ValueError, "finite"),
         (lambda: solve_l1(np.eye(2), [1.0, 1.0], "bpdn", sigma=-1.0), ValueError, "sigma"),
@@ -230,7 +241,11 @@ def test_infeasible_is_reported_not_answered():
         (lambda: solve_l1(np.eye(2), [1.0, 1.0], "foo"), ValueError, "formulation"),
         (lambda: L1Problem(np.eye(2), solver="NOPE"), ValueError, "solver"),
         (lambda: omp(np.eye(3), np.ones(3), k=4), ValueError, "k must be an integer"),
-        (lambda: certify_basis_pursuit(np.eye(2), [1.0, 1.0], [1.0]), ValueError, "x must have shape"),
+        (
+            lambda: certify_basis_pursuit(np.eye(2), [1.0, 1.0], [1.0]),
+            ValueError,
+            "x must have shape",
+        ),
         (lambda: batch_basis_pursuit(np.eye(2), [1.0, 1.0], rho=0.0), ValueError, "rho"),
         (lambda: solve_l1("abc", [1.0], "bp"), TypeError, "real numbers"),
     ],
@@ -309,7 +324,9 @@ def test_reference_mode_decision_route_agrees_with_highs(nonneg):
     for j in range(X.shape[1]):
         h = highs_basis_pursuit(A, Y[:, j], nonnegative=nonneg)
         recovered = np.linalg.norm(h.x - X[:, j]) <= 1e-6 * np.linalg.norm(X[:, j])
-        ok = res.status[j] == "optimal" and np.linalg.norm(res.x[:, j] - X[:, j]) <= 1e-6 * np.linalg.norm(X[:, j])
+        ok = res.status[j] == "optimal" and np.linalg.norm(
+            res.x[:, j] - X[:, j]
+        ) <= 1e-6 * np.linalg.norm(X[:, j])
         assert ok == recovered
         if res.status[j] == "optimal":
             assert res.objective[j] == pytest.approx(h.objective, rel=1e-7)

@@ -81,8 +81,12 @@ def test_weak_threshold_coincides_with_statistical_dimension_curve(nonnegative):
     # ALMT 2014 Sec. 10.4: psi(rho_W(delta) * delta) = delta. Independent route: root of
     # psi(eps) = delta by brentq on the inf-over-tau formula.
     for delta in [0.05, 0.1, 0.25, 0.5, 0.75, 0.9]:
-        eps = optimize.brentq(lambda e: _psi(e, nonnegative)[0] - delta, 1e-9, 1 - 1e-12, xtol=1e-14)
-        assert weak_threshold(delta, nonnegative=nonnegative) == pytest.approx(eps / delta, rel=1e-6)
+        eps = optimize.brentq(
+            lambda e: _psi(e, nonnegative)[0] - delta, 1e-9, 1 - 1e-12, xtol=1e-14
+        )
+        assert weak_threshold(delta, nonnegative=nonnegative) == pytest.approx(
+            eps / delta, rel=1e-6
+        )
 
 
 def test_weak_threshold_small_delta_asymptotics():
@@ -121,7 +125,9 @@ def test_monotone_and_bounded(n, data):
 
 
 def test_curve_matches_pointwise():
-    assert statistical_dimension_curve([0.1])[0] * 200 == pytest.approx(statistical_dimension(200, 20))
+    assert statistical_dimension_curve([0.1])[0] * 200 == pytest.approx(
+        statistical_dimension(200, 20)
+    )
     assert statistical_dimension_curve(0.1) * 200 == pytest.approx(statistical_dimension(200, 20))
 
 
@@ -145,11 +151,14 @@ def test_bad_input(call, match):
         call()
 
 
-@pytest.mark.parametrize("call", [
-    lambda: statistical_dimension(10, 2, nonnegative="yes"),
-    lambda: weak_threshold(0.5, nonnegative=1),
-    lambda: statistical_dimension_curve(0.5, nonnegative=None),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: statistical_dimension(10, 2, nonnegative="yes"),
+        lambda: weak_threshold(0.5, nonnegative=1),
+        lambda: statistical_dimension_curve(0.5, nonnegative=None),
+    ],
+)
 def test_nonnegative_must_be_a_bool(call):
     with pytest.raises(TypeError, match="nonnegative must be True or False"):
         call()

@@ -42,7 +42,9 @@ def test_sticky_fractions_from_known_polytopes():
     r = np.sqrt(1 - h * h)
     top = np.vstack([r * polygon(4), np.full(4, h)])
     bot = np.vstack([r * polygon(4, phase=np.pi / 4), np.full(4, -h)])
-    assert np.allclose(feature_dimensionality(np.hstack([top, bot])), STICKY_FRACTIONS["square antiprism"])
+    assert np.allclose(
+        feature_dimensionality(np.hstack([top, bot])), STICKY_FRACTIONS["square antiprism"]
+    )
     assert [p.name for p in detect_polytopes(tetra)] == ["tetrahedron"]
     assert [p.name for p in detect_polytopes(np.hstack([top, bot]))] == ["square antiprism"]
 
@@ -100,7 +102,10 @@ def test_irregular_group_is_not_named():
 
 def test_polytopes_ignore_dropped_and_need_low_dims():
     W = np.array([[1.0, 0.0, 0.01], [0.0, 1.0, 0.02]])
-    assert [(p.name, p.features) for p in detect_polytopes(W)] == [("dedicated", (0,)), ("dedicated", (1,))]
+    assert [(p.name, p.features) for p in detect_polytopes(W)] == [
+        ("dedicated", (0,)),
+        ("dedicated", (1,)),
+    ]
     assert detect_polytopes(np.zeros((2, 3))) == []
     with pytest.raises(ValueError, match="m = 2 or 3"):
         detect_polytopes(np.ones((4, 5)))

@@ -30,8 +30,10 @@ FAST = TrainSettings(n_steps=60, batch_size=64)
 
 # Trainings of hundreds of steps take minutes as plain Python; the kernels they use are covered
 # under NUMBA_DISABLE_JIT=1 by the short trainings and the gradient/Adam tests.
-needs_jit = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
-                               reason="long training is too slow without numba's JIT")
+needs_jit = pytest.mark.skipif(
+    os.environ.get("NUMBA_DISABLE_JIT") == "1",
+    reason="long training is too slow without numba's JIT",
+)
 
 
 def _batch(rng, B, n, p):
@@ -128,7 +130,13 @@ def test_schedules():
 
 def test_notebook_preset():
     s = NOTEBOOK_SETTINGS
-    assert (s.n_steps, s.batch_size, s.lr, s.optimizer, s.weight_decay) == (10_000, 1024, 1e-3, "adamw", 1e-2)
+    assert (s.n_steps, s.batch_size, s.lr, s.optimizer, s.weight_decay) == (
+        10_000,
+        1024,
+        1e-3,
+        "adamw",
+        1e-2,
+    )
     assert s.betas == (0.9, 0.999) and s.eps == 1e-8 and s.schedule == "constant"
 
 
@@ -152,8 +160,9 @@ def test_seed_reproduces_instance_and_best_of_n():
     assert model.seed_losses.shape == (2, 3)
     assert np.allclose(model.final_loss, model.seed_losses.min(axis=1))
     for r in range(2):
-        single = train(feature_distribution(5, d.feature_probability[r]), 2, settings=s,
-                       seeds=[model.seeds[r]])
+        single = train(
+            feature_distribution(5, d.feature_probability[r]), 2, settings=s, seeds=[model.seeds[r]]
+        )
         assert np.array_equal(single.W[0], model.W[r])
 
 
@@ -161,7 +170,9 @@ def test_seed_reproduces_instance_and_best_of_n():
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_every_model_trains(model):
     d = feature_distribution(5, 0.2)
-    s = TrainSettings(model=model, n_steps=200, batch_size=128, lr=1e-2, optimizer="adam", weight_decay=0.0)
+    s = TrainSettings(
+        model=model, n_steps=200, batch_size=128, lr=1e-2, optimizer="adam", weight_decay=0.0
+    )
     out = train(d, 3, settings=s, rng=8)
     assert out.model == model
     assert out.final_loss[0] < out.loss_history[0, :5].mean()
@@ -197,7 +208,7 @@ def test_divergence_names_step_and_instance():
         train(d, 2, settings=s, rng=12)
     e = err.value
     assert 0 <= e.step < 50 and e.instance in (0, 1)
-    assert np.all(np.isnan(e.model.loss_history[e.instance, e.step:]))
+    assert np.all(np.isnan(e.model.loss_history[e.instance, e.step :]))
     assert np.all(np.isfinite(e.model.loss_history[e.instance, : e.step]))
 
 
@@ -243,7 +254,15 @@ def test_save_load_roundtrip(tmp_path):
     model = train(feature_distribution(5, [0.1, 0.2]), 2, settings=FAST, n_seeds=2, rng=13)
     save_model(model, tmp_path / "m.npz")
     back = load_model(tmp_path / "m.npz")
-    for f in ("W", "b", "importance", "feature_probability", "loss_history", "seeds", "seed_losses"):
+    for f in (
+        "W",
+        "b",
+        "importance",
+        "feature_probability",
+        "loss_history",
+        "seeds",
+        "seed_losses",
+    ):
         assert np.array_equal(getattr(model, f), getattr(back, f)), f
     assert back.settings == model.settings and back.distribution == model.distribution
 
@@ -297,7 +316,9 @@ def _first_batches(d, seeds, n_dims, batch, init_scale=1.0):
     # (after its W draw) fed to the public sampler's kernel
     import sys
 
-    _, states = sys.modules["csuper.toy.train"]._seed_models(seeds, d.n_features, n_dims, init_scale)
+    _, states = sys.modules["csuper.toy.train"]._seed_models(
+        seeds, d.n_features, n_dims, init_scale
+    )
     X = np.zeros((len(seeds), batch, d.n_features))
     indep, gstart, gmem, gmode, gp, law = d._kernel
     with np.errstate(over="ignore"):  # the stream's uint64 arithmetic wraps by design
@@ -338,17 +359,20 @@ def test_warm_start_every_seed_starts_from_init():
     assert np.array_equal(single.W, b.W)
 
 
-@pytest.mark.parametrize("init,exc,match", [
-    ((np.zeros((1, 3, 5)), np.zeros((1, 5))), ValueError, r"init.*\(1, 2, 5\)"),
-    ((np.zeros((2, 2, 5)), np.zeros((2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
-    ((np.zeros((1, 2, 5)), np.zeros((1, 4))), ValueError, r"init.*\(1, 5\)"),
-    ((np.zeros((2, 5)), np.zeros((1, 5))), ValueError, "init W"),
-    ((np.full((1, 2, 5), np.nan), np.zeros((1, 5))), ValueError, "init W.*finite"),
-    ((np.zeros((1, 2, 5)), np.full((1, 5), np.inf)), ValueError, "init b.*finite"),
-    ({"W": np.zeros((1, 2, 5))}, ValueError, "init.*keys"),
-    (np.zeros((1, 2, 5)), TypeError, "init must be"),
-    (from_weights(np.zeros((3, 2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
-])
+@pytest.mark.parametrize(
+    "init,exc,match",
+    [
+        ((np.zeros((1, 3, 5)), np.zeros((1, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+        ((np.zeros((2, 2, 5)), np.zeros((2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+        ((np.zeros((1, 2, 5)), np.zeros((1, 4))), ValueError, r"init.*\(1, 5\)"),
+        ((np.zeros((2, 5)), np.zeros((1, 5))), ValueError, "init W"),
+        ((np.full((1, 2, 5), np.nan), np.zeros((1, 5))), ValueError, "init W.*finite"),
+        ((np.zeros((1, 2, 5)), np.full((1, 5), np.inf)), ValueError, "init b.*finite"),
+        ({"W": np.zeros((1, 2, 5))}, ValueError, "init.*keys"),
+        (np.zeros((1, 2, 5)), TypeError, "init must be"),
+        (from_weights(np.zeros((3, 2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+    ],
+)
 def test_bad_init(init, exc, match):
     with pytest.raises(exc, match=match):
         train(feature_distribution(5, 0.1), 2, settings=FAST, rng=0, init=init)
