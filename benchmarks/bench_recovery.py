@@ -15,7 +15,6 @@ import sys
 import time
 
 import numpy as np
-
 from _common import print_table
 
 from csuper.recovery import (

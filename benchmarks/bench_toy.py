@@ -6,7 +6,8 @@ Baseline dependency (benchmark only): ``pip install torch==2.13.0``. Both sides:
 xavier-normal W per instance (std sqrt(2/(n+m))), b = 0, loss = sum over instances of the mean
 over batch and features of I_i (x_i - x_hat_i)^2. torch runs in float32 (the notebook's dtype),
 csuper in float64. torch gets its faster thread count (1 or 2, timed on a short trial run per
-configuration); csuper runs its default (instances in parallel threads). Final losses of both are evaluated by the same numpy function on the same
+configuration); csuper runs its default (instances in parallel threads). Final losses of both are
+evaluated by the same numpy function on the same
 fresh test batch of 100,000 samples per instance.
 
 Run: ``python benchmarks/run.py toy`` (``--quick`` for a smoke run with few steps).
@@ -17,7 +18,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from _common import print_table
 
 import csuper.toy as toy
@@ -127,7 +127,7 @@ def main(quick: bool = False) -> None:
             trial[threads] = time.perf_counter() - t0
         torch.set_num_threads(min(trial, key=trial.get))
         t0 = time.perf_counter()
-        Wt, bt, hist = torch_train(n, m, P, np.asarray(imp), steps, seed=1)
+        Wt, bt, _hist = torch_train(n, m, P, np.asarray(imp), steps, seed=1)
         th_time = time.perf_counter() - t0
         if best_of == 1:
             W = np.ascontiguousarray(Wt.transpose(0, 2, 1))

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "topics",
         nargs="*",
-        choices=topics + [[]],
+        choices=[*topics, []],
         metavar="TOPIC",
         help=f"benchmarks to run (default: all of {', '.join(topics)})",
     )

@@ -90,7 +90,8 @@ def check_int(
     interval = format_interval(low, high, low_inclusive, high_inclusive)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"{name} must be an integer in {interval}; got {value!r} of type {type(value).__name__}."
+            f"{name} must be an integer in {interval}; got {value!r} of type "
+            f"{type(value).__name__}."
         )
     value = int(value)
     if not _in_range(value, low, high, low_inclusive, high_inclusive):
@@ -277,7 +278,8 @@ def check_array(
             outside |= arr > high
         if outside.any():
             raise ValueError(
-                f"{name} must lie in {format_interval(low, high)}; got {float(arr[outside].flat[0])!r}."
+                f"{name} must lie in {format_interval(low, high)}; got "
+                f"{float(arr[outside].flat[0])!r}."
             )
     return arr
 
@@ -315,7 +317,8 @@ def check_frame(
     >>> check_frame([[1.0, 0.0], [0.0, 0.0]])
     Traceback (most recent call last):
     ...
-    ValueError: W has 1 zero column(s) (first at index 1); every column must have a direction (nonzero norm).
+    ValueError: W has 1 zero column(s) (first at index 1); every column must have a direction
+    (nonzero norm).
     """
     arr = check_array(W, name, ndim=2, dtype=dtype)
     if arr.shape[0] < 1:

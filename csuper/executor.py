@@ -26,12 +26,13 @@ Examples
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import os
 import pickle
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 import numpy as np
@@ -152,7 +153,7 @@ class Executor:
         self.blas_threads = blas_threads
         self._client = client
         self._owns_client = owns_client
-        self._pool = None
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def __repr__(self) -> str:
         where = ""
@@ -214,7 +215,8 @@ class Executor:
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable (task) -> result; got {fn!r}.")
-        total = len(tasks) if hasattr(tasks, "__len__") else None
+        total = len(tasks) if isinstance(tasks, Sized) else None
+        it: Iterator[tuple[int, Any]]
         if self.kind == "serial":
             it = ((i, fn(t)) for i, t in enumerate(tasks))
         else:
@@ -384,7 +386,8 @@ def make_executor(
     >>> make_executor(scheduler="localhost:8786")
     Traceback (most recent call last):
     ...
-    ValueError: scheduler must be a Dask address such as 'tcp://host:8786', a distributed.Client or a Dask cluster; got 'localhost:8786'.
+    ValueError: scheduler must be a Dask address such as 'tcp://host:8786', a distributed.Client or
+    a Dask cluster; got 'localhost:8786'.
     """
     if blas_threads is not None:
         blas_threads = check_int(blas_threads, "blas_threads", low=1)

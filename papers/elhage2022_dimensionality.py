@@ -57,7 +57,8 @@ def main(argv=None) -> int:
             }
         )
         print(
-            f"1/(1-S)={1 / p[r]:8.1f}  D*={rows[-1]['D_star']:.3f}  represented={rows[-1]['represented']}"
+            f"1/(1-S)={1 / p[r]:8.1f}  D*={rows[-1]['D_star']:.3f}  "
+            f"represented={rows[-1]['represented']}"
         )
     (out / "dimensionality.json").write_text(
         json.dumps({"n_features": n, "n_dims": m, "n_steps": args.n_steps, "rows": rows}, indent=1)

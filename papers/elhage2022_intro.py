@@ -86,7 +86,8 @@ def main(argv=None) -> int:
     ]
     for row in res["uniform"]:
         print(
-            f"uniform importance p={row['p']}: D={row['D']} (max |D - 2/5| = {row['max_abs_D_minus_0.4']:.4f})"
+            f"uniform importance p={row['p']}: D={row['D']} (max |D - 2/5| = "
+            f"{row['max_abs_D_minus_0.4']:.4f})"
         )
 
     # 3. dense limit

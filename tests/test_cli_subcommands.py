@@ -1,4 +1,5 @@
-"""Tests of the ``csuper bounds`` and ``csuper compare`` subcommands, run through ``csuper.cli.main``."""
+"""Tests of the ``csuper bounds`` and ``csuper compare`` subcommands, run through
+``csuper.cli.main``."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def test_bounds_selection_and_line_counts(capsys):
     ],
 )
 def test_bounds_bad_values_exit_2(capsys, argv, name):
-    code, out, err = _run(capsys, ["bounds", *argv])
+    code, _out, err = _run(capsys, ["bounds", *argv])
     assert code == 2
     assert name in err and "error" in err
 

@@ -151,7 +151,7 @@ def test_cli_flags_speak_the_vocabulary():
     bad = [(c, f) for c, f, _ in OPTIONS if f in banned]
     assert not bad, f"renamed flags still present: {bad}"
     # every output location is -o/--output
-    for command, flag, action in OPTIONS:
+    for command, _flag, action in OPTIONS:
         if action.dest == "output":
             assert set(action.option_strings) == {"-o", "--output"}, (
                 command,
@@ -176,7 +176,8 @@ def test_no_progress_argument_defaults_true_in_the_package_source():
                 for a, d in pairs:
                     if a.arg == "progress":
                         assert isinstance(d, ast.Constant) and d.value is False, (
-                            f"{path.name}:{node.lineno} {node.name} defaults progress to {ast.unparse(d)}"
+                            f"{path.name}:{node.lineno} {node.name} defaults progress to "
+                            f"{ast.unparse(d)}"
                         )
 
 
@@ -244,7 +245,7 @@ def test_the_broadcasting_list_is_complete():
     # every public function annotated to return "float | ndarray" is in the list above
     listed = {f.__name__ for f, _, _ in BROADCASTING}
     annotated = set()
-    for name, fn in CALLABLES:
+    for _name, fn in CALLABLES:
         ret = str(inspect.signature(fn).return_annotation).replace(" ", "")
         if "ndarray" in ret and ("float" in ret or "int" in ret) and "|" in ret:
             annotated.add(fn.__name__)

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Coherence lower bounds for N={n} unit vectors in R^{d}:")
     for name in names:
         entry = PACKING_BOUNDS[name]
-        if not entry.applies(n, d):
+        if entry.applies is None or not entry.applies(n, d):
             print(f"  {name:16s} not applicable: requires {entry.domain}")
             continue
         if name == "real_welch":

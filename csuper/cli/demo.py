@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the geometry facts; returns 0."""
+    from csuper._validation import check_int, check_real, check_rng
     from csuper.geometry import (
         best_coherence_bound,
         find_packing,
@@ -48,7 +49,6 @@ def run(args: argparse.Namespace) -> int:
         line_count_bounds,
         simulate_coherence,
     )
-    from csuper._validation import check_int, check_real, check_rng
 
     m = check_int(args.n_dims, "--n-dims", low=2)
     n = check_int(args.n_features, "--n-features", low=2)
@@ -67,17 +67,20 @@ def run(args: argparse.Namespace) -> int:
     print("1. A Gaussian frame W (columns = features)")
     print(f"   coherence mu(W)               {stats.coherence:.4f}")
     print(
-        f"   best packing lower bound      {bound.value:.4f}  ({bound.bound}: no {n} lines in R^{m} do better)"
+        f"   best packing lower bound      {bound.value:.4f}  ({bound.bound}: no {n} lines in "
+        f"R^{m} do better)"
     )
     print(
         f"   random frames, E mu +- SE     {sim.mean:.4f} +- {sim.mean_se:.4f}  ({n_trials} trials)"
     )
     print(
-        f"   mean squared overlap          {stats.mean_squared_overlap:.5f}  (exact law: E<u,v>^2 = 1/m = "
+        f"   mean squared overlap          {stats.mean_squared_overlap:.5f}  (exact law: E<u,v>^2 "
+        "= 1/m = "
         f"{inner_product_moment(2, m):.5f})"
     )
     print(
-        f"   sum of feature dims D_i       {stats.feature_dimensionality.sum():.2f}  (budget: m = {m})"
+        f"   sum of feature dims D_i       {stats.feature_dimensionality.sum():.2f}  (budget: m = "
+        f"{m})"
     )
 
     print(f"\n2. How many directions fit with pairwise |<u, v>| <= {eps:g}? (superposition's room)")
@@ -94,13 +97,15 @@ def run(args: argparse.Namespace) -> int:
         known.shape[1], known.shape[0], kind="lines", n_starts=4, rng=rng, progress=False
     )
     print(
-        "\n3. Packing 6 lines in R^3 (an equiangular tight frame exists: the icosahedron's diagonals)"
+        "\n3. Packing 6 lines in R^3 (an equiangular tight frame exists: the icosahedron's "
+        "diagonals)"
     )
     print(
         f"   known optimum coherence       {frame_statistics(known).coherence:.6f}  (= 1/sqrt(5))"
     )
     print(
-        f"   found by find_packing         {found.coherence:.6f}  ({found.min_angle_deg:.4f} degrees)"
+        f"   found by find_packing         {found.coherence:.6f}  ({found.min_angle_deg:.4f} "
+        "degrees)"
     )
     print(f"   Welch bound                   {best_coherence_bound(6, 3).value:.6f}")
     return 0

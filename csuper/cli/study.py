@@ -150,7 +150,8 @@ _FIELDS = (
 
 
 def resolve(args: argparse.Namespace):
-    """The study configuration and output folder: defaults (or --quick), then the file, then flags."""
+    """The study configuration and output folder: defaults (or --quick), then the file, then
+    flags."""
     from csuper.study import DEFAULT_OUTPUT, QUICK_OUTPUT, StudyConfig, load_config, quick_config
 
     quick = getattr(args, "quick", False)

@@ -346,19 +346,18 @@ def train_quadratic_model(
         grad = 2.0 * W * ((K - 1.0) * (d - v))[None, :] + 8.0 * (W @ off)
         return f, grad.ravel()
 
-    best, best_f = None, np.inf
-    for _ in range(R):
-        x0 = gen.standard_normal(m * n) / np.sqrt(m)
-        res = minimize(
+    runs = [
+        minimize(
             fg,
-            x0,
+            gen.standard_normal(m * n) / np.sqrt(m),
             jac=True,
             method="L-BFGS-B",
             options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11},
         )
-        if res.fun < best_f:
-            best, best_f = res.x, res.fun
-    return best.reshape(m, n)
+        for _ in range(R)
+    ]
+    best = min(runs, key=lambda res: res.fun)  # the first of equal minima, as before
+    return best.x.reshape(m, n)
 
 
 # --------------------------------------------------------------------------------------------

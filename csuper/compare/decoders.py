@@ -18,7 +18,8 @@ DECODERS: dict[str, str] = {
     "relu": "the model's own read-out x_hat = ReLU(W^T h + b): one step, amortised",
     "nnbp": "nonnegative basis pursuit min sum(x) s.t. W x = h, x >= 0, on the learned W",
     "nnbp_gaussian": "nonnegative basis pursuit with a Gaussian frame of the same shape",
-    "nnbp_packing": "nonnegative basis pursuit with a minimal-coherence line packing of the same shape",
+    "nnbp_packing": "nonnegative basis pursuit with a minimal-coherence line packing of the "
+    "same shape",
     "lasso": "nonnegative LASSO min 0.5 ||W x - h||^2 + lam sum(x), x >= 0, on the learned W, "
     "debiased by least squares on its support",
 }
@@ -217,7 +218,9 @@ def decoder_gap(
     --------
     An orthonormal W (n = m) loses nothing with any decoder:
 
-    >>> res = decoder_gap(np.eye(4), np.zeros(4), 0.5, n_samples=50, decoders=["relu", "nnbp"], rng=0)
+    >>> res = decoder_gap(
+    ...     np.eye(4), np.zeros(4), 0.5, n_samples=50, decoders=["relu", "nnbp"], rng=0
+    ... )
     >>> [(s.decoder, round(s.relative_mse, 6), s.exact_rate) for s in res.scores]
     [('relu', 0.0, 1.0), ('nnbp', 0.0, 1.0)]
     """
@@ -233,7 +236,8 @@ def decoder_gap(
     starts = check_int(packing_n_starts, "packing_n_starts", low=1)
     if isinstance(decoders, str):
         raise TypeError(
-            f"decoders must be a sequence of names from {tuple(DECODERS)}; got the string {decoders!r}."
+            f"decoders must be a sequence of names from {tuple(DECODERS)}; got the string "
+            f"{decoders!r}."
         )
     decoders = tuple(decoders)
     unknown = [d for d in decoders if d not in DECODERS]

@@ -39,7 +39,7 @@ CAPACITY_CAP = 2**53
 
 
 def _psi(p: np.ndarray) -> np.ndarray:
-    return statistical_dimension_curve(p, nonnegative=True)
+    return np.asarray(statistical_dimension_curve(p, nonnegative=True))
 
 
 def nonnegative_threshold(n_features, k) -> np.ndarray | float:
@@ -138,7 +138,7 @@ def cs_capacity(n_dims: int, feature_probability: float, *, cap: int = CAPACITY_
         return cap
 
     def mstar(nn: int) -> float:
-        return nonnegative_threshold(float(nn), nn * p)
+        return float(nonnegative_threshold(float(nn), nn * p))
 
     n0 = max(1, int(np.floor(m / psi)))
     while n0 > 1 and mstar(n0) > m:
@@ -233,7 +233,7 @@ def scaling_point(W, feature_probability, *, represented_threshold: float = 0.5)
         n_dims=m,
         k=k,
         feature_probability=pbar,
-        threshold=nonnegative_threshold(float(n), k),
+        threshold=float(nonnegative_threshold(float(n), k)),
         klogk=_klogk(n, k),
         cs_capacity=cs_capacity(m, pbar),
         represented=represented_count(W, represented_threshold=represented_threshold),

@@ -17,8 +17,9 @@ parametrised tests (and any command-line choices) read that dict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -145,7 +146,8 @@ def _floor_count(x: np.ndarray) -> np.ndarray:
 # coherence lower bounds for N lines in R^d
 # --------------------------------------------------------------------------------------------
 def welch_bound(n_features: Any, n_dims: Any, order: int = 1) -> float | np.ndarray:
-    """Welch's lower bound on the coherence of ``n_features`` unit vectors in ``R^n_dims`` (or C^n_dims).
+    """Welch's lower bound on the coherence of ``n_features`` unit vectors in ``R^n_dims`` (or
+    C^n_dims).
 
     Parameters
     ----------
@@ -287,7 +289,8 @@ def orthoplex_bound(n_features: Any, n_dims: Any) -> float | np.ndarray:
     >>> orthoplex_bound(5, 3)
     Traceback (most recent call last):
     ...
-    ValueError: orthoplex_bound requires n_features > n_dims*(n_dims+1)/2; got n_features=5, n_dims=3 (n_dims*(n_dims+1)/2=6).
+    ValueError: orthoplex_bound requires n_features > n_dims*(n_dims+1)/2; got n_features=5,
+    n_dims=3 (n_dims*(n_dims+1)/2=6).
     """
     n, d, scalar = _lines_args(n_features, n_dims)
     _require_gerzon(n, d, "orthoplex_bound")

@@ -15,8 +15,8 @@ lines in R^{(q+1)/2} (q a prime power, q = 1 mod 4), the 16 lines in R^6 and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -232,7 +232,8 @@ def _prime_power(q: int) -> tuple[int, int] | None:
 
 
 def _poly_rem(a: list[int], g: list[int], p: int) -> list[int]:
-    """Remainder of the polynomial a modulo the monic g over GF(p) (coefficients, low degree first)."""
+    """Remainder of the polynomial a modulo the monic g over GF(p) (coefficients, low degree
+    first)."""
     deg = len(g) - 1
     r = list(a) + [0] * max(0, deg - len(a))
     for top in range(len(r) - 1, deg - 1, -1):
@@ -261,13 +262,13 @@ def _irreducible(p: int, k: int) -> list[int]:
 
     def has_factor(f):
         return any(
-            not any(_poly_rem(f, list(tail) + [1], p))
+            not any(_poly_rem(f, [*tail, 1], p))
             for deg in range(1, k // 2 + 1)
             for tail in itertools.product(range(p), repeat=deg)
         )
 
     for tail in itertools.product(range(p), repeat=k):
-        f = list(tail) + [1]
+        f = [*tail, 1]
         if f[0] != 0 and not has_factor(f):
             return f
     raise AssertionError("no irreducible polynomial found")  # pragma: no cover
@@ -275,7 +276,10 @@ def _irreducible(p: int, k: int) -> list[int]:
 
 def _quadratic_character(q: int) -> tuple[np.ndarray, np.ndarray]:
     """Elements of GF(q) as coefficient vectors (q, k) and chi(x) for each, x indexed 0..q-1."""
-    p, k = _prime_power(q)
+    pk = _prime_power(q)
+    if pk is None:
+        raise ValueError(f"q must be a prime power; got {q}.")
+    p, k = pk
     digits = np.array([[(x // p**t) % p for t in range(k)] for x in range(q)], dtype=np.int64)
     if k == 1:
         squares = {(x * x) % p for x in range(1, p)}
@@ -407,7 +411,8 @@ def gerzon_lines_28() -> np.ndarray:
     --------
     >>> W = gerzon_lines_28()
     >>> G = np.abs(W.T @ W)
-    >>> print(W.shape, f"{G[~np.eye(28, dtype=bool)].min():.6f}", f"{G[~np.eye(28, dtype=bool)].max():.6f}")
+    >>> off = G[~np.eye(28, dtype=bool)]
+    >>> print(W.shape, f"{off.min():.6f}", f"{off.max():.6f}")
     (7, 28) 0.333333 0.333333
     """
     cols = []

@@ -87,7 +87,8 @@ def inner_product_law(n_dims: int) -> Any:
     m = _check_dim(n_dims)
     if m < 2:
         raise ValueError(
-            "inner_product_law requires n_dims >= 2 (for n_dims = 1, <u, v> = +-1 with probability 1/2 "
+            "inner_product_law requires n_dims >= 2 (for n_dims = 1, <u, v> = +-1 with "
+            "probability 1/2 "
             f"each and has no density); got n_dims={m}."
         )
     a = (m - 1) / 2.0
@@ -146,7 +147,8 @@ def _eps_values(eps: Any, name: str = "eps") -> tuple[np.ndarray, bool]:
 
 
 def _abs_tail(eps: Any, n_dims: Any) -> np.ndarray:
-    """P(|<u, v>| >= eps), u, v uniform on S^(n_dims-1), 0 <= eps <= 1 (1 for n_dims = 1); broadcasts."""
+    """P(|<u, v>| >= eps), u, v uniform on S^(n_dims-1), 0 <= eps <= 1 (1 for n_dims = 1);
+    broadcasts."""
     e = np.asarray(eps, dtype=np.float64)
     d = np.asarray(n_dims, dtype=np.float64)
     a = np.maximum((d - 1.0) / 2.0, 0.5)  # n_dims = 1 has no density; handled by the where below

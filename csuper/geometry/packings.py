@@ -1,4 +1,5 @@
-"""Numerical search for packings: Grassmannian line packings and spherical codes of minimal coherence.
+"""Numerical search for packings: Grassmannian line packings and spherical codes of minimal
+coherence.
 
 A packing of N lines through the origin of R^d (a point set of the real projective space, or of the
 Grassmannian G(d, 1)) is spread as well as possible when its coherence
@@ -186,7 +187,7 @@ def _polish_slp(X: np.ndarray, lines: bool, max_iter: int) -> tuple[np.ndarray, 
     cols = np.arange(d)[:, None] * n + np.arange(n)[None, :]  # (d, n): index of X[k, i] in ravel
     n_iter = stall = 0
     cap = _pair_cap(d, n)
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is reported after the loop)
         keep = _near_active(g, val, margin, cap)
         I = np.ascontiguousarray(iu[keep])
         J = np.ascontiguousarray(ju[keep])
@@ -499,7 +500,7 @@ def find_packing(
 
     root = int(rng.integers(0, 2**63 - 1))
     values = np.empty(n_starts)
-    best = (np.inf, None, -1, 0)
+    best: tuple[float, np.ndarray | None, int, int] = (np.inf, None, -1, 0)
     # The problems are small and dense: BLAS threads only add synchronisation (L-BFGS-B was
     # measured 20x slower with 2 OpenBLAS threads on a loaded 2-core machine), so pin one.
     with threadpool_limits(limits=1, user_api="blas"):

@@ -35,15 +35,15 @@ __all__ = [
     "crpw_bound",
 ]
 
-from csuper.recovery.convex import highs_basis_pursuit  # noqa: E402
-from csuper.recovery.experiment import (  # noqa: E402
+from csuper.recovery.convex import highs_basis_pursuit
+from csuper.recovery.experiment import (
     EXPERIMENT_SOLVERS,
     SIGNAL_LAWS,
     PhaseTransitionResult,
     draw_sparse,
     phase_transition,
 )
-from csuper.recovery.greedy import iht, omp  # noqa: E402
+from csuper.recovery.greedy import iht, omp
 
 __all__ += [
     "highs_basis_pursuit",

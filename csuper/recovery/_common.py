@@ -39,11 +39,13 @@ MATRIX_FAMILIES: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]
 
 
 def draw_matrix(family, m: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw A of shape (m, n) from a family name in MATRIX_FAMILIES or a callable (m, n, rng) -> A."""
+    """Draw A of shape (m, n) from a family name in MATRIX_FAMILIES or a callable (m, n, rng) ->
+    A."""
     if isinstance(family, str):
         if family not in MATRIX_FAMILIES:
             raise ValueError(
-                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or an "
+                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or "
+                "an "
                 f"array; got {family!r}."
             )
         fn = MATRIX_FAMILIES[family]
@@ -51,7 +53,8 @@ def draw_matrix(family, m: int, n: int, rng: np.random.Generator) -> np.ndarray:
         fn = family
     else:
         raise TypeError(
-            f"matrix must be a family name, a callable (m, n, rng) -> A or an array; got {type(family).__name__}."
+            "matrix must be a family name, a callable (m, n, rng) -> A or an array; got "
+            f"{type(family).__name__}."
         )
     A = check_frame(
         fn(m, n, rng), "matrix (returned by the family)", allow_zero_columns=True, dtype=np.float64

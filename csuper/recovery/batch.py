@@ -5,12 +5,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
+from numba import config as _numba_config
 from threadpoolctl import threadpool_limits
 
 from csuper._validation import check_array, check_int, check_real
-from numba import config as _numba_config
-
 from csuper.recovery._admm_kernels import polish_certify, shrink_update, shrink_update_numpy
 from csuper.recovery._common import BatchRecoveryResult, check_system
 from csuper.recovery.certificate import _decide_planted, _range_basis
@@ -96,7 +94,8 @@ def batch_basis_pursuit(
     BatchRecoveryResult
         With ``reference``, ``refuted`` marks columns whose reference was proven suboptimal.
         ``status`` is ``optimal`` only for columns with a verified optimality certificate (or,
-        for the columns handed to the fallback, an optimal HiGHS solve), ``optimal_inaccurate`` for columns where ADMM met its stopping rule but polishing did
+        for the columns handed to the fallback, an optimal HiGHS solve), ``optimal_inaccurate`` for
+        columns where ADMM met its stopping rule but polishing did
         not certify, ``max_iter`` at the cap (only with ``fallback=False``), ``infeasible`` when
         y is not in the range of A or (via the fallback) the nonnegative program has no feasible
         point.
@@ -156,7 +155,8 @@ def batch_basis_pursuit(
             reference = reference[:, None]
         if reference.shape != (A.shape[1], Y.shape[1]):
             raise ValueError(
-                f"reference must have shape {(A.shape[1], Y.shape[1])} (n, B); got {reference.shape}."
+                f"reference must have shape {(A.shape[1], Y.shape[1])} (n, B); got "
+                f"{reference.shape}."
             )
     if blas_threads is not None:
         blas_threads = check_int(blas_threads, "blas_threads", low=1)

@@ -82,7 +82,7 @@ def _certify_support(A, basis, y, z, w, nonnegative, tol):
         if d.min() <= 1e-12 * d.max():
             return None, None
         qy = Q.T @ y
-        if np.linalg.norm(y - Q @ qy) > 1e-9 * max(np.linalg.norm(y), 1e-300):
+        if np.linalg.norm(y - Q @ qy) > 1e-9 * max(float(np.linalg.norm(y)), 1e-300):
             return None, None
         xs = linalg.solve_triangular(R, qy)
         big = np.abs(xs) > 1e-9 * np.abs(xs).max()
@@ -190,8 +190,10 @@ def certify_basis_pursuit(
     rows = [np.hstack([Ao, -np.ones((off.size, 1))])]
     if not nonnegative:
         rows.append(np.hstack([-Ao, -np.ones((off.size, 1))]))
-    A_ub = np.vstack(rows) if off.size else None
-    b_ub = np.zeros(A_ub.shape[0]) if off.size else None
+    A_ub = b_ub = None
+    if off.size:
+        A_ub = np.vstack(rows)
+        b_ub = np.zeros(A_ub.shape[0])
     A_eq = np.hstack([As.T, np.zeros((S.size, 1))])
     cost = np.zeros(m + 1)
     cost[-1] = 1.0

@@ -154,7 +154,7 @@ class L1Problem:
         RecoveryResult
         """
         _, y = check_system(self.A, y)
-        m, n = self.A.shape
+        _m, n = self.A.shape
         f = self.formulation
         given = {"sigma": sigma, "lam": lam, "weights": weights}
         owner = {"sigma": "bpdn", "lam": "lasso", "weights": "weighted_l1"}
@@ -166,10 +166,13 @@ class L1Problem:
                     f"{name} applies only to formulation {owner[name]!r}; got formulation {f!r}."
                 )
         if f == "bpdn":
+            assert self._sigma is not None  # created by __init__ for this formulation
             self._sigma.value = check_real(sigma, "sigma", low=0.0)
         elif f == "lasso":
+            assert self._lam is not None
             self._lam.value = check_real(lam, "lam", low=0.0)
         elif f == "weighted_l1":
+            assert self._w is not None
             self._w.value = check_array(
                 weights, "weights", shape=(n,), dtype=np.float64, nonnegative=True
             )
@@ -284,7 +287,7 @@ def highs_basis_pursuit(A, y, *, nonnegative: bool = False) -> RecoveryResult:
     ('optimal', [0.0, 0.0, 1.0])
     """
     A, y = check_system(A, y)
-    x, status, nu, elapsed, iters = _highs_bp(A, y, bool(nonnegative))
+    x, status, _nu, elapsed, iters = _highs_bp(A, y, bool(nonnegative))
     if x is None:
         return RecoveryResult(None, status, np.nan, np.nan, "scipy-highs", elapsed, iters)
     return RecoveryResult(
@@ -302,7 +305,7 @@ def _highs_bp(A: np.ndarray, y: np.ndarray, nonnegative: bool):
     """(x or None, status, dual nu or None, seconds, iterations) of BP by scipy.optimize.linprog."""
     from scipy import optimize
 
-    m, n = A.shape
+    _m, n = A.shape
     t0 = time.perf_counter()
     if nonnegative:
         c, Aeq = np.ones(n), A

@@ -332,7 +332,8 @@ def phase_transition(
     if isinstance(matrix, str):
         if matrix not in MATRIX_FAMILIES:
             raise ValueError(
-                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or an "
+                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or "
+                "an "
                 f"array of shape (m, n); got {matrix!r}."
             )
         matrix_name = matrix
@@ -383,9 +384,10 @@ def phase_transition(
     if store is not None:
         if seed is None:
             raise ValueError(
-                "rng must be an int seed when store is given (a resumed run must be the same experiment)."
+                "rng must be an int seed when store is given (a resumed run must be the same "
+                "experiment)."
             )
-        if criterion is not None or callable(matrix) and not isinstance(matrix, str):
+        if criterion is not None or (callable(matrix) and not isinstance(matrix, str)):
             raise ValueError(
                 "store cannot record a custom criterion or a callable matrix; pass neither."
             )
@@ -397,7 +399,7 @@ def phase_transition(
     rows: list = [None] * len(cells)
     pending = []
     for i, ((d, r), ss) in enumerate(zip(cells, seqs)):
-        m = fixed.shape[0] if fixed is not None else max(1, int(round(d * n)))
+        m = fixed.shape[0] if fixed is not None else max(1, round(d * n))
         key = make_key(delta=float(d), rho=float(r))
         if db is not None and key in db:
             rows[i] = db.get(key)
@@ -411,7 +413,7 @@ def phase_transition(
                     "rho": float(r),
                     "n": n,
                     "m": m,
-                    "k": min(n, int(round(r * m))),
+                    "k": min(n, round(r * m)),
                     "seed": ss,
                     "matrix": fixed if fixed is not None else matrix,
                     "signal": signal,
@@ -450,7 +452,8 @@ def phase_transition(
 
 
 def _run_cell(task: dict) -> dict:
-    """One grid cell of :func:`phase_transition`: draw A and ``n_trials`` signals from the cell's own
+    """One grid cell of :func:`phase_transition`: draw A and ``n_trials`` signals from the cell's
+    own
     seed, solve, and count successes. Module-level so that process and Dask executors can run it."""
     t0 = time.perf_counter()
     cell_rng = np.random.default_rng(task["seed"])

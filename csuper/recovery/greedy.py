@@ -1,4 +1,5 @@
-"""Greedy baselines for sparse recovery: orthogonal matching pursuit and iterative hard thresholding."""
+"""Greedy baselines for sparse recovery: orthogonal matching pursuit and iterative hard
+thresholding."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Phase-transition theory for l1 recovery: statistical dimension, transition width, weak thresholds.
+"""Phase-transition theory for l1 recovery: statistical dimension, transition width, weak
+thresholds.
 
 Two programs are covered throughout, chosen by the keyword ``nonnegative`` as in the solvers:
 
@@ -222,7 +223,8 @@ def weak_threshold(delta, *, nonnegative: bool = False) -> float | np.ndarray:
     Donoho-Tanner weak threshold: with ``J(z) = (1 + z^2) Q(z) - z phi(z)`` and c = 2 (signed) or
     1 (nonnegative), ``rho_W(delta) = max_{z >= 0} [1 - c J(z) / delta] / [1 + z^2 - c J(z)]``.
     The maximiser solves a scalar equation that is solved here by Brent's method. ALMT 2014
-    (Sec. 10.4) show the statistical-dimension curve coincides with it: ``psi(rho_W delta) = delta``;
+    (Sec. 10.4) show the statistical-dimension curve coincides with it:
+    ``psi(rho_W delta) = delta``;
     the tests check this by an independent root-finding route. As delta -> 0,
     ``rho_W(delta) ~ 1 / (2 log(1 / delta))`` (see :func:`weak_threshold_asymptotic`).
 
@@ -230,7 +232,8 @@ def weak_threshold(delta, *, nonnegative: bool = False) -> float | np.ndarray:
     ----------
     D. L. Donoho, J. Tanner, "Counting faces of randomly projected polytopes when the projection
     radically lowers dimension", J. AMS 22 (2009); D. L. Donoho, A. Maleki, A. Montanari,
-    "Message-passing algorithms for compressed sensing", PNAS 106 (2009), doi:10.1073/pnas.0909892106.
+    "Message-passing algorithms for compressed sensing", PNAS 106 (2009),
+    doi:10.1073/pnas.0909892106.
 
     Examples
     --------
@@ -282,7 +285,8 @@ def weak_threshold_asymptotic(delta) -> float | np.ndarray:
 
 
 def l1_scaling(n_features: int, k: int) -> float:
-    """Leading-order scaling ``2 k log(n / k)`` of delta(n, k) as k / n -> 0 (signed and nonnegative).
+    """Leading-order scaling ``2 k log(n / k)`` of delta(n, k) as k / n -> 0 (signed and
+    nonnegative).
 
     ``statistical_dimension(n, k) / (2 k log(n / k)) -> 1`` as k / n -> 0 for both programs (the
     minimiser tau of the formula behaves like sqrt(2 log(n / k))); the ratio converges slowly.
@@ -302,7 +306,8 @@ def _klog(n_features, k, extra: float) -> float:
 
 
 def crpw_bound(n_features: int, k: int) -> float:
-    """Non-asymptotic upper bound ``2 k log(n / k) + 5 k / 4`` on delta(n, k) (signed, hence also nonnegative).
+    """Non-asymptotic upper bound ``2 k log(n / k) + 5 k / 4`` on delta(n, k) (signed, hence also
+    nonnegative).
 
     Chandrasekaran, Recht, Parrilo, Willsky (2012), "The convex geometry of linear inverse
     problems", Found. Comput. Math. 12, Prop. 3.10 (squared Gaussian width of the l1 descent cone;

@@ -62,7 +62,8 @@ class StudyConfig:
         0.9, 0.97, 0.99, ...).
     importance : str
         Importance profile of the features, ``"constant"``, ``"geometric"`` (ratio**i, the
-        paper's 0.9**i) or ``"power_law"`` ((i+1)**-alpha); see :func:`csuper.toy.importance_profile`.
+        paper's 0.9**i) or ``"power_law"`` ((i+1)**-alpha); see
+        :func:`csuper.toy.importance_profile`.
     importance_ratio, importance_alpha : float
         Parameters of the geometric and power-law profiles.
     n_seeds : int
@@ -324,7 +325,8 @@ def load_config(path, base: StudyConfig | None = None) -> tuple[dict[str, Any], 
     trans = data.pop("transitions", {})
     if not isinstance(trans, dict):
         raise TypeError(
-            f"config file {str(path)!r}: transitions must be a table ([transitions]); got {trans!r}."
+            f"config file {str(path)!r}: transitions must be a table ([transitions]); got "
+            f"{trans!r}."
         )
     for key, value in data.items():
         if key not in _TOP:

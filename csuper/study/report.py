@@ -521,7 +521,8 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
         "## 1. Compressed-sensing scaling",
         "",
         "For each model: k = sum p_i expected active features, the exact nonnegative l1 threshold "
-        "m*(n, k) (statistical dimension, Amelunxen et al. 2014), k log(n/k), the compressed-sensing "
+        "m*(n, k) (statistical dimension, Amelunxen et al. 2014), k log(n/k), the "
+        "compressed-sensing "
         "capacity (largest n' with m*(n', n'p) <= m) and the represented count (|w_i| > 0.5).",
         "",
         _md_table(

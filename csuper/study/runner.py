@@ -159,7 +159,12 @@ def run_study(
     for i, record in ex.map(fn, pending, progress=progress and bool(pending), desc="csuper study"):
         store.append(pending[i]["key"], record)
     kind = f"{ex.kind} ({ex.workers} worker{'s' if ex.workers != 1 else ''})"
-    records = [store.get(t["key"]) for t in tasks]
+    records = []
+    for t in tasks:
+        record = store.get(t["key"])
+        if record is None:  # every pending task was appended above
+            raise RuntimeError(f"the study folder {folder} lost the record of task {t['key']}.")
+        records.append(record)
     run_info = {
         "ran": len(pending),
         "resumed": resumed,

@@ -171,6 +171,8 @@ def transition_task(task: dict[str, Any]) -> dict[str, Any]:
         rng=np.random.default_rng(task["seed"]),
         start="both",
     )
+    warm = sweep.warm
+    assert warm is not None  # start="both" runs the warm legs
     series = {
         "values": sweep.values.tolist(),
         "learned_capacity": sweep.learned_capacity.tolist(),
@@ -183,10 +185,8 @@ def transition_task(task: dict[str, Any]) -> dict[str, Any]:
         "represented_threshold": sweep.represented_threshold,
         "warm": {
             d: {
-                **{
-                    f: sweep.warm[d][f].tolist() for f in ("learned_capacity", "norm", "final_loss")
-                },
-                "bias": sweep.warm[d]["b"][:, 0].tolist(),
+                **{f: warm[d][f].tolist() for f in ("learned_capacity", "norm", "final_loss")},
+                "bias": warm[d]["b"][:, 0].tolist(),
             }
             for d in ("up", "down")
         },

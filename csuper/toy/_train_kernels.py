@@ -385,7 +385,8 @@ def train_serial(
     Vb,
     t0,
 ):
-    """Train every instance (leading axis of W (I, m, n), b, P, IMP, GP, states) one after another."""
+    """Train every instance (leading axis of W (I, m, n), b, P, IMP, GP, states) one after
+    another."""
     for r in range(W.shape[0]):
         failed[r] = _train_instance(
             W[r],
@@ -445,7 +446,8 @@ def train_parallel(
     Vb,
     t0,
 ):
-    """Parallel kernel (``parallel=True``, ``prange`` over instances). Same result as :func:`train_serial`
+    """Parallel kernel (``parallel=True``, ``prange`` over instances). Same result as
+    :func:`train_serial`
     bit for bit, since every instance owns its random stream and its work arrays."""
     for r in prange(W.shape[0]):
         failed[r] = _train_instance(

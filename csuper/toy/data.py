@@ -210,7 +210,8 @@ def feature_distribution(
         p = np.repeat(p, n, axis=1)
     elif p.shape[1] != n:
         raise ValueError(
-            f"feature_probability must have shape (n_instances, {n}) or (n_instances, 1); got {p.shape}."
+            f"feature_probability must have shape (n_instances, {n}) or (n_instances, 1); got "
+            f"{p.shape}."
         )
     p = check_array(p, "feature_probability", low=0, high=1)
     if magnitude not in MAGNITUDE_LAWS:
@@ -235,7 +236,8 @@ def feature_distribution(
         gp[:, gi] = pg[:, 0] if gi < len(corr) else pg[:, 0] * len(g)
         if gi >= len(corr) and np.any(gp[:, gi] > 1):
             raise ValueError(
-                f"anticorrelated group {g} needs len(group) * p <= 1; got {float(gp[:, gi].max()):g}."
+                f"anticorrelated group {g} needs len(group) * p <= 1; got "
+                f"{float(gp[:, gi].max()):g}."
             )
     indep = np.array([i for i in range(n) if i not in seen], dtype=np.int64)
     gstart = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
@@ -291,7 +293,8 @@ def sample_features(dist: FeatureDistribution, n_samples: int, *, rng=None) -> n
     """
     if not isinstance(dist, FeatureDistribution):
         raise TypeError(
-            f"dist must be a FeatureDistribution (see feature_distribution); got {type(dist).__name__}."
+            "dist must be a FeatureDistribution (see feature_distribution); got "
+            f"{type(dist).__name__}."
         )
     B = check_int(n_samples, "n_samples", low=1)
     gen = check_rng(rng)

@@ -210,7 +210,7 @@ def detect_polytopes(
             for nb in np.flatnonzero(adj[a]):
                 if label[nb] < 0:
                     label[nb] = s
-                    stack.append(nb)
+                    stack.append(int(nb))
         comp = sorted(comp)
         sv = np.linalg.svd(W[:, rep[comp]], compute_uv=False)
         d = int(np.count_nonzero(sv > 0.2 * sv[0]))

@@ -123,8 +123,8 @@ def plot_dimensionality(
     for r in range(Ws.shape[0]):
         D = feature_dimensionality(Ws[r])
         rep = np.linalg.norm(Ws[r], axis=0) > t
-        jitter = np.exp(0.03 * np.linspace(-1, 1, int(rep.sum()))) if rep.any() else []
-        ax.scatter(x[r] * np.asarray(jitter), D[rep], s=8, alpha=0.5, color="tab:blue")
+        jitter = np.exp(0.03 * np.linspace(-1, 1, int(rep.sum())))
+        ax.scatter(x[r] * jitter, D[rep], s=8, alpha=0.5, color="tab:blue")
         fro2 = float(np.sum(Ws[r] ** 2))
         dstar.append(Ws.shape[1] / fro2 if fro2 > 0 else np.nan)
     order = np.argsort(x)

@@ -305,7 +305,7 @@ def toy_forward(W, b, X, *, model: str = "relu_output") -> np.ndarray:
         raise ValueError(f"model must be one of {sorted(MODELS)}; got {model!r}.")
     W = check_array(W, "W", ndim=(2, 3), dtype=np.float64)
     W = W[None] if W.ndim == 2 else W
-    I, m, n = W.shape
+    I, _m, n = W.shape
     b = check_array(b, "b", ndim=(1, 2), dtype=np.float64)
     b = np.broadcast_to(b, (I, n)) if b.shape[-1] == n and b.ndim == 1 else b
     if b.shape != (I, n):
@@ -359,21 +359,25 @@ def _check_init(init, n_inst: int, m: int, n: int) -> tuple[np.ndarray, np.ndarr
     elif isinstance(init, dict):
         if set(init) != {"W", "b"}:
             raise ValueError(
-                f"init as a dict must have exactly the keys 'W' and 'b'; got {sorted(map(str, init))}."
+                "init as a dict must have exactly the keys 'W' and 'b'; got "
+                f"{sorted(map(str, init))}."
             )
         W, b = init["W"], init["b"]
     elif isinstance(init, (tuple, list)) and len(init) == 2:
         W, b = init
     else:
         raise TypeError(
-            f"init must be a ToyModel, a dict {{'W', 'b'}} or a pair (W, b); got {type(init).__name__}."
+            f"init must be a ToyModel, a dict {{'W', 'b'}} or a pair (W, b); got "
+            f"{type(init).__name__}."
         )
     W = check_array(W, "init W", ndim=3, dtype=np.float64, copy=True)
     b = check_array(b, "init b", ndim=2, dtype=np.float64, copy=True)
     if W.shape != (n_inst, m, n) or b.shape != (n_inst, n):
         raise ValueError(
-            f"init must have W of shape (n_instances, n_dims, n_features) = {(n_inst, m, n)} and b of "
-            f"shape {(n_inst, n)} to match the distribution and n_dims; got W {W.shape}, b {b.shape}."
+            f"init must have W of shape (n_instances, n_dims, n_features) = {(n_inst, m, n)} and "
+            "b of "
+            f"shape {(n_inst, n)} to match the distribution and n_dims; got W {W.shape}, b "
+            f"{b.shape}."
         )
     return W, b
 
@@ -461,7 +465,8 @@ def train(
     """
     if not isinstance(distribution, FeatureDistribution):
         raise TypeError(
-            f"distribution must be a FeatureDistribution (see feature_distribution); got {type(distribution).__name__}."
+            "distribution must be a FeatureDistribution (see feature_distribution); got "
+            f"{type(distribution).__name__}."
         )
     settings = NOTEBOOK_SETTINGS if settings is None else settings
     if not isinstance(settings, TrainSettings):
@@ -631,7 +636,7 @@ def from_weights(
     W = W[None] if W.ndim == 2 else W
     if layout == "torch":
         W = np.ascontiguousarray(W.transpose(0, 2, 1))
-    I, m, n = W.shape
+    I, _m, n = W.shape
     b = np.zeros((I, n)) if b is None else check_array(b, "b", ndim=(1, 2), dtype=np.float64)
     b = (
         np.ascontiguousarray(np.broadcast_to(b, (I, n)))
@@ -752,7 +757,7 @@ def load_model(path) -> ToyModel:
         raise ValueError(
             f"{path}: W must be 3-D (instances, n_dims, n_features); got shape {W.shape}."
         )
-    I, m, n = W.shape
+    I, _m, n = W.shape
     expect = {"b": (I, n), "importance": (I, n), "feature_probability": (I, n), "seeds": (I,)}
     for k, shp in expect.items():
         if data[k].shape != shp:

@@ -225,7 +225,7 @@ def _lp_allocation(imp, p, m, grid=1001):
                 hull.pop()
             hull.append(pt)
         base += hull[0][1]
-        for (c0, y0), (c1, y1) in zip(hull[:-1], hull[1:]):
+        for (c0, y0), (c1, y1) in itertools.pairwise(hull):
             costs.append((y1 - y0) / (c1 - c0))
             bounds.append((0, c1 - c0))
             owner.append(i)

@@ -31,7 +31,7 @@ from csuper.toy import represented_count
 
 @given(n=st.integers(1, 400), frac=st.floats(0.0, 1.0))
 def test_threshold_equals_recovery_at_integer_k(n, frac):
-    k = int(round(frac * n))
+    k = round(frac * n)
     assert nonnegative_threshold(n, k) == pytest.approx(
         statistical_dimension(n, k, nonnegative=True), rel=1e-12, abs=1e-12
     )
@@ -201,7 +201,7 @@ def test_scaling_points_of_a_trained_model():
     assert [pt.represented for pt in pts] == [
         represented_count(W, represented_threshold=0.3) for W in model.W
     ]
-    with pytest.raises(TypeError, match="model must be a csuper.toy.ToyModel"):
+    with pytest.raises(TypeError, match=r"model must be a csuper\.toy\.ToyModel"):
         scaling_points(np.ones((2, 3)))
     with pytest.raises(ValueError, match="feature_probability is unknown"):
         scaling_points(from_weights(np.eye(2, 4)))
@@ -291,7 +291,7 @@ def test_loglog_slope_is_one_for_proportional_counts():
 
 def test_fit_from_points_and_table():
     pts = [
-        ScalingPoint(400, int(m), 400 * p, p, 0.0, 0.0, 0, int(round(0.5 * m)))
+        ScalingPoint(400, int(m), 400 * p, p, 0.0, 0.0, 0, round(0.5 * m))
         for m, p in zip(M_SWEEP, P_SWEEP)
     ]
     fit = fit_scaling(points=pts)

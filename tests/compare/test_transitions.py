@@ -5,20 +5,20 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import os  # noqa: E402
+import os
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from csuper.compare import (  # noqa: E402
+from csuper.compare import (
     TransitionSweep,
     feature_transition_sweep,
     locate_crossings,
     relu_allocation,
 )
-from csuper.toy import TrainSettings, feature_distribution, train  # noqa: E402
+from csuper.toy import TrainSettings, feature_distribution, train
 
 SETTINGS = TrainSettings(n_steps=1000, batch_size=512, lr=1e-2)
 

@@ -34,7 +34,8 @@ def coherence(W):
 
 
 def simplex(d):
-    """d + 1 vectors of R^d with inner products -1/d: centred basis of R^{d+1}, in R^d coordinates."""
+    """d + 1 vectors of R^d with inner products -1/d: centred basis of R^{d+1}, in R^d
+    coordinates."""
     E = np.eye(d + 1) - 1.0 / (d + 1)
     Q, _ = np.linalg.qr(E)  # the first d columns of Q span the sum-zero hyperplane
     return _unit(Q[:, :d].T @ E)
@@ -96,7 +97,8 @@ def mub_r2():
 
 
 def axes_and_diagonals():
-    """The 3 axes and 4 cube diagonals of R^3: 7 lines with coherence 1/sqrt(3) (optimal, CHS 1996)."""
+    """The 3 axes and 4 cube diagonals of R^3: 7 lines with coherence 1/sqrt(3) (optimal, CHS
+    1996)."""
     diags = [(1, s, t) for s in (1, -1) for t in (1, -1)]
     return _unit(np.hstack([np.eye(3), np.array(diags, dtype=float).T]))
 
@@ -386,7 +388,7 @@ def test_perturbed_optimal_configurations_respect_the_bounds(name, seed, scale):
     W, mu, _ = KNOWN[name]
     d, n = W.shape
     rng = np.random.default_rng(seed)
-    Q, R = np.linalg.qr(rng.standard_normal((d, d)))
+    Q, _R = np.linalg.qr(rng.standard_normal((d, d)))
     V = _unit(Q @ W + scale * rng.standard_normal(W.shape))
     assert coherence(V) >= B.best_coherence_bound(n, d).value - 1e-12
     assert coherence(Q @ W) == pytest.approx(mu, abs=1e-12)
@@ -398,7 +400,7 @@ def test_checker_catches_a_frame_that_beats_a_bound(monkeypatch):
     W = KNOWN["icosahedron_lines"][0]
     fake = B.PackingBound(lambda n, d, k=1: 0.5, "coherence", "n_features >= 2", lambda n, d: True)
     monkeypatch.setitem(B.PACKING_BOUNDS, "fake", fake)
-    with pytest.raises(AssertionError, match="below the fake bound 0.5"):
+    with pytest.raises(AssertionError, match=r"below the fake bound 0\.5"):
         assert_no_frame_beats_bound(W)
 
 

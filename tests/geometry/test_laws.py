@@ -40,13 +40,13 @@ def test_law_moments_match_closed_form_by_integration(m, k):
     closed = math.prod((2 * j + 1) / (m + 2 * j) for j in range(k))
     assert L.inner_product_moment(2 * k, m) == pytest.approx(closed, rel=1e-12)
     assert L.inner_product_moment(2 * k + 1, m) == 0.0
+
     # numerical integration of t^(2k) against the density (1 - t^2)^((m-3)/2) / B(1/2, (m-1)/2)
-    dens = lambda t: (
-        (1 - t * t) ** ((m - 3) / 2)
-        / math.exp(  # noqa: E731
+    def dens(t):
+        return (1 - t * t) ** ((m - 3) / 2) / math.exp(
             math.lgamma(0.5) + math.lgamma((m - 1) / 2) - math.lgamma(m / 2)
         )
-    )
+
     num, _ = integrate.quad(lambda t: t ** (2 * k) * dens(t), -1, 1, limit=200)
     assert num == pytest.approx(closed, rel=1e-7)
     assert law.pdf(0.3) == pytest.approx(dens(0.3), rel=1e-10)

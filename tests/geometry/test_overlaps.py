@@ -26,9 +26,8 @@ from csuper.geometry import (
     overlap_matrix,
 )
 from csuper.geometry import _dense_reference as dense
-from csuper.testing import frames, orthogonal_matrices, unit_norm_frames
-
 from csuper.geometry import overlaps as imod
+from csuper.testing import frames, orthogonal_matrices, unit_norm_frames
 
 NO_JIT = os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
 RTOL = 1e-10  # the brief's agreement level for float64 (observed: ~1e-15)

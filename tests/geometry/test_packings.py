@@ -93,7 +93,8 @@ def test_known_frame_shape_norms_and_objective(name):
 
 @pytest.mark.parametrize("name", sorted(KNOWN_FRAMES))
 def test_known_frame_meets_its_lower_bound(name):
-    """Optimality certificate: the construction attains a lower bound from csuper.geometry.bounds."""
+    """Optimality certificate: the construction attains a lower bound from
+    csuper.geometry.bounds."""
     entry = KNOWN_FRAMES[name]
     W = known_frame(name)
     d, n = W.shape

@@ -48,7 +48,8 @@ def test_dasgupta_gupta_equals_scikit_learn_on_a_grid():
 
 @given(n=n_st, eps=eps_st, beta=st.floats(0.01, 5.0))
 def test_achlioptas_is_his_theorem_with_delta_equal_n_to_minus_beta(n, eps, beta):
-    # Achlioptas (2003, Thm 1): k0 = (4 + 2 beta) / (eps^2/2 - eps^3/3) * ln n, probability 1 - n^-beta
+    # Achlioptas (2003, Thm 1): k0 = (4 + 2 beta) / (eps^2/2 - eps^3/3) * ln n, probability 1 -
+    # n^-beta
     k0 = (4 + 2 * beta) / (eps**2 / 2 - eps**3 / 3) * math.log(n)
     delta = n**-beta
     if not 0 < delta < 1:

@@ -12,8 +12,8 @@ from csuper.jl import (
     BOUNDS,
     achlioptas_min_dim,
     distortion_experiment,
-    measure_distortion,
     make_jl,
+    measure_distortion,
     plot_min_dims,
 )
 

@@ -8,15 +8,15 @@ import pytest
 
 matplotlib.use("Agg")
 
-from csuper._store import ResultStore, make_key  # noqa: E402
-from csuper.recovery import (  # noqa: E402
+from csuper._store import ResultStore, make_key
+from csuper.recovery import (
     batch_basis_pursuit,
     draw_sparse,
     phase_transition,
     statistical_dimension,
     transition_width,
 )
-from csuper.recovery import experiment as exp_mod  # noqa: E402
+from csuper.recovery import experiment as exp_mod
 
 
 def _m50(n, k, nonneg, ms, n_trials, seed):
@@ -44,7 +44,8 @@ def _m50(n, k, nonneg, ms, n_trials, seed):
 def test_empirical_boundary_within_transition_width_n200(nonnegative, k):
     # ALMT 2014 Theorem II: success probability <= eta for m <= delta - a_eta sqrt(n) and >= 1 - eta
     # for m >= delta + a_eta sqrt(n). The 50% point therefore lies within transition_width(n, eta)
-    # for every eta < 1/2; we use eta = 0.45 (a = 4.24, width 60 at n = 200). 24 trials per m, scanned
+    # for every eta < 1/2; we use eta = 0.45 (a = 4.24, width 60 at n = 200). 24 trials per m,
+    # scanned
     # over delta -+ 45 so that a wrong curve (e.g. the signed one for the nonnegative program,
     # or 2 k log(n/k)) would put the crossing elsewhere. We also check the much sharper empirical
     # fact that the crossing is within 3 sqrt(delta) of delta (the observed width is O(sqrt(delta)),
@@ -52,7 +53,7 @@ def test_empirical_boundary_within_transition_width_n200(nonnegative, k):
     n = 200
     delta = statistical_dimension(n, k, nonnegative=nonnegative)
     ms = np.unique(np.clip(np.round(delta + np.arange(-45, 46, 9)).astype(int), k + 1, n))
-    m50, p = _m50(n, k, nonnegative, ms, n_trials=24, seed=k)
+    m50, _p = _m50(n, k, nonnegative, ms, n_trials=24, seed=k)
     print(f"nonnegative={nonnegative} k={k}: delta={delta:.2f}, empirical m50={m50:.2f}")
     assert abs(m50 - delta) < transition_width(n, 0.45)
     assert abs(m50 - delta) < 3 * np.sqrt(delta) + 9
@@ -170,9 +171,9 @@ def test_bad_input(kwargs, match):
 
 
 def test_cli_phase(tmp_path, capsys):
-    from csuper.cli import phase
-
     import argparse
+
+    from csuper.cli import phase
 
     parser = argparse.ArgumentParser()
     phase.add_arguments(parser)
@@ -233,7 +234,7 @@ def test_phase_transition_through_a_process_pool_equals_the_serial_run():
 
 
 def test_phase_transition_rejects_a_non_executor():
-    with pytest.raises(TypeError, match="executor must be None or a csuper.executor.Executor"):
+    with pytest.raises(TypeError, match=r"executor must be None or a csuper\.executor\.Executor"):
         phase_transition(
             20, deltas=[0.5], rhos=[0.2], n_trials=2, rng=0, progress=False, executor=object()
         )

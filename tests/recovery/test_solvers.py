@@ -160,7 +160,8 @@ def test_certificate_rejects_suboptimal_points(nonneg):
 
 
 def test_lasso_and_bpdn_closed_form_orthonormal():
-    # A = I: LASSO solution is soft(y, lam); BPDN solution is soft(y, t) with ||soft(y,t) - y|| = sigma
+    # A = I: LASSO solution is soft(y, lam); BPDN solution is soft(y, t) with ||soft(y,t) - y|| =
+    # sigma
     y = np.array([3.0, -1.0, 0.5, 2.0])
     lam = 0.7
     soft = np.sign(y) * np.maximum(np.abs(y) - lam, 0)

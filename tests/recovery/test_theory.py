@@ -32,7 +32,8 @@ def _dist2(G, k, tau, nonnegative):
 
 
 def _dist2_cone(G, k, nonnegative):
-    """dist^2(g, cone(subdifferential)) = min_{tau >= 0} dist^2(g, tau * subdiff), per row (bisection
+    """dist^2(g, cone(subdifferential)) = min_{tau >= 0} dist^2(g, tau * subdiff), per row
+    (bisection
     on the derivative, which is increasing: the function is convex in tau)."""
     off = G[:, k:] if nonnegative else np.abs(G[:, k:])
 
@@ -82,7 +83,7 @@ def test_weak_threshold_coincides_with_statistical_dimension_curve(nonnegative):
     # psi(eps) = delta by brentq on the inf-over-tau formula.
     for delta in [0.05, 0.1, 0.25, 0.5, 0.75, 0.9]:
         eps = optimize.brentq(
-            lambda e: _psi(e, nonnegative)[0] - delta, 1e-9, 1 - 1e-12, xtol=1e-14
+            lambda e, delta=delta: _psi(e, nonnegative)[0] - delta, 1e-9, 1 - 1e-12, xtol=1e-14
         )
         assert weak_threshold(delta, nonnegative=nonnegative) == pytest.approx(
             eps / delta, rel=1e-6

@@ -145,6 +145,8 @@ def test_public_functions_reject_a_config_that_is_not_a_study_config(tmp_path):
         lambda: run_study(bad, tmp_path / "b", progress=False),
         lambda: write_report(tmp_path / "c", bad, []),
     ):
-        with pytest.raises(TypeError, match="config must be a csuper.study.StudyConfig; got dict"):
+        with pytest.raises(
+            TypeError, match=r"config must be a csuper\.study\.StudyConfig; got dict"
+        ):
             call()
     assert not any(tmp_path.iterdir())  # nothing was written

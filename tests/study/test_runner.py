@@ -9,8 +9,8 @@ import os
 import numpy as np
 import pytest
 
-from csuper.executor import make_executor
 from csuper.compare import fit_scaling, nonnegative_threshold
+from csuper.executor import make_executor
 from csuper.geometry import feature_dimensionality
 from csuper.study import open_study_folder, quick_config, run_study
 from csuper.study.runner import EXPERIMENT, study_identity

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from csuper.cli import train as train_cli  # noqa: E402
-from csuper.toy import (  # noqa: E402
+from csuper.cli import train as train_cli
+from csuper.toy import (
     STICKY_FRACTIONS,
     load_model,
     plot_dimensionality,
@@ -46,7 +46,7 @@ def test_dimensionality_plot_marks_sticky_fractions():
         if len(line.get_ydata()) == 2 and line.get_ydata()[0] == line.get_ydata()[1]
     )
     assert np.allclose(levels, sorted(STICKY_FRACTIONS.values()))
-    dstar = [line for line in ax.lines if line.get_label().startswith("D*")][0]
+    dstar = next(line for line in ax.lines if line.get_label().startswith("D*"))
     assert np.allclose(
         dstar.get_ydata(), [1.0, 0.5]
     )  # 1/p = 1: 2 dims / 2 features; 1/p = 10: 2 / 4
