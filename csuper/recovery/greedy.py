@@ -46,7 +46,7 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
     -------
     BatchRecoveryResult
         ``status`` is ``optimal`` when the residual reached ``tol`` (y explained exactly) and
-        ``max_iter`` otherwise; ``iterations`` is the number of atoms chosen.
+        ``max_iter`` otherwise; ``n_iter`` is the number of atoms chosen.
 
     Notes
     -----

@@ -133,6 +133,7 @@ def numpy_coherence(X):
     return G.max()
 
 
+@pytest.mark.kernels
 @given(st.integers(2, 40), st.integers(1, 9), st.integers(1, 17), st.integers(0, 2**32 - 1))
 def test_kernel_matches_plain_numpy(n, m, block, seed):
     X = np.random.default_rng(seed).standard_normal((3, n, m))
@@ -141,6 +142,7 @@ def test_kernel_matches_plain_numpy(n, m, block, seed):
     assert np.allclose(got, expected, rtol=0, atol=1e-13)
 
 
+@pytest.mark.kernels
 @given(st.integers(1, 30), st.integers(1, 30), st.booleans(), st.integers(0, 2**32 - 1))
 def test_block_reduction_kernel_matches_numpy(rows, cols, upper, seed):
     G = np.random.default_rng(seed).standard_normal((rows, cols))

@@ -23,6 +23,7 @@ def _brute(X, Y):
     return r, np.abs(r - 1)
 
 
+@pytest.mark.kernels
 @given(
     X=point_clouds(n_points=(2, 15), dim=(3, 12)),
     m=st.integers(1, 10),

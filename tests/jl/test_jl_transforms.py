@@ -25,6 +25,7 @@ def _cap(name: str, n: int, m: int) -> int:
     return m if cap is None else min(m, cap)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("name", NAMES)
 @given(n=st.integers(1, 40), m=st.integers(1, 24), seed=st.integers(0, 2**32 - 1))
 def test_apply_equals_explicit_matrix(name, n, m, seed):
@@ -203,6 +204,7 @@ def test_bad_construction_parameters():
         make_jl("gaussian", 10, 4, rng=np.random.RandomState(0))
 
 
+@pytest.mark.kernels
 def test_parallel_and_serial_kernel_builds_are_bit_identical():
     from csuper.jl import _jl_kernels as K
 

@@ -41,6 +41,7 @@ def _batch(rng, B, n, p):
     return X
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("model", sorted(MODELS))
 @pytest.mark.parametrize("route", [0, 1])  # h = W x and encoder gradient by BLAS / active entries
 @pytest.mark.parametrize("p", [0.4, 0.05])
@@ -72,6 +73,7 @@ def test_gradient_matches_finite_differences(model, route, p):
     assert np.allclose(gb, num_b, atol=1e-7, rtol=1e-5)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("model", sorted(MODELS))
 @pytest.mark.parametrize("p", [0.6, 0.03])
 def test_sparse_input_route_equals_blas_route(model, p):
@@ -90,6 +92,7 @@ def test_sparse_input_route_equals_blas_route(model, p):
     assert np.allclose(out[0][2], out[1][2], rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("decoupled", [True, False])
 def test_adam_matches_torch_formula(decoupled):
     # reference: torch.optim.Adam / AdamW update rule written out in numpy (torch docs)
