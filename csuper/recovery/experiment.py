@@ -198,7 +198,7 @@ class PhaseTransitionResult:
             _edges(d), _edges(r), P, vmin=0.0, vmax=1.0, cmap="viridis", shading="flat"
         )
         ax.figure.colorbar(mesh, ax=ax, label="empirical P(success)")
-        kind = "nonnegative" if self.nonnegative else "signed"
+        program = "nonnegative" if self.nonnegative else "signed"
         if theory:
             dd = np.linspace(max(d.min(), 1e-3), min(d.max(), 0.999), 200)
             ax.plot(
@@ -206,7 +206,7 @@ class PhaseTransitionResult:
                 weak_threshold(dd, nonnegative=self.nonnegative),
                 "r-",
                 lw=2,
-                label=f"statistical dimension = weak threshold ({kind})",
+                label=f"statistical dimension = weak threshold ({program})",
             )
         if width_eta is not None:
             n = int(self.table["n"][0])

@@ -19,7 +19,7 @@ from csuper.compare import (
     relu_allocation,
     relu_capacity_loss,
 )
-from csuper.geometry import feature_dimensionality as capacities  # Scherlis's C_i is D_i
+from csuper.geometry import feature_dimensionality  # Scherlis et al.'s C_i is D_i
 from csuper.testing import frames
 from csuper.toy import TrainSettings, feature_distribution, from_weights, toy_loss, train
 
@@ -28,9 +28,9 @@ from csuper.toy import TrainSettings, feature_distribution, from_weights, toy_lo
 
 def test_orthogonal_frame_has_unit_capacities_and_budget():
     Q = np.linalg.qr(np.random.default_rng(0).standard_normal((4, 4)))[0]
-    assert np.allclose(capacities(Q), 1.0)
+    assert np.allclose(feature_dimensionality(Q), 1.0)
     W = np.hstack([Q, np.zeros((4, 2))])
-    assert np.allclose(capacities(W), [1, 1, 1, 1, 0, 0])
+    assert np.allclose(feature_dimensionality(W), [1, 1, 1, 1, 0, 0])
 
 
 @given(frames(n_dims=(1, 5), n_features=(2, 10)))
@@ -40,12 +40,12 @@ def test_capacity_is_scherlis_definition(W):
     G = W.T @ W.copy()
     num, den = np.diag(G) ** 2, np.sum(G**2, axis=1)
     expected = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-    np.testing.assert_allclose(capacities(W), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(feature_dimensionality(W), expected, rtol=1e-9, atol=1e-12)
 
 
 @given(frames(n_dims=(1, 5), n_features=(2, 10)))
 def test_capacity_budget_never_exceeds_rank(W):
-    C = capacities(W)
+    C = feature_dimensionality(W)
     assert np.all((C >= -1e-12) & (C <= 1 + 1e-12))
     assert C.sum() <= np.linalg.matrix_rank(W) + 1e-9
 
@@ -72,7 +72,7 @@ def test_quadratic_loss_closed_form_against_monte_carlo():
 def test_capacity_loss_is_a_lower_bound_for_every_W(W, K, seed):
     v = np.random.default_rng(seed).uniform(-1, 1, W.shape[1])
     L = quadratic_model_loss(W, v, K)
-    C = capacities(W)
+    C = feature_dimensionality(W)
     assert L >= quadratic_capacity_loss(C, v, K).sum() - 1e-9 * (1 + L)
     # hence no W beats the optimal allocation with budget m
     assert L >= quadratic_allocation(v, K, W.shape[0]).loss - 1e-9 * (1 + L)
@@ -158,7 +158,7 @@ def test_trained_quadratic_model_follows_the_allocation(K, n, m, seed):
     L = quadratic_model_loss(W, v, K)
     assert L >= a.loss - 1e-9  # the allocation is a lower bound
     assert L <= 1.10 * a.loss
-    C = capacities(W)
+    C = feature_dimensionality(W)
     assert np.max(np.abs(C - a.capacity)) < 0.2
     assert np.mean(np.abs(C - a.capacity)) < 0.08
     # classes: clear-cut predictions hold (thresholds at a margin of the measured 0.18 spread)
@@ -178,7 +178,7 @@ def test_trained_quadratic_model_low_kurtosis_is_exactly_monosemantic(seed):
     v = np.sort(np.random.default_rng(seed).uniform(0.1, 1.0, 6))[::-1]
     a = quadratic_allocation(v, 2.0, 3)
     W = train_quadratic_model(v, 2.0, 3, n_restarts=12, rng=seed)
-    assert np.allclose(capacities(W), a.capacity, atol=1e-6)
+    assert np.allclose(feature_dimensionality(W), a.capacity, atol=1e-6)
     assert quadratic_model_loss(W, v, 2.0) == pytest.approx(a.loss, rel=1e-8)
 
 
