@@ -241,6 +241,22 @@ def test_scalar_in_scalar_out(fn, args, axes):
     assert np.shape(fn(*one)) == (1,)
 
 
+@pytest.mark.parametrize(
+    "call, fields",
+    [
+        (lambda a: geometry.best_coherence_bound(a(10), 3), ("value", "bound")),
+        (lambda a: geometry.line_count_bounds(0.3, a(10)), ("lower", "upper", "lower_bound")),
+    ],
+    ids=["best_coherence_bound", "line_count_bounds"],
+)
+def test_scalar_in_scalar_out_for_result_objects(call, fields):
+    # broadcasting functions that return a result object: its fields follow the same rule
+    scalar, array = call(lambda x: x), call(lambda x: np.array([x, x + 1]))
+    for name in fields:
+        assert type(getattr(scalar, name)) in (float, int, str), name
+        assert isinstance(getattr(array, name), np.ndarray) and getattr(array, name).shape == (2,)
+
+
 def test_the_broadcasting_list_is_complete():
     # every public function annotated to return "float | ndarray" is in the list above
     listed = {f.__name__ for f, _, _ in BROADCASTING}
