@@ -168,19 +168,16 @@ def _certify_on(A, U_r, s_r, V_r, y, S, w, nonnegative, tol, x_out, nu_out):
 
 
 @njit(cache=True)
-def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out, attempts=3):
+def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out):
     """Polish an approximate basis-pursuit solution z and certify it.
 
     Tries the support S = nonzeros of z, then S joined with the near-equicorrelation set
     ``{i : |w_i| >= 1 - 1e-2}`` (w = ADMM's ``rho u``, an approximate subgradient; an optimal
     support lies where ``|a_i^T nu| = 1``), which catches small entries ADMM has not yet switched
-    on, then (vertex guess) the support of z completed to rank(A) indices by the largest
-    ``|w_i|``. On each: ``x_S`` = least squares on ``A_S`` (QR), required to fit y to round-off,
-    a second pass dropping entries at round-off level; nu = the least-squares solution of
+    on. On each: ``x_S`` = least squares on ``A_S`` (QR), required to fit y to round-off, a
+    second pass dropping entries at round-off level; nu = the least-squares solution of
     ``A^T nu = w`` projected onto ``{A_S^T nu = sign(x_S)}``; accepted when
     ``max |A^T nu| <= 1 + tol`` (nonnegative: ``max A^T nu <= 1 + tol`` and ``x_S > 0``).
-
-    ``attempts`` (1 to 3) limits how many of these supports are tried, in this order.
 
     Returns 2 when certified (x_out, nu_out written), 1 when only exactly feasible points were
     found (x_out = the one of least l1 norm), 0 otherwise.
@@ -190,26 +187,15 @@ def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out, a
     best = np.inf
     status = 0
     S = np.flatnonzero(z)
-    for attempt in range(min(attempts, 3)):
+    for attempt in range(2):
         if attempt == 1:
             if nonnegative:
                 near = (z != 0) | (w >= 1.0 - 1e-2)
             else:
                 near = (z != 0) | (np.abs(w) >= 1.0 - 1e-2)
-            S2 = np.flatnonzero(near)
-            if S2.size == S.size or S2.size > s_r.size:
+            Sa = np.flatnonzero(near)
+            if Sa.size == S.size or Sa.size > s_r.size:
                 continue
-            Sa = S2
-        elif attempt == 2:
-            if S.size >= s_r.size:
-                break
-            # vertex guess: the support of z completed to r = rank(A) columns by the largest |w|
-            key = np.abs(w) if not nonnegative else w.copy()
-            for i in range(key.size):
-                if z[i] != 0.0:
-                    key[i] = np.inf
-            order = np.argsort(-key)
-            Sa = np.sort(order[: s_r.size])
         else:
             Sa = S
         code = _certify_on(A, U_r, s_r, V_r, y, Sa, w, nonnegative, tol, tmp, nu_out)
