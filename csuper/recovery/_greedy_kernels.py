@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from csuper.recovery._admm_kernels import _back_sub
+
+@njit(cache=True)
+def _back_sub(R, b):
+    """Solve R x = b for upper-triangular R."""
+    k = R.shape[0]
+    x = np.empty(k)
+    for i in range(k - 1, -1, -1):
+        acc = b[i]
+        for j in range(i + 1, k):
+            acc -= R[i, j] * x[j]
+        x[i] = acc / R[i, i]
+    return x
 
 
 @njit(cache=True)
