@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from csuper.recovery._triangular_kernels import cholesky_solve
+
 
 @njit(cache=True)
 def shrink_update(X, Z, U, thresh, alpha, nonnegative, r2, s2, x2, z2, u2):
@@ -75,25 +77,6 @@ def shrink_update_numpy(X, Z, U, thresh, alpha, nonnegative, r2, s2, x2, z2, u2)
 
 
 @njit(cache=True)
-def _cholesky_solve(L, b):
-    """Solve (L L^T) x = b for lower-triangular L."""
-    k = L.shape[0]
-    z = np.empty(k)
-    for i in range(k):
-        acc = b[i]
-        for j in range(i):
-            acc -= L[i, j] * z[j]
-        z[i] = acc / L[i, i]
-    x = np.empty(k)
-    for i in range(k - 1, -1, -1):
-        acc = z[i]
-        for j in range(i + 1, k):
-            acc -= L[j, i] * x[j]
-        x[i] = acc / L[i, i]
-    return x
-
-
-@njit(cache=True)
 def _support_fit(A, S, y):
     """(A_S, Cholesky factor L of A_S^T A_S, x_S) of the least-squares fit of y on the columns
     S; L is empty when A_S^T A_S is not numerically positive definite.
@@ -124,7 +107,7 @@ def _support_fit(A, S, y):
     for i in range(k):
         if not L[i, i] > 1e-7 * np.sqrt(dmax):  # cond(A_S) beyond 1e7
             return As, np.empty((0, 0)), np.empty(0)
-    return As, L, _cholesky_solve(L, np.ascontiguousarray(As.T) @ y)
+    return As, L, cholesky_solve(L, np.ascontiguousarray(As.T) @ y)
 
 
 @njit(cache=True)
@@ -172,9 +155,9 @@ def _certify_on(A, U_r, s_r, V_r, y, S, w, nonnegative, tol, x_out, nu_out):
     AsT = np.ascontiguousarray(As.T)
     for candidate in range(2):
         if candidate == 0:
-            nu = nu0 + As @ _cholesky_solve(L, sg - AsT @ nu0)
+            nu = nu0 + As @ cholesky_solve(L, sg - AsT @ nu0)
         else:
-            nu = As @ _cholesky_solve(L, sg)
+            nu = As @ cholesky_solve(L, sg)
         g = A.T @ nu
         c = np.max(g) if nonnegative else np.max(np.abs(g))
         if c <= 1.0 + tol:

@@ -5,18 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _back_sub(R, b):
-    """Solve R x = b for upper-triangular R."""
-    k = R.shape[0]
-    x = np.empty(k)
-    for i in range(k - 1, -1, -1):
-        acc = b[i]
-        for j in range(i + 1, k):
-            acc -= R[i, j] * x[j]
-        x[i] = acc / R[i, i]
-    return x
+from csuper.recovery._triangular_kernels import back_sub
 
 
 @njit(cache=True)
@@ -69,7 +58,7 @@ def omp_column(A, y, kmax, tol, nonnegative, x_out):
         r -= np.sum(Q[:, k - 1] * r) * Q[:, k - 1]
     if k == 0:
         return 0
-    coef = _back_sub(R[:k, :k], np.ascontiguousarray(Q[:, :k].T) @ y)
+    coef = back_sub(R[:k, :k], np.ascontiguousarray(Q[:, :k].T) @ y)
     for i in range(k):
         x_out[S[i]] = coef[i]
     return k

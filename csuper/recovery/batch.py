@@ -162,7 +162,7 @@ def batch_basis_pursuit(
         ),
         eps_abs=check_real(eps_abs, "eps_abs", low=0.0),
         eps_rel=check_real(eps_rel, "eps_rel", low=0.0),
-        max_iter=check_int(max_iter, "max_iter", low=1),
+        max_iter=check_int(max_iter, "max_iter", low=1, high=np.iinfo(np.int64).max),
         polish_every=check_int(polish_every, "polish_every", low=1),
         cert_tol=check_real(cert_tol, "cert_tol", low=0.0, high=1.0, high_inclusive=False),
         fallback=check_bool(fallback, "fallback"),
@@ -179,7 +179,7 @@ def batch_basis_pursuit(
                 f"{reference.shape}."
             )
     if blas_threads is not None:
-        blas_threads = check_int(blas_threads, "blas_threads", low=1)
+        blas_threads = check_int(blas_threads, "blas_threads", low=1, high=4096)
     (m, n), B = A.shape, Y.shape[1]
     check_memory(
         _batch_bytes(m, n, B),

@@ -131,11 +131,13 @@ def certify_basis_pursuit(
     Conversely, when ``dual`` is not given, ``valid`` is False only when x fails (1), or when
     ``||x||_1 - L > tau ||x||_1`` for the best of two dual vectors: the least-norm solution of
     ``A_S^T nu = sign(x_S)`` on the support S of x (Fuchs' certificate, which settles a unique
-    sparse solution at once) and the dual of a verified HiGHS solve of the same problem, whose
-    own relative duality gap is at most 1e-9. Then a point x* with backward error at most 1e-9
-    and ``||x*||_1 <= L / (1 - 1e-9)`` exists, so x is above the optimum by more than
-    ``(tau - 1e-9) ||x||_1`` to within that accuracy: the verdict is exact in both directions up
-    to 1e-9 relative.
+    sparse solution at once) and the dual of a HiGHS solve of the same problem (y scaled to unit
+    size, then polished and verified at 1e-9). When that solve verifies, a point x* with
+    backward error at most 1e-9 and ``||x*||_1 <= L / (1 - 1e-9)`` exists, so x is above the
+    optimum by more than ``(tau - 1e-9) ||x||_1`` to within that accuracy: the verdict is exact
+    in both directions up to 1e-9 relative. (When even HiGHS's answer cannot be verified, the
+    problem is too ill-conditioned for a 1e-9 statement, and False says only that no dual
+    vector at hand proves x optimal.)
 
     References
     ----------

@@ -152,7 +152,7 @@ def iht(
     A, Y = check_system(A, Y, y_name="Y", batch=True)
     n = A.shape[1]
     k = check_int(k, "k", low=1, high=n)
-    max_iter = check_int(max_iter, "max_iter", low=1)
+    max_iter = check_int(max_iter, "max_iter", low=1, high=np.iinfo(np.int64).max)
     tol = check_real(tol, "tol", low=0.0)
     nonnegative = check_bool(nonnegative, "nonnegative")
     _check_greedy_memory("iht", A, Y)

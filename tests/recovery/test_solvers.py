@@ -365,3 +365,17 @@ def test_reference_mode_exact_route_agrees_with_highs(nonneg):
             if nonneg:
                 assert res.x[:, j].min() >= 0
     assert seen == {True, False}  # both outcomes occur at this k
+
+
+@pytest.mark.kernels
+def test_triangular_kernels_match_numpy():
+    from csuper.recovery._triangular_kernels import back_sub, cholesky_solve, forward_sub
+
+    rng = np.random.default_rng(3)
+    M = rng.standard_normal((12, 6))
+    G = M.T @ M.copy()
+    L = np.linalg.cholesky(G)
+    b = rng.standard_normal(6)
+    np.testing.assert_allclose(forward_sub(L, b), np.linalg.solve(L, b), rtol=1e-12)
+    np.testing.assert_allclose(back_sub(L.T.copy(), b), np.linalg.solve(L.T, b), rtol=1e-12)
+    np.testing.assert_allclose(cholesky_solve(L, b), np.linalg.solve(G, b), rtol=1e-10)
