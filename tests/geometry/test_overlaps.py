@@ -21,11 +21,13 @@ from csuper.geometry import (
     feature_dimensionality,
     frame_potential,
     frame_statistics,
+    gram_matrix,
     interference,
     mean_squared_overlap,
     overlap_matrix,
 )
 from csuper.geometry import _dense_reference as dense
+from csuper.geometry import gram as gmod
 from csuper.geometry import overlaps as imod
 from csuper.testing import frames, orthogonal_matrices, unit_norm_frames
 
@@ -488,20 +490,23 @@ def _record_products(monkeypatch, module, attr):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_no_product_of_a_buffer_with_itself(monkeypatch, dtype):
-    """Cheap always-run guard: every BLAS product in the streamed pass, overlap_matrix and the
-    dense reference/baseline gets two distinct buffers in float64 (numpy sends A.T @ A on one
-    buffer to syrk, which crashes for wide float64 frames)."""
+    """Cheap always-run guard: every BLAS product in the streamed pass, overlap_matrix,
+    gram_matrix and the dense reference/baseline gets two distinct buffers, in every dtype (numpy
+    sends A.T @ A on one buffer to syrk, which crashes OpenBLAS for wide frames: float64 at
+    (512, 19000), float32 at n = 50,000)."""
     W = np.random.default_rng(6).standard_normal((7, 40)).astype(dtype)
     calls = _record_products(monkeypatch, imod, "_tile_product")
     for block in (1, 8, 13, 40, 100, None):
         frame_statistics(W, block_size=block)
-    overlap_matrix(W)
     assert calls and not any(shared for _, shared in calls)
-    ref_calls = _record_products(monkeypatch, dense, "_matmul")
+    gram_calls = _record_products(monkeypatch, gmod, "_gemm")
+    overlap_matrix(W)
+    gram_matrix(W)
+    gram_matrix(W, W[:, :5])
     dense.reference_statistics(W)
     dense.numpy_baseline_statistics(W)
-    assert ref_calls
-    assert not any(shared for dt, shared in ref_calls if dt == np.float64)
+    assert len(gram_calls) >= 5
+    assert not any(shared for _, shared in gram_calls)
 
 
 @pytest.mark.slow
