@@ -35,6 +35,8 @@ from csuper.geometry._sphere import (
 )
 
 __all__ = [
+    "MAX_INT",
+    "MAX_ORDER_SEARCH",
     "PACKING_BOUNDS",
     "PackingBound",
     "BestBound",

@@ -135,6 +135,111 @@ def _csc_apply(X, indptr, indices, data, ones, out):
                 out[b0 + bb, r] = acc[r, bb]
 
 
+def _csr_chunks(indptr, n_chunks):
+    """Row boundaries of ``n_chunks`` contiguous chunks of a CSR matrix with about equal nnz."""
+    N = indptr.shape[0] - 1
+    bounds = np.empty(n_chunks + 1, dtype=np.int64)
+    bounds[0] = 0
+    total = indptr[N]
+    row = 0
+    for c in range(1, n_chunks):
+        target = (total * c) // n_chunks
+        while row < N and indptr[row] < target:
+            row += 1
+        bounds[c] = row
+    bounds[n_chunks] = N
+    return bounds
+
+
+@njit(cache=True)
+def csr_csc_capacity(x_indptr, x_indices, a_indptr, m, capacity):
+    """``capacity[b] = min(m, sum over the stored j of row b of X of nnz(column j of A))``: an
+    upper bound on the nonzeros of row b of Y = X A^T, in O(nnz(X))."""
+    for b in range(x_indptr.shape[0] - 1):
+        total = 0
+        for p in range(x_indptr[b], x_indptr[b + 1]):
+            j = x_indices[p]
+            total += a_indptr[j + 1] - a_indptr[j]
+        capacity[b] = min(m, total)
+
+
+def _csr_csc_fill(
+    x_indptr,
+    x_indices,
+    x_data,
+    a_indptr,
+    a_indices,
+    a_data,
+    m,
+    bounds,
+    region,
+    y_indptr,
+    y_indices,
+    y_data,
+    region_end,
+):
+    """The sparse product Y = X A^T (X in CSR, shape (N, n); A in CSC, shape (m, n)) in CSR
+    form, column indices sorted, exact zeros dropped (as scipy's sparse product does).
+
+    Rows are split into chunks (``bounds``), one per parallel iteration, each with its own dense
+    accumulator (Gustavson's algorithm). Chunk c writes its rows one after the other from
+    ``region[c]`` (a capacity computed from :func:`csr_csc_capacity`) and records where they
+    end in ``region_end[c]``; ``y_indptr[b]`` is where row b starts. A row with more than m/8
+    possible columns is read back by scanning the accumulator in column order; a sparser row
+    records the columns it touches and sorts them. Each entry Y[b, r] = sum_j X[b, j] A[r, j]
+    is summed over the row's stored entries in order of increasing j (X canonical: sorted
+    indices, no duplicates): the order of the dense kernel :func:`_csc_apply`, whose extra terms
+    are exact zeros, so the nonzero values are bit-identical.
+    """
+    n_chunks = bounds.shape[0] - 1
+    for c in prange(n_chunks):
+        acc = np.zeros(m, dtype=y_data.dtype)
+        marker = np.full(m, -1, dtype=np.int64)
+        touched = np.empty(m, dtype=np.int64)
+        out = region[c]
+        for b in range(bounds[c], bounds[c + 1]):
+            y_indptr[b] = out
+            possible = 0
+            for p in range(x_indptr[b], x_indptr[b + 1]):
+                j = x_indices[p]
+                possible += a_indptr[j + 1] - a_indptr[j]
+            if 8 * possible > m:
+                # dense row: accumulate, then scan every column (an exact zero is dropped, and
+                # its slot may keep -0.0, which leaves the next row's nonzero sums unchanged)
+                for p in range(x_indptr[b], x_indptr[b + 1]):
+                    j = x_indices[p]
+                    v = x_data[p]
+                    for q in range(a_indptr[j], a_indptr[j + 1]):
+                        acc[a_indices[q]] += a_data[q] * v
+                for r in range(m):
+                    if acc[r] != 0.0:
+                        y_indices[out] = r
+                        y_data[out] = acc[r]
+                        out += 1
+                        acc[r] = 0.0
+            else:
+                t = 0
+                for p in range(x_indptr[b], x_indptr[b + 1]):
+                    j = x_indices[p]
+                    v = x_data[p]
+                    for q in range(a_indptr[j], a_indptr[j + 1]):
+                        r = a_indices[q]
+                        if marker[r] != b:
+                            marker[r] = b
+                            touched[t] = r
+                            t += 1
+                        acc[r] += a_data[q] * v
+                cols = np.sort(touched[:t])
+                for i in range(t):
+                    r = cols[i]
+                    if acc[r] != 0.0:
+                        y_indices[out] = r
+                        y_data[out] = acc[r]
+                        out += 1
+                    acc[r] = 0.0
+        region_end[c] = out
+
+
 # Each batch kernel in a serial and a parallel (prange over rows) build; rows are independent, so
 # both give bit-identical results. Callers pick the parallel build only for large batches: waking
 # the thread pool costs more than small jobs (and much more on a loaded machine).
@@ -152,6 +257,9 @@ srht_apply = njit(cache=True)(_renamed(_srht_apply, "_serial"))
 srht_apply_parallel = njit(parallel=True, cache=True)(_renamed(_srht_apply, "_parallel"))
 csc_apply = njit(cache=True)(_renamed(_csc_apply, "_serial"))
 csc_apply_parallel = njit(parallel=True, cache=True)(_renamed(_csc_apply, "_parallel"))
+csr_chunks = njit(cache=True)(_csr_chunks)
+csr_csc_fill = njit(cache=True)(_renamed(_csr_csc_fill, "_serial"))
+csr_csc_fill_parallel = njit(parallel=True, cache=True)(_renamed(_csr_csc_fill, "_parallel"))
 
 PARALLEL_MIN_WORK = 20_000_000
 """Operations (rows x per-row cost) from which the parallel builds are used."""
