@@ -251,121 +251,19 @@ def _renamed(fn, suffix):
     return g
 
 
-fwht_rows = njit(cache=True)(_renamed(_fwht_rows, "_serial"))
-fwht_rows_parallel = njit(parallel=True, cache=True)(_renamed(_fwht_rows, "_parallel"))
-srht_apply = njit(cache=True)(_renamed(_srht_apply, "_serial"))
-srht_apply_parallel = njit(parallel=True, cache=True)(_renamed(_srht_apply, "_parallel"))
-csc_apply = njit(cache=True)(_renamed(_csc_apply, "_serial"))
-csc_apply_parallel = njit(parallel=True, cache=True)(_renamed(_csc_apply, "_parallel"))
+def serial_and_parallel(fn):
+    """The serial (``@njit(cache=True)``) and parallel (``parallel=True``) builds of ``fn``."""
+    return (
+        njit(cache=True)(_renamed(fn, "_serial")),
+        njit(parallel=True, cache=True)(_renamed(fn, "_parallel")),
+    )
+
+
+fwht_rows, fwht_rows_parallel = serial_and_parallel(_fwht_rows)
+srht_apply, srht_apply_parallel = serial_and_parallel(_srht_apply)
+csc_apply, csc_apply_parallel = serial_and_parallel(_csc_apply)
 csr_chunks = njit(cache=True)(_csr_chunks)
-csr_csc_fill = njit(cache=True)(_renamed(_csr_csc_fill, "_serial"))
-csr_csc_fill_parallel = njit(parallel=True, cache=True)(_renamed(_csr_csc_fill, "_parallel"))
+csr_csc_fill, csr_csc_fill_parallel = serial_and_parallel(_csr_csc_fill)
 
 PARALLEL_MIN_WORK = 20_000_000
 """Operations (rows x per-row cost) from which the parallel builds are used."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Pairwise distortion, streamed over pairs (never stores the N x N matrix)
-# ----------------------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _pair_ratio(X, Y, i, j):
-    """||y_i - y_j||^2 / ||x_i - x_j||^2, or -1.0 when x_i == x_j (accumulated in float64)."""
-    dx = 0.0
-    for k in range(X.shape[1]):
-        t = np.float64(X[i, k]) - np.float64(X[j, k])
-        dx += t * t
-    if dx == 0.0:
-        return -1.0
-    dy = 0.0
-    for k in range(Y.shape[1]):
-        t = np.float64(Y[i, k]) - np.float64(Y[j, k])
-        dy += t * t
-    return dy / dx
-
-
-@njit(cache=True)
-def _bin_of(d, top, n_bins):
-    if top <= 0.0:
-        return 0
-    b = int(d / top * n_bins)
-    if b >= n_bins:
-        b = n_bins - 1
-    return b
-
-
-@njit(cache=True)
-def pairs_summary(X, Y, eps):
-    """Pass 1 over all pairs i < j.
-
-    Returns (max_abs, max_expansion, max_contraction, n_valid, n_skipped, n_above, sum_abs) where
-    the distortion of a pair is |r - 1|, r the ratio of squared distances; pairs with
-    x_i == x_j are skipped; n_above counts pairs with |r - 1| > eps.
-    """
-    N = X.shape[0]
-    max_abs = 0.0
-    max_exp = 0.0
-    max_con = 0.0
-    n_valid = 0
-    n_skip = 0
-    n_above = 0
-    total = 0.0
-    for i in range(N):
-        for j in range(i + 1, N):
-            r = _pair_ratio(X, Y, i, j)
-            if r < 0.0:
-                n_skip += 1
-                continue
-            n_valid += 1
-            d = abs(r - 1.0)
-            total += d
-            if d > max_abs:
-                max_abs = d
-            if r - 1.0 > max_exp:
-                max_exp = r - 1.0
-            if 1.0 - r > max_con:
-                max_con = 1.0 - r
-            if d > eps:
-                n_above += 1
-    return max_abs, max_exp, max_con, n_valid, n_skip, n_above, total
-
-
-@njit(cache=True)
-def pairs_histogram(X, Y, top, n_bins):
-    """Pass 2: counts of |r - 1| in n_bins equal bins of [0, top] over all valid pairs."""
-    N = X.shape[0]
-    counts = np.zeros(n_bins, dtype=np.int64)
-    for i in range(N):
-        for j in range(i + 1, N):
-            r = _pair_ratio(X, Y, i, j)
-            if r >= 0.0:
-                counts[_bin_of(abs(r - 1.0), top, n_bins)] += 1
-    return counts
-
-
-@njit(cache=True)
-def pairs_collect(X, Y, top, n_bins, wanted, n_out):
-    """Pass 3: the values |r - 1| of all valid pairs whose bin is flagged in ``wanted``."""
-    N = X.shape[0]
-    out = np.empty(n_out, dtype=np.float64)
-    c = 0
-    for i in range(N):
-        for j in range(i + 1, N):
-            r = _pair_ratio(X, Y, i, j)
-            if r >= 0.0:
-                d = abs(r - 1.0)
-                if wanted[_bin_of(d, top, n_bins)]:
-                    out[c] = d
-                    c += 1
-    return out[:c]
-
-
-@njit(cache=True)
-def pairs_ratios(X, Y, I, J):
-    """Ratios r for the listed pairs (I[k], J[k]); -1.0 marks a skipped (zero-distance) pair."""
-    out = np.empty(I.shape[0], dtype=np.float64)
-    for k in range(I.shape[0]):
-        out[k] = _pair_ratio(X, Y, I[k], J[k])
-    return out

@@ -34,13 +34,17 @@ def test_streamed_kernel_equals_brute_force(X, m, seed, eps):
     Y = np.random.default_rng(seed).standard_normal((X.shape[0], m))
     d = measure_distortion(X, Y, quantiles=LEVELS, eps=eps)
     r, dist = _brute(X, Y)
+    # measure_distortion's documented accuracy: every squared distance to 1e-10 relative, so
+    # every ratio r to about 2e-10 relative and every distortion |r - 1| to 2e-10 r absolute
+    tol = 2.1e-10 * r.max()
     assert d.exhaustive and d.n_pairs == len(r) and d.n_skipped == 0
-    assert d.max == pytest.approx(dist.max(), rel=1e-12)
-    assert d.max_expansion == pytest.approx(max(0.0, (r - 1).max()), rel=1e-12, abs=1e-15)
-    assert d.max_contraction == pytest.approx(max(0.0, (1 - r).max()), rel=1e-12, abs=1e-15)
-    assert d.mean == pytest.approx(dist.mean(), rel=1e-10)
-    np.testing.assert_allclose(d.quantiles, np.quantile(dist, LEVELS), rtol=1e-12, atol=1e-15)
-    assert d.n_above == int(np.sum(dist > eps))
+    assert abs(d.max - dist.max()) <= tol
+    assert abs(d.max_expansion - max(0.0, (r - 1).max())) <= tol
+    assert abs(d.max_contraction - max(0.0, (1 - r).max())) <= tol
+    assert abs(d.mean - dist.mean()) <= tol
+    np.testing.assert_allclose(d.quantiles, np.quantile(dist, LEVELS), rtol=0, atol=tol)
+    near = np.abs(dist - eps) <= tol  # pairs this close to eps may fall either side
+    assert np.sum(dist > eps + tol) <= d.n_above <= np.sum(dist > eps) + np.sum(near)
     assert d.within(d.max) and (d.max == 0 or not d.within(d.max * (1 - 1e-9)))
 
 
@@ -100,7 +104,7 @@ def test_bad_input():
         measure_distortion(X, X[:3])
     with pytest.raises(ValueError, match="Y must contain only finite values"):
         measure_distortion(X, np.full((4, 2), np.inf))
-    with pytest.raises(ValueError, match=r"quantiles must be a real number in \[0, 1\]; got 1.5"):
+    with pytest.raises(ValueError, match=r"quantiles must lie in \[0, 1\]; got 1.5"):
         measure_distortion(X, X, quantiles=(1.5,))
     with pytest.raises(ValueError, match=r"n_pairs must be an integer in \[1, inf\); got 0"):
         measure_distortion(X, X, n_pairs=0)
