@@ -24,7 +24,7 @@ _ULP = 2.0**-53
 def int_param(value: Any, name: str, low: int, high: int = MAX_INT) -> tuple[np.ndarray, bool]:
     """Validate an integer scalar or an array of integers in [low, high]; return (int64 array,
     is_scalar)."""
-    if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
+    if not isinstance(value, (list, tuple, np.ndarray)):
         return np.asarray(check_int(value, name, low=low, high=high), dtype=np.int64), True
     try:
         arr = np.asarray(value)
@@ -48,7 +48,7 @@ def int_param(value: Any, name: str, low: int, high: int = MAX_INT) -> tuple[np.
 
 def level_values(x: Any, name: str = "eps") -> tuple[np.ndarray, bool]:
     """Validate a real scalar or array with every entry in the open interval (0, 1)."""
-    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+    if isinstance(x, (int, float, np.number, bool, np.bool_, str)) or x is None:
         v = check_real(x, name, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
         return np.asarray(v), True
     arr = check_array(x, name, dtype=np.float64)

@@ -652,7 +652,7 @@ def _inverted_bounds(e: np.ndarray, d: np.ndarray, max_order: int) -> tuple[np.n
         # c_k decreases with k, and the order-k count (1 - eps^2k) / (c_k - eps^2k) is at least
         # 1/c_k: once 1/c_k reaches the best count so far, no higher order can do better
         c = even_moment_lower(k, d)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):
             if k > 1 and np.all(1.0 / c >= np.minimum(best, np.minimum(orthoplex, levenstein))):
                 break
         ek = e2**k

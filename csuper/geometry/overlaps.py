@@ -521,7 +521,7 @@ def overlap_matrix(W: Any) -> np.ndarray:
     itemsize = arr.dtype.itemsize
     check_memory(
         itemsize * (n * n + 2 * n * m),
-        f"overlap_matrix of n_features={n} (an {n} x {n} {arr.dtype.name} matrix)",
+        f"overlap_matrix of n_features={n} (a {n} x {n} {arr.dtype.name} matrix)",
         "use csuper.geometry.frame_statistics(W), which streams the coherence, interference, "
         "mean squared overlap and feature dimensionality in tiles without forming the matrix",
     )

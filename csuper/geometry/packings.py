@@ -25,8 +25,10 @@ from tqdm.auto import tqdm
 
 from csuper._validation import check_bool, check_frame, check_int, check_memory, check_rng
 from csuper.geometry import _packing_kernels as _k
+from csuper.geometry._sphere import MAX_INT
 
 __all__ = ["PACKING_KINDS", "PackingKind", "PackingResult", "find_packing", "max_overlap"]
+
 
 def _lines_closed_form(n_features: int, n_dims: int) -> np.ndarray | None:
     """R^1: every line is the same line (coherence 1); N <= d: an orthonormal set (coherence 0)."""
@@ -411,7 +413,7 @@ def _result(X, kind, start_values, best_start, n_iter, method) -> PackingResult:
     )
 
 
-def _search_memory(n: int, d: int, polish: bool) -> int:
+def _search_memory(n: int, d: int, polish: bool, n_starts: int = 1) -> int:
     """Estimated peak bytes of one start of the search for N = n points in R^d.
 
     The surrogate descent holds the N(N-1)/2 pair overlaps and their weights, L-BFGS-B ten
@@ -421,7 +423,7 @@ def _search_memory(n: int, d: int, polish: bool) -> int:
     """
     pairs = n * (n - 1) // 2
     nv = d * n + 1
-    descent = 8 * (3 * pairs + 30 * nv)
+    descent = 8 * (3 * pairs + 30 * nv + n_starts)
     if not polish:
         return descent
     q = 2 * min(pairs, _pair_cap(d, n))
@@ -544,21 +546,26 @@ def find_packing(
     >>> print(f"{res.min_angle_deg:.4f}")
     63.4349
     """
-    n_features = check_int(n_features, "n_features", low=2)
-    n_dims = check_int(n_dims, "n_dims", low=1)
+    n_features = check_int(n_features, "n_features", low=2, high=MAX_INT)
+    n_dims = check_int(n_dims, "n_dims", low=1, high=MAX_INT)
     spec = _check_kind(kind)
-    n_starts = check_int(n_starts, "n_starts", low=1)
+    n_starts = check_int(n_starts, "n_starts", low=1, high=MAX_INT)
     max_iter = check_int(max_iter, "max_iter", low=1)
     polish = check_bool(polish, "polish")
     progress = check_bool(progress, "progress")
     rng = check_rng(rng)
     lines = spec.squared
 
+    check_memory(
+        8 * n_dims * n_features,
+        f"find_packing of n_features={n_features} points in R^{n_dims} (the frame itself)",
+        "pass fewer n_features or a smaller n_dims",
+    )
     fixed = spec.closed_form(n_features, n_dims)
     if fixed is not None:
         return _result(fixed, kind, None, 0, 0, "construction")
     check_memory(
-        _search_memory(n_features, n_dims, polish),
+        _search_memory(n_features, n_dims, polish, n_starts),
         f"find_packing of n_features={n_features} points in R^{n_dims}"
         + (" with polish=True (dense in the n_dims * n_features variables)" if polish else ""),
         (

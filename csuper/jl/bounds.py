@@ -172,7 +172,8 @@ def _srht_real(n: int, eps: float, delta: float, n_features: int | None) -> floa
 
 
 def _countsketch_real(n: int, eps: float, delta: float) -> float:
-    # 2 P / (eps^2 delta) through logarithms: eps^2 delta can underflow while the bound is finite
+    # 2 P / (eps^2 delta) through logarithms: eps^2 delta may underflow to 0 (the value is then
+    # beyond float64, which _dimension reports) where the division would fail
     log_value = math.log(2.0 * _n_pairs(n)) - 2.0 * math.log(eps) - math.log(delta)
     return math.exp(log_value) if log_value < 709.0 else math.inf
 
@@ -495,12 +496,11 @@ def _bound(name) -> _Bound:
 def _bound_args(b: _Bound, n_points, failure_probability, n_features):
     n = _points(n_points)
     d = 1.0 / n if failure_probability is None else _delta(failure_probability)
-    nf = None
-    if b.needs_n_features:
-        if n_features is None:
+    if n_features is None:
+        if b.needs_n_features:
             raise ValueError("n_features must be given (an integer >= 1) for this bound; got None.")
-        nf = check_int(n_features, "n_features", low=1, high=_MAX_POINTS)
-    return n, d, nf
+        return n, d, None
+    return n, d, check_int(n_features, "n_features", low=1, high=_MAX_POINTS)
 
 
 def min_dim(
@@ -595,7 +595,7 @@ def max_eps(
         need = math.ceil(b.real(n, hi, d, nf))
         raise ValueError(
             f"n_dims must be an integer >= {need} for the {bound} bound to guarantee any eps < 1 "
-            f"with n_points={n}; got {m}."
+            f"with n_points={n} and failure_probability={d!r}; got {m}."
         )
     lo = 1e-12
     if f(lo) <= 0:  # pragma: no cover - would need astronomically many dimensions

@@ -24,6 +24,8 @@ TILE = 1024
 _CHUNKS = 16
 #: Distortion values the pass may hold for the quantiles: max(2**21, 32 N) (O(N) memory).
 _MIN_COLLECT = 1 << 21
+#: Pairs from which the kernel runs its parallel build.
+_PARALLEL_MIN_PAIRS = 1 << 16
 #: Width of the sample brackets around each quantile, in standard errors.
 _Z = 4.5
 
@@ -155,7 +157,7 @@ class _Pass:
         u = 2.0**-53
         tol_x = 2.0 * (Xs.shape[1] + 4) * u / K.TOLERANCE
         tol_y = 2.0 * (Ys.shape[1] + 4) * u / K.TOLERANCE
-        parallel = N * (N - 1) // 2 >= 1 << 16
+        parallel = N * (N - 1) // 2 >= _PARALLEL_MIN_PAIRS
         kernel = K.distortion_tile_parallel if parallel else K.distortion_tile
         GX = np.empty((b, b))
         GY = np.empty((b, b))
@@ -259,8 +261,8 @@ def _all_pairs(Xa, Ya, levels, thr):
         capacity = np.zeros(_CHUNKS, dtype=np.int64)
     elif n_pairs <= budget:
         capacity = pairs  # every pair's value: exactly what each chunk sees
-    else:  # each chunk's expected share, with room for 8 times the expected values
-        capacity = np.minimum(pairs, 2 * budget * pairs // n_pairs + 64)
+    else:  # each chunk's share of the budget: 4 times the values the brackets should hold
+        capacity = np.minimum(pairs, budget * pairs // n_pairs + 64)
     histogram = bool(levels) and edges.size == 0  # no brackets: find the ranks' bins first
     check_memory(
         8 * (Xs.size + Ys.size + 2 * min(N, TILE) ** 2 + int(capacity.sum()))

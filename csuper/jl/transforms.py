@@ -259,7 +259,7 @@ class JLTransform:
         batch = arr.reshape(-1, self.n_features)
         check_memory(
             batch.shape[0] * self.n_dims * arr.dtype.itemsize,
-            f"{type(self).__name__}.apply of {batch.shape[0]} vectors (an {batch.shape[0]} x "
+            f"{type(self).__name__}.apply of {batch.shape[0]} vectors (a {batch.shape[0]} x "
             f"{self.n_dims} {arr.dtype.name} result)",
             "map the vectors in smaller batches",
         )

@@ -170,7 +170,7 @@ def test_fwht_pad():
 def test_bad_dimensions(name):
     with pytest.raises(ValueError, match=r"n_dims must be an integer in \[1, .*; got 0"):
         make_jl(name, 10, 0)
-    with pytest.raises(ValueError, match=r"n_features must be an integer in \[1, 9007199254740992\]; got 0"):
+    with pytest.raises(ValueError, match=r"n_features must be an integer in \[1, \d+\]; got 0"):
         make_jl(name, 0, 3)
     with pytest.raises(TypeError, match="n_dims"):
         make_jl(name, 10, 2.0)
