@@ -21,10 +21,14 @@ from csuper.geometry.gram import gram_product
 
 
 def gram(A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
-    """``A.T @ B`` (``B = A`` if omitted) in the dtype of A and B, never by BLAS syrk."""
+    """``A.T @ B`` (``B = A`` if omitted: the upper triangle only, mirrored, as BLAS syrk would
+    compute it) in the dtype of A and B, never by BLAS syrk."""
+    symmetric = B is None
     B = A if B is None else B
     dtype = np.result_type(A, B)
-    return gram_product(A.astype(dtype, copy=False), B.astype(dtype, copy=False))
+    return gram_product(
+        A.astype(dtype, copy=False), B.astype(dtype, copy=False), symmetric=symmetric
+    )
 
 
 def reference_statistics(W: np.ndarray) -> dict:
@@ -67,7 +71,7 @@ def numpy_baseline_statistics(W: np.ndarray) -> dict:
     and n >= 2 (like :func:`csuper.geometry.frame_statistics`). Sums are accumulated in float64.
     """
     n = W.shape[1]
-    G = gram(W)  # n x n, the dominant cost (gemm on a copy of W)
+    G = gram(W)  # n x n, the dominant cost (upper-triangle gemm panels on a copy of W)
     r2 = np.diagonal(G).astype(np.float64)
     inv = (1.0 / np.sqrt(r2)).astype(W.dtype)
     G *= inv[:, None]

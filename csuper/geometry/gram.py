@@ -30,12 +30,16 @@ def _gemm(At: np.ndarray, B: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.matmul(At, B, out=out)
 
 
-def gram_product(A: np.ndarray, B: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``A.T @ B`` for validated C- or F-ordered float arrays of one dtype (no validation).
+def gram_product(
+    A: np.ndarray, B: np.ndarray, out: np.ndarray | None = None, *, symmetric: bool = False
+) -> np.ndarray:
+    """``A.T @ B`` for validated float arrays of one dtype (no validation).
 
-    The private workhorse of :func:`gram_matrix`, for callers inside :mod:`csuper.geometry` that
-    have validated their arrays: a copy of ``B`` when it shares memory with ``A``, then one gemm
-    per panel of :data:`GRAM_PANEL` rows of the result.
+    The private workhorse of :func:`gram_matrix`, for callers inside csuper that have validated
+    their arrays: a copy of ``B`` when it shares memory with ``A``, then one gemm per panel of
+    :data:`GRAM_PANEL` rows of the result. With ``symmetric`` (B is A), each panel forms only
+    the columns on and right of its diagonal block and the lower triangle is mirrored from the
+    upper one: half the flops, and an exactly symmetric result.
     """
     n_a, n_b = A.shape[1], B.shape[1]
     if np.shares_memory(A, B):
@@ -44,7 +48,13 @@ def gram_product(A: np.ndarray, B: np.ndarray, out: np.ndarray | None = None) ->
         out = np.empty((n_a, n_b), dtype=np.result_type(A, B))
     for i0 in range(0, n_a, GRAM_PANEL):
         i1 = min(n_a, i0 + GRAM_PANEL)
-        _gemm(A[:, i0:i1].T, B, out[i0:i1])
+        j0 = i0 if symmetric else 0
+        _gemm(A[:, i0:i1].T, B[:, j0:], out[i0:i1, j0:])
+        if symmetric:
+            out[i0:i1, :i0] = out[:i0, i0:i1].T
+            block = out[i0:i1, i0:i1]
+            lower = np.tril_indices(i1 - i0, -1)
+            block[lower] = block.T[lower]
     return out
 
 
@@ -76,9 +86,9 @@ def gram_matrix(A: Any, B: Any = None) -> np.ndarray:
     BLAS syrk, which crashes numpy 2.4's bundled OpenBLAS for wide frames (float64 at
     W of shape (512, n >= 19000), float32 at n = 50,000, with 2 threads) and is wrong in float32
     on some ARM builds. Here the right operand is always a distinct buffer (so BLAS runs gemm)
-    and the result is formed in panels of :data:`GRAM_PANEL` rows. A symmetric result
-    (``B = None``) is exactly symmetric only up to rounding (gemm does not mirror); mirror the
-    triangle if you need exact symmetry (as :func:`csuper.geometry.overlap_matrix` does). For
+    and the result is formed in panels of :data:`GRAM_PANEL` rows. For ``B = None`` only the
+    upper triangle is multiplied (half the flops, as BLAS syrk would) and mirrored, so the
+    result is exactly symmetric. For
     statistics of large frames never form the n x n matrix: :func:`csuper.geometry.frame_statistics`
     streams it in tiles.
 
@@ -113,4 +123,6 @@ def gram_matrix(A: Any, B: Any = None) -> np.ndarray:
         "reduce the matrix as it is formed instead (csuper.geometry.frame_statistics streams "
         "coherence, interference and the frame potential in tiles), or pass fewer columns",
     )
-    return gram_product(a.astype(dtype, copy=False), b.astype(dtype, copy=False))
+    return gram_product(
+        a.astype(dtype, copy=False), b.astype(dtype, copy=False), symmetric=B is None
+    )

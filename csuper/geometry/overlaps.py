@@ -502,10 +502,9 @@ def overlap_matrix(W: Any) -> np.ndarray:
     -----
     H = U^T U with U = W diag(1/|w_i|), computed by :func:`csuper.geometry.gram_matrix`'s
     crash-free product (gemm on two distinct buffers, never the BLAS syrk path that crashes
-    OpenBLAS for wide W). A general matrix product need not round ``H[i, j]`` and ``H[j, i]``
-    alike (BLAS kernels sum in different orders at tile edges; ``np.ones((8, 5))`` gave 1.1e-16
-    on one machine), so the upper triangle is mirrored onto the lower one: H is exactly symmetric
-    on every BLAS.
+    OpenBLAS for wide W). Only the upper triangle is multiplied; it is mirrored onto the lower
+    one, so H is exactly symmetric on every BLAS (a general product need not round ``H[i, j]``
+    and ``H[j, i]`` alike: ``np.ones((8, 5))`` gave 1.1e-16 on one machine).
 
     Examples
     --------
@@ -526,19 +525,6 @@ def overlap_matrix(W: Any) -> np.ndarray:
         "mean squared overlap and feature dimensionality in tiles without forming the matrix",
     )
     Ut = _unit_rows(arr)[0]
-    H = gram_product(Ut.T, Ut.T, np.empty((n, n), dtype=arr.dtype))
-    _mirror_upper(H)
+    H = gram_product(Ut.T, Ut.T, np.empty((n, n), dtype=arr.dtype), symmetric=True)
     np.fill_diagonal(H, 1.0)
     return H
-
-
-def _mirror_upper(H: np.ndarray, block: int = 1024) -> None:
-    """Copy the strict upper triangle of the square H onto its lower triangle, in place, one
-    block of rows at a time (extra memory O(block * n), never a second n x n array)."""
-    n = H.shape[0]
-    for i0 in range(0, n, block):
-        i1 = min(n, i0 + block)
-        H[i0:i1, :i0] = H[:i0, i0:i1].T
-        D = H[i0:i1, i0:i1]
-        lower = np.tril_indices(i1 - i0, -1)
-        D[lower] = D.T[lower]

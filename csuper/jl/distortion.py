@@ -25,7 +25,7 @@ _CHUNKS = 16
 #: Distortion values the pass may hold for the quantiles: max(2**21, 32 N) (O(N) memory).
 _MIN_COLLECT = 1 << 21
 #: Pairs from which the kernel runs its parallel build.
-_PARALLEL_MIN_PAIRS = 1 << 16
+_PARALLEL_MIN_PAIRS = 1 << 20
 #: Width of the sample brackets around each quantile, in standard errors.
 _Z = 4.5
 
@@ -238,9 +238,30 @@ def _chunk_pairs(N: int) -> np.ndarray:
     return out
 
 
+_CONTROLLER: Any = None
+
+
+def _one_blas_thread():
+    """A context pinning BLAS to one thread (threadpoolctl's controller, made once: 10 us a
+    use instead of a library scan each time)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def _all_pairs(Xa, Ya, levels, thr):
     """Statistics of every pair in one fused pass (a second only if the sample's brackets
-    missed, which the bracket width makes very unlikely)."""
+    missed, which the bracket width makes very unlikely). BLAS is pinned to one thread: csuper
+    parallelises the reduction itself, and BLAS threads on top made the pass 1.8-3.3x slower on
+    a shared 2-core machine (benchmarks/results_jl.md)."""
+    with _one_blas_thread():
+        return _all_pairs_pinned(Xa, Ya, levels, thr)
+
+
+def _all_pairs_pinned(Xa, Ya, levels, thr):
     N = Xa.shape[0]
     n_pairs = N * (N - 1) // 2
     Xs, kx = _power_of_two_scaled(Xa)
@@ -376,10 +397,11 @@ def measure_distortion(
     about 1e-5 per quantile), or the brackets would not fit, the values of the histogram bins
     holding the needed ranks are collected in further passes: still exact.
 
-    Parallelism and determinism: BLAS multiplies the tiles with its own threads (it partitions
-    the output, so each entry is summed in one order), and the kernel runs a fixed number of row
-    chunks per tile in parallel (numba ``prange``), each accumulating into its own slot, combined
-    in chunk order: the result does not depend on the number of threads. Pairs with
+    Parallelism and determinism: the kernel runs a fixed number of row chunks per tile in
+    parallel (numba ``prange``; from 2**20 pairs on), each accumulating into its own slot,
+    combined in chunk order, so the result does not depend on the number of threads. BLAS runs
+    one thread during the pass (its threads on top of csuper's made the pass 1.8-3.3x slower on
+    a shared 2-core machine; see benchmarks/results_jl.md). Pairs with
     x_i == x_j have no ratio; they are counted in ``n_skipped`` with a warning. Cost
     O(N^2 (n + m)) flops, mostly in BLAS.
 

@@ -519,7 +519,7 @@ class VerySparseJL(_SparseJLBase):
 
     name = "very-sparse"
     bound = None
-    params = ("density",)
+    params: ClassVar[tuple[str, ...]] = ("density",)
 
     def __init__(self, n_features: int, n_dims: int, *, density: float | None = None, rng=None):
         nf = check_int(n_features, "n_features", low=1, high=_MAX_SIZE)
@@ -593,7 +593,7 @@ class SparseJL(_SparseJLBase):
 
     name = "sparse-jl"
     bound = "kane-nelson"
-    params = ("nnz_per_column",)
+    params: ClassVar[tuple[str, ...]] = ("nnz_per_column",)
 
     def __init__(
         self, n_features: int, n_dims: int, *, nnz_per_column: int | None = None, rng=None

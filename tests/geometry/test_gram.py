@@ -57,7 +57,11 @@ def test_panels_cover_wide_frames(monkeypatch):
     """Results formed panel by panel equal the one-shot product (panels of 7 rows here)."""
     monkeypatch.setattr(gmod, "GRAM_PANEL", 7)
     W = np.random.default_rng(0).standard_normal((5, 30))
-    np.testing.assert_allclose(gram_matrix(W), np.einsum("ki,kj->ij", W, W), rtol=1e-13)
+    G = gram_matrix(W)  # upper panels multiplied, lower triangle mirrored: exactly symmetric
+    np.testing.assert_allclose(G, np.einsum("ki,kj->ij", W, W), rtol=1e-13)
+    np.testing.assert_array_equal(G, G.T)
+    V = np.random.default_rng(1).standard_normal((5, 11))
+    np.testing.assert_allclose(gram_matrix(W, V), np.einsum("ki,kj->ij", W, V), rtol=1e-13)
     assert GRAM_PANEL == 4096  # the module constant, untouched outside the patch
 
 
