@@ -20,8 +20,10 @@ from csuper._validation import check_array, check_memory
 
 __all__ = ["GRAM_PANEL", "gram_matrix"]
 
-#: Rows of the result formed by one BLAS call (a panel of shape (GRAM_PANEL, n_B)).
-GRAM_PANEL = 4096
+#: Rows of the result formed by one BLAS call (a panel of shape (GRAM_PANEL, n_B)); for a
+#: symmetric result each panel starts at its diagonal, so smaller panels skip more of the lower
+#: triangle (512: 1.3x the flops of syrk at n = 2000, 1.06x at n = 8000).
+GRAM_PANEL = 512
 
 
 def _gemm(At: np.ndarray, B: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -50,11 +52,10 @@ def gram_product(
         i1 = min(n_a, i0 + GRAM_PANEL)
         j0 = i0 if symmetric else 0
         _gemm(A[:, i0:i1].T, B[:, j0:], out[i0:i1, j0:])
-        if symmetric:
+        if symmetric:  # mirror what the panels above computed, and this panel's diagonal block
             out[i0:i1, :i0] = out[:i0, i0:i1].T
             block = out[i0:i1, i0:i1]
-            lower = np.tril_indices(i1 - i0, -1)
-            block[lower] = block.T[lower]
+            block[...] = np.triu(block) + np.triu(block, 1).T
     return out
 
 

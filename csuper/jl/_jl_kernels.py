@@ -212,11 +212,15 @@ def _csr_csc_fill(
                     for q in range(a_indptr[j], a_indptr[j + 1]):
                         acc[a_indices[q]] += a_data[q] * v
                 for r in range(m):
-                    if acc[r] != 0.0:
-                        y_indices[out] = r
-                        y_data[out] = acc[r]
-                        out += 1
-                        acc[r] = 0.0
+                    # branch-free: every column is written at `out`, which moves on only past a
+                    # nonzero (a branch on the data would mispredict at half density); the
+                    # last write can land one slot past the row, which the caller's one-slot
+                    # gap after each chunk's region absorbs
+                    v = acc[r]
+                    y_indices[out] = r
+                    y_data[out] = v
+                    out += v != 0.0
+                    acc[r] = 0.0
             else:
                 t = 0
                 for p in range(x_indptr[b], x_indptr[b + 1]):

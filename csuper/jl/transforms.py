@@ -416,7 +416,7 @@ class _SparseJLBase(JLTransform):
         slots = np.zeros(N + 1, dtype=np.int64)
         np.cumsum(capacity, out=slots[1:])
         total = int(slots[-1])
-        index = np.int32 if total < 2**31 else np.int64  # scipy's index dtype rule
+        index = np.int32 if total + 64 < 2**31 else np.int64  # scipy's index dtype rule
         check_memory(
             total * (np.dtype(index).itemsize + X.dtype.itemsize) + 16 * N,
             f"{type(self).__name__}.apply of a sparse ({N} x {self.n_features}) X (a sparse "
@@ -425,11 +425,11 @@ class _SparseJLBase(JLTransform):
         )
         parallel = total >= _PARALLEL_MIN_ENTRIES
         bounds = K.csr_chunks(slots, min(N, 64) if parallel else 1)
-        region = slots[bounds[:-1]]
+        region = slots[bounds[:-1]] + np.arange(bounds.size - 1)  # one slot of slack per chunk
         region_end = np.empty_like(region)
         indptr = np.empty(N + 1, dtype=index)
-        indices = np.empty(total, dtype=index)
-        data = np.empty(total, dtype=X.dtype)
+        indices = np.empty(total + region.size, dtype=index)
+        data = np.empty(total + region.size, dtype=X.dtype)
         (K.csr_csc_fill_parallel if parallel else K.csr_csc_fill)(
             X.indptr,
             X.indices,
