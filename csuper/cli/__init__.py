@@ -13,7 +13,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS: tuple[str, ...] = ("study", "demo", "bounds", "jl", "phase", "train", "compare")
+SUBCOMMANDS: tuple[str, ...] = (
+    "study",
+    "demo",
+    "bounds",
+    "jl",
+    "phase",
+    "train",
+    "compare",
+    "lab",
+)
 DEFAULT_COMMAND = "study"
 
 

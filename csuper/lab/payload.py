@@ -1,0 +1,418 @@
+"""The numbers behind the lab page, computed with csuper's trainer and metrics at build time.
+
+:func:`build_payload` trains the models of the first and third views and measures them; the
+result is a JSON-serialisable dict that :func:`csuper.lab.render_page` embeds in the page. The
+second view needs no training: the page evaluates the closed forms of
+:mod:`csuper.lab.interference` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from csuper._validation import check_int, check_real, check_rng
+from csuper.geometry import feature_dimensionality
+from csuper.lab.correlation import neuron_feature_correlation
+from csuper.toy import (
+    POLYTOPE_NAMES,
+    TrainSettings,
+    detect_polytopes,
+    dimensions_per_feature,
+    feature_distribution,
+    feature_norms,
+    neuron_polysemanticity,
+    train,
+)
+
+__all__ = [
+    "FORMAT",
+    "NEURONS",
+    "PACKING",
+    "REGIMES",
+    "LabConfig",
+    "quick_config",
+    "neuron_regime",
+    "build_payload",
+]
+
+#: Version tag of the payload's layout.
+FORMAT = "csuper.lab/1"
+
+#: The privileged-basis model of the first view: Elhage et al. 2022, section "Superposition in a
+#: privileged basis" (n = 10 features, m = 5 ReLU neurons, importance I_i = 0.75^i).
+NEURONS: dict[str, Any] = {
+    "model": "hidden_relu",
+    "n_features": 10,
+    "n_dims": 5,
+    "importance_ratio": 0.75,
+    "represented_threshold": 0.5,
+}
+
+#: The packing models of the third view: m = 2 and the intro figure's importance I_i = 0.9^i.
+PACKING: dict[str, Any] = {
+    "model": "relu_output",
+    "n_dims": 2,
+    "importance_ratio": 0.9,
+    "represented_threshold": 0.5,
+}
+
+#: Regimes of a privileged-basis model (name -> meaning), chosen by :func:`neuron_regime`.
+REGIMES: dict[str, str] = {
+    "monosemantic": "every neuron responds to at most one feature: no superposition",
+    "polysemantic": "some neurons respond to several features, yet no more features are "
+    "represented than there are neurons",
+    "superposition": "more features are represented than there are neurons, so neurons are "
+    "shared: polysemanticity from superposition",
+}
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """What the lab page computes (defaults: ``csuper lab``, about a minute on 2 cores).
+
+    Attributes
+    ----------
+    neuron_sparsities : tuple of float
+        Sparsities S = 1 - p of the first view's slider, in [0, 1), increasing.
+    neuron_n_steps, neuron_n_seeds : int
+        Training steps and best-of-N seeds of each privileged-basis model.
+    correlation_active : int
+        Expected number of samples in which each feature fires, per correlation estimate: the
+        first view draws ceil(correlation_active / p) samples (capped by correlation_max_samples).
+    correlation_max_samples : int
+        Upper bound of the samples per correlation estimate.
+    packing_n_features : tuple of int
+        n values of the third view's slider, each in [3, 12] (m = 2 < n).
+    packing_sparsities : tuple of float
+        Sparsities of the third view's slider, in [0, 1), increasing.
+    packing_n_steps, packing_n_seeds : int
+        Training steps and best-of-N seeds of each packing model.
+    lr : float
+        Learning rate of every model (AdamW, linear decay to 0, batch 1024).
+    """
+
+    neuron_sparsities: tuple[float, ...] = (
+        0.0,
+        0.3,
+        0.5,
+        0.6,
+        0.7,
+        0.8,
+        0.85,
+        0.9,
+        0.93,
+        0.95,
+        0.97,
+        0.99,
+    )
+    neuron_n_steps: int = 5000
+    neuron_n_seeds: int = 4
+    correlation_active: int = 4000
+    correlation_max_samples: int = 500_000
+    packing_n_features: tuple[int, ...] = (3, 4, 5, 6, 7, 8)
+    packing_sparsities: tuple[float, ...] = (
+        0.0,
+        0.3,
+        0.5,
+        0.7,
+        0.8,
+        0.9,
+        0.95,
+        0.97,
+        0.99,
+        0.995,
+        0.999,
+    )
+    packing_n_steps: int = 5000
+    packing_n_seeds: int = 3
+    lr: float = 1e-2
+
+    def __post_init__(self):
+        for name in ("neuron_sparsities", "packing_sparsities"):
+            values = tuple(
+                check_real(s, f"{name}[{j}]", low=0.0, high=1.0, high_inclusive=False)
+                for j, s in enumerate(getattr(self, name))
+            )
+            if len(values) < 2 or any(b <= a for a, b in itertools.pairwise(values)):
+                raise ValueError(
+                    f"{name} must hold at least 2 increasing sparsities; got {values}."
+                )
+            object.__setattr__(self, name, values)
+        ns = tuple(
+            check_int(n, f"packing_n_features[{j}]", low=3, high=12)
+            for j, n in enumerate(self.packing_n_features)
+        )
+        if not ns or any(b <= a for a, b in itertools.pairwise(ns)):
+            raise ValueError(f"packing_n_features must be increasing and non-empty; got {ns}.")
+        object.__setattr__(self, "packing_n_features", ns)
+        for name in ("neuron_n_steps", "neuron_n_seeds", "packing_n_steps", "packing_n_seeds"):
+            check_int(getattr(self, name), name, low=1)
+        check_int(self.correlation_active, "correlation_active", low=10)
+        check_int(self.correlation_max_samples, "correlation_max_samples", low=100)
+        check_real(self.lr, "lr", low=0.0, low_inclusive=False)
+
+    def replace(self, **changes) -> LabConfig:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+def quick_config() -> LabConfig:
+    """The small configuration of ``csuper lab --quick`` (seconds; for tests and previews).
+
+    Examples
+    --------
+    >>> cfg = quick_config()
+    >>> len(cfg.neuron_sparsities), cfg.packing_n_features
+    (5, (3, 4, 5, 6, 7, 8))
+    """
+    return LabConfig(
+        neuron_sparsities=(0.0, 0.5, 0.8, 0.9, 0.99),
+        neuron_n_steps=2000,
+        neuron_n_seeds=2,
+        correlation_active=500,
+        correlation_max_samples=50_000,
+        packing_sparsities=(0.0, 0.7, 0.95),
+        packing_n_steps=3000,
+        packing_n_seeds=3,
+    )
+
+
+def neuron_regime(n_represented: int, n_polysemantic: int, n_dims: int) -> str:
+    """The regime of a privileged-basis model (a key of :data:`REGIMES`).
+
+    ``"superposition"`` when more features are represented than there are neurons
+    (n_represented > n_dims), else ``"polysemantic"`` when some neuron is polysemantic, else
+    ``"monosemantic"``.
+
+    Examples
+    --------
+    >>> neuron_regime(5, 0, 5), neuron_regime(5, 1, 5), neuron_regime(8, 5, 5)
+    ('monosemantic', 'polysemantic', 'superposition')
+    """
+    r = check_int(n_represented, "n_represented", low=0)
+    q = check_int(n_polysemantic, "n_polysemantic", low=0)
+    m = check_int(n_dims, "n_dims", low=1)
+    if r > m:
+        return "superposition"
+    return "polysemantic" if q > 0 else "monosemantic"
+
+
+def _round(x: Any, digits: int = 6) -> Any:
+    """Plain JSON values: floats rounded to ``digits`` decimals, NaN as None, arrays as lists."""
+    if isinstance(x, np.ndarray):
+        return [_round(v, digits) for v in x.tolist()] if x.ndim else _round(x.item(), digits)
+    if isinstance(x, dict):
+        return {str(k): _round(v, digits) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_round(v, digits) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return None if not math.isfinite(x) else round(x, digits) + 0.0
+    return x
+
+
+def _settings(model: str, n_steps: int, lr: float) -> TrainSettings:
+    return TrainSettings(model=model, n_steps=n_steps, lr=lr, schedule="linear")
+
+
+def _neurons(config: LabConfig, gen: np.random.Generator, progress: bool) -> dict:
+    n, m = NEURONS["n_features"], NEURONS["n_dims"]
+    t = NEURONS["represented_threshold"]
+    importance = NEURONS["importance_ratio"] ** np.arange(n)
+    S = np.array(config.neuron_sparsities)
+    p = 1.0 - S
+    model = train(
+        feature_distribution(n, p[:, None]),
+        m,
+        importance=importance,
+        settings=_settings(NEURONS["model"], config.neuron_n_steps, config.lr),
+        n_seeds=config.neuron_n_seeds,
+        rng=gen,
+        progress=progress,
+    )
+    rows = []
+    bar = _bar(len(S), "correlations", progress)
+    for r in range(len(S)):
+        W = model.W[r]
+        n_samples = min(config.correlation_max_samples, math.ceil(config.correlation_active / p[r]))
+        stats = neuron_polysemanticity(W, weight_threshold=t)
+        norms = feature_norms(W)
+        represented = norms > t
+        rows.append(
+            {
+                "sparsity": S[r],
+                "feature_probability": p[r],
+                "W": W,
+                "b": model.b[r],
+                "loss": model.final_loss[r],
+                "seed": int(model.seeds[r]),
+                "n_samples": n_samples,
+                "correlation": neuron_feature_correlation(W, p[r], n_samples=n_samples, rng=gen),
+                "feature_norms": norms,
+                "represented": represented,
+                "features_per_neuron": stats.features_per_neuron,
+                "monosemanticity": stats.monosemanticity,
+                "polysemantic": stats.polysemantic,
+                "n_represented": int(represented.sum()),
+                "n_polysemantic": stats.n_polysemantic,
+                "regime": neuron_regime(int(represented.sum()), stats.n_polysemantic, m),
+            }
+        )
+        bar.update()
+    bar.close()
+    return {
+        **NEURONS,
+        "importance": importance,
+        "n_steps": config.neuron_n_steps,
+        "n_seeds": config.neuron_n_seeds,
+        "regimes": REGIMES,
+        "models": rows,
+    }
+
+
+def _packing(config: LabConfig, gen: np.random.Generator, progress: bool) -> dict:
+    m, t = PACKING["n_dims"], PACKING["represented_threshold"]
+    S = np.array(config.packing_sparsities)
+    p = 1.0 - S
+    settings = _settings(PACKING["model"], config.packing_n_steps, config.lr)
+    grid = []
+    bar = _bar(len(config.packing_n_features), "packing models", progress)
+    for n in config.packing_n_features:
+        importance = PACKING["importance_ratio"] ** np.arange(n)
+        model = train(
+            feature_distribution(n, p[:, None]),
+            m,
+            importance=importance,
+            settings=settings,
+            n_seeds=config.packing_n_seeds,
+            rng=gen,
+        )
+        rows = []
+        for r in range(len(S)):
+            W = model.W[r]
+            norms = feature_norms(W)
+            rows.append(
+                {
+                    "sparsity": S[r],
+                    "feature_probability": p[r],
+                    "W": W,
+                    "b": model.b[r],
+                    "loss": model.final_loss[r],
+                    "seed": int(model.seeds[r]),
+                    "feature_norms": norms,
+                    "represented": norms > t,
+                    "n_represented": int(np.count_nonzero(norms > t)),
+                    "feature_dimensionality": feature_dimensionality(W),
+                    "dimensions_per_feature": dimensions_per_feature(W),
+                    "polytopes": [
+                        {
+                            "features": list(q.features),
+                            "name": q.name,
+                            "n_dims": q.n_dims,
+                            "dimensionality": q.dimensionality,
+                            "regular": q.regular,
+                        }
+                        for q in detect_polytopes(W, represented_threshold=t)
+                    ],
+                }
+            )
+        grid.append({"n_features": n, "importance": importance, "models": rows})
+        bar.update()
+    bar.close()
+    return {
+        **PACKING,
+        "n_features": list(config.packing_n_features),
+        "sparsities": list(S),
+        "n_steps": config.packing_n_steps,
+        "n_seeds": config.packing_n_seeds,
+        "fractions": {name: d / k for (k, d), name in POLYTOPE_NAMES.items() if d <= 2},
+        "grid": grid,
+    }
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int, desc: str, progress: bool):
+    if not progress:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc)
+
+
+def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool = False) -> dict:
+    """Train and measure the models behind the lab page; return its JSON-ready payload.
+
+    Parameters
+    ----------
+    config : LabConfig, optional
+        Default ``LabConfig()`` (``csuper lab``); :func:`quick_config` for a preview in seconds.
+    rng : None, int or numpy.random.Generator
+        Seeds of every model and of the correlation samples.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        ``{"format", "csuper_version", "config", "neurons", "interference", "packing"}``: plain
+        lists, ints, strings and floats rounded to 6 decimals (NaN as None), exactly what the
+        page embeds.
+
+    Notes
+    -----
+    First view: privileged-basis toy models h = ReLU(W x), x_hat = ReLU(W^T h + b) with
+    n = 10, m = 5, I_i = 0.75^i (:data:`NEURONS`), one per sparsity, best of
+    ``neuron_n_seeds``; per neuron the features with input weight above 0.5
+    (:func:`csuper.toy.neuron_polysemanticity`) and the Pearson correlation of h_k with each
+    x_i (:func:`neuron_feature_correlation`); the regime by :func:`neuron_regime`.
+    Third view: ReLU-output models with m = 2, I_i = 0.9^i (:data:`PACKING`) for each n and
+    sparsity, best of ``packing_n_seeds``; D_i (:func:`csuper.toy.feature_dimensionality`) and
+    the polytopes of :func:`csuper.toy.detect_polytopes`.
+
+    Examples
+    --------
+    Dense data give monosemantic neurons, sparse data superposition; the sparse m = 2 model
+    with n = 5 features is a pentagon:
+
+    >>> cfg = quick_config().replace(
+    ...     neuron_sparsities=(0.0, 0.99), neuron_n_steps=1000, neuron_n_seeds=1,
+    ...     packing_n_features=(5,), packing_sparsities=(0.0, 0.99), packing_n_steps=1000,
+    ...     packing_n_seeds=1)
+    >>> payload = build_payload(cfg, rng=0)
+    >>> [row["regime"] for row in payload["neurons"]["models"]]
+    ['monosemantic', 'superposition']
+    >>> [p["name"] for p in payload["packing"]["grid"][0]["models"][1]["polytopes"]]
+    ['pentagon']
+    """
+    from csuper import __version__
+
+    config = LabConfig() if config is None else config
+    if not isinstance(config, LabConfig):
+        raise TypeError(f"config must be a LabConfig; got {type(config).__name__}.")
+    gen = check_rng(rng)
+    payload = {
+        "format": FORMAT,
+        "csuper_version": __version__,
+        "config": dataclasses.asdict(config),
+        "neurons": _neurons(config, gen, progress),
+        "interference": {"angle_deg": 45.0, "bias": 0.0, "bias_range": [-1.0, 1.0]},
+        "packing": _packing(config, gen, progress),
+    }
+    return _round(payload)
