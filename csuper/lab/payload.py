@@ -243,7 +243,10 @@ def _neurons(config: LabConfig, gen: np.random.Generator, progress: bool) -> dic
     rows = []
     bar = _bar(len(S), "correlations", progress)
     for r in range(len(S)):
+        # hidden units are interchangeable (permuting the rows of W leaves the model's function
+        # unchanged): list them by their strongest input feature, then by that weight
         W = model.W[r]
+        W = W[np.lexsort((-W.max(axis=1), W.argmax(axis=1)))]
         n_samples = min(config.correlation_max_samples, math.ceil(config.correlation_active / p[r]))
         stats = neuron_polysemanticity(W, weight_threshold=t)
         norms = feature_norms(W)
@@ -379,7 +382,8 @@ def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool =
     -----
     First view: privileged-basis toy models h = ReLU(W x), x_hat = ReLU(W^T h + b) with
     n = 10, m = 5, I_i = 0.75^i (:data:`NEURONS`), one per sparsity, best of
-    ``neuron_n_seeds``; per neuron the features with input weight above 0.5
+    ``neuron_n_seeds``, neurons listed by their strongest input feature; per neuron the
+    features with input weight above 0.5
     (:func:`csuper.toy.neuron_polysemanticity`) and the Pearson correlation of h_k with each
     x_i (:func:`neuron_feature_correlation`); the regime by :func:`neuron_regime`.
     Third view: ReLU-output models with m = 2, I_i = 0.9^i (:data:`PACKING`) for each n and

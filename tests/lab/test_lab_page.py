@@ -115,6 +115,7 @@ def test_payload_numbers_are_csupers_metrics(quick_page):
     t = NEURONS["represented_threshold"]
     for row in P["neurons"]["models"]:
         W = np.array(row["W"])
+        assert np.all(np.diff(W.argmax(axis=1)) >= 0)  # neurons listed by strongest input
         stats = neuron_polysemanticity(W, weight_threshold=t)
         assert row["features_per_neuron"] == stats.features_per_neuron.tolist()
         assert row["polysemantic"] == stats.polysemantic.tolist()

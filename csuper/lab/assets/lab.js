@@ -238,11 +238,6 @@
     document.querySelectorAll(".v1-threshold").forEach((e) => {
       e.textContent = NEU.represented_threshold;
     });
-    let vmaxW = 1;
-    models.forEach((r) => r.W.forEach((row) => row.forEach((v) => {
-      vmaxW = Math.max(vmaxW, Math.abs(v));
-    })));
-    vmaxW = Math.ceil(vmaxW * 2) / 2;
     function draw() {
       const j = intValue(slider);
       const r = models[j];
@@ -255,6 +250,12 @@
       regime.className = "v regime-" + r.regime;
       $("v1-regime-text").textContent = NEU.regimes[r.regime] + ".";
       const badges = neuronBadges(r);
+      // colour scale of the weights: this model's largest |W[k, i]|, at least 1
+      let vmaxW = 1;
+      r.W.forEach((row) => row.forEach((v) => {
+        vmaxW = Math.max(vmaxW, Math.abs(v));
+      }));
+      vmaxW = Math.ceil(vmaxW * 2) / 2;
       heatmap($("v1-corr"), r.correlation, { vmax: 1, name: "r", badges: badges,
         represented: r.represented, legend: "Pearson r over " + r.n_samples + " samples" });
       heatmap($("v1-weights"), r.W, { vmax: vmaxW, name: "W", badges: badges,
@@ -465,11 +466,13 @@
 
   const SHORT = { dedicated: "ded", digon: "dig", triangle: "tri", square: "sq",
     pentagon: "pent", hexagon: "hex" };
+  const RANK = Object.fromEntries(Object.values(SHORT).map((s, k) => [s, k]));
 
   /* "2 dig", "dig+ded", "pent": a short name of a model's polytopes for the overview map */
   function shortName(polytopes) {
+    const rank = (s) => (s in RANK ? RANK[s] : 99);
     const names = polytopes.map((p) => SHORT[p.name.split(" (")[0]] ||
-      p.features.length + "/" + p.n_dims);
+      p.features.length + "/" + p.n_dims).sort((a, b) => rank(a) - rank(b));
     if (!names.length) return "\u2013";
     if (names.every((s) => s === names[0]) && names.length > 1) return names.length + " " + names[0];
     return names.join("+");
@@ -494,7 +497,7 @@
       "stroke-dasharray": "3 4" }, svg);
     el("circle", { cx: cx, cy: cy, r: R * PACK.represented_threshold, fill: "none",
       stroke: "#e4e7ee" }, svg);
-    el("text", { x: cx + R * 0.71 + 4, y: cy - R * 0.71 - 4, class: "tick" }, svg, "|w| = 1");
+    el("text", { x: cx + R * 0.71 + 4, y: cy + R * 0.71 + 14, class: "tick" }, svg, "|w| = 1");
     el("line", { x1: cx - R * packScale, x2: cx + R * packScale, y1: cy, y2: cy,
       class: "grid" }, svg);
     el("line", { y1: cy - R * packScale, y2: cy + R * packScale, x1: cx, x2: cx,
@@ -572,21 +575,39 @@
       "feature i (faint: dropped)");
   }
 
+  /* words greedily joined into lines of at most maxChars characters */
+  function wrap(words, maxChars) {
+    const lines = [""];
+    words.forEach((w) => {
+      const last = lines[lines.length - 1];
+      if (last && last.length + 3 + w.length > maxChars) lines.push(w);
+      else lines[lines.length - 1] = last ? last + " \u00b7 " + w : w;
+    });
+    return lines;
+  }
+
   function drawMap(svg, ni, si, pick) {
     clear(svg);
     const W = widthOf(svg, 280, 1100);
-    const S = PACK.sparsities;
-    const L = 46, R = 8, T = 8, B = 42, ch = 30;
-    const cw = (W - L - R) / S.length;
-    const H = T + PACK.grid.length * ch + B;
+    const S = PACK.sparsities, G = PACK.grid;
+    // narrow screens: sparsity down the rows, n across
+    const flip = (W - 54) / S.length < 54;
+    const nRows = flip ? S.length : G.length, nCols = flip ? G.length : S.length;
+    const L = flip ? 48 : 46, R = 8, T = flip ? 22 : 8, ch = 30;
+    const cw = (W - L - R) / nCols;
+    const legend = wrap(["shade: share of features represented", "ded dedicated", "dig digon",
+      "tri triangle", "sq square", "pent pentagon", "hex hexagon",
+      "k/d: k features in d dims, not regular"], Math.floor((W - 20) / 6.2));
+    const yAxis = T + nRows * ch;
+    const H = yAxis + (flip ? 22 : 38) + 15 * legend.length;
     setBox(svg, W, H);
     const small = cw < 52;
-    PACK.grid.forEach((g, a) => {
-      const yy = T + a * ch;
-      el("text", { x: L - 6, y: yy + ch / 2 + 4, "text-anchor": "end", class: "tick" }, svg,
-        "n = " + g.n_features);
+    const nLabel = (g) => "n = " + g.n_features;
+    const sLabel = (s) => fmt(s, s >= 0.99 ? 3 : 2);
+    G.forEach((g, a) => {
       g.models.forEach((r, j) => {
-        const xx = L + j * cw;
+        const [row, col] = flip ? [j, a] : [a, j];
+        const xx = L + col * cw, yy = T + row * ch;
         const c = el("rect", { x: xx + 1, y: yy + 1, width: cw - 2, height: ch - 2, rx: 4,
           fill: SHADE(r.n_represented / g.n_features), class: "mapcell clickable",
           "data-n": g.n_features, "data-sparsity": String(r.sparsity),
@@ -596,18 +617,26 @@
           (r.polytopes.map((p) => p.name).join(", ") || "none"));
         c.addEventListener("click", () => pick(a, j));
         el("text", { x: xx + cw / 2, y: yy + ch / 2 + 4, "text-anchor": "middle",
-          class: "cell-text", style: small ? "font-size:8.5px" : "" }, svg, shortName(r.polytopes));
+          class: "cell-text", style: small ? "font-size:9px" : "" }, svg,
+        shortName(r.polytopes));
       });
     });
-    const every = Math.ceil(S.length / Math.max(2, Math.floor((W - L - R) / 40)));
-    S.forEach((s, j) => {
-      if (j % every === 0 || j === S.length - 1) {
-        el("text", { x: L + (j + 0.5) * cw, y: T + PACK.grid.length * ch + 15,
-          "text-anchor": "middle", class: "tick" }, svg, fmt(s, s >= 0.99 ? 3 : 2));
+    const rowNames = flip ? S.map(sLabel) : G.map(nLabel);
+    rowNames.forEach((name, row) => el("text", { x: L - 6, y: T + row * ch + ch / 2 + 4,
+      "text-anchor": "end", class: "tick" }, svg, name));
+    const colNames = flip ? G.map(nLabel) : S.map(sLabel);
+    const every = Math.ceil(nCols / Math.max(2, Math.floor((W - L - R) / 40)));
+    colNames.forEach((name, col) => {
+      if (col % every === 0 || col === nCols - 1) {
+        el("text", { x: L + (col + 0.5) * cw, y: flip ? T - 8 : yAxis + 15,
+          "text-anchor": "middle", class: "tick" }, svg, name);
       }
     });
-    el("text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle", class: "title" }, svg,
-      "sparsity S; shade: share of features represented; ded = dedicated, dig = digon, pent = pentagon");
+    el("text", { x: flip ? 4 : (L + W - R) / 2, y: flip ? T - 8 : yAxis + 30,
+      "text-anchor": flip ? "start" : "middle", class: "title" }, svg, flip ? "S" : "sparsity S");
+    legend.forEach((line, k) => el("text", { x: (L + W - R) / 2,
+      y: yAxis + (flip ? 18 : 34) + 15 * (k + 1) - 4, "text-anchor": "middle", class: "title" },
+    svg, line));
   }
 
   function initPacking() {
