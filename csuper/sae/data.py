@@ -171,6 +171,7 @@ def code_law(
     magnitude: str = "uniform",
     fixed_k: bool = False,
     hierarchy=(),
+    child_fraction: float = 0.5,
 ) -> CodeLaw:
     """Build a validated :class:`CodeLaw` with expected (or exact) number of active features k.
 
@@ -191,8 +192,11 @@ def code_law(
         Exactly k active features per sample (O'Neill et al. 2024's law), drawn without
         replacement with weights p_i; otherwise independent Bernoulli(p_i) features.
     hierarchy : sequence of (parent, children)
-        Parent-child groups (disjoint, children non-empty; not with ``fixed_k``). A child's
-        p_i is its unconditional probability: the children's p must sum to at most the parent's.
+        Parent-child groups (disjoint, children non-empty; not with ``fixed_k``). The children
+        of a parent share ``child_fraction * p_parent`` equally (their unconditional
+        probabilities), before the whole profile is scaled to sum k.
+    child_fraction : float
+        Probability, in [0, 1], that one of a parent's children fires when the parent does.
 
     Examples
     --------
@@ -216,15 +220,9 @@ def code_law(
         raise ValueError(f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {profile!r}.")
     if magnitude not in MAGNITUDES:
         raise ValueError(f"magnitude must be one of {sorted(MAGNITUDES)}; got {magnitude!r}.")
-    p = shape * (k / shape.sum())
-    if p.max() > 1.0 + 1e-12:
-        raise ValueError(
-            f"k = {k:g} with profile {profile!r} gives a feature probability {p.max():.3g} > 1; "
-            "lower k or flatten the profile."
-        )
-    p = np.minimum(p, 1.0)
     groups = []
     seen: set[int] = set()
+    frac = check_real(child_fraction, "child_fraction", low=0.0, high=1.0)
     for entry in hierarchy or ():
         try:
             parent, children = entry
@@ -238,14 +236,17 @@ def code_law(
                 f"hierarchy groups must be disjoint with at least one child; got ({parent}, {kids})."
             )
         seen |= members
-        if p[list(kids)].sum() > p[parent] * (1 + 1e-12):
-            raise ValueError(
-                f"children {kids} of parent {parent} have total probability "
-                f"{p[list(kids)].sum():.3g} > the parent's {p[parent]:.3g}."
-            )
+        shape[list(kids)] = shape[parent] * frac / len(kids)
         groups.append((parent, kids))
     if groups and fixed_k:
         raise ValueError("hierarchy cannot be combined with fixed_k.")
+    p = shape * (k / shape.sum())
+    if p.max() > 1.0 + 1e-12:
+        raise ValueError(
+            f"k = {k:g} with profile {profile!r} gives a feature probability {p.max():.3g} > 1; "
+            "lower k or flatten the profile."
+        )
+    p = np.minimum(p, 1.0)
     return CodeLaw(p, magnitude, k if fixed_k else None, tuple(groups))
 
 
