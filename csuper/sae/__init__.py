@@ -11,6 +11,8 @@ Modules (their ``__all__`` lists are re-exported here):
   recovery rate, dead latents, L0, FVU, shrinkage, absorption.
 - :mod:`csuper.sae.inference` -- basis pursuit, LASSO, (F)ISTA with a given dictionary; the
   amortisation gap.
+- :mod:`csuper.sae.sweep`, :mod:`csuper.sae.report` -- resumable sweeps (csuper.executor) and
+  their report with verdicts (``csuper sae``).
 """
 
 from csuper.sae.data import *  # noqa: F401,F403
@@ -19,7 +21,10 @@ from csuper.sae.inference import *  # noqa: F401,F403
 from csuper.sae.inference import __all__ as _inference_all
 from csuper.sae.metrics import *  # noqa: F401,F403
 from csuper.sae.metrics import __all__ as _metrics_all
+from csuper.sae.report import CRITERIA, mean_ci
+from csuper.sae.sweep import *  # noqa: F401,F403
+from csuper.sae.sweep import __all__ as _sweep_all
 from csuper.sae.train import *  # noqa: F401,F403
 from csuper.sae.train import __all__ as _train_all
 
-__all__ = [*_data_all, *_train_all, *_metrics_all, *_inference_all]
+__all__ = [*_data_all, *_train_all, *_metrics_all, *_inference_all, *_sweep_all, "CRITERIA", "mean_ci"]

@@ -335,7 +335,8 @@ def _resample(P, M, V, X, state, L, dead, batch):
 
 
 @njit(cache=True)
-def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, aux_k, aux_coef,
+def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, learn_dec, aux_k,
+                   aux_coef,
                    dead_steps, bandwidth, resample_every, resample_until, lrs, beta1, beta2, eps,
                    batch, last_fired, thr_decay, loss_out, t0):
     """Train one instance in place for ``lrs.shape[0]`` steps; return -1 or the diverged step.
@@ -383,6 +384,9 @@ def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, aux_k
                     last_fired[j] = step
                     if F[b, j] < fmin:
                         fmin = F[b, j]
+        if not learn_dec:
+            gWd[:, :] = 0.0
+            gbd[:] = 0.0
         if project:
             _project_decoder_grad(Wd, gWd)
         _adam(P, G, M, V, lrs[t], beta1, beta2, eps, step + 1)
@@ -397,25 +401,29 @@ def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, aux_k
 
 
 @njit(cache=True)
-def train_serial(P, M, V, X, states, arch, L, coef, k, weighted, project, aux_k, aux_coef,
+def train_serial(P, M, V, X, states, arch, L, coef, k, weighted, project, learn_dec, aux_k,
+                 aux_coef,
                  dead_steps, bandwidth, resample_every, resample_until, lrs, beta1, beta2, eps,
                  batch, last_fired, thr_decay, losses, failed, t0):
     """Train every instance (leading axis of P, M, V, states, coef, k, last_fired) in turn."""
     for r in range(P.shape[0]):
         failed[r] = train_instance(P[r], M[r], V[r], X, states[r], arch, L, coef[r], k[r],
-                                   weighted, project, aux_k, aux_coef, dead_steps, bandwidth,
+                                   weighted, project, learn_dec, aux_k, aux_coef, dead_steps,
+                                   bandwidth,
                                    resample_every, resample_until, lrs, beta1, beta2, eps, batch,
                                    last_fired[r], thr_decay, losses[r], t0)
 
 
 @njit(parallel=True, cache=True)
-def train_parallel(P, M, V, X, states, arch, L, coef, k, weighted, project, aux_k, aux_coef,
+def train_parallel(P, M, V, X, states, arch, L, coef, k, weighted, project, learn_dec, aux_k,
+                   aux_coef,
                    dead_steps, bandwidth, resample_every, resample_until, lrs, beta1, beta2, eps,
                    batch, last_fired, thr_decay, losses, failed, t0):
     """Parallel kernel (``parallel=True``, ``prange`` over instances); same result as
     :func:`train_serial` bit for bit (every instance owns its stream and work arrays)."""
     for r in prange(P.shape[0]):
         failed[r] = train_instance(P[r], M[r], V[r], X, states[r], arch, L, coef[r], k[r],
-                                   weighted, project, aux_k, aux_coef, dead_steps, bandwidth,
+                                   weighted, project, learn_dec, aux_k, aux_coef, dead_steps,
+                                   bandwidth,
                                    resample_every, resample_until, lrs, beta1, beta2, eps, batch,
                                    last_fired[r], thr_decay, losses[r], t0)

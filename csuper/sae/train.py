@@ -85,6 +85,9 @@ class SAESettings:
     threshold_decay : float
         BatchTopK: decay of the moving average of the smallest selected activation per batch,
         the inference threshold theta.
+    learn_decoder : bool
+        False freezes W_dec and b_dec at their initial values (with ``train_sae(decoder=F)``:
+        an encoder trained for a known dictionary, O'Neill et al. 2024's setting).
 
     Examples
     --------
@@ -106,6 +109,7 @@ class SAESettings:
     jump_bandwidth: float = 1e-3
     jump_init_threshold: float = 1e-3
     threshold_decay: float = 0.99
+    learn_decoder: bool = True
 
     def __post_init__(self):
         check_int(self.n_steps, "n_steps", low=1)
@@ -129,6 +133,8 @@ class SAESettings:
         check_real(self.jump_bandwidth, "jump_bandwidth", low=0.0, low_inclusive=False)
         check_real(self.jump_init_threshold, "jump_init_threshold", low=0.0, low_inclusive=False)
         check_real(self.threshold_decay, "threshold_decay", low=0.0, high=1.0, high_inclusive=False)
+        if not isinstance(self.learn_decoder, bool):
+            raise TypeError(f"learn_decoder must be a bool; got {self.learn_decoder!r}.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -295,13 +301,16 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     return b
 
 
-def _initial_state(seed: int, X: np.ndarray, width: int, arch: str, settings: SAESettings, b_dec):
+def _initial_state(seed: int, X: np.ndarray, width: int, arch: str, settings: SAESettings, b_dec,
+                   decoder=None):
     """Flat parameter vector of one instance and its xorshift stream state, from its seed alone."""
     from csuper.toy.data import _stream_states
 
     m = X.shape[1]
     child = np.random.default_rng(int(seed))
     D = child.standard_normal((m, width))
+    if decoder is not None:
+        D = decoder.copy()
     D /= np.linalg.norm(D, axis=0)
     lt = np.full(width, np.log(settings.jump_init_threshold))
     P = np.concatenate([D.T.ravel(), np.zeros(width), D.ravel(), b_dec, lt])
@@ -322,6 +331,7 @@ def train_sae(
     parallel: bool | None = None,
     rng=None,
     progress: bool = False,
+    decoder=None,
 ) -> SparseAutoencoder:
     """Train sparse autoencoders of one architecture and width on the rows of X.
 
@@ -353,6 +363,9 @@ def train_sae(
         Source of the seeds.
     progress : bool
         tqdm progress bar over chunks of steps.
+    decoder : array_like, shape (n_dims, width), optional
+        Initial decoder (columns normalised; the encoder starts at its transpose) instead of
+        random unit columns; with ``settings.learn_decoder=False`` it stays fixed.
 
     Returns
     -------
@@ -431,10 +444,14 @@ def train_sae(
             raise ValueError("seeds must be nonnegative integers.")
     seeds = np.asarray(seeds, dtype=np.int64)
     m = X.shape[1]
+    if decoder is not None:
+        decoder = check_array(decoder, "decoder", ndim=2, shape=(m, L), dtype=np.float64)
+        if np.any(np.linalg.norm(decoder, axis=0) == 0):
+            raise ValueError("decoder must have nonzero columns.")
     sample = X[: min(4096, X.shape[0])]
     b0 = {"geometric_median": lambda: geometric_median(sample), "mean": lambda: sample.mean(axis=0),
           "zero": lambda: np.zeros(m)}[settings.bias_init]()
-    Ps, states = zip(*(_initial_state(s, X, L, architecture, settings, b0) for s in seeds))
+    Ps, states = zip(*(_initial_state(s, X, L, architecture, settings, b0, decoder) for s in seeds))
     P = np.ascontiguousarray(np.stack(Ps))
     states = np.ascontiguousarray(np.stack(states))
     M = np.zeros_like(P)
@@ -469,7 +486,8 @@ def train_sae(
             for t0 in range(0, T, chunk):
                 t1 = min(T, t0 + chunk)
                 out = np.full((total, t1 - t0), np.nan)
-                kernel(P, M, V, X, states, code, L, coef_i, k_i, weighted, project, aux_k,
+                kernel(P, M, V, X, states, code, L, coef_i, k_i, weighted, project,
+                       settings.learn_decoder, aux_k,
                        settings.aux_coefficient, settings.dead_steps, settings.jump_bandwidth,
                        settings.resample_every, T // 2, np.ascontiguousarray(lrs[t0:t1]), beta1,
                        beta2, settings.eps, settings.batch_size, last_fired,
