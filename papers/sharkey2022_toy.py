@@ -36,7 +36,7 @@ import csuper.sae as sae
 
 SETUP = {"n_features": 64, "n_dims": 32, "k": 5.0, "ratio": 0.99, "n_samples": 32_768,
          "n_test": 4096, "ratios": [0.5, 1.0, 2.0, 4.0],
-         "coefficients": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3], "n_seeds": 2, "n_steps": 5000,
+         "coefficients": [0.003, 0.01, 0.03, 0.1, 0.3, 1.0], "n_seeds": 2, "n_steps": 5000,
          "batch_size": 256, "lr": 1e-3, "seed": 2022}
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from csuper.toy._train_kernels import _uniform
+from csuper.toy._train_kernels import _adam_update, _uniform
 
 
 @njit(cache=True)
@@ -246,18 +246,6 @@ def _normalise_decoder(Wd):
 
 
 @njit(cache=True)
-def _adam(P, g, M, V, lr, beta1, beta2, eps, t):
-    """One torch.optim.Adam step (no weight decay) on flat arrays; t counts from 1."""
-    bc1 = 1.0 - beta1**t
-    sq2 = np.sqrt(1.0 - beta2**t)
-    for j in range(P.shape[0]):
-        gj = g[j]
-        M[j] = beta1 * M[j] + (1.0 - beta1) * gj
-        V[j] = beta2 * V[j] + (1.0 - beta2) * gj * gj
-        P[j] -= (lr / bc1) * M[j] / (np.sqrt(V[j]) / sq2 + eps)
-
-
-@njit(cache=True)
 def _draw_batch(X, state, Xb):
     """Fill Xb (B, m) with rows of X drawn uniformly with replacement from the instance's stream."""
     N = X.shape[0]
@@ -389,7 +377,7 @@ def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, learn
             gbd[:] = 0.0
         if project:
             _project_decoder_grad(Wd, gWd)
-        _adam(P, G, M, V, lrs[t], beta1, beta2, eps, step + 1)
+        _adam_update(P, G, M, V, lrs[t], beta1, beta2, eps, 0.0, False, step + 1)  # torch Adam
         if project:
             _normalise_decoder(Wd)
         if arch == 2 and np.isfinite(fmin):

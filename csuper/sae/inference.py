@@ -86,8 +86,8 @@ def infer_codes(
     lam: float = 0.01,
     n_iter: int = 10,
     nonnegative: bool = True,
-    tol: float = 1e-10,
-    max_iter: int = 20_000,
+    tol: float = 1e-9,
+    max_iter: int = 10_000,
 ) -> InferenceResult:
     """Infer sparse codes c with x - offset ~ D c for every row x of X (see :data:`INFERENCE`).
 
@@ -108,6 +108,9 @@ def infer_codes(
         Constrain c >= 0 (default, as SAE codes are).
     tol, max_iter : float, int
         Stopping rule of ``lasso``: largest change of an entry <= tol (relative), or max_iter.
+
+    BLAS runs single-threaded here (measured: 2,000 FISTA iterations on (512, 64) codes took
+    0.4 s with one thread and about 50 times longer with two on the loaded 2-core machine).
 
     Returns
     -------
@@ -145,13 +148,15 @@ def infer_codes(
         res = batch_basis_pursuit(D, Xa.T, nonnegative=bool(nonnegative))
         C = np.nan_to_num(res.x.T, nan=0.0)
         return InferenceResult(C, method, int(np.sum(res.status != "optimal")), int(res.iterations.max()))
+    from threadpoolctl import threadpool_limits
+
     lam = check_real(lam, "lam", low=0.0)
     if method == "lasso":
-        C, it = _proximal(D, Xa, lam, check_int(max_iter, "max_iter", low=1), True,
-                          check_real(tol, "tol", low=0.0), bool(nonnegative))
-        return InferenceResult(C, method, 0, it)
-    n = check_int(n_iter, "n_iter", low=1)
-    C, it = _proximal(D, Xa, lam, n, method == "fista", 0.0, bool(nonnegative))
+        cap, stop, acc = check_int(max_iter, "max_iter", low=1), check_real(tol, "tol", low=0.0), True
+    else:
+        cap, stop, acc = check_int(n_iter, "n_iter", low=1), 0.0, method == "fista"
+    with threadpool_limits(limits=1, user_api="blas"):
+        C, it = _proximal(D, Xa, lam, cap, acc, stop, bool(nonnegative))
     return InferenceResult(C, method, 0, it)
 
 
