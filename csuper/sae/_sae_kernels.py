@@ -39,35 +39,48 @@ def _views(P, L, m):
 
 @njit(cache=True)
 def _top_rows(pre, k, sel):
-    """sel[b, j] = True for the k largest entries of each row of pre (ties: lowest index last)."""
+    """sel[b, j] = True for the k largest entries of each row of pre.
+
+    k passes of a masked argmax when k is small (O(k L) per row, measured faster than a sort for
+    k <= 16), else an argsort of the row. Ties (measure zero for continuous data) go to the
+    lowest index in the first method and to the sort's order in the second.
+    """
     B, L = pre.shape
     for b in range(B):
         for j in range(L):
             sel[b, j] = False
-        order = np.argsort(pre[b])
-        for q in range(L - k, L):
-            sel[b, order[q]] = True
+        if k <= 16:
+            for _ in range(k):
+                best = -1
+                bv = -np.inf
+                for j in range(L):
+                    if not sel[b, j] and (best < 0 or pre[b, j] > bv):
+                        best = j
+                        bv = pre[b, j]
+                sel[b, best] = True
+        else:
+            order = np.argsort(pre[b])
+            for q in range(L - k, L):
+                sel[b, order[q]] = True
 
 
 @njit(cache=True)
 def _top_batch(pre, kb, sel):
-    """sel = True for the kb largest entries of the whole (B, L) array; returns the smallest
-    selected value."""
+    """sel = True for the kb largest entries of the whole (B, L) array (selection by
+    np.partition, O(B L)); entries tied with the kb-th largest are all selected."""
     B, L = pre.shape
     flat = pre.ravel()
-    order = np.argsort(flat)
+    n = B * L
+    thr = np.partition(flat, n - kb)[n - kb]
     for b in range(B):
         for j in range(L):
-            sel[b, j] = False
-    n = B * L
-    for q in range(n - kb, n):
-        i = order[q]
-        sel[i // L, i % L] = True
-    return flat[order[n - kb]]
+            sel[b, j] = pre[b, j] >= thr
+    return thr
 
 
 @njit(cache=True)
-def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandwidth, F, sel):
+def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandwidth, F, sel,
+              route=-1):
     """Loss of the batch Xb (B, m) and its gradient into G (same layout as P).
 
     Loss (mean over the batch B):
@@ -85,6 +98,12 @@ def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandw
     Selection: arch 1 keeps the k largest pre-activations of each row (then ReLU); arch 2 the
     k B largest of the batch after ReLU. F (B, L) receives the codes f, sel (B, L) the mask of
     latents that pass their gradient (f > 0, or pre > theta for JumpReLU).
+
+    Route: the encoder product pre = (x - b_dec) W_enc^T is a BLAS product; the four products
+    that involve the codes (x_hat, dL/dW_dec, dL/df, dL/dW_enc) are BLAS products too (route 0)
+    or loops over the active codes only (route 1: nnz m multiply-adds each instead of B L m);
+    route -1 takes the loops when fewer than 1 in 16 codes are active (measured on the benchmark
+    sizes, benchmarks/results_sae.md).
     """
     B, m = Xb.shape
     We, be, Wd, bd, lt = _views(P, L, m)
@@ -116,8 +135,23 @@ def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandw
                 on = sel[b, j] and v > 0.0
             sel[b, j] = on
             F[b, j] = v if on else 0.0
-    R = np.empty((B, m))
-    np.dot(F, Wd.T, R)
+    nnz = 0
+    for b in range(B):
+        for j in range(L):
+            if sel[b, j]:
+                nnz += 1
+    sparse = route == 1 or (route < 0 and nnz * 16 < B * L)
+    R = np.zeros((B, m))
+    WdT = np.ascontiguousarray(Wd.T)
+    if sparse:
+        for b in range(B):
+            for j in range(L):
+                if sel[b, j]:
+                    f = F[b, j]
+                    for i in range(m):
+                        R[b, i] += f * WdT[j, i]
+    else:
+        np.dot(F, Wd.T, R)
     inv_b = 1.0 / B
     loss = 0.0
     dR = np.empty((B, m))
@@ -128,9 +162,24 @@ def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandw
             dR[b, i] = 2.0 * r * inv_b
             gbd[i] += dR[b, i]
     loss *= inv_b
-    np.dot(dR.T, F, gWd)
-    dF = np.empty((B, L))
-    np.dot(dR, Wd, dF)
+    dF = np.zeros((B, L))
+    if sparse:
+        gWdT = np.zeros((L, m))
+        for b in range(B):
+            for j in range(L):
+                if sel[b, j]:
+                    f = F[b, j]
+                    d = 0.0
+                    for i in range(m):
+                        gWdT[j, i] += f * dR[b, i]
+                        d += dR[b, i] * WdT[j, i]
+                    dF[b, j] = d
+        for i in range(m):
+            for j in range(L):
+                gWd[i, j] = gWdT[j, i]
+    else:
+        np.dot(dR.T, F, gWd)
+        np.dot(dR, Wd, dF)
     if arch == 3:
         # straight-through pseudo-gradient w.r.t. theta (uses dL/df before gating)
         for j in range(L):
@@ -141,7 +190,12 @@ def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandw
                 if sel[b, j]:
                     cnt += 1.0
                 if -0.5 < u < 0.5:  # rectangle kernel K(u) = 1{|u| < 1/2}
-                    g += -dF[b, j] * theta[j] / bandwidth - coef * inv_b / bandwidth
+                    d = dF[b, j]
+                    if sparse and not sel[b, j]:  # dL/df of an inactive code: not computed yet
+                        d = 0.0
+                        for i in range(m):
+                            d += dR[b, i] * WdT[j, i]
+                    g += -d * theta[j] / bandwidth - coef * inv_b / bandwidth
             loss += coef * cnt * inv_b
             glt[j] = g * theta[j]
     for b in range(B):
@@ -207,11 +261,20 @@ def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandw
                 for j in range(L):
                     if sa[b, j]:
                         dF[b, j] += dZ[b, j]
-    np.dot(dF.T, Xc, gWe)
     s = np.zeros(L)
-    for b in range(B):
-        for j in range(L):
-            s[j] += dF[b, j]
+    if sparse:
+        for b in range(B):
+            for j in range(L):
+                d = dF[b, j]
+                if d != 0.0:
+                    s[j] += d
+                    for i in range(m):
+                        gWe[j, i] += d * Xc[b, i]
+    else:
+        np.dot(dF.T, Xc, gWe)
+        for b in range(B):
+            for j in range(L):
+                s[j] += dF[b, j]
     for j in range(L):
         gbe[j] = s[j]
     for j in range(L):

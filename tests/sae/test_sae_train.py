@@ -31,11 +31,11 @@ def _setup(seed=0, arch=0):
     return X, P
 
 
-def _kernel_loss(P, X, arch, coef, k, weighted, dead, aux_coef):
+def _kernel_loss(P, X, arch, coef, k, weighted, dead, aux_coef, route=-1):
     G = np.zeros_like(P)
     F = np.zeros((X.shape[0], L))
     sel = np.zeros((X.shape[0], L), dtype=bool)
-    loss = K.loss_grad(P, G, X, arch, L, coef, k, weighted, 3, aux_coef, dead, 1e-3, F, sel)
+    loss = K.loss_grad(P, G, X, arch, L, coef, k, weighted, 3, aux_coef, dead, 1e-3, F, sel, route)
     return loss, G
 
 
@@ -62,18 +62,19 @@ def _aux_frozen(P, X, k, dead, E0, aux_k=3, aux_coef=0.5):
     return aux_coef * ((Z @ Wd.T - E0) ** 2).sum() / X.shape[0]
 
 
+@pytest.mark.parametrize("route", [0, 1], ids=["BLAS products", "loops over active codes"])
 @pytest.mark.parametrize("name, arch, coef, k, weighted, dead", ROUTES, ids=[r[0] for r in ROUTES])
-def test_gradient_matches_finite_differences(name, arch, coef, k, weighted, dead):
+def test_gradient_matches_finite_differences(name, arch, coef, k, weighted, dead, route):
     X, P = _setup(1, arch)
     aux = dead is not None
     dead = np.zeros(L, dtype=bool) if dead is None else dead
-    loss, G = _kernel_loss(P, X, arch, coef, k, weighted, dead, 0.5)
+    loss, G = _kernel_loss(P, X, arch, coef, k, weighted, dead, 0.5, route)
     E0 = X - ref.forward(P, X, arch, L, k)[3]
 
     def f(Q):
         if not aux:
-            return _kernel_loss(Q, X, arch, coef, k, weighted, dead, 0.5)[0]
-        return _kernel_loss(Q, X, arch, coef, k, weighted, dead, 0.0)[0] + _aux_frozen(Q, X, k, dead, E0)
+            return _kernel_loss(Q, X, arch, coef, k, weighted, dead, 0.5, route)[0]
+        return _kernel_loss(Q, X, arch, coef, k, weighted, dead, 0.0, route)[0] + _aux_frozen(Q, X, k, dead, E0)
 
     assert f(P) == pytest.approx(loss, rel=1e-12)
     h = 1e-6
@@ -88,11 +89,12 @@ def test_gradient_matches_finite_differences(name, arch, coef, k, weighted, dead
     assert np.all(G[-L:] == 0) or arch == 3
 
 
+@pytest.mark.parametrize("route", [0, 1], ids=["BLAS products", "loops over active codes"])
 @pytest.mark.parametrize("name, arch, coef, k, weighted, dead", ROUTES, ids=[r[0] for r in ROUTES])
-def test_kernel_gradient_matches_numpy_reference(name, arch, coef, k, weighted, dead):
+def test_kernel_gradient_matches_numpy_reference(name, arch, coef, k, weighted, dead, route):
     X, P = _setup(2, arch)
     dead = np.zeros(L, dtype=bool) if dead is None else dead
-    loss, G = _kernel_loss(P, X, arch, coef, k, weighted, dead, 0.5)
+    loss, G = _kernel_loss(P, X, arch, coef, k, weighted, dead, 0.5, route)
     rloss, rG = ref.loss_and_grad(P, X, arch, L, coef=coef, k=k, weighted=weighted, aux_k=3,
                                   aux_coef=0.5, dead=dead)
     assert loss == pytest.approx(rloss, rel=1e-12)
@@ -109,7 +111,9 @@ def test_jumprelu_pseudo_gradient_is_the_rectangle_kernel_estimator():
     pre = (X - bd) @ We.T + be
     lt_new = np.log(pre[0, :] - 0.2 * eps)  # put one pre-activation per latent inside the window
     P2[-L:] = lt_new
-    _, G = _kernel_loss(P2, X, 3, 0.2, 1, False, np.zeros(L, dtype=bool), 0.0)
+    _, G = _kernel_loss(P2, X, 3, 0.2, 1, False, np.zeros(L, dtype=bool), 0.0, 1)
+    _, G0 = _kernel_loss(P2, X, 3, 0.2, 1, False, np.zeros(L, dtype=bool), 0.0, 0)
+    np.testing.assert_allclose(G, G0, rtol=1e-12)
     theta = np.exp(lt_new)
     dF = (2 * ((np.where(pre > theta, pre, 0) @ Wd.T + bd) - X) / B) @ Wd
     inside = np.abs(pre - theta) < eps / 2
