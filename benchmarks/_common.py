@@ -13,7 +13,8 @@ import numpy as np
 
 
 def machine_info() -> str:
-    """One line naming the machine, Python and the key libraries (goes into benchmarks/README.md)."""
+    """One line naming the machine, Python and the key libraries (goes into
+    benchmarks/README.md)."""
     import numba
     import scipy
 
@@ -27,7 +28,8 @@ def machine_info() -> str:
     except OSError:
         pass
     return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__}, "
+        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy "
+        f"{np.__version__}, "
         f"scipy {scipy.__version__}, numba {numba.__version__}"
     )
 

@@ -19,14 +19,15 @@ numpy 2.4's bundled OpenBLAS segfaults on the latter (syrk) for W of shape (512,
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
 from _common import best_time, peak_memory, print_table
 from numba import njit
 
-from csuper.geometry import frame_statistics
 from csuper.geometry import _overlap_kernels as _k
+from csuper.geometry import frame_statistics
 from csuper.geometry._dense_reference import numpy_baseline_statistics
 
 M = 512
@@ -59,25 +60,34 @@ def _numba_dot_pass(Ut, r2, b, tile, s_unit, s_weighted, best, best_pair):
 def _design_measurements(n: int, repeat: int) -> None:
     """Tile side and where the product runs (numpy per tile vs np.dot inside numba)."""
     from csuper.geometry import overlaps as imod
+
     rng = np.random.default_rng(1)
     rows = []
     for dtype in (np.float32, np.float64):
         W = rng.standard_normal((M, n)).astype(dtype)
         Ut, r2, _ = imod._unit_rows(W)
         for b in (256, 512, 1024, 2048):
-            fn = lambda: frame_statistics(W, block_size=b)  # noqa: E731
+            fn = functools.partial(frame_statistics, W, block_size=b)
             fn()
             t = best_time(fn, repeat)
             rows.append([n, np.dtype(dtype).name, b, "numpy per tile", f"{t:.3f}"])
         b = imod.DEFAULT_BLOCK_SIZE
 
-        def nb():
-            _numba_dot_pass(Ut, r2, b, np.empty(b * b, dtype), np.zeros(n), np.zeros(n),
-                            np.full(1, -1.0), np.zeros(2, np.int64))
+        def nb(Ut=Ut, r2=r2, b=b, dtype=dtype):
+            _numba_dot_pass(
+                Ut,
+                r2,
+                b,
+                np.empty(b * b, dtype),
+                np.zeros(n),
+                np.zeros(n),
+                np.full(1, -1.0),
+                np.zeros(2, np.int64),
+            )
 
         nb()
         rows.append([n, np.dtype(dtype).name, b, "np.dot in numba", f"{best_time(nb, repeat):.3f}"])
-    print("\n### design: tile side and product route (seconds, best of %d)\n" % repeat)
+    print(f"\n### design: tile side and product route (seconds, best of {repeat})\n")
     print_table(["n", "dtype", "block", "product", "time s"], rows)
 
 
@@ -99,14 +109,14 @@ def main(quick: bool = False) -> None:
         for n in sizes:
             W = rng.standard_normal((m, n)).astype(dtype)
             repeat = 3 if n <= 10_000 else 1
-            ours = lambda: frame_statistics(W)  # noqa: E731
+            ours = functools.partial(frame_statistics, W)
             if repeat > 1:  # kernels are compiled above; big sizes skip the extra warm-up run
                 ours()
             t_ours = best_time(ours, repeat)
             mem_ours = peak_memory(ours)
             gram_bytes = n * n * np.dtype(dtype).itemsize
             if gram_bytes <= dense_limit:
-                base = lambda: numpy_baseline_statistics(W)  # noqa: E731
+                base = functools.partial(numpy_baseline_statistics, W)
                 if repeat > 1:
                     base()
                 t_base = best_time(base, repeat)
@@ -120,17 +130,36 @@ def main(quick: bool = False) -> None:
                 note = f"numpy extrapolated from n={n0} (n^2)"
             else:
                 t_base, mem_base, note = float("nan"), gram_bytes, "numpy skipped (memory)"
-            rows.append([
-                n, m, name, f"{t_ours:.2f}", f"{t_base:.2f}", f"{t_ours / t_base:.2f}",
-                f"{mem_ours / 2**20:.0f}", f"{mem_base / 2**20:.0f}",
-                f"{mem_base / mem_ours:.0f}", note,
-            ])
+            rows.append(
+                [
+                    n,
+                    m,
+                    name,
+                    f"{t_ours:.2f}",
+                    f"{t_base:.2f}",
+                    f"{t_ours / t_base:.2f}",
+                    f"{mem_ours / 2**20:.0f}",
+                    f"{mem_base / 2**20:.0f}",
+                    f"{mem_base / mem_ours:.0f}",
+                    note,
+                ]
+            )
             print(f"  done n={n} {name}", flush=True)
             del W
     print("\n### streamed frame_statistics vs numpy full Gram + reductions\n")
     print_table(
-        ["n", "m", "dtype", "csuper s", "numpy s", "time ratio", "csuper MB", "numpy MB",
-         "memory ratio", "numpy"],
+        [
+            "n",
+            "m",
+            "dtype",
+            "csuper s",
+            "numpy s",
+            "time ratio",
+            "csuper MB",
+            "numpy MB",
+            "memory ratio",
+            "numpy",
+        ],
         rows,
     )
     _design_measurements(2_000 if quick else 10_000, 1 if quick else 3)

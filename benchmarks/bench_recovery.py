@@ -15,7 +15,6 @@ import sys
 import time
 
 import numpy as np
-
 from _common import print_table
 
 from csuper.recovery import (
@@ -42,7 +41,7 @@ def _success(Xh, X):
 
 def bench_solvers(sizes, B, n_base, n_rebuild):
     rows = []
-    for (n, m, k) in sizes:
+    for n, m, k in sizes:
         for nonneg in (False, True):
             A, X = _instances(n, m, k, B, nonneg, seed=n + k)
             Y = A @ X
@@ -67,31 +66,70 @@ def bench_solvers(sizes, B, n_base, n_rebuild):
             base["scipy linprog HiGHS"] = ((time.perf_counter() - t0) / nb, xs, nb)
             fastest = min(v[0] for v in base.values())
             label = f"({n}, {m}, {k}) {'nonneg' if nonneg else 'signed'}"
-            rows.append([label, f"batched ADMM (B={B})", f"{1e3 * t_batch:.2f}", f"{s_batch.mean():.3f}",
-                         f"{fastest / t_batch:.1f}x", "-", f"{np.mean(res.status == 'optimal'):.3f}"])
+            rows.append(
+                [
+                    label,
+                    f"batched ADMM (B={B})",
+                    f"{1e3 * t_batch:.2f}",
+                    f"{s_batch.mean():.3f}",
+                    f"{fastest / t_batch:.1f}x",
+                    "-",
+                    f"{np.mean(res.status == 'optimal'):.3f}",
+                ]
+            )
             for name, (t, xs, cnt) in base.items():
                 Xh = np.column_stack([x if x is not None else np.full(n, np.nan) for x in xs])
                 s = _success(Xh, X[:, :cnt])
                 same = bool(np.array_equal(s, s_batch[:cnt]))
-                rows.append([label, f"{name} (first {cnt})", f"{1e3 * t:.2f}", f"{s.mean():.3f}",
-                             "", "yes" if same else "NO", ""])
+                rows.append(
+                    [
+                        label,
+                        f"{name} (first {cnt})",
+                        f"{1e3 * t:.2f}",
+                        f"{s.mean():.3f}",
+                        "",
+                        "yes" if same else "NO",
+                        "",
+                    ]
+                )
             print(f"done {label}", file=sys.stderr, flush=True)
-    print_table(["(n, m, k)", "method", "ms / problem", "success rate", "speed-up vs fastest baseline",
-                 "same classification", "certified"], rows)
+    print_table(
+        [
+            "(n, m, k)",
+            "method",
+            "ms / problem",
+            "success rate",
+            "speed-up vs fastest baseline",
+            "same classification",
+            "certified",
+        ],
+        rows,
+    )
 
 
 def bench_phase(n, grid, trials):
     axis = np.arange(1, grid + 1) / grid
     rows = []
     for signal in ("gaussian", "uniform"):
-        phase_transition(20, deltas=[0.5], rhos=[0.5], trials=2, signal=signal, rng=0, progress=False)
+        phase_transition(
+            20, deltas=[0.5], rhos=[0.5], n_trials=2, signal=signal, rng=0, progress=False
+        )
         t0, c0 = time.perf_counter(), time.process_time()
-        res = phase_transition(n, deltas=axis, rhos=axis, trials=trials, signal=signal, rng=0,
-                               progress=False)
-        rows.append([f"n={n}, {grid}x{grid}, {trials} trials, {signal}", f"{time.perf_counter() - t0:.1f}",
-                     f"{time.process_time() - c0:.1f}", int(res.table["unsolved"].sum()),
-                     int(res.table["successes"].sum())])
-    print_table(["phase diagram", "wall time (s)", "CPU time (s)", "unsolved trials", "successes"], rows)
+        res = phase_transition(
+            n, deltas=axis, rhos=axis, n_trials=trials, signal=signal, rng=0, progress=False
+        )
+        rows.append(
+            [
+                f"n={n}, {grid}x{grid}, {trials} trials, {signal}",
+                f"{time.perf_counter() - t0:.1f}",
+                f"{time.process_time() - c0:.1f}",
+                int(res.table["unsolved"].sum()),
+                int(res.table["successes"].sum()),
+            ]
+        )
+    print_table(
+        ["phase diagram", "wall time (s)", "CPU time (s)", "unsolved trials", "successes"], rows
+    )
 
 
 def main(quick: bool = False) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from _common import print_table
 
 import csuper.sae as sae
@@ -77,8 +76,16 @@ def main(quick: bool = False) -> None:
     steps = 100 if quick else 2000
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
-    sae.train_sae(rng.random((64, 4)), 4, sparsity_coefficient=[0.1, 0.2], settings=sae.SAESettings(n_steps=2), rng=0)
-    sae.train_sae(rng.random((64, 4)), 4, "topk", k=[1, 2], settings=sae.SAESettings(n_steps=2), rng=0)
+    sae.train_sae(
+        rng.random((64, 4)),
+        4,
+        sparsity_coefficient=[0.1, 0.2],
+        settings=sae.SAESettings(n_steps=2),
+        rng=0,
+    )
+    sae.train_sae(
+        rng.random((64, 4)), 4, "topk", k=[1, 2], settings=sae.SAESettings(n_steps=2), rng=0
+    )
     print(f"csuper warm-up (compile or cache load): {time.perf_counter() - t0:.1f} s")
     rows = []
     for name, m, L, inst, batch, arch in CONFIGS:
@@ -103,13 +110,42 @@ def main(quick: bool = False) -> None:
             hist = torch_train(data.X, L, inst, batch, steps, arch, seed=rep)
             th.append(time.perf_counter() - t)
         t_cs, t_th = min(cs), min(th)
-        rows.append([f"{name} [torch {torch.get_num_threads()} thr]", steps,
-                     f"{1e3 * t_cs / steps:.3f}", f"{1e3 * t_th / steps:.3f}", f"{t_th / t_cs:.1f}x",
-                     f"{model.loss_history[:, -100:].mean():.4f}", f"{hist[-100:].mean():.4f}"])
-        print_table(["config", "steps", "csuper ms/step", "torch ms/step", "speed-up", "csuper loss", "torch loss"],
-                    rows[-1:])
+        rows.append(
+            [
+                f"{name} [torch {torch.get_num_threads()} thr]",
+                steps,
+                f"{1e3 * t_cs / steps:.3f}",
+                f"{1e3 * t_th / steps:.3f}",
+                f"{t_th / t_cs:.1f}x",
+                f"{model.loss_history[:, -100:].mean():.4f}",
+                f"{hist[-100:].mean():.4f}",
+            ]
+        )
+        print_table(
+            [
+                "config",
+                "steps",
+                "csuper ms/step",
+                "torch ms/step",
+                "speed-up",
+                "csuper loss",
+                "torch loss",
+            ],
+            rows[-1:],
+        )
     print()
-    print_table(["config", "steps", "csuper ms/step", "torch ms/step", "speed-up", "csuper loss", "torch loss"], rows)
+    print_table(
+        [
+            "config",
+            "steps",
+            "csuper ms/step",
+            "torch ms/step",
+            "speed-up",
+            "csuper loss",
+            "torch loss",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Baseline dependency (benchmark only): ``pip install torch==2.13.0``. Both sides:
 xavier-normal W per instance (std sqrt(2/(n+m))), b = 0, loss = sum over instances of the mean
 over batch and features of I_i (x_i - x_hat_i)^2. torch runs in float32 (the notebook's dtype),
 csuper in float64. torch gets its faster thread count (1 or 2, timed on a short trial run per
-configuration); csuper runs its default (instances in parallel threads). Final losses of both are evaluated by the same numpy function on the same
+configuration); csuper runs its default (instances in parallel threads). Final losses of both are
+evaluated by the same numpy function on the same
 fresh test batch of 100,000 samples per instance.
 
 Run: ``python benchmarks/run.py toy`` (``--quick`` for a smoke run with few steps).
@@ -17,16 +18,39 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from _common import print_table
 
 import csuper.toy as toy
 
 CONFIGS = [
     # name, n, m, instances (or seeds), p, importance, best_of
-    ("(5, 2, 10) p=20^-linspace(0,1,10), I=0.9^i", 5, 2, 10, 20.0 ** -np.linspace(0, 1, 10), 0.9 ** np.arange(5), 1),
-    ("(200, 20, 20) p=20^-linspace(0,1,20), I=1", 200, 20, 20, 20.0 ** -np.linspace(0, 1, 20), np.ones(200), 1),
-    ("(20, 5) best of 16 seeds, p=0.05, I=0.9^i", 20, 5, 16, np.array([0.05]), 0.9 ** np.arange(20), 16),
+    (
+        "(5, 2, 10) p=20^-linspace(0,1,10), I=0.9^i",
+        5,
+        2,
+        10,
+        20.0 ** -np.linspace(0, 1, 10),
+        0.9 ** np.arange(5),
+        1,
+    ),
+    (
+        "(200, 20, 20) p=20^-linspace(0,1,20), I=1",
+        200,
+        20,
+        20,
+        20.0 ** -np.linspace(0, 1, 20),
+        np.ones(200),
+        1,
+    ),
+    (
+        "(20, 5) best of 16 seeds, p=0.05, I=0.9^i",
+        20,
+        5,
+        16,
+        np.array([0.05]),
+        0.9 ** np.arange(20),
+        16,
+    ),
 ]
 
 
@@ -65,23 +89,33 @@ def main(quick: bool = False) -> None:
     steps_for = {5: 10_000, 200: 1000, 20: 10_000} if not quick else {5: 200, 200: 50, 20: 200}
     # warm-up: numba compilation (cached kernels load from disk), reported apart
     t0 = time.perf_counter()
-    toy.train(toy.feature_distribution(5, [0.5, 0.1]), 2, settings=toy.TrainSettings(n_steps=2), rng=0)
+    toy.train(
+        toy.feature_distribution(5, [0.5, 0.1]), 2, settings=toy.TrainSettings(n_steps=2), rng=0
+    )
     print(f"csuper warm-up (compile or cache load): {time.perf_counter() - t0:.1f} s")
     torch_train(5, 2, np.full((2, 5), 0.5), np.ones(5), 2)
     rows = []
     for name, n, m, inst, p, imp, best_of in CONFIGS:
         steps = steps_for[n]
-        P = np.repeat(p[:, None], n, axis=1) if best_of == 1 else np.repeat(np.full((1, n), p[0]), inst, axis=0)
+        P = (
+            np.repeat(p[:, None], n, axis=1)
+            if best_of == 1
+            else np.repeat(np.full((1, n), p[0]), inst, axis=0)
+        )
         settings = toy.TrainSettings(n_steps=steps)
         dist = toy.feature_distribution(n, p if best_of == 1 else p[0])
-        X = toy.sample_features(toy.feature_distribution(n, P), 20_000 if n == 200 else 100_000, rng=99)
+        X = toy.sample_features(
+            toy.feature_distribution(n, P), 20_000 if n == 200 else 100_000, rng=99
+        )
         cs_loss, cs_time = [], []
         for seed in (1, 2):
             t0 = time.perf_counter()
             model = toy.train(dist, m, importance=imp, settings=settings, n_seeds=best_of, rng=seed)
             cs_time.append(time.perf_counter() - t0)
             if best_of == 1:
-                cs_loss.append(float(toy.toy_loss(model.W, model.b, X, np.tile(imp, (inst, 1))).mean()))
+                cs_loss.append(
+                    float(toy.toy_loss(model.W, model.b, X, np.tile(imp, (inst, 1))).mean())
+                )
             else:  # the kept seed (lowest final training loss), on the test batch
                 cs_loss.append(float(toy.toy_loss(model.W, model.b, X[0], imp)[0]))
         # give torch its best thread count (on a loaded machine 2 threads can be 10x slower)
@@ -93,7 +127,7 @@ def main(quick: bool = False) -> None:
             trial[threads] = time.perf_counter() - t0
         torch.set_num_threads(min(trial, key=trial.get))
         t0 = time.perf_counter()
-        Wt, bt, hist = torch_train(n, m, P, np.asarray(imp), steps, seed=1)
+        Wt, bt, _hist = torch_train(n, m, P, np.asarray(imp), steps, seed=1)
         th_time = time.perf_counter() - t0
         if best_of == 1:
             W = np.ascontiguousarray(Wt.transpose(0, 2, 1))
@@ -104,19 +138,46 @@ def main(quick: bool = False) -> None:
             W = np.ascontiguousarray(Wt.transpose(0, 2, 1))
             th_loss = float(toy.toy_loss(W, bt, X, np.tile(imp, (inst, 1))).min())
         t_cs = min(cs_time)
-        rows.append([
-            name + f" [torch {torch.get_num_threads()} thr]", steps, f"{steps / t_cs:.0f}", f"{t_cs:.1f}", f"{steps / th_time:.0f}", f"{th_time:.1f}",
-            f"{th_time / t_cs:.1f}x", f"{cs_loss[0]:.6f} / {cs_loss[1]:.6f}", f"{th_loss:.6f}",
-        ])
+        rows.append(
+            [
+                name + f" [torch {torch.get_num_threads()} thr]",
+                steps,
+                f"{steps / t_cs:.0f}",
+                f"{t_cs:.1f}",
+                f"{steps / th_time:.0f}",
+                f"{th_time:.1f}",
+                f"{th_time / t_cs:.1f}x",
+                f"{cs_loss[0]:.6f} / {cs_loss[1]:.6f}",
+                f"{th_loss:.6f}",
+            ]
+        )
         print_table(
-            ["config", "steps", "csuper steps/s", "csuper s", "torch steps/s", "torch s", "speed-up",
-             "csuper loss (2 seeds)", "torch loss"],
+            [
+                "config",
+                "steps",
+                "csuper steps/s",
+                "csuper s",
+                "torch steps/s",
+                "torch s",
+                "speed-up",
+                "csuper loss (2 seeds)",
+                "torch loss",
+            ],
             rows[-1:],
         )
     print()
     print_table(
-        ["config", "steps", "csuper steps/s", "csuper s", "torch steps/s", "torch s", "speed-up",
-         "csuper loss (2 seeds)", "torch loss"],
+        [
+            "config",
+            "steps",
+            "csuper steps/s",
+            "csuper s",
+            "torch steps/s",
+            "torch s",
+            "speed-up",
+            "csuper loss (2 seeds)",
+            "torch loss",
+        ],
         rows,
     )
 

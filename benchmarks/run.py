@@ -21,8 +21,13 @@ def available() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     topics = available()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("topics", nargs="*", choices=topics + [[]], metavar="TOPIC",
-                        help=f"benchmarks to run (default: all of {', '.join(topics)})")
+    parser.add_argument(
+        "topics",
+        nargs="*",
+        choices=[*topics, []],
+        metavar="TOPIC",
+        help=f"benchmarks to run (default: all of {', '.join(topics)})",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))

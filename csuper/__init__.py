@@ -28,7 +28,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-_SUBPACKAGES = ("geometry", "jl", "recovery", "toy", "sae", "compare", "study", "executor", "testing")
+_SUBPACKAGES = (
+    "geometry",
+    "jl",
+    "recovery",
+    "toy",
+    "sae",
+    "compare",
+    "study",
+    "executor",
+    "testing",
+)
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

@@ -20,7 +20,8 @@ True
 >>> ResultStore(folder, "other", {"n": 10})
 Traceback (most recent call last):
 ...
-ValueError: folder ... holds experiment 'demo' with config {'n': 10}; refusing to mix it with experiment 'other' with config {'n': 10}.
+ValueError: folder ... holds experiment 'demo' with config {'n': 10}; refusing to mix it with
+experiment 'other' with config {'n': 10}.
 """
 
 from __future__ import annotations

@@ -15,11 +15,13 @@ import numpy as np
 
 __all__ = [
     "check_array",
+    "check_bool",
     "check_frame",
     "check_int",
     "check_real",
     "check_rng",
     "format_interval",
+    "scalar_or_array",
 ]
 
 _FLOAT_DTYPES = (np.float32, np.float64)
@@ -88,7 +90,8 @@ def check_int(
     interval = format_interval(low, high, low_inclusive, high_inclusive)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"{name} must be an integer in {interval}; got {value!r} of type {type(value).__name__}."
+            f"{name} must be an integer in {interval}; got {value!r} of type "
+            f"{type(value).__name__}."
         )
     value = int(value)
     if not _in_range(value, low, high, low_inclusive, high_inclusive):
@@ -133,6 +136,43 @@ def check_real(
     if not np.isfinite(value) or not _in_range(value, low, high, low_inclusive, high_inclusive):
         raise ValueError(f"{name} must be a real number in {interval}; got {value!r}.")
     return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Validate a boolean flag and return it as a Python ``bool``.
+
+    Only ``True``/``False`` (and numpy booleans) are flags: a string such as ``"no"`` or a number
+    would otherwise be read by its truth value.
+
+    Examples
+    --------
+    >>> check_bool(True, "nonnegative")
+    True
+    >>> check_bool("no", "nonnegative")
+    Traceback (most recent call last):
+    ...
+    TypeError: nonnegative must be True or False; got 'no' of type str.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"{name} must be True or False; got {value!r} of type {type(value).__name__}."
+        )
+    return bool(value)
+
+
+def scalar_or_array(value: Any, scalar: bool) -> Any:
+    """Scalar in, scalar out: ``value`` as a Python float when ``scalar``, else as an ndarray.
+
+    Functions that broadcast over array arguments call this on their result with
+    ``scalar = all(np.ndim(a) == 0 for a in the broadcast arguments)``.
+
+    Examples
+    --------
+    >>> scalar_or_array(np.array([0.5]), True), scalar_or_array([0.5], False)
+    (0.5, array([0.5]))
+    """
+    arr = np.asarray(value)
+    return float(arr.reshape(())) if scalar else arr
 
 
 def check_array(
@@ -208,7 +248,9 @@ def check_array(
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
             want = " or ".join(str(d) for d in allowed)
-            raise ValueError(f"{name} must be a {want}-D array; got {arr.ndim}-D with shape {arr.shape}.")
+            raise ValueError(
+                f"{name} must be a {want}-D array; got {arr.ndim}-D with shape {arr.shape}."
+            )
     if shape is not None:
         ok = len(shape) == arr.ndim and all(s is None or s == t for s, t in zip(shape, arr.shape))
         if not ok:
@@ -216,12 +258,16 @@ def check_array(
             raise ValueError(f"{name} must have shape {want}; got {arr.shape}.")
     if arr.size < min_size:
         raise ValueError(f"{name} must have at least {min_size} element(s); got shape {arr.shape}.")
-    arr = np.array(arr, dtype=target, order="C", copy=True) if copy else np.ascontiguousarray(
-        arr, dtype=target
+    arr = (
+        np.array(arr, dtype=target, order="C", copy=True)
+        if copy
+        else np.ascontiguousarray(arr, dtype=target)
     )
     if finite and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} must contain only finite values; got {bad} NaN or infinite entries.")
+        raise ValueError(
+            f"{name} must contain only finite values; got {bad} NaN or infinite entries."
+        )
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be nonnegative; got minimum {arr.min()!r}.")
     if low is not None or high is not None:
@@ -232,7 +278,8 @@ def check_array(
             outside |= arr > high
         if outside.any():
             raise ValueError(
-                f"{name} must lie in {format_interval(low, high)}; got {float(arr[outside].flat[0])!r}."
+                f"{name} must lie in {format_interval(low, high)}; got "
+                f"{float(arr[outside].flat[0])!r}."
             )
     return arr
 
@@ -270,7 +317,8 @@ def check_frame(
     >>> check_frame([[1.0, 0.0], [0.0, 0.0]])
     Traceback (most recent call last):
     ...
-    ValueError: W has 1 zero column(s) (first at index 1); every column must have a direction (nonzero norm).
+    ValueError: W has 1 zero column(s) (first at index 1); every column must have a direction
+    (nonzero norm).
     """
     arr = check_array(W, name, ndim=2, dtype=dtype)
     if arr.shape[0] < 1:

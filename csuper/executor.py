@@ -20,18 +20,19 @@ Examples
 --------
 >>> import math
 >>> with make_executor(workers=1) as ex:
-...     print(ex.run(math.sqrt, [1.0, 4.0, 9.0], progress=False))
+...     print(ex.run(math.sqrt, [1.0, 4.0, 9.0]))
 [1.0, 2.0, 3.0]
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import os
 import pickle
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 import numpy as np
@@ -138,14 +139,21 @@ class Executor:
         BLAS thread limit inside worker processes (None: left as the workers start).
     """
 
-    def __init__(self, kind: str, workers: int, *, blas_threads: int | None = None,
-                 client: Any = None, owns_client: bool = False) -> None:
+    def __init__(
+        self,
+        kind: str,
+        workers: int,
+        *,
+        blas_threads: int | None = None,
+        client: Any = None,
+        owns_client: bool = False,
+    ) -> None:
         self.kind = kind
         self.workers = workers
         self.blas_threads = blas_threads
         self._client = client
         self._owns_client = owns_client
-        self._pool = None
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def __repr__(self) -> str:
         where = ""
@@ -169,8 +177,14 @@ class Executor:
         self._client = None if self._owns_client else self._client
 
     # -- running ---------------------------------------------------------------------------
-    def map(self, fn: Callable[[Any], Any], tasks: Iterable, *, progress: bool = False,
-            desc: str | None = None) -> Iterator[tuple[int, Any]]:
+    def map(
+        self,
+        fn: Callable[[Any], Any],
+        tasks: Iterable,
+        *,
+        progress: bool = False,
+        desc: str | None = None,
+    ) -> Iterator[tuple[int, Any]]:
         """Yield ``(index, fn(tasks[index]))`` as tasks complete (task order when serial).
 
         Parameters
@@ -182,7 +196,7 @@ class Executor:
             code with ``if __name__ == "__main__":``.
         tasks : iterable
             Consumed lazily: at most a few tasks per worker are in flight at any time.
-        progress : bool
+        progress : bool, default False
             Show a tqdm progress bar (total known when ``tasks`` has a length).
         desc : str, optional
             Label of the progress bar.
@@ -201,7 +215,8 @@ class Executor:
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable (task) -> result; got {fn!r}.")
-        total = len(tasks) if hasattr(tasks, "__len__") else None
+        total = len(tasks) if isinstance(tasks, Sized) else None
+        it: Iterator[tuple[int, Any]]
         if self.kind == "serial":
             it = ((i, fn(t)) for i, t in enumerate(tasks))
         else:
@@ -212,7 +227,11 @@ class Executor:
                     f"fn must be picklable to run in {self.kind} (a module-level function or a "
                     f"functools.partial of one); got {fn!r} ({exc})."
                 ) from None
-            it = self._map_processes(fn, tasks) if self.kind == "processes" else self._map_dask(fn, tasks)
+            it = (
+                self._map_processes(fn, tasks)
+                if self.kind == "processes"
+                else self._map_dask(fn, tasks)
+            )
         if not progress:
             yield from it
             return
@@ -223,8 +242,14 @@ class Executor:
                 bar.update(1)
                 yield item
 
-    def run(self, fn: Callable[[Any], Any], tasks: Iterable, *, progress: bool = False,
-            desc: str | None = None) -> list:
+    def run(
+        self,
+        fn: Callable[[Any], Any],
+        tasks: Iterable,
+        *,
+        progress: bool = False,
+        desc: str | None = None,
+    ) -> list:
         """All results as a list in task order (see :meth:`map`).
 
         Examples
@@ -248,7 +273,9 @@ class Executor:
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
             self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_pin_blas,
+                max_workers=self.workers,
+                mp_context=ctx,
+                initializer=_pin_blas,
                 initargs=(self.blas_threads,),
             )
         pool = self._pool
@@ -302,8 +329,13 @@ class Executor:
                 fut.cancel()
 
 
-def make_executor(workers: int | None = None, scheduler: Any = None, *,
-                  blas_threads: int | None = 1, timeout: float = 10.0) -> Executor:
+def make_executor(
+    workers: int | None = None,
+    scheduler: Any = None,
+    *,
+    blas_threads: int | None = 1,
+    timeout: float = 10.0,
+) -> Executor:
     """Choose where a sweep runs: serially, in local processes, or on a Dask cluster.
 
     Parameters
@@ -354,15 +386,19 @@ def make_executor(workers: int | None = None, scheduler: Any = None, *,
     >>> make_executor(scheduler="localhost:8786")
     Traceback (most recent call last):
     ...
-    ValueError: scheduler must be a Dask address such as 'tcp://host:8786', a distributed.Client or a Dask cluster; got 'localhost:8786'.
+    ValueError: scheduler must be a Dask address such as 'tcp://host:8786', a distributed.Client or
+    a Dask cluster; got 'localhost:8786'.
     """
     if blas_threads is not None:
         blas_threads = check_int(blas_threads, "blas_threads", low=1)
     timeout = check_real(timeout, "timeout", low=0.0, low_inclusive=False)
     if scheduler is None:
         if workers is None:
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-                os.cpu_count() or 1)
+            workers = (
+                len(os.sched_getaffinity(0))
+                if hasattr(os, "sched_getaffinity")
+                else (os.cpu_count() or 1)
+            )
         workers = check_int(workers, "workers", low=1)
         kind = "serial" if workers == 1 else "processes"
         return Executor(kind, workers, blas_threads=blas_threads)
@@ -397,5 +433,6 @@ def make_executor(workers: int | None = None, scheduler: Any = None, *,
                 f"({type(exc).__name__}); start one with `dask scheduler` or check the address."
             ) from None
         owns = True
-    return Executor("dask", _dask_threads(client), blas_threads=blas_threads, client=client,
-                    owns_client=owns)
+    return Executor(
+        "dask", _dask_threads(client), blas_threads=blas_threads, client=client, owns_client=owns
+    )

@@ -52,7 +52,8 @@ def _dims(spec: int | tuple[int, int], name: str) -> st.SearchStrategy[int]:
 
 
 def _gaussian_matrix(shape_strategy, *, min_col_norm: float = _MIN_NORM):
-    """Matrices with entries from a bounded normal-like law (uniform in [-1, 1], seeded by hypothesis)."""
+    """Matrices with entries from a bounded normal-like law (uniform in [-1, 1], seeded by
+    hypothesis)."""
     elements = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False, width=64)
     return shape_strategy.flatmap(lambda shape: hnp.arrays(np.float64, shape, elements=elements))
 
@@ -64,7 +65,8 @@ def frames(
     n_features: int | tuple[int, int] = (2, 16),
     min_column_norm: float = _MIN_NORM,
 ) -> np.ndarray:
-    """Frames W of shape (m, n) with entries in [-1, 1] and no column shorter than ``min_column_norm``.
+    """Frames W of shape (m, n) with entries in [-1, 1] and no column shorter than
+    ``min_column_norm``.
 
     Parameters
     ----------
@@ -106,6 +108,7 @@ def sparse_signals(
     draw,
     n_features: int | tuple[int, int] = (2, 32),
     k: int | tuple[int, int] | None = None,
+    *,
     nonnegative: bool = False,
     min_magnitude: float = 0.1,
 ) -> np.ndarray:
@@ -208,7 +211,7 @@ def assert_no_frame_beats_bound(W, *, atol: float = 1e-9) -> float:
     mu = coherence(W)
     checks = {"best": best_coherence_bound(n, m).value}
     for name, spec in PACKING_BOUNDS.items():
-        if spec.kind != "coherence" or not spec.applies(n, m):
+        if spec.kind != "coherence" or spec.applies is None or not spec.applies(n, m):
             continue
         if name in ("welch", "real_welch"):
             for k in range(1, 5):

@@ -1,13 +1,13 @@
 """Elhage et al. 2022, "Toy Models of Superposition", section "Superposition as a phase change":
 the n = 2, m = 1 phase diagram over (relative importance of feature 2, feature density p).
 
-For every cell, toy models are trained (best of --seeds) and the winner is classified as
+For every cell, toy models are trained (best of --n-seeds) and the winner is classified as
 "feature 1 only", "feature 2 only" or "antipodal superposition" (both represented, w1 w2 < 0).
 Independently, the exact expected loss of the three candidate solutions is computed by
 numerical integration (Gauss-Legendre over the activity patterns of (x1, x2)) and the cheapest
 candidate gives the theoretical phase. One figure shows both diagrams side by side.
 
-Usage: python papers/elhage2022_phase.py OUTDIR [--grid 12] [--steps 4000] [--seeds 3]
+Usage: python papers/elhage2022_phase.py OUTDIR [--grid 12] [--n-steps 4000] [--n-seeds 3]
 Writes OUTDIR/phase.json and OUTDIR/phase.png.
 """
 
@@ -64,7 +64,8 @@ def candidate_losses(imp, p):
     # antipodal: w = (a, -c), biases free; minimise the exact loss over (a, c, b1, b2)
     res = optimize.minimize(
         lambda t: expected_loss([t[0], -t[1]], [t[2], t[3]], imp, p),
-        x0=[1.0, 1.0, 0.0, 0.0], method="Nelder-Mead",
+        x0=[1.0, 1.0, 0.0, 0.0],
+        method="Nelder-Mead",
         options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 4000},
     )
     Ws = [np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]), np.array([[res.x[0], -res.x[1]]])]
@@ -86,10 +87,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("outdir")
     ap.add_argument("--grid", type=int, default=12, help="cells per axis")
-    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--n-steps", type=int, default=4000)
     ap.add_argument("--batch-size", type=int, default=1024)
     ap.add_argument("--lr", type=float, default=1e-2)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--n-seeds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     out = pathlib.Path(args.outdir)
@@ -101,10 +102,18 @@ def main(argv=None) -> int:
     P = Pd.ravel()
     IMP = np.stack([np.ones(P.size), R.ravel()], axis=1)
     dist = toy.feature_distribution(2, np.repeat(P[:, None], 2, axis=1))
-    settings = toy.TrainSettings(n_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                                 schedule="linear")
-    model = toy.train(dist, 1, importance=IMP, settings=settings, n_seeds=args.seeds,
-                      rng=args.seed, progress=True)
+    settings = toy.TrainSettings(
+        n_steps=args.n_steps, batch_size=args.batch_size, lr=args.lr, schedule="linear"
+    )
+    model = toy.train(
+        dist,
+        1,
+        importance=IMP,
+        settings=settings,
+        n_seeds=args.n_seeds,
+        rng=args.seed,
+        progress=True,
+    )
     trained = np.array([classify(model.W[r]) for r in range(model.n_instances)]).reshape(R.shape)
     cands = [candidate_losses(IMP[r], P[r]) for r in range(P.size)]
     theory_loss = np.array([c[0] for c in cands])
@@ -112,9 +121,9 @@ def main(argv=None) -> int:
     # (an "antipodal" optimum whose second feature shrank below 0.5 counts as one feature)
     theory = np.array([classify(c[1][int(np.argmin(c[0]))]) for c in cands]).reshape(R.shape)
     # the trained models' own exact expected loss, to compare with the best candidate
-    exact_trained = np.array([
-        expected_loss(model.W[r, 0], model.b[r], IMP[r], P[r]) for r in range(P.size)
-    ])
+    exact_trained = np.array(
+        [expected_loss(model.W[r, 0], model.b[r], IMP[r], P[r]) for r in range(P.size)]
+    )
     agree = float(np.mean(trained == theory))
     gap = (exact_trained - theory_loss.min(axis=1)) / theory_loss.min(axis=1)
     result = {
@@ -125,12 +134,20 @@ def main(argv=None) -> int:
         "phases": list(PHASES),
         "agreement": agree,
         "median_relative_excess_loss_of_trained": float(np.median(gap)),
-        "settings": {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
-                     "seeds": args.seeds, "schedule": "linear", "optimizer": "adamw"},
+        "settings": {
+            "n_steps": args.n_steps,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "n_seeds": args.n_seeds,
+            "schedule": "linear",
+            "optimizer": "adamw",
+        },
     }
     (out / "phase.json").write_text(json.dumps(result, indent=1))
-    print(f"cells where trained phase == theory: {agree:.1%}; median relative excess loss of the "
-          f"trained model over the best candidate: {np.median(gap):+.2e}")
+    print(
+        f"cells where trained phase == theory: {agree:.1%}; median relative excess loss of the "
+        f"trained model over the best candidate: {np.median(gap):+.2e}"
+    )
 
     import matplotlib
 
@@ -140,8 +157,10 @@ def main(argv=None) -> int:
 
     cmap = ListedColormap(["lightgrey", "tab:blue", "tab:orange", "tab:green"])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
-    for ax, grid, title in ((axes[0], trained, "trained (best of seeds)"),
-                            (axes[1], theory, "exact expected loss, best candidate")):
+    for ax, grid, title in (
+        (axes[0], trained, "trained (best of seeds)"),
+        (axes[1], theory, "exact expected loss, best candidate"),
+    ):
         ax.pcolormesh(rel, dens, grid, cmap=cmap, vmin=-1.5, vmax=2.5, shading="nearest")
         ax.set_xscale("log")
         ax.set_yscale("log")

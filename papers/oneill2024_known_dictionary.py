@@ -34,11 +34,18 @@ import pathlib
 import numpy as np
 
 import csuper.sae as sae
+from csuper.compare import nonnegative_threshold
 
 N, M, K = 16, 8, 3
 SEED = 20240625
-HEADLINE = {"n_samples": 1024, "n_steps": 20_000, "batch_size": 1024, "lr": 1e-3, "n_seeds": 5,
-            "l1_weight": 0.05}
+HEADLINE = {
+    "n_samples": 1024,
+    "n_steps": 20_000,
+    "batch_size": 1024,
+    "lr": 1e-3,
+    "n_seeds": 5,
+    "l1_weight": 0.05,
+}
 GRID = {"n_features": [8, 16, 32], "n_dims": [4, 8, 16], "n_steps": 5000, "n_seeds": 3}
 
 
@@ -50,19 +57,41 @@ def known_dictionary_cell(n: int, m: int, n_steps: int, n_seeds: int, seed: int)
     train = sae.make_data(D, law, HEADLINE["n_samples"], rng=rng)
     test = sae.make_data(D, law, HEADLINE["n_samples"], rng=rng)
     lam_sae = HEADLINE["l1_weight"] * m / n
-    settings = sae.SAESettings(n_steps=n_steps, batch_size=HEADLINE["batch_size"], lr=HEADLINE["lr"],
-                               learn_decoder=False, bias_init="zero")
-    model = sae.train_sae(train.X, n, "relu_l1", sparsity_coefficient=lam_sae, decoder=D,
-                          settings=settings, n_seeds=n_seeds, rng=seed)
+    settings = sae.SAESettings(
+        n_steps=n_steps,
+        batch_size=HEADLINE["batch_size"],
+        lr=HEADLINE["lr"],
+        learn_decoder=False,
+        bias_init="zero",
+    )
+    model = sae.train_sae(
+        train.X,
+        n,
+        "relu_l1",
+        sparsity_coefficient=lam_sae,
+        decoder=D,
+        settings=settings,
+        n_seeds=n_seeds,
+        rng=seed,
+    )
     codes = model.encode(test.X)
     enc = [sae.code_mcc(test.codes, codes[r], matching="identity") for r in range(n_seeds)]
-    out = {"n_features": n, "n_dims": m, "k": K, "m_star": sae.m_star(n, K),
-           "sae_encoder": enc, "sae_encoder_mean_ci": sae.mean_ci(enc)}
+    out = {
+        "n_features": n,
+        "n_dims": m,
+        "k": K,
+        "m_star": nonnegative_threshold(n, K),
+        "sae_encoder": enc,
+        "sae_encoder_mean_ci": sae.mean_ci(enc),
+    }
     lam = HEADLINE["l1_weight"] * m / (2 * n)
-    for name, method, kw in [("lasso", "lasso", {"lam": lam}), ("fista_10", "fista", {"lam": lam, "n_iter": 10}),
-                             ("fista_100", "fista", {"lam": lam, "n_iter": 100}),
-                             ("basis_pursuit", "basis_pursuit", {})]:
-        res = sae.infer_codes(D, test.X, method, **kw)
+    for name, method, kw in [
+        ("lasso", "lasso", {"lam": lam}),
+        ("fista_10", "fista", {"lam": lam, "n_iter": 10}),
+        ("fista_100", "fista", {"lam": lam, "n_iter": 100}),
+        ("basis_pursuit", "basis_pursuit", {}),
+    ]:
+        res = sae.infer_codes(D, test.X, method, nonnegative=True, **kw)
         out[name] = sae.code_mcc(test.codes, res.codes, matching="identity")
         out[name + "_unsolved"] = res.n_failed
     diff = [out["lasso"] - e for e in enc]
@@ -91,10 +120,13 @@ def main(argv=None) -> int:
         cell = known_dictionary_cell(N, M, HEADLINE["n_steps"], HEADLINE["n_seeds"], SEED)
         cell["verdict"] = verdict(cell)
         res["headline"] = cell
-        print(f"N={N} M={M} K={K}: SAE encoder code-MCC {cell['sae_encoder_mean_ci'][0]:.4f} "
-              f"(95% CI {cell['sae_encoder_mean_ci'][1]:.4f}-{cell['sae_encoder_mean_ci'][2]:.4f}), "
-              f"LASSO {cell['lasso']:.4f}, FISTA-10 {cell['fista_10']:.4f}, FISTA-100 {cell['fista_100']:.4f}, "
-              f"basis pursuit {cell['basis_pursuit']:.4f}; m/m* = {M / cell['m_star']:.2f}: {cell['verdict']}")
+        print(
+            f"N={N} M={M} K={K}: SAE encoder code-MCC {cell['sae_encoder_mean_ci'][0]:.4f} "
+            f"(95% CI {cell['sae_encoder_mean_ci'][1]:.4f}-{cell['sae_encoder_mean_ci'][2]:.4f}), "
+            f"LASSO {cell['lasso']:.4f}, FISTA-10 {cell['fista_10']:.4f}, "
+            f"FISTA-100 {cell['fista_100']:.4f}, basis pursuit {cell['basis_pursuit']:.4f}; "
+            f"m/m* = {M / cell['m_star']:.2f}: {cell['verdict']}"
+        )
     if args.part in ("grid", "all"):
         rows = []
         for n in GRID["n_features"]:
@@ -104,9 +136,11 @@ def main(argv=None) -> int:
                 cell = known_dictionary_cell(n, m, GRID["n_steps"], GRID["n_seeds"], SEED)
                 cell["verdict"] = verdict(cell)
                 rows.append(cell)
-                print(f"N={n:3d} M={m:3d} m/m*={m / cell['m_star']:.2f}: encoder "
-                      f"{cell['sae_encoder_mean_ci'][0]:.3f}, LASSO {cell['lasso']:.3f}, "
-                      f"BP {cell['basis_pursuit']:.3f}: {cell['verdict']}")
+                print(
+                    f"N={n:3d} M={m:3d} m/m*={m / cell['m_star']:.2f}: encoder "
+                    f"{cell['sae_encoder_mean_ci'][0]:.3f}, LASSO {cell['lasso']:.3f}, "
+                    f"BP {cell['basis_pursuit']:.3f}: {cell['verdict']}"
+                )
         res["grid"] = rows
     path.write_text(json.dumps(res, indent=1))
     if "grid" in res:

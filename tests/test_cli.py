@@ -47,7 +47,13 @@ def test_default_command_is_registered():
 
 def test_console_script_runs_as_module():
     out = subprocess.run(
-        [sys.executable, "-c", "from csuper.cli import main; raise SystemExit(main(['--version']))"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "from csuper.cli import main; raise SystemExit(main(['--version']))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.startswith("csuper ")

@@ -1,4 +1,5 @@
-"""Tests of the ``csuper bounds`` and ``csuper compare`` subcommands, run through ``csuper.cli.main``."""
+"""Tests of the ``csuper bounds`` and ``csuper compare`` subcommands, run through
+``csuper.cli.main``."""
 
 from __future__ import annotations
 
@@ -35,8 +36,11 @@ def test_bounds_six_lines_in_r3(capsys):
     assert f"Best coherence lower bound: {welch:.6f} (welch)" in out
     # 6 <= 3*4/2: the orthoplex and Levenstein bounds do not apply, and the output says why.
     for name in ("orthoplex", "levenstein"):
-        assert re.search(rf"^\s+{name}\s+not applicable: requires n_features > n_dims\*\(n_dims\+1\)/2",
-                         out, re.M)
+        assert re.search(
+            rf"^\s+{name}\s+not applicable: requires n_features > n_dims\*\(n_dims\+1\)/2",
+            out,
+            re.M,
+        )
     assert "at most 6 equiangular lines in R^3" in out  # Gerzon d(d+1)/2
 
 
@@ -53,8 +57,9 @@ def test_bounds_e8_lines_levenstein(capsys):
 
 
 def test_bounds_selection_and_line_counts(capsys):
-    code, out, _ = _run(capsys, ["bounds", "--n-features", "6", "--n-dims", "3", "--bound", "welch",
-                                 "--eps", "0.5"])
+    code, out, _ = _run(
+        capsys, ["bounds", "--n-features", "6", "--n-dims", "3", "--bound", "welch", "--eps", "0.5"]
+    )
     assert code == 0
     assert "welch" in out and "levenstein" not in out and "rankin_simplex" not in out
     m = re.search(r"<= 0\.5: at least (\d+) \((\w+)\), at most (\d+) \(([\w()]+)\)", out)
@@ -65,14 +70,17 @@ def test_bounds_selection_and_line_counts(capsys):
     assert lower >= 4 and upper >= 6 and lower <= upper
 
 
-@pytest.mark.parametrize("argv, name", [
-    (["--n-features", "1", "--n-dims", "3"], "--n-features"),
-    (["--n-features", "6", "--n-dims", "0"], "--n-dims"),
-    (["--n-features", "6", "--n-dims", "3", "--eps", "1.5"], "--eps"),
-    (["--n-features", "6", "--n-dims", "3", "--max-order", "0"], "--max-order"),
-])
+@pytest.mark.parametrize(
+    "argv, name",
+    [
+        (["--n-features", "1", "--n-dims", "3"], "--n-features"),
+        (["--n-features", "6", "--n-dims", "0"], "--n-dims"),
+        (["--n-features", "6", "--n-dims", "3", "--eps", "1.5"], "--eps"),
+        (["--n-features", "6", "--n-dims", "3", "--max-order", "0"], "--max-order"),
+    ],
+)
 def test_bounds_bad_values_exit_2(capsys, argv, name):
-    code, out, err = _run(capsys, ["bounds", *argv])
+    code, _out, err = _run(capsys, ["bounds", *argv])
     assert code == 2
     assert name in err and "error" in err
 
@@ -102,8 +110,12 @@ def test_bounds_help_lists_every_option(capsys):
 def model_file(tmp_path_factory):
     from csuper.toy import TrainSettings, feature_distribution, save_model, train
 
-    model = train(feature_distribution(6, [0.3, 0.03]), 2,
-                  settings=TrainSettings(n_steps=200, batch_size=64, lr=1e-2), rng=0)
+    model = train(
+        feature_distribution(6, [0.3, 0.03]),
+        2,
+        settings=TrainSettings(n_steps=200, batch_size=64, lr=1e-2),
+        rng=0,
+    )
     path = tmp_path_factory.mktemp("cli") / "model.npz"
     save_model(model, path)
     return path, model
@@ -114,8 +126,10 @@ def test_compare_prints_and_writes_json(capsys, tmp_path, model_file):
 
     path, model = model_file
     out_json = tmp_path / "res.json"
-    code, out, _ = _run(capsys, ["compare", str(path), "--samples", "40", "--seed", "3",
-                                 "--json", str(out_json)])
+    code, out, _ = _run(
+        capsys,
+        ["compare", str(path), "--n-samples", "40", "--seed", "3", "--output", str(out_json)],
+    )
     assert code == 0
     # k = n p: 6 * 0.3 and 6 * 0.03.
     assert "k=1.8000" in out and "k=0.1800" in out
@@ -131,8 +145,14 @@ def test_compare_prints_and_writes_json(capsys, tmp_path, model_file):
         assert inst["scaling"]["k"] == pytest.approx(6 * model.feature_probability[r][0])
         assert [row["decoder"] for row in inst["decoder_gap"]] == ["relu", "nnbp", "nnbp_gaussian"]
         # the CLI's decoder gap is the library's with the documented seed [seed, instance]
-        ref = decoder_gap(W, model.b[r], model.feature_probability[r], n_samples=40,
-                          decoders=["relu", "nnbp", "nnbp_gaussian"], rng=[3, r])
+        ref = decoder_gap(
+            W,
+            model.b[r],
+            model.feature_probability[r],
+            n_samples=40,
+            decoders=["relu", "nnbp", "nnbp_gaussian"],
+            rng=[3, r],
+        )
         for row, s in zip(inst["decoder_gap"], ref.scores):
             assert row["relative_mse"] == pytest.approx(s.relative_mse, rel=1e-12, abs=1e-300)
             assert row["exact_rate"] == s.exact_rate
@@ -142,8 +162,9 @@ def test_compare_prints_and_writes_json(capsys, tmp_path, model_file):
 
 def test_compare_instance_and_decoder_selection(capsys, model_file):
     path, _ = model_file
-    code, out, _ = _run(capsys, ["compare", str(path), "--instance", "1", "--samples", "20",
-                                 "--decoders", "relu"])
+    code, out, _ = _run(
+        capsys, ["compare", str(path), "--instance", "1", "--n-samples", "20", "--decoders", "relu"]
+    )
     assert code == 0
     assert "Instance 1:" in out and "Instance 0:" not in out
     assert not re.search(r"^\s+nnbp\s", out, re.M)
@@ -162,11 +183,14 @@ def test_compare_missing_and_corrupt_files_exit_2(capsys, tmp_path):
     assert code == 2 and "missing array" in err
 
 
-@pytest.mark.parametrize("argv, name", [
-    (["--instance", "2"], "--instance"),
-    (["--samples", "0"], "--samples"),
-    (["--threshold", "-1"], "--threshold"),
-])
+@pytest.mark.parametrize(
+    "argv, name",
+    [
+        (["--instance", "2"], "--instance"),
+        (["--n-samples", "0"], "--n-samples"),
+        (["--represented-threshold", "-1"], "--represented-threshold"),
+    ],
+)
 def test_compare_bad_values_exit_2(capsys, model_file, argv, name):
     path, _ = model_file
     code, _, err = _run(capsys, ["compare", str(path), *argv])
@@ -182,34 +206,44 @@ def test_compare_bad_decoder_and_help(capsys, model_file):
         main(["compare", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for opt in ("--instance", "--samples", "--decoders", "--seed", "--json", "--threshold",
-                "nnbp_packing"):
+    for opt in (
+        "--instance",
+        "--n-samples",
+        "--decoders",
+        "--seed",
+        "--output",
+        "--represented-threshold",
+        "nnbp_packing",
+    ):
         assert opt in out
 
 
 # --------------------------------------------------------------------------------------------
 # csuper phase
 # --------------------------------------------------------------------------------------------
-PHASE = ["phase", "--n-features", "20", "--grid", "3", "--trials", "4", "--no-progress"]
+PHASE = ["phase", "--n-features", "20", "--grid", "3", "--n-trials", "4", "--no-progress"]
 
 
 def test_phase_worker_processes_print_the_serial_table_and_resume(capsys, tmp_path):
     code, serial, _ = _run(capsys, PHASE)
     assert code == 0
     lines = serial.strip().splitlines()
-    assert lines[0] == "delta,rho,m,k,trials,successes,p_hat,unsolved" and len(lines) == 1 + 9
+    assert lines[0] == "delta,rho,m,k,n_trials,successes,p_hat,unsolved" and len(lines) == 1 + 9
     # delta = 1 (m = n): basis pursuit with a square Gaussian matrix always recovers
     assert all(row.split(",")[6] == "1" for row in lines[1:] if row.startswith("1,"))
-    code, pooled, _ = _run(capsys, [*PHASE, "--workers", "2", "--out", str(tmp_path / "p")])
+    code, pooled, _ = _run(capsys, [*PHASE, "--workers", "2", "--output", str(tmp_path / "p")])
     assert code == 0 and pooled == serial
-    code, resumed, _ = _run(capsys, [*PHASE, "--out", str(tmp_path / "p")])
+    code, resumed, _ = _run(capsys, [*PHASE, "--output", str(tmp_path / "p")])
     assert code == 0 and resumed == serial
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--workers", "0"], r"workers must be an integer in \[1, inf\); got 0"),
-    (["--scheduler", "nowhere"], "scheduler must be a Dask address"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--workers", "0"], r"workers must be an integer in \[1, inf\); got 0"),
+        (["--scheduler", "nowhere"], "scheduler must be a Dask address"),
+    ],
+)
 def test_phase_bad_executor_options_exit_2(capsys, argv, message):
     code, _, err = _run(capsys, [*PHASE, *argv])
     assert code == 2 and re.search(message, err)

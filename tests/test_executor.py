@@ -23,9 +23,12 @@ def real_task(task):
 
     seed, n, m = task
     rng = np.random.default_rng(seed)
-    model = train(feature_distribution(n, 0.1), m,
-                  settings=TrainSettings(n_steps=60, batch_size=32, lr=1e-2),
-                  rng=int(rng.integers(2**32)))
+    model = train(
+        feature_distribution(n, 0.1),
+        m,
+        settings=TrainSettings(n_steps=60, batch_size=32, lr=1e-2),
+        rng=int(rng.integers(2**32)),
+    )
     A = rng.standard_normal((m + 6, n))
     X = draw_sparse(n, 2, 3, "uniform", rng=rng)
     xhat = batch_basis_pursuit(A, A @ X, nonnegative=True).x
@@ -75,8 +78,10 @@ def test_spawn_seeds_deterministic_distinct_and_from_seedsequence():
     assert all(isinstance(s, int) and 0 <= s < 2**128 for s in a)
     # the same seeds as spawning the SeedSequence directly (the documented derivation)
     kids = np.random.SeedSequence(5).spawn(3)
-    direct = [int(c.generate_state(2, np.uint64)[0]) | (int(c.generate_state(2, np.uint64)[1]) << 64)
-              for c in kids]
+    direct = [
+        int(c.generate_state(2, np.uint64)[0]) | (int(c.generate_state(2, np.uint64)[1]) << 64)
+        for c in kids
+    ]
     assert a[:3] == direct
     assert spawn_seeds(np.random.SeedSequence(5), 3) == direct
     # a prefix property: more tasks do not change the first tasks' seeds (resumable sweeps)
@@ -100,12 +105,15 @@ def test_spawn_seeds_bad_input():
 # Options
 
 
-@pytest.mark.parametrize("workers, exc, msg", [
-    (0, ValueError, r"workers must be an integer in \[1, inf\); got 0\."),
-    (-2, ValueError, r"workers must be an integer in \[1, inf\); got -2\."),
-    (1.5, TypeError, r"workers must be an integer"),
-    (True, TypeError, r"workers must be an integer"),
-])
+@pytest.mark.parametrize(
+    "workers, exc, msg",
+    [
+        (0, ValueError, r"workers must be an integer in \[1, inf\); got 0\."),
+        (-2, ValueError, r"workers must be an integer in \[1, inf\); got -2\."),
+        (1.5, TypeError, r"workers must be an integer"),
+        (True, TypeError, r"workers must be an integer"),
+    ],
+)
 def test_bad_workers(workers, exc, msg):
     with pytest.raises(exc, match=msg):
         make_executor(workers=workers)
@@ -118,9 +126,13 @@ def test_bad_blas_threads_and_timeout():
         make_executor(scheduler="tcp://127.0.0.1:1", timeout=0)
 
 
-@pytest.mark.parametrize("address", ["localhost:8786", "tcp//host:1", "http://host:80", "", "tcp://"])
+@pytest.mark.parametrize(
+    "address", ["localhost:8786", "tcp//host:1", "http://host:80", "", "tcp://"]
+)
 def test_malformed_scheduler_address(address):
-    with pytest.raises(ValueError, match="scheduler must be a Dask address such as 'tcp://host:8786'"):
+    with pytest.raises(
+        ValueError, match="scheduler must be a Dask address such as 'tcp://host:8786'"
+    ):
         make_executor(scheduler=address)
 
 
@@ -134,7 +146,9 @@ def test_scheduler_wrong_type_and_workers_with_scheduler():
 def test_unreachable_scheduler_fails_fast_with_clear_message():
     pytest.importorskip("distributed")
     t0 = time.perf_counter()
-    with pytest.raises(ValueError, match=r"scheduler 'tcp://127.0.0.1:1' could not be reached within 1 s"):
+    with pytest.raises(
+        ValueError, match=r"scheduler 'tcp://127.0.0.1:1' could not be reached within 1 s"
+    ):
         make_executor(scheduler="tcp://127.0.0.1:1", timeout=1.0)
     assert time.perf_counter() - t0 < 30.0
 
@@ -228,9 +242,14 @@ def test_early_stop_then_reuse():
 
 def test_dask_local_cluster_on_loopback_equals_local_run(serial_results):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  host="127.0.0.1", protocol="tcp://",
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        host="127.0.0.1",
+        protocol="tcp://",
+        dashboard_address=None,
+    ) as cluster:
         address = cluster.scheduler_address
         assert address.startswith("tcp://127.0.0.1:")
         with make_executor(scheduler=address, timeout=20) as ex:
@@ -250,8 +269,9 @@ def test_dask_local_cluster_on_loopback_equals_local_run(serial_results):
 
 def test_dask_worker_processes_equal_local_run_and_pin_blas(serial_results):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         with make_executor(scheduler=cluster.scheduler_address, timeout=30) as ex:
             got = ex.run(real_task, TASKS[:2])
             assert _same(got, serial_results[:2])

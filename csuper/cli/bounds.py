@@ -25,17 +25,41 @@ def _names() -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``csuper bounds``."""
-    parser.add_argument("--n-features", type=int, required=True, metavar="N",
-                        help="number of unit vectors (features, lines) N >= 2")
-    parser.add_argument("--n-dims", type=int, required=True, metavar="D",
-                        help="dimension d >= 1 of the space they live in")
-    parser.add_argument("--bound", nargs="+", choices=_names(), default=None, metavar="NAME",
-                        help="bounds to print (default: all); choices: " + ", ".join(_names()))
-    parser.add_argument("--max-order", type=int, default=16, metavar="K",
-                        help="highest order k tried for the higher-order real Welch bound")
-    parser.add_argument("--eps", type=float, default=None,
-                        help="also bound the number of lines in R^d with coherence <= eps, "
-                             "0 < eps < 1")
+    parser.add_argument(
+        "--n-features",
+        type=int,
+        required=True,
+        metavar="N",
+        help="number of unit vectors (features, lines) N >= 2",
+    )
+    parser.add_argument(
+        "--n-dims",
+        type=int,
+        required=True,
+        metavar="D",
+        help="dimension d >= 1 of the space they live in",
+    )
+    parser.add_argument(
+        "--bound",
+        nargs="+",
+        choices=_names(),
+        default=None,
+        metavar="NAME",
+        help="bounds to print (default: all); choices: " + ", ".join(_names()),
+    )
+    parser.add_argument(
+        "--max-order",
+        type=int,
+        default=16,
+        metavar="K",
+        help="highest order k tried for the higher-order real Welch bound",
+    )
+    parser.add_argument(
+        "--eps",
+        type=float,
+        default=None,
+        help="also bound the number of lines in R^d with coherence <= eps, 0 < eps < 1",
+    )
 
 
 def _real_welch_best(n: int, d: int, kmax: int) -> tuple[float, int]:
@@ -53,19 +77,29 @@ def _real_welch_best(n: int, d: int, kmax: int) -> tuple[float, int]:
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper bounds``; returns the exit status."""
     from csuper._validation import check_int, check_real
-    from csuper.geometry import PACKING_BOUNDS, best_coherence_bound, gerzon_bound, line_count_bounds
+    from csuper.geometry import (
+        PACKING_BOUNDS,
+        best_coherence_bound,
+        gerzon_bound,
+        line_count_bounds,
+    )
 
     n = check_int(args.n_features, "--n-features", low=2)
     d = check_int(args.n_dims, "--n-dims", low=1)
     kmax = check_int(args.max_order, "--max-order", low=1)
-    eps = None if args.eps is None else check_real(
-        args.eps, "--eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    eps = (
+        None
+        if args.eps is None
+        else check_real(
+            args.eps, "--eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+        )
+    )
     names = args.bound or _names()
 
     print(f"Coherence lower bounds for N={n} unit vectors in R^{d}:")
     for name in names:
         entry = PACKING_BOUNDS[name]
-        if not entry.applies(n, d):
+        if entry.applies is None or not entry.applies(n, d):
             print(f"  {name:16s} not applicable: requires {entry.domain}")
             continue
         if name == "real_welch":
@@ -83,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Gerzon: at most {g} equiangular lines in R^{d}{note}")
     if eps is not None:
         lc = line_count_bounds(eps, d, max_order=kmax)
-        print(f"Lines in R^{d} with pairwise |<u, v>| <= {eps:g}: "
-              f"at least {lc.lower:.0f} ({lc.lower_bound}), at most {lc.upper:.0f} ({lc.upper_bound})")
+        print(
+            f"Lines in R^{d} with pairwise |<u, v>| <= {eps:g}: "
+            f"at least {lc.lower:.0f} ({lc.lower_bound}), at most {lc.upper:.0f} ({lc.upper_bound})"
+        )
     return 0

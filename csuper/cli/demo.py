@@ -21,15 +21,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``csuper demo``."""
     parser.add_argument("--n-dims", type=int, default=64, help="m, the dimension of the space")
     parser.add_argument("--n-features", type=int, default=512, help="n, the number of directions")
-    parser.add_argument("--eps", type=float, default=0.2,
-                        help="overlap tolerance for counting nearly orthogonal directions, in (0, 1)")
-    parser.add_argument("--trials", type=int, default=50,
-                        help="Monte Carlo trials for the coherence of random frames")
+    parser.add_argument(
+        "--eps",
+        type=float,
+        default=0.2,
+        help="overlap tolerance for counting nearly orthogonal directions, in (0, 1)",
+    )
+    parser.add_argument(
+        "--n-trials",
+        type=int,
+        default=50,
+        help="Monte Carlo trials for the coherence of random frames",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the geometry facts; returns 0."""
+    from csuper._validation import check_int, check_real, check_rng
     from csuper.geometry import (
         best_coherence_bound,
         find_packing,
@@ -40,12 +49,13 @@ def run(args: argparse.Namespace) -> int:
         line_count_bounds,
         simulate_coherence,
     )
-    from csuper._validation import check_int, check_real, check_rng
 
     m = check_int(args.n_dims, "--n-dims", low=2)
     n = check_int(args.n_features, "--n-features", low=2)
-    eps = check_real(args.eps, "--eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    trials = check_int(args.trials, "--trials", low=2)
+    eps = check_real(
+        args.eps, "--eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
+    n_trials = check_int(args.n_trials, "--n-trials", low=2)
     rng = check_rng(check_int(args.seed, "--seed", low=0))
 
     print(f"csuper demo: the geometry of n = {n} feature directions in R^{m} (seed {args.seed})\n")
@@ -53,26 +63,49 @@ def run(args: argparse.Namespace) -> int:
     W = rng.standard_normal((m, n))
     stats = frame_statistics(W)
     bound = best_coherence_bound(n, m)
-    sim = simulate_coherence(n, m, n_trials=trials, rng=rng, progress=False)
+    sim = simulate_coherence(n, m, n_trials=n_trials, rng=rng, progress=False)
     print("1. A Gaussian frame W (columns = features)")
     print(f"   coherence mu(W)               {stats.coherence:.4f}")
-    print(f"   best packing lower bound      {bound.value:.4f}  ({bound.bound}: no {n} lines in R^{m} do better)")
-    print(f"   random frames, E mu +- SE     {sim.mean:.4f} +- {sim.mean_se:.4f}  ({trials} trials)")
-    print(f"   mean squared overlap          {stats.mean_squared_overlap:.5f}  (exact law: E<u,v>^2 = 1/m = "
-          f"{inner_product_moment(2, m):.5f})")
-    print(f"   sum of feature dims D_i       {stats.feature_dimensionality.sum():.2f}  (budget: m = {m})")
+    print(
+        f"   best packing lower bound      {bound.value:.4f}  ({bound.bound}: no {n} lines in "
+        f"R^{m} do better)"
+    )
+    print(
+        f"   random frames, E mu +- SE     {sim.mean:.4f} +- {sim.mean_se:.4f}  ({n_trials} trials)"
+    )
+    print(
+        f"   mean squared overlap          {stats.mean_squared_overlap:.5f}  (exact law: E<u,v>^2 "
+        "= 1/m = "
+        f"{inner_product_moment(2, m):.5f})"
+    )
+    print(
+        f"   sum of feature dims D_i       {stats.feature_dimensionality.sum():.2f}  (budget: m = "
+        f"{m})"
+    )
 
     print(f"\n2. How many directions fit with pairwise |<u, v>| <= {eps:g}? (superposition's room)")
     for dims in sorted({m, 4 * m, 8 * m}):
         counts = line_count_bounds(eps, dims)
-        print(f"   R^{dims:<5d} at least {counts.lower:<10.4g} ({counts.lower_bound}), "
-              f"at most {counts.upper:.4g} ({counts.upper_bound});"
-              f" random pair exceeds eps w.p. {inner_product_tail(eps, dims):.3g}")
+        print(
+            f"   R^{dims:<5d} at least {counts.lower:<10.4g} ({counts.lower_bound}), "
+            f"at most {counts.upper:.4g} ({counts.upper_bound});"
+            f" random pair exceeds eps w.p. {inner_product_tail(eps, dims):.3g}"
+        )
 
     known = icosahedron_lines()
-    found = find_packing(known.shape[1], known.shape[0], kind="lines", n_starts=4, rng=rng, progress=False)
-    print("\n3. Packing 6 lines in R^3 (an equiangular tight frame exists: the icosahedron's diagonals)")
-    print(f"   known optimum coherence       {frame_statistics(known).coherence:.6f}  (= 1/sqrt(5))")
-    print(f"   found by find_packing         {found.coherence:.6f}  ({found.min_angle_deg:.4f} degrees)")
+    found = find_packing(
+        known.shape[1], known.shape[0], kind="lines", n_starts=4, rng=rng, progress=False
+    )
+    print(
+        "\n3. Packing 6 lines in R^3 (an equiangular tight frame exists: the icosahedron's "
+        "diagonals)"
+    )
+    print(
+        f"   known optimum coherence       {frame_statistics(known).coherence:.6f}  (= 1/sqrt(5))"
+    )
+    print(
+        f"   found by find_packing         {found.coherence:.6f}  ({found.min_angle_deg:.4f} "
+        "degrees)"
+    )
     print(f"   Welch bound                   {best_coherence_bound(6, 3).value:.6f}")
     return 0

@@ -9,7 +9,7 @@ DESCRIPTION = (
     "Draw sensing matrices and k-sparse signals over a grid of delta = m/n and rho = k/m, recover "
     "them by basis pursuit (nonnegative BP for nonnegative signals) and report the empirical "
     "success probability per cell; the statistical-dimension / Donoho-Tanner curve is drawn over "
-    "the map. With --out, finished cells are stored as they complete and a rerun resumes. Cells "
+    "the map. With --output, finished cells are stored as they complete and a rerun resumes. Cells "
     "run in this process, in --workers local processes or on a Dask --scheduler, with the same "
     "results."
 )
@@ -21,15 +21,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from csuper.recovery import EXPERIMENT_SOLVERS, MATRIX_FAMILIES, SIGNAL_LAWS
 
     parser.add_argument("--n-features", type=int, default=200, help="signal dimension n")
-    parser.add_argument("--grid", type=int, default=20, help="grid points per axis (delta and rho in [1/grid, 1])")
-    parser.add_argument("--trials", type=int, default=20, help="signals per cell")
+    parser.add_argument(
+        "--grid", type=int, default=20, help="grid points per axis (delta and rho in [1/grid, 1])"
+    )
+    parser.add_argument("--n-trials", type=int, default=20, help="signals per cell")
     parser.add_argument("--matrix", choices=sorted(MATRIX_FAMILIES), default="gaussian")
     parser.add_argument("--signal", choices=sorted(SIGNAL_LAWS), default="gaussian")
     parser.add_argument("--solver", choices=sorted(EXPERIMENT_SOLVERS), default="admm")
-    parser.add_argument("--success-tol", type=float, default=1e-4,
-                        help="success: ||x_hat - x|| <= tol ||x||")
+    parser.add_argument(
+        "--success-tol", type=float, default=1e-4, help="success: ||x_hat - x|| <= tol ||x||"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--out", default=None, help="folder for resumable results (records.jsonl)")
+    parser.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        metavar="DIR",
+        help="folder for resumable results (records.jsonl)",
+    )
     parser.add_argument("--plot", default=None, help="write the success map to this image file")
     add_executor_arguments(parser, default_workers="1")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -48,11 +57,20 @@ def run(args: argparse.Namespace) -> int:
     workers = 1 if args.workers is None and args.scheduler is None else args.workers
     with make_executor(workers=workers, scheduler=args.scheduler) as executor:
         res = phase_transition(
-            args.n_features, deltas=axis, rhos=axis, trials=args.trials, matrix=args.matrix,
-            signal=args.signal, solver=args.solver, success_tol=args.success_tol, rng=args.seed,
-            progress=not args.no_progress, store=args.out, executor=executor,
+            args.n_features,
+            deltas=axis,
+            rhos=axis,
+            n_trials=args.n_trials,
+            matrix=args.matrix,
+            signal=args.signal,
+            solver=args.solver,
+            success_tol=args.success_tol,
+            rng=args.seed,
+            progress=not args.no_progress,
+            store=args.output,
+            executor=executor,
         )
-    cols = ["delta", "rho", "m", "k", "trials", "successes", "p_hat", "unsolved"]
+    cols = ["delta", "rho", "m", "k", "n_trials", "successes", "p_hat", "unsolved"]
     print(",".join(cols))
     for row in res.to_records():
         print(",".join(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in cols))

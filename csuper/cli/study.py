@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "the main job: train toy models over a sparsity sweep and test them against compressed sensing"
+HELP = (
+    "the main job: train toy models over a sparsity sweep and test them against compressed sensing"
+)
 DESCRIPTION = (
     "Train toy models of superposition (Elhage et al. 2022) over a sweep of hidden dimensions m "
     "and sparsities S (best of several seeds) and answer, with numbers: do they pack features at "
@@ -28,50 +30,128 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = StudyConfig()
     S = argparse.SUPPRESS
-    parser.add_argument("--config", default=S, metavar="FILE.toml",
-                        help="TOML file setting any study option (see csuper.study.config)")
-    parser.add_argument("--output", "-o", default=S, metavar="DIR",
-                        help=f"report folder (default: {DEFAULT_OUTPUT}; with --quick {QUICK_OUTPUT})")
-    parser.add_argument("--quick", action="store_true", default=S,
-                        help="small smoke-test study (under a minute on 2 cores)")
-    parser.add_argument("--n-features", type=int, default=S, metavar="N",
-                        help=f"features n of every model (default: {d.n_features})")
-    parser.add_argument("--n-dims", type=int, nargs="+", default=S, metavar="M",
-                        help=f"hidden dimensions m of the sweep (default: {' '.join(map(str, d.n_dims))})")
-    parser.add_argument("--sparsities", type=float, nargs="+", default=S, metavar="S",
-                        help=f"sparsities S = 1 - p of the sweep, in [0, 1) (default: "
-                             f"{' '.join(f'{s:g}' for s in d.sparsities)})")
-    parser.add_argument("--importance", choices=["constant", "geometric", "power_law"], default=S,
-                        help=f"importance profile: ratio**i, (i+1)**-alpha or 1 (default: {d.importance})")
-    parser.add_argument("--importance-ratio", type=float, default=S, metavar="R",
-                        help=f"ratio of the geometric profile, in (0, 1] (default: {d.importance_ratio})")
-    parser.add_argument("--importance-alpha", type=float, default=S, metavar="A",
-                        help=f"exponent of the power-law profile, >= 0 (default: {d.importance_alpha})")
-    parser.add_argument("--seeds", type=int, default=S, metavar="K",
-                        help=f"best of K training seeds per model (default: {d.seeds})")
-    parser.add_argument("--steps", type=int, default=S,
-                        help=f"training steps per model (default: {d.steps})")
-    parser.add_argument("--batch-size", type=int, default=S,
-                        help=f"samples per training step (default: {d.batch_size})")
+    parser.add_argument(
+        "--config",
+        default=S,
+        metavar="FILE.toml",
+        help="TOML file setting any study option (see csuper.study.config)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        default=S,
+        metavar="DIR",
+        help=f"report folder (default: {DEFAULT_OUTPUT}; with --quick {QUICK_OUTPUT})",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=S,
+        help="small smoke-test study (under a minute on 2 cores)",
+    )
+    parser.add_argument(
+        "--n-features",
+        type=int,
+        default=S,
+        metavar="N",
+        help=f"features n of every model (default: {d.n_features})",
+    )
+    parser.add_argument(
+        "--n-dims",
+        type=int,
+        nargs="+",
+        default=S,
+        metavar="M",
+        help=f"hidden dimensions m of the sweep (default: {' '.join(map(str, d.n_dims))})",
+    )
+    parser.add_argument(
+        "--sparsities",
+        type=float,
+        nargs="+",
+        default=S,
+        metavar="S",
+        help=f"sparsities S = 1 - p of the sweep, in [0, 1) (default: "
+        f"{' '.join(f'{s:g}' for s in d.sparsities)})",
+    )
+    parser.add_argument(
+        "--importance",
+        choices=["constant", "geometric", "power_law"],
+        default=S,
+        help=f"importance profile: ratio**i, (i+1)**-alpha or 1 (default: {d.importance})",
+    )
+    parser.add_argument(
+        "--importance-ratio",
+        type=float,
+        default=S,
+        metavar="R",
+        help=f"ratio of the geometric profile, in (0, 1] (default: {d.importance_ratio})",
+    )
+    parser.add_argument(
+        "--importance-alpha",
+        type=float,
+        default=S,
+        metavar="A",
+        help=f"exponent of the power-law profile, >= 0 (default: {d.importance_alpha})",
+    )
+    parser.add_argument(
+        "--n-seeds",
+        type=int,
+        default=S,
+        metavar="K",
+        help=f"best of K training seeds per model (default: {d.n_seeds})",
+    )
+    parser.add_argument(
+        "--n-steps", type=int, default=S, help=f"training steps per model (default: {d.n_steps})"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=S,
+        help=f"samples per training step (default: {d.batch_size})",
+    )
     parser.add_argument("--lr", type=float, default=S, help=f"learning rate (default: {d.lr:g})")
-    parser.add_argument("--decoder-samples", type=int, default=S, metavar="B",
-                        help=f"fresh samples decoded per model (default: {d.decoder_samples})")
-    parser.add_argument("--decoders", nargs="+", choices=list(DECODERS), default=S, metavar="NAME",
-                        help="decoders of the decoder gap (default: all); " + "; ".join(
-                            f"{k}: {v}" for k, v in DECODERS.items()))
+    parser.add_argument(
+        "--decoder-n-samples",
+        type=int,
+        default=S,
+        metavar="B",
+        help=f"fresh samples decoded per model (default: {d.decoder_n_samples})",
+    )
+    parser.add_argument(
+        "--decoders",
+        nargs="+",
+        choices=list(DECODERS),
+        default=S,
+        metavar="NAME",
+        help="decoders of the decoder gap (default: all); "
+        + "; ".join(f"{k}: {v}" for k, v in DECODERS.items()),
+    )
     parser.add_argument("--seed", type=int, default=S, help=f"root random seed (default: {d.seed})")
     add_executor_arguments(parser, default_workers="every CPU")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 #: Flags that set StudyConfig fields (argparse dest -> field; the names agree).
-_FIELDS = ("n_features", "n_dims", "sparsities", "importance", "importance_ratio",
-           "importance_alpha", "seeds", "steps", "batch_size", "lr", "decoder_samples",
-           "decoders", "seed")
+_FIELDS = (
+    "n_features",
+    "n_dims",
+    "sparsities",
+    "importance",
+    "importance_ratio",
+    "importance_alpha",
+    "n_seeds",
+    "n_steps",
+    "batch_size",
+    "lr",
+    "decoder_n_samples",
+    "decoders",
+    "seed",
+)
 
 
 def resolve(args: argparse.Namespace):
-    """The study configuration and output folder: defaults (or --quick), then the file, then flags."""
+    """The study configuration and output folder: defaults (or --quick), then the file, then
+    flags."""
     from csuper.study import DEFAULT_OUTPUT, QUICK_OUTPUT, StudyConfig, load_config, quick_config
 
     quick = getattr(args, "quick", False)
@@ -100,13 +180,19 @@ def run(args: argparse.Namespace) -> int:
     with make_executor(workers=args.workers, scheduler=args.scheduler) as executor:
         store = open_study_folder(output, config)  # refuses a folder holding anything else
         total, done = len(study_tasks(config)), len(store)
-        print(f"csuper study: {total} configurations into {output}/"
-              + (f" ({done} already finished there, resuming)" if done else ""), flush=True)
+        print(
+            f"csuper study: {total} configurations into {output}/"
+            + (f" ({done} already finished there, resuming)" if done else ""),
+            flush=True,
+        )
         try:
             result = run_study(config, output, executor=executor, progress=not args.no_progress)
         except KeyboardInterrupt:
-            print(f"\ninterrupted: finished configurations are saved in {output}/; rerun the "
-                  "same command to resume.", file=sys.stderr)
+            print(
+                f"\ninterrupted: finished configurations are saved in {output}/; rerun the "
+                "same command to resume.",
+                file=sys.stderr,
+            )
             return 130
         except (ValueError, TypeError) as exc:
             raise RuntimeError(f"the study failed while running: {exc}") from exc

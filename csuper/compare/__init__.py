@@ -13,9 +13,9 @@ Modules (their ``__all__`` lists are re-exported here):
 """
 
 from csuper.compare import capacity, decoders, scaling, transitions
-from csuper.compare.capacity import *  # noqa: F401,F403
-from csuper.compare.decoders import *  # noqa: F401,F403
-from csuper.compare.scaling import *  # noqa: F401,F403
-from csuper.compare.transitions import *  # noqa: F401,F403
+from csuper.compare.capacity import *  # noqa: F403
+from csuper.compare.decoders import *  # noqa: F403
+from csuper.compare.scaling import *  # noqa: F403
+from csuper.compare.transitions import *  # noqa: F403
 
 __all__ = [*scaling.__all__, *decoders.__all__, *capacity.__all__, *transitions.__all__]

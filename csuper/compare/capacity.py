@@ -1,5 +1,9 @@
 """Capacity allocation: measured capacities D_i = C_i against Lagrangian (KKT) predictions.
 
+The measured capacity C_i of Scherlis et al. (2022) is the feature dimensionality D_i of Elhage
+et al. (2022): it is computed by :func:`csuper.geometry.feature_dimensionality`, the one public
+function for it; "capacity" in this module names a predicted or allocated value.
+
 Scherlis et al. (2022) read training as a constrained optimisation: feature i receives a capacity
 C_i in [0, 1] (the fraction of a dimension it owns), the capacities share the budget
 sum_i C_i <= m, and the loss is (approximately) a sum of per-feature terms l_i(C_i). The optimal
@@ -28,7 +32,6 @@ from csuper.geometry import feature_dimensionality
 __all__ = [
     "CapacityAllocation",
     "CapacityComparison",
-    "capacities",
     "quadratic_model_loss",
     "quadratic_capacity_loss",
     "quadratic_allocation",
@@ -41,7 +44,7 @@ __all__ = [
 
 #: Classes of a feature by its capacity (name -> rule; thresholds are parameters).
 CAPACITY_CLASSES: dict[str, str] = {
-    "ignored": "C_i <= ignored_below (or |w_i| below the represented threshold)",
+    "ignored": "C_i <= ignored_below, or |w_i| <= represented_threshold (not represented)",
     "fractional": "ignored_below < C_i < monosemantic_above",
     "monosemantic": "C_i >= monosemantic_above",
 }
@@ -72,7 +75,9 @@ class CapacityAllocation:
     feature_loss: np.ndarray
     n_dims: int
 
-    def classes(self, *, monosemantic_above: float = 1.0 - 1e-6, ignored_below: float = 1e-6) -> np.ndarray:
+    def classes(
+        self, *, monosemantic_above: float = 1.0 - 1e-6, ignored_below: float = 1e-6
+    ) -> np.ndarray:
         """Class of each feature ('monosemantic', 'fractional', 'ignored'), array of str."""
         return _classify(self.capacity, monosemantic_above, ignored_below)
 
@@ -82,36 +87,6 @@ def _classify(C: np.ndarray, mono: float, ign: float) -> np.ndarray:
     out[C >= mono] = "monosemantic"
     out[C <= ign] = "ignored"
     return out.astype(str)
-
-
-def capacities(W) -> np.ndarray:
-    """Capacity C_i = (w_i . w_i)^2 / sum_j (w_i . w_j)^2 of each feature (Scherlis et al. 2022).
-
-    Equal to the feature dimensionality D_i of Elhage et al. 2022 (it is computed by
-    :func:`csuper.geometry.feature_dimensionality`); a zero column gets C_i = 0.
-
-    Parameters
-    ----------
-    W : array_like, shape (m, n)
-        Columns w_i are the feature embeddings.
-
-    Returns
-    -------
-    ndarray, shape (n,)
-        C_i in [0, 1] with sum_i C_i <= rank(W) <= m.
-
-    References
-    ----------
-    A. Scherlis, K. Sachan, A. S. Jermyn, J. Benton, B. Shlegeris, "Polysemanticity and Capacity
-    in Neural Networks" (2022), arXiv:2210.01892, definition of capacity (Sec. 2).
-
-    Examples
-    --------
-    >>> W = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])  # two features share a line
-    >>> print(capacities(W))
-    [0.5 0.5 1. ]
-    """
-    return feature_dimensionality(W)
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,7 +138,9 @@ def _check_v_K(importance, kurtosis) -> tuple[np.ndarray, np.ndarray]:
     else:
         K = check_array(K, "kurtosis", ndim=1, shape=v.shape, dtype=np.float64)
         if np.any(K < 1.0):
-            raise ValueError(f"kurtosis must be >= 1 (E[x^4] >= E[x^2]^2 = 1); got min {K.min():g}.")
+            raise ValueError(
+                f"kurtosis must be >= 1 (E[x^4] >= E[x^2]^2 = 1); got min {K.min():g}."
+            )
     return v, K
 
 
@@ -349,7 +326,8 @@ def train_quadratic_model(
     Examples
     --------
     >>> W = train_quadratic_model([1.0, 0.5, 0.1], 3.0, 1, rng=0)
-    >>> print(np.round(capacities(W), 3))
+    >>> from csuper.geometry import feature_dimensionality
+    >>> print(np.round(feature_dimensionality(W), 3))
     [1. 0. 0.]
     """
     v, K = _check_v_K(importance, kurtosis)
@@ -368,14 +346,18 @@ def train_quadratic_model(
         grad = 2.0 * W * ((K - 1.0) * (d - v))[None, :] + 8.0 * (W @ off)
         return f, grad.ravel()
 
-    best, best_f = None, np.inf
-    for _ in range(R):
-        x0 = gen.standard_normal(m * n) / np.sqrt(m)
-        res = minimize(fg, x0, jac=True, method="L-BFGS-B",
-                       options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11})
-        if res.fun < best_f:
-            best, best_f = res.x, res.fun
-    return best.reshape(m, n)
+    runs = [
+        minimize(
+            fg,
+            gen.standard_normal(m * n) / np.sqrt(m),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11},
+        )
+        for _ in range(R)
+    ]
+    best = min(runs, key=lambda res: res.fun)  # the first of equal minima, as before
+    return best.x.reshape(m, n)
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,8 +367,15 @@ def train_quadratic_model(
 
 def _relu_terms(importance, feature_probability) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     imp = check_array(importance, "importance", ndim=1, dtype=np.float64, nonnegative=True)
-    p = check_array(feature_probability, "feature_probability", ndim=1, shape=imp.shape,
-                    dtype=np.float64, low=0, high=1)
+    p = check_array(
+        feature_probability,
+        "feature_probability",
+        ndim=1,
+        shape=imp.shape,
+        dtype=np.float64,
+        low=0,
+        high=1,
+    )
     n = p.shape[0]
     if n < 2:
         raise ValueError(f"the ReLU capacity model needs n_features >= 2; got {n}.")
@@ -502,8 +491,11 @@ def relu_allocation(importance, feature_probability, n_dims: int) -> CapacityAll
 
     C, lam = _kkt(capacity_at, 2.0 * float(top.max()) + 1.0, m)
     # convex envelope at C: chord part below C*, the curve above
-    ell = np.where(chord, V * (1.0 - C), np.where(C >= Cs, alpha * (1.0 / np.maximum(C, 1e-300) - 1.0),
-                                                  V - C * top))
+    ell = np.where(
+        chord,
+        V * (1.0 - C),
+        np.where(C >= Cs, alpha * (1.0 / np.maximum(C, 1e-300) - 1.0), V - C * top),
+    )
     ell = np.where(V > 0, ell, 0.0)
     return CapacityAllocation(C, lam, float(ell.sum()), ell, m)
 
@@ -542,17 +534,26 @@ class CapacityComparison:
     def table(self) -> list[dict]:
         """Tidy table: one dict per feature."""
         return [
-            {"feature": i, "learned_capacity": float(self.learned[i]), "norm": float(self.norm[i]),
-             "predicted_capacity": float(self.predicted[i]), "learned_class": str(self.learned_class[i]),
-             "predicted_class": str(self.predicted_class[i]), "agree": bool(self.agree[i])}
+            {
+                "feature": i,
+                "learned_capacity": float(self.learned[i]),
+                "norm": float(self.norm[i]),
+                "predicted_capacity": float(self.predicted[i]),
+                "learned_class": str(self.learned_class[i]),
+                "predicted_class": str(self.predicted_class[i]),
+                "agree": bool(self.agree[i]),
+            }
             for i in range(self.learned.shape[0])
         ]
 
     def summary(self) -> dict:
         """Agreement rate, confusion counts (predicted -> learned), budgets, mean |C - D|."""
         names = list(CAPACITY_CLASSES)
-        confusion = {f"{a}->{b}": int(np.sum((self.predicted_class == a) & (self.learned_class == b)))
-                     for a in names for b in names}
+        confusion = {
+            f"{a}->{b}": int(np.sum((self.predicted_class == a) & (self.learned_class == b)))
+            for a in names
+            for b in names
+        }
         return {
             "agreement": float(np.mean(self.agree)),
             "n_disagree": int(np.sum(~self.agree)),
@@ -585,7 +586,8 @@ def compare_capacities(
     monosemantic_above, ignored_below : float
         Class thresholds on C (applied to learned D_i and predicted C_i alike).
     represented_threshold : float
-        A learned feature with |w_i| below it is 'ignored' whatever its D_i (the paper's 0.5).
+        A learned feature with |w_i| <= represented_threshold (not represented) is 'ignored'
+        whatever its D_i (the paper's 0.5).
 
     Returns
     -------
@@ -607,17 +609,28 @@ def compare_capacities(
     if not isinstance(model, ToyModel):
         raise TypeError(f"model must be a csuper.toy.ToyModel; got {type(model).__name__}.")
     r = check_int(instance, "instance", low=0, high=model.n_instances, high_inclusive=False)
-    mono = check_real(monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False)
+    mono = check_real(
+        monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False
+    )
     ign = check_real(ignored_below, "ignored_below", low=0.0, high=mono, high_inclusive=False)
     thr = check_real(represented_threshold, "represented_threshold", low=0.0)
     p = model.feature_probability[r]
     if not np.all(np.isfinite(p)):
-        raise ValueError("model.feature_probability is unknown (NaN); pass feature_probability to from_weights.")
+        raise ValueError(
+            "model.feature_probability is unknown (NaN); pass feature_probability to from_weights."
+        )
     W = model.W[r]
-    D = capacities(W)
+    D = feature_dimensionality(W)
     norm = np.linalg.norm(W, axis=0)
-    alloc = relu_allocation(model.importance[r], p, model.n_hidden)
+    alloc = relu_allocation(model.importance[r], p, model.n_dims)
     learned_class = _classify(D, mono, ign)
-    learned_class[norm < thr] = "ignored"
-    return CapacityComparison(D, norm, alloc.capacity, learned_class,
-                              _classify(alloc.capacity, mono, ign), alloc, model.n_hidden)
+    learned_class[norm <= thr] = "ignored"  # represented means |w_i| > represented_threshold
+    return CapacityComparison(
+        D,
+        norm,
+        alloc.capacity,
+        learned_class,
+        _classify(alloc.capacity, mono, ign),
+        alloc,
+        model.n_dims,
+    )

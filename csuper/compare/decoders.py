@@ -18,9 +18,10 @@ DECODERS: dict[str, str] = {
     "relu": "the model's own read-out x_hat = ReLU(W^T h + b): one step, amortised",
     "nnbp": "nonnegative basis pursuit min sum(x) s.t. W x = h, x >= 0, on the learned W",
     "nnbp_gaussian": "nonnegative basis pursuit with a Gaussian frame of the same shape",
-    "nnbp_packing": "nonnegative basis pursuit with a minimal-coherence line packing of the same shape",
+    "nnbp_packing": "nonnegative basis pursuit with a minimal-coherence line packing of the "
+    "same shape",
     "lasso": "nonnegative LASSO min 0.5 ||W x - h||^2 + lam sum(x), x >= 0, on the learned W, "
-             "debiased by least squares on its support",
+    "debiased by least squares on its support",
 }
 
 
@@ -95,7 +96,9 @@ class DecoderGapResult:
         return [{**base, **s.__dict__} for s in self.scores]
 
 
-def _score(name: str, X: np.ndarray, X_hat: np.ndarray, failed: np.ndarray, tol: float) -> DecoderScore:
+def _score(
+    name: str, X: np.ndarray, X_hat: np.ndarray, failed: np.ndarray, tol: float
+) -> DecoderScore:
     """X, X_hat of shape (n, B); failed a boolean mask of length B."""
     err = np.sum((X_hat - X) ** 2, axis=0)
     norm2 = np.sum(X**2, axis=0)
@@ -104,7 +107,9 @@ def _score(name: str, X: np.ndarray, X_hat: np.ndarray, failed: np.ndarray, tol:
     exact = (np.sqrt(err) <= tol * np.maximum(np.sqrt(norm2), 1.0)) & ~failed
     B = X.shape[1]
     rate = float(exact.mean())
-    return DecoderScore(name, rel, rate, float(np.sqrt(rate * (1 - rate) / B)), B, int(failed.sum()))
+    return DecoderScore(
+        name, rel, rate, float(np.sqrt(rate * (1 - rate) / B)), B, int(failed.sum())
+    )
 
 
 def _nnbp(A: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +157,7 @@ def decoder_gap(
     magnitude: str = "uniform",
     exact_tol: float = 1e-4,
     lasso_lam: float | None = None,
-    packing_starts: int = 2,
+    packing_n_starts: int = 2,
     packing_polish: bool = False,
     rng: Any = None,
 ) -> DecoderGapResult:
@@ -177,7 +182,7 @@ def decoder_gap(
     lasso_lam : float or None
         LASSO regularisation (>= 0); ``None`` uses 1e-3 times the mean of max_i <w_i, h> over
         the samples, small enough to stay close to basis pursuit.
-    packing_starts : int
+    packing_n_starts : int
         Random starts of :func:`csuper.geometry.find_packing` for the packing frame (searched
         once per call).
     packing_polish : bool
@@ -213,7 +218,9 @@ def decoder_gap(
     --------
     An orthonormal W (n = m) loses nothing with any decoder:
 
-    >>> res = decoder_gap(np.eye(4), np.zeros(4), 0.5, n_samples=50, decoders=["relu", "nnbp"], rng=0)
+    >>> res = decoder_gap(
+    ...     np.eye(4), np.zeros(4), 0.5, n_samples=50, decoders=["relu", "nnbp"], rng=0
+    ... )
     >>> [(s.decoder, round(s.relative_mse, 6), s.exact_rate) for s in res.scores]
     [('relu', 0.0, 1.0), ('nnbp', 0.0, 1.0)]
     """
@@ -223,14 +230,21 @@ def decoder_gap(
     m, n = W.shape
     b = check_array(b, "b", shape=(n,), dtype=np.float64)
     B = check_int(n_samples, "n_samples", low=1)
-    tol = check_real(exact_tol, "exact_tol", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    starts = check_int(packing_starts, "packing_starts", low=1)
+    tol = check_real(
+        exact_tol, "exact_tol", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
+    starts = check_int(packing_n_starts, "packing_n_starts", low=1)
     if isinstance(decoders, str):
-        raise TypeError(f"decoders must be a sequence of names from {tuple(DECODERS)}; got the string {decoders!r}.")
+        raise TypeError(
+            f"decoders must be a sequence of names from {tuple(DECODERS)}; got the string "
+            f"{decoders!r}."
+        )
     decoders = tuple(decoders)
     unknown = [d for d in decoders if d not in DECODERS]
     if unknown or not decoders:
-        raise ValueError(f"decoders must be a nonempty sequence of {tuple(DECODERS)}; got {decoders!r}.")
+        raise ValueError(
+            f"decoders must be a nonempty sequence of {tuple(DECODERS)}; got {decoders!r}."
+        )
     lam = None if lasso_lam is None else check_real(lasso_lam, "lasso_lam", low=0.0)
     gen = check_rng(rng)
 
@@ -255,8 +269,15 @@ def decoder_gap(
             if n <= m:  # an orthonormal set is the optimal packing
                 frames["packing"] = np.eye(m)[:, :n]
             else:
-                frames["packing"] = find_packing(n, m, kind="lines", n_starts=starts, rng=gen,
-                                                 polish=bool(packing_polish), progress=False).frame
+                frames["packing"] = find_packing(
+                    n,
+                    m,
+                    kind="lines",
+                    n_starts=starts,
+                    rng=gen,
+                    polish=bool(packing_polish),
+                    progress=False,
+                ).frame
             X_hat, failed = _nnbp(frames["packing"], X)
         else:  # lasso
             if lam is None:

@@ -39,7 +39,7 @@ CAPACITY_CAP = 2**53
 
 
 def _psi(p: np.ndarray) -> np.ndarray:
-    return statistical_dimension_curve(p, "nonnegative")
+    return np.asarray(statistical_dimension_curve(p, nonnegative=True))
 
 
 def nonnegative_threshold(n_features, k) -> np.ndarray | float:
@@ -86,7 +86,9 @@ def nonnegative_threshold(n_features, k) -> np.ndarray | float:
     try:
         n, kk = np.broadcast_arrays(n, kk)
     except ValueError:
-        raise ValueError(f"n_features and k must broadcast; got shapes {n.shape} and {kk.shape}.") from None
+        raise ValueError(
+            f"n_features and k must broadcast; got shapes {n.shape} and {kk.shape}."
+        ) from None
     if np.any(kk < 0) or np.any(kk > n):
         raise ValueError("k must lie in [0, n_features]; got k outside that range.")
     out = n * _psi(np.clip(kk / n, 0.0, 1.0))
@@ -136,7 +138,7 @@ def cs_capacity(n_dims: int, feature_probability: float, *, cap: int = CAPACITY_
         return cap
 
     def mstar(nn: int) -> float:
-        return nonnegative_threshold(float(nn), nn * p)
+        return float(nonnegative_threshold(float(nn), nn * p))
 
     n0 = max(1, int(np.floor(m / psi)))
     while n0 > 1 and mstar(n0) > m:
@@ -165,7 +167,7 @@ class ScalingPoint:
     cs_capacity : int
         :func:`cs_capacity` of (m, p).
     represented : int
-        Features with ``|w_i| > threshold_norm`` (:func:`csuper.toy.represented_count`).
+        Features with ``|w_i| > represented_threshold`` (:func:`csuper.toy.represented_count`).
     """
 
     n_features: int
@@ -187,7 +189,7 @@ def _klogk(n: float, k: float) -> float:
     return 0.0 if k <= 0.0 else float(k * np.log(n / k))
 
 
-def scaling_point(W, feature_probability, *, threshold: float = 0.5) -> ScalingPoint:
+def scaling_point(W, feature_probability, *, represented_threshold: float = 0.5) -> ScalingPoint:
     """Compressed-sensing quantities of one model with weights W (m, n).
 
     Parameters
@@ -196,8 +198,9 @@ def scaling_point(W, feature_probability, *, threshold: float = 0.5) -> ScalingP
         Feature directions as columns (zero columns allowed: dropped features).
     feature_probability : float or array_like, shape (n,)
         p_i (a scalar applies to every feature).
-    threshold : float
-        A feature is represented when ``|w_i| > threshold`` (Elhage et al. 2022 use 0.5).
+    represented_threshold : float
+        A feature is represented when ``|w_i| > represented_threshold`` (Elhage et al. 2022
+        use 0.5).
 
     Returns
     -------
@@ -215,21 +218,29 @@ def scaling_point(W, feature_probability, *, threshold: float = 0.5) -> ScalingP
 
     W = check_array(W, "W", ndim=2, dtype=np.float64)
     m, n = W.shape
-    p = check_array(feature_probability, "feature_probability", ndim=(0, 1), dtype=np.float64,
-                    low=0, high=1)
+    p = check_array(
+        feature_probability, "feature_probability", ndim=(0, 1), dtype=np.float64, low=0, high=1
+    )
     if np.ndim(feature_probability) == 1 and p.shape[0] != n:
-        raise ValueError(f"feature_probability must be a scalar or have shape ({n},); got {p.shape}.")
+        raise ValueError(
+            f"feature_probability must be a scalar or have shape ({n},); got {p.shape}."
+        )
     k = float(np.sum(np.broadcast_to(p, (n,))))
     k = min(k, float(n))
     pbar = k / n
     return ScalingPoint(
-        n_features=n, n_dims=m, k=k, feature_probability=pbar,
-        threshold=nonnegative_threshold(float(n), k), klogk=_klogk(n, k),
-        cs_capacity=cs_capacity(m, pbar), represented=represented_count(W, threshold),
+        n_features=n,
+        n_dims=m,
+        k=k,
+        feature_probability=pbar,
+        threshold=float(nonnegative_threshold(float(n), k)),
+        klogk=_klogk(n, k),
+        cs_capacity=cs_capacity(m, pbar),
+        represented=represented_count(W, represented_threshold=represented_threshold),
     )
 
 
-def scaling_points(model, *, threshold: float = 0.5) -> list[ScalingPoint]:
+def scaling_points(model, *, represented_threshold: float = 0.5) -> list[ScalingPoint]:
     """:func:`scaling_point` of every instance of a trained :class:`csuper.toy.ToyModel`.
 
     Examples
@@ -245,9 +256,14 @@ def scaling_points(model, *, threshold: float = 0.5) -> list[ScalingPoint]:
     if W is None or P is None or np.ndim(W) != 3:
         raise TypeError(f"model must be a csuper.toy.ToyModel; got {type(model).__name__}.")
     if not np.all(np.isfinite(P)):
-        raise ValueError("model.feature_probability is unknown (NaN, e.g. a model imported with "
-                         "from_weights); use scaling_point(W, feature_probability) instead.")
-    return [scaling_point(W[i], P[i], threshold=threshold) for i in range(W.shape[0])]
+        raise ValueError(
+            "model.feature_probability is unknown (NaN, e.g. a model imported with "
+            "from_weights); use scaling_point(W, feature_probability) instead."
+        )
+    return [
+        scaling_point(W[i], P[i], represented_threshold=represented_threshold)
+        for i in range(W.shape[0])
+    ]
 
 
 def _x_dimensions(n, m, p):
@@ -384,8 +400,14 @@ def _loglog(r, x, n):
     return float(coef[1]), float(np.sqrt(cov[1, 1]))
 
 
-def fit_scaling(n_features=None, n_dims=None, k=None, represented=None, *,
-                points: Sequence[ScalingPoint] | None = None) -> ScalingFit:
+def fit_scaling(
+    n_features=None,
+    n_dims=None,
+    k=None,
+    represented=None,
+    *,
+    points: Sequence[ScalingPoint] | None = None,
+) -> ScalingFit:
     """Fit how represented-feature counts scale over a sweep, and say which law fits best.
 
     Parameters
@@ -421,7 +443,9 @@ def fit_scaling(n_features=None, n_dims=None, k=None, represented=None, *,
     """
     if points is not None:
         if any(v is not None for v in (n_features, n_dims, k, represented)):
-            raise ValueError("give either points or the arrays n_features, n_dims, k, represented; not both.")
+            raise ValueError(
+                "give either points or the arrays n_features, n_dims, k, represented; not both."
+            )
         pts = list(points)
         if not all(isinstance(pt, ScalingPoint) for pt in pts):
             raise TypeError("points must be a sequence of ScalingPoint (see scaling_points).")
@@ -438,11 +462,15 @@ def fit_scaling(n_features=None, n_dims=None, k=None, represented=None, *,
     r = check_array(represented, "represented", shape=(N,), dtype=np.float64)
     for name, v in (("n_features", n), ("n_dims", m)):
         if np.any(v < 1) or np.any(v != np.round(v)):
-            raise ValueError(f"{name} must hold integers >= 1; got {v[(v < 1) | (v != np.round(v))][0]!r}.")
+            raise ValueError(
+                f"{name} must hold integers >= 1; got {v[(v < 1) | (v != np.round(v))][0]!r}."
+            )
     if np.any(kk <= 0) or np.any(kk > n):
         raise ValueError("k must lie in (0, n_features] for every point; got a value outside it.")
     if np.any(r < 0) or np.any(r > n):
-        raise ValueError("represented must lie in [0, n_features] for every point; got a value outside it.")
+        raise ValueError(
+            "represented must lie in [0, n_features] for every point; got a value outside it."
+        )
     p = kk / n
     laws = {}
     for name, (desc, regressor) in SCALING_LAWS.items():
@@ -453,26 +481,46 @@ def fit_scaling(n_features=None, n_dims=None, k=None, represented=None, *,
         if U.sum() >= 2:
             se = float(np.sqrt(rss / (N - 1) / np.sum(x[U] ** 2)))
         else:
-            warnings.warn(f"law {name!r}: fewer than 2 points left unsaturated by the fit; "
-                          "its coefficient is not identified (se = NaN).", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"law {name!r}: fewer than 2 points left unsaturated by the fit; "
+                "its coefficient is not identified (se = NaN).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             se = np.nan
         slope, slope_se = _loglog(r, x, n)
         aic = float(N * np.log(max(rss / N, 1e-300)) + 2.0)
-        laws[name] = dict(name=name, description=desc, coefficient=float(a), se=se,
-                          rms=float(np.sqrt(rss / N)), aic=aic, slope=slope, slope_se=slope_se,
-                          predicted=pred)
+        laws[name] = dict(
+            name=name,
+            description=desc,
+            coefficient=float(a),
+            se=se,
+            rms=float(np.sqrt(rss / N)),
+            aic=aic,
+            slope=slope,
+            slope_se=slope_se,
+            predicted=pred,
+        )
     if all(np.isnan(v["slope"]) for v in laws.values()):
-        warnings.warn("fewer than 3 points with 0 < represented < n_features: no log-log slopes "
-                      "(slope = NaN).", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "fewer than 3 points with 0 < represented < n_features: no log-log slopes "
+            "(slope = NaN).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     order = sorted(laws, key=lambda name: laws[name]["aic"])
     best_aic = laws[order[0]]["aic"]
     fits = {name: LawFit(delta_aic=laws[name]["aic"] - best_aic, **laws[name]) for name in laws}
     verdict = _verdict(fits, order)
     table = {
-        "n_features": n.astype(np.int64), "n_dims": m.astype(np.int64), "k": kk,
-        "feature_probability": p, "threshold": n * _psi(p), "klogk": kk * np.log(1.0 / p),
-        "cs_capacity": _x_threshold(n, m, p), "represented": r,
+        "n_features": n.astype(np.int64),
+        "n_dims": m.astype(np.int64),
+        "k": kk,
+        "feature_probability": p,
+        "threshold": n * _psi(p),
+        "klogk": kk * np.log(1.0 / p),
+        "cs_capacity": _x_threshold(n, m, p),
+        "represented": r,
     }
     return ScalingFit(laws=fits, best=order[0], verdict=verdict, table=table)
 
@@ -489,8 +537,10 @@ def _describe(f: LawFit) -> str:
 
 def _verdict(fits: dict, order: list) -> str:
     b, s = fits[order[0]], fits[order[1]]
-    head = (f"Best law: {b.name} ({_describe(b)}; residual RMS {b.rms:.3g} features, "
-            f"log-log slope {b.slope:.3g} +- {b.slope_se:.2g}).")
+    head = (
+        f"Best law: {b.name} ({_describe(b)}; residual RMS {b.rms:.3g} features, "
+        f"log-log slope {b.slope:.3g} +- {b.slope_se:.2g})."
+    )
     if s.delta_aic < 2.0:
         return head + f" Not distinguishable from {s.name} (delta AIC = {s.delta_aic:.2g} < 2)."
     return head + f" Next: {s.name}, delta AIC = {s.delta_aic:.3g} (RMS {s.rms:.3g})."

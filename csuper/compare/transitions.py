@@ -18,9 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._validation import check_array, check_int, check_real, check_rng
-from csuper.compare.capacity import capacities, relu_allocation
+from csuper.compare.capacity import relu_allocation
+from csuper.geometry import feature_dimensionality
 
-__all__ = ["SWEEP_PARAMETERS", "START_MODES", "TransitionSweep", "feature_transition_sweep", "locate_crossings"]
+__all__ = [
+    "SWEEP_PARAMETERS",
+    "START_MODES",
+    "TransitionSweep",
+    "feature_transition_sweep",
+    "locate_crossings",
+]
 
 #: What a sweep varies (name -> the toy-model quantity of the swept feature).
 SWEEP_PARAMETERS: dict[str, str] = {
@@ -32,7 +39,7 @@ SWEEP_PARAMETERS: dict[str, str] = {
 START_MODES: dict[str, str] = {
     "cold": "every point from its own fresh initialisation",
     "warm": "up from a fresh start at the lowest value and down from a fresh start at the "
-            "highest, each further point from the previous point's weights",
+    "highest, each further point from the previous point's weights",
     "both": "cold and warm",
 }
 
@@ -118,19 +125,37 @@ class TransitionSweep:
         """
         series = []
         if self.start in ("cold", "both"):
-            series.append(("none", "cold", self.learned_capacity, self.norm, self.final_loss,
-                           range(len(self.values))))
+            series.append(
+                (
+                    "none",
+                    "cold",
+                    self.learned_capacity,
+                    self.norm,
+                    self.final_loss,
+                    range(len(self.values)),
+                )
+            )
         if self.warm is not None:
             k = len(self.values)
             for direction, order in (("up", range(k)), ("down", range(k - 1, -1, -1))):
                 w = self.warm[direction]
-                series.append((direction, "warm", w["learned_capacity"], w["norm"], w["final_loss"], order))
+                series.append(
+                    (direction, "warm", w["learned_capacity"], w["norm"], w["final_loss"], order)
+                )
         return [
-            {"parameter": self.parameter, "feature": self.feature, "value": float(self.values[j]),
-             "direction": direction, "start": start, "learned_capacity": float(D[j]),
-             "norm": float(N[j]), "predicted_capacity": float(self.predicted_capacity[j]),
-             "final_loss": float(F[j])}
-            for direction, start, D, N, F, order in series for j in order
+            {
+                "parameter": self.parameter,
+                "feature": self.feature,
+                "value": float(self.values[j]),
+                "direction": direction,
+                "start": start,
+                "learned_capacity": float(D[j]),
+                "norm": float(N[j]),
+                "predicted_capacity": float(self.predicted_capacity[j]),
+                "final_loss": float(F[j]),
+            }
+            for direction, start, D, N, F, order in series
+            for j in order
         ]
 
     def transitions(self) -> dict:
@@ -151,6 +176,7 @@ class TransitionSweep:
         ``hysteresis_cold = learned - learned_down``, the same against the cold-start transition
         (defined even when the up leg never crosses; NaN for ``start="warm"``).
         """
+
         def first(a):
             return float(a[0]) if a.size else float("nan")
 
@@ -161,23 +187,33 @@ class TransitionSweep:
         cold = self.start != "warm"  # warm-only sweeps have no cold series (NaN)
         out = {
             "superposed_to_own": {
-                "learned": first(locate_crossings(x, self.learned_capacity, self.monosemantic_above))
-                if cold else float("nan"),
+                "learned": first(
+                    locate_crossings(x, self.learned_capacity, self.monosemantic_above)
+                )
+                if cold
+                else float("nan"),
                 "predicted": first(locate_crossings(g, c, self.monosemantic_above)),
             },
             "ignored_to_superposed": {
                 "learned": first(locate_crossings(x, self.norm, self.represented_threshold))
-                if cold else float("nan"),
+                if cold
+                else float("nan"),
                 "predicted": first(locate_crossings(g, c, 1e-6)),
             },
         }
         if self.warm is not None:
-            for key, field, thr in (("superposed_to_own", "learned_capacity", self.monosemantic_above),
-                                    ("ignored_to_superposed", "norm", self.represented_threshold)):
+            for key, field, thr in (
+                ("superposed_to_own", "learned_capacity", self.monosemantic_above),
+                ("ignored_to_superposed", "norm", self.represented_threshold),
+            ):
                 up = first(locate_crossings(x, self.warm["up"][field], thr))
                 down = last(locate_crossings(x, self.warm["down"][field], thr))
-                out[key].update(learned_up=up, learned_down=down, hysteresis=up - down,
-                                hysteresis_cold=out[key]["learned"] - down)
+                out[key].update(
+                    learned_up=up,
+                    learned_down=down,
+                    hysteresis=up - down,
+                    hysteresis_cold=out[key]["learned"] - down,
+                )
         return out
 
     def plot(self, ax=None):
@@ -191,8 +227,12 @@ class TransitionSweep:
             ax.plot(self.values, self.norm, "s:", label=r"learned $\|w_i\|$")
         if self.warm is not None:
             for direction, marker in (("up", "^-"), ("down", "v-")):
-                ax.plot(self.values, self.warm[direction]["learned_capacity"], marker,
-                        label=f"learned $D_i$ (warm, {direction})")
+                ax.plot(
+                    self.values,
+                    self.warm[direction]["learned_capacity"],
+                    marker,
+                    label=f"learned $D_i$ (warm, {direction})",
+                )
         ax.plot(self.prediction_grid, self.prediction_curve, "k--", label="Lagrangian $C_i$")
         ax.axhline(self.monosemantic_above, color="grey", lw=0.5)
         ax.set_xscale("log")
@@ -204,7 +244,7 @@ class TransitionSweep:
 
 def feature_transition_sweep(
     n_features: int,
-    n_hidden: int,
+    n_dims: int,
     values,
     *,
     parameter: str = "importance",
@@ -223,7 +263,7 @@ def feature_transition_sweep(
 
     Parameters
     ----------
-    n_features, n_hidden : int
+    n_features, n_dims : int
         n >= 2 and m in [1, n).
     values : array_like, shape (k,)
         Strictly increasing positive sweep values (probabilities in (0, 1]).
@@ -241,7 +281,8 @@ def feature_transition_sweep(
     monosemantic_above, represented_threshold : float
         Transition thresholds on D_i and |w_i|.
     rng : None, int or numpy.random.Generator
-    progress : bool
+    progress : bool, default False
+        Show tqdm progress bars of the trainings.
     start : str
         Key of :data:`START_MODES`: ``"cold"``, ``"warm"`` or ``"both"``.
 
@@ -274,7 +315,7 @@ def feature_transition_sweep(
     from csuper.toy import feature_distribution, train
 
     n = check_int(n_features, "n_features", low=2)
-    m = check_int(n_hidden, "n_hidden", low=1, high=n, high_inclusive=False)
+    m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
     if parameter not in SWEEP_PARAMETERS:
         raise ValueError(f"parameter must be one of {sorted(SWEEP_PARAMETERS)}; got {parameter!r}.")
     i = check_int(feature, "feature", low=0, high=n, high_inclusive=False)
@@ -283,11 +324,18 @@ def feature_transition_sweep(
         raise ValueError("values must be positive and strictly increasing.")
     if parameter == "feature_probability" and np.any(x > 1):
         raise ValueError(f"feature_probability values must lie in (0, 1]; got max {x.max():g}.")
-    imp = np.ones(n) if importance is None else check_array(
-        importance, "importance", ndim=1, shape=(n,), dtype=np.float64, nonnegative=True)
+    imp = (
+        np.ones(n)
+        if importance is None
+        else check_array(
+            importance, "importance", ndim=1, shape=(n,), dtype=np.float64, nonnegative=True
+        )
+    )
     p = np.broadcast_to(np.asarray(feature_probability, dtype=np.float64), (n,)).copy()
     check_array(p, "feature_probability", ndim=1, low=0, high=1)
-    mono = check_real(monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False)
+    mono = check_real(
+        monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False
+    )
     thr = check_real(represented_threshold, "represented_threshold", low=0.0)
     if start not in START_MODES:
         raise ValueError(f"start must be one of {sorted(START_MODES)}; got {start!r}.")
@@ -301,8 +349,15 @@ def feature_transition_sweep(
     else:
         P[:, i] = x
     if start in ("cold", "both"):
-        model = train(feature_distribution(n, P), m, importance=IMP, settings=settings,
-                      n_seeds=N, rng=gen, progress=progress)
+        model = train(
+            feature_distribution(n, P),
+            m,
+            importance=IMP,
+            settings=settings,
+            n_seeds=N,
+            rng=gen,
+            progress=progress,
+        )
         D, norm, loss = _series(model.W, model.final_loss, i)
     else:
         D = norm = loss = np.full(k, np.nan)
@@ -313,27 +368,44 @@ def feature_transition_sweep(
         for s, order in enumerate((range(k), range(k - 1, -1, -1))):
             init = None  # each leg starts fresh at its own end
             for j in order:
-                pt = train(feature_distribution(n, P[j]), m, importance=IMP[j], settings=settings,
-                           n_seeds=N, seeds=seeds[s, j], progress=progress, init=init)
+                pt = train(
+                    feature_distribution(n, P[j]),
+                    m,
+                    importance=IMP[j],
+                    settings=settings,
+                    n_seeds=N,
+                    seeds=seeds[s, j],
+                    progress=progress,
+                    init=init,
+                )
                 W[s, j], b[s, j], F[s, j] = pt.W[0], pt.b[0], pt.final_loss[0]
                 init = pt
         warm = {}
         for s, direction in enumerate(("up", "down")):
             Ds, Ns, Ls = _series(W[s], F[s], i)
-            warm[direction] = {"learned_capacity": Ds, "norm": Ns, "final_loss": Ls,
-                               "W": W[s], "b": b[s]}
+            warm[direction] = {
+                "learned_capacity": Ds,
+                "norm": Ns,
+                "final_loss": Ls,
+                "W": W[s],
+                "b": b[s],
+            }
     pred = _predict(IMP, P, m, i)
     grid = np.geomspace(x[0], x[-1], 401) if k > 1 else x.copy()
     grid[0], grid[-1] = x[0], x[-1]
     IMPg, Pg = np.repeat(imp[None], grid.size, axis=0), np.repeat(p[None], grid.size, axis=0)
     (IMPg if parameter == "importance" else Pg)[:, i] = grid
     curve = _predict(IMPg, Pg, m, i)
-    return TransitionSweep(parameter, i, x, D, norm, pred, loss, mono, thr, grid, curve, start, warm)
+    return TransitionSweep(
+        parameter, i, x, D, norm, pred, loss, mono, thr, grid, curve, start, warm
+    )
 
 
-def _series(W: np.ndarray, final_loss: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _series(
+    W: np.ndarray, final_loss: np.ndarray, i: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """D_i, |w_i| and final loss of feature i along a sweep of models W (k, m, n)."""
-    D = np.array([capacities(W[r])[i] for r in range(W.shape[0])])
+    D = np.array([feature_dimensionality(W[r])[i] for r in range(W.shape[0])])
     return D, np.linalg.norm(W[:, :, i], axis=1), np.asarray(final_loss, dtype=np.float64)
 
 

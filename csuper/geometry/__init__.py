@@ -16,11 +16,11 @@ Modules (their ``__all__`` lists are re-exported here):
 """
 
 from csuper.geometry import bounds, frames, laws, overlaps, packings
-from csuper.geometry.bounds import *  # noqa: F401,F403
-from csuper.geometry.frames import *  # noqa: F401,F403
-from csuper.geometry.laws import *  # noqa: F401,F403
-from csuper.geometry.overlaps import *  # noqa: F401,F403
-from csuper.geometry.packings import *  # noqa: F401,F403
+from csuper.geometry.bounds import *  # noqa: F403
+from csuper.geometry.frames import *  # noqa: F403
+from csuper.geometry.laws import *  # noqa: F403
+from csuper.geometry.overlaps import *  # noqa: F403
+from csuper.geometry.packings import *  # noqa: F403
 
 __all__ = [
     *overlaps.__all__,

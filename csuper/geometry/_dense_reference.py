@@ -40,7 +40,7 @@ def reference_statistics(W: np.ndarray) -> dict:
     n >= 2), ``frame_potential``.
     """
     W = np.asarray(W, dtype=np.float64)
-    m, n = W.shape
+    _m, n = W.shape
     norms = np.sqrt((W * W).sum(axis=0))
     nz = norms > 0
     U = np.zeros_like(W)

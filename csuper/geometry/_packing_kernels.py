@@ -117,7 +117,8 @@ def active_constraints(X, I, J, lines):
 
 @njit(cache=True)
 def norm_constraints(X):
-    """Values ``|x_i|^2 - 1`` and their Jacobian (N, d N + 1) in the variables ``(X.ravel(), s)``."""
+    """Values ``|x_i|^2 - 1`` and their Jacobian (N, d N + 1) in the variables
+    ``(X.ravel(), s)``."""
     d, n = X.shape
     h = np.empty(n)
     jac = np.zeros((n, d * n + 1))

@@ -17,8 +17,9 @@ parametrised tests (and any command-line choices) read that dict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -145,7 +146,8 @@ def _floor_count(x: np.ndarray) -> np.ndarray:
 # coherence lower bounds for N lines in R^d
 # --------------------------------------------------------------------------------------------
 def welch_bound(n_features: Any, n_dims: Any, order: int = 1) -> float | np.ndarray:
-    """Welch's lower bound on the coherence of ``n_features`` unit vectors in ``R^n_dims`` (or C^n_dims).
+    """Welch's lower bound on the coherence of ``n_features`` unit vectors in ``R^n_dims`` (or
+    C^n_dims).
 
     Parameters
     ----------
@@ -287,7 +289,8 @@ def orthoplex_bound(n_features: Any, n_dims: Any) -> float | np.ndarray:
     >>> orthoplex_bound(5, 3)
     Traceback (most recent call last):
     ...
-    ValueError: orthoplex_bound requires n_features > n_dims*(n_dims+1)/2; got n_features=5, n_dims=3 (n_dims*(n_dims+1)/2=6).
+    ValueError: orthoplex_bound requires n_features > n_dims*(n_dims+1)/2; got n_features=5,
+    n_dims=3 (n_dims*(n_dims+1)/2=6).
     """
     n, d, scalar = _lines_args(n_features, n_dims)
     _require_gerzon(n, d, "orthoplex_bound")
@@ -763,8 +766,10 @@ def line_count_bounds(eps: Any, n_dims: Any, max_order: int = 16) -> LineCountBo
     upper_name = np.where(inv < cap, inv_names.astype(str), "cap_packing")
     if scalar:
         return LineCountBounds(
-            _scalar(lower), _scalar(upper),
-            _scalar(lower_name, str), _scalar(upper_name, str),
+            _scalar(lower),
+            _scalar(upper),
+            _scalar(lower_name, str),
+            _scalar(upper_name, str),
         )
     return LineCountBounds(lower, upper, lower_name.astype(str), upper_name.astype(str))
 
@@ -884,7 +889,9 @@ def _beyond_gerzon(n: int, d: int) -> bool:
 
 PACKING_BOUNDS: dict[str, PackingBound] = {
     "welch": PackingBound(welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always),
-    "real_welch": PackingBound(real_welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always),
+    "real_welch": PackingBound(
+        real_welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always
+    ),
     "orthoplex": PackingBound(
         orthoplex_bound, "coherence", "n_features > n_dims*(n_dims+1)/2", _beyond_gerzon
     ),
@@ -910,4 +917,3 @@ PACKING_BOUNDS: dict[str, PackingBound] = {
     ),
 }
 """Registry of the named packing bounds: name -> :class:`PackingBound` (function, kind, domain)."""
-

@@ -15,8 +15,8 @@ lines in R^{(q+1)/2} (q a prime power, q = 1 mod 4), the 16 lines in R^6 and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -232,7 +232,8 @@ def _prime_power(q: int) -> tuple[int, int] | None:
 
 
 def _poly_rem(a: list[int], g: list[int], p: int) -> list[int]:
-    """Remainder of the polynomial a modulo the monic g over GF(p) (coefficients, low degree first)."""
+    """Remainder of the polynomial a modulo the monic g over GF(p) (coefficients, low degree
+    first)."""
     deg = len(g) - 1
     r = list(a) + [0] * max(0, deg - len(a))
     for top in range(len(r) - 1, deg - 1, -1):
@@ -261,13 +262,13 @@ def _irreducible(p: int, k: int) -> list[int]:
 
     def has_factor(f):
         return any(
-            not any(_poly_rem(f, list(tail) + [1], p))
+            not any(_poly_rem(f, [*tail, 1], p))
             for deg in range(1, k // 2 + 1)
             for tail in itertools.product(range(p), repeat=deg)
         )
 
     for tail in itertools.product(range(p), repeat=k):
-        f = list(tail) + [1]
+        f = [*tail, 1]
         if f[0] != 0 and not has_factor(f):
             return f
     raise AssertionError("no irreducible polynomial found")  # pragma: no cover
@@ -275,7 +276,10 @@ def _irreducible(p: int, k: int) -> list[int]:
 
 def _quadratic_character(q: int) -> tuple[np.ndarray, np.ndarray]:
     """Elements of GF(q) as coefficient vectors (q, k) and chi(x) for each, x indexed 0..q-1."""
-    p, k = _prime_power(q)
+    pk = _prime_power(q)
+    if pk is None:
+        raise ValueError(f"q must be a prime power; got {q}.")
+    p, k = pk
     digits = np.array([[(x // p**t) % p for t in range(k)] for x in range(q)], dtype=np.int64)
     if k == 1:
         squares = {(x * x) % p for x in range(1, p)}
@@ -332,7 +336,9 @@ def paley_etf(q: int) -> np.ndarray:
     q = check_int(q, "q", low=5)
     pk = _prime_power(q)
     if pk is None or q % 4 != 1:
-        raise ValueError(f"q must be a prime power congruent to 1 mod 4 (5, 9, 13, 17, 25, ...); got {q}.")
+        raise ValueError(
+            f"q must be a prime power congruent to 1 mod 4 (5, 9, 13, 17, 25, ...); got {q}."
+        )
     if q > 2000:
         raise ValueError(f"q must be at most 2000 (the frame has q + 1 columns); got {q}.")
     p, _ = pk
@@ -405,7 +411,8 @@ def gerzon_lines_28() -> np.ndarray:
     --------
     >>> W = gerzon_lines_28()
     >>> G = np.abs(W.T @ W)
-    >>> print(W.shape, f"{G[~np.eye(28, dtype=bool)].min():.6f}", f"{G[~np.eye(28, dtype=bool)].max():.6f}")
+    >>> off = G[~np.eye(28, dtype=bool)]
+    >>> print(W.shape, f"{off.min():.6f}", f"{off.max():.6f}")
     (7, 28) 0.333333 0.333333
     """
     cols = []
@@ -452,37 +459,75 @@ class KnownFrame:
 #: Registry of known optimal frames (name -> :class:`KnownFrame`); the CLI and tests read it.
 KNOWN_FRAMES: dict[str, KnownFrame] = {
     "simplex": KnownFrame(
-        simplex_frame, "codes", lambda n_dims: -1.0 / n_dims, lambda n_dims: (n_dims, n_dims + 1),
-        True, {"n_dims": 3},
+        simplex_frame,
+        "codes",
+        lambda n_dims: -1.0 / n_dims,
+        lambda n_dims: (n_dims, n_dims + 1),
+        True,
+        {"n_dims": 3},
         "d + 1 points, inner products -1/d: optimal code (Rankin); as lines an ETF (Welch 1/d)",
     ),
     "orthoplex": KnownFrame(
-        orthoplex_frame, "codes", lambda n_dims: 0.0, lambda n_dims: (n_dims, 2 * n_dims),
-        False, {"n_dims": 3},
+        orthoplex_frame,
+        "codes",
+        lambda n_dims: 0.0,
+        lambda n_dims: (n_dims, 2 * n_dims),
+        False,
+        {"n_dims": 3},
         "2d points +-e_i, largest inner product 0: optimal code for N = 2d (Rankin)",
     ),
     "orthonormal": KnownFrame(
-        orthonormal_frame, "lines", lambda n_dims: 0.0, lambda n_dims: (n_dims, n_dims),
-        True, {"n_dims": 3}, "d orthogonal lines, coherence 0",
+        orthonormal_frame,
+        "lines",
+        lambda n_dims: 0.0,
+        lambda n_dims: (n_dims, n_dims),
+        True,
+        {"n_dims": 3},
+        "d orthogonal lines, coherence 0",
     ),
     "icosahedron": KnownFrame(
-        icosahedron_frame, "codes", lambda: 1.0 / np.sqrt(5.0), lambda: (3, 12), False, {},
+        icosahedron_frame,
+        "codes",
+        lambda: 1.0 / np.sqrt(5.0),
+        lambda: (3, 12),
+        False,
+        {},
         "12 vertices of the icosahedron: optimal Tammes code, angle 63.4349 degrees",
     ),
     "icosahedron_lines": KnownFrame(
-        icosahedron_lines, "lines", lambda: 1.0 / np.sqrt(5.0), lambda: (3, 6), True, {},
+        icosahedron_lines,
+        "lines",
+        lambda: 1.0 / np.sqrt(5.0),
+        lambda: (3, 6),
+        True,
+        {},
         "6 diagonals of the icosahedron: ETF in R^3, coherence 1/sqrt(5)",
     ),
     "paley": KnownFrame(
-        paley_etf, "lines", lambda q: 1.0 / np.sqrt(q), lambda q: ((q + 1) // 2, q + 1), True,
-        {"q": 9}, "Paley ETF: q + 1 lines in R^{(q+1)/2}, coherence 1/sqrt(q) (q = 1 mod 4)",
+        paley_etf,
+        "lines",
+        lambda q: 1.0 / np.sqrt(q),
+        lambda q: ((q + 1) // 2, q + 1),
+        True,
+        {"q": 9},
+        "Paley ETF: q + 1 lines in R^{(q+1)/2}, coherence 1/sqrt(q) (q = 1 mod 4)",
     ),
     "clebsch": KnownFrame(
-        clebsch_lines, "lines", lambda: 1.0 / 3.0, lambda: (6, 16), True, {},
+        clebsch_lines,
+        "lines",
+        lambda: 1.0 / 3.0,
+        lambda: (6, 16),
+        True,
+        {},
         "16 equiangular lines in R^6 from the Clebsch graph, coherence 1/3 (ETF)",
     ),
     "gerzon28": KnownFrame(
-        gerzon_lines_28, "lines", lambda: 1.0 / 3.0, lambda: (7, 28), True, {},
+        gerzon_lines_28,
+        "lines",
+        lambda: 1.0 / 3.0,
+        lambda: (7, 28),
+        True,
+        {},
         "28 equiangular lines in R^7 (Gerzon bound attained), coherence 1/3 (ETF)",
     ),
 }

@@ -87,7 +87,8 @@ def inner_product_law(n_dims: int) -> Any:
     m = _check_dim(n_dims)
     if m < 2:
         raise ValueError(
-            "inner_product_law requires n_dims >= 2 (for n_dims = 1, <u, v> = +-1 with probability 1/2 "
+            "inner_product_law requires n_dims >= 2 (for n_dims = 1, <u, v> = +-1 with "
+            "probability 1/2 "
             f"each and has no density); got n_dims={m}."
         )
     a = (m - 1) / 2.0
@@ -146,7 +147,8 @@ def _eps_values(eps: Any, name: str = "eps") -> tuple[np.ndarray, bool]:
 
 
 def _abs_tail(eps: Any, n_dims: Any) -> np.ndarray:
-    """P(|<u, v>| >= eps), u, v uniform on S^(n_dims-1), 0 <= eps <= 1 (1 for n_dims = 1); broadcasts."""
+    """P(|<u, v>| >= eps), u, v uniform on S^(n_dims-1), 0 <= eps <= 1 (1 for n_dims = 1);
+    broadcasts."""
     e = np.asarray(eps, dtype=np.float64)
     d = np.asarray(n_dims, dtype=np.float64)
     a = np.maximum((d - 1.0) / 2.0, 0.5)  # n_dims = 1 has no density; handled by the where below
@@ -167,7 +169,9 @@ def _even_moment(k: Any, n_dims: Any) -> np.ndarray:
         return out
     kk = np.asarray(k, dtype=np.float64)
     return np.exp(
-        special.gammaln(kk + 0.5) - special.gammaln(0.5) - special.gammaln(kk + d / 2.0)
+        special.gammaln(kk + 0.5)
+        - special.gammaln(0.5)
+        - special.gammaln(kk + d / 2.0)
         + special.gammaln(d / 2.0)
     )
 
@@ -345,7 +349,9 @@ def coherence_quantile_union_bound(q: Any, n_features: int, n_dims: int) -> floa
     return float(out) if scalar else out
 
 
-def coherence_tail_bonferroni_bound(threshold: Any, n_features: int, n_dims: int) -> float | np.ndarray:
+def coherence_tail_bonferroni_bound(
+    threshold: Any, n_features: int, n_dims: int
+) -> float | np.ndarray:
     """Lower bound on ``P(mu >= threshold)`` for the coherence mu of N random unit vectors.
 
     Parameters
@@ -583,7 +589,7 @@ def simulate_coherence(
     quantiles: Any = (0.5, 0.9, 0.99),
     confidence: float = 0.95,
     rng: Any = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> CoherenceSimulation:
     """Simulate the coherence of N independent uniform unit vectors in R^m.
 
@@ -601,7 +607,7 @@ def simulate_coherence(
         Coverage of the quantile confidence intervals.
     rng : None, int or numpy.random.Generator
         Source of randomness (same seed, same result).
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar over chunks of trials (only when there are several chunks,
         i.e. for long runs).
 

@@ -1,4 +1,5 @@
-"""Numerical search for packings: Grassmannian line packings and spherical codes of minimal coherence.
+"""Numerical search for packings: Grassmannian line packings and spherical codes of minimal
+coherence.
 
 A packing of N lines through the origin of R^d (a point set of the real projective space, or of the
 Grassmannian G(d, 1)) is spread as well as possible when its coherence
@@ -137,7 +138,10 @@ def _surrogate_descent(Y: np.ndarray, lines: bool, max_iter: int) -> tuple[np.nd
             return f, G.ravel()
 
         res = minimize(
-            fun, y, jac=True, method="L-BFGS-B",
+            fun,
+            y,
+            jac=True,
+            method="L-BFGS-B",
             options={"maxiter": max_iter, "gtol": 1e-10, "ftol": 1e-13},
         )
         n_iter += int(res.nit)
@@ -152,7 +156,7 @@ def _near_active(g: np.ndarray, val: float, margin: float, cap: int) -> np.ndarr
     keep = g >= val - margin
     if np.count_nonzero(keep) > cap:
         keep = np.zeros(g.size, dtype=bool)
-        keep[np.argpartition(g, g.size - cap)[g.size - cap:]] = True
+        keep[np.argpartition(g, g.size - cap)[g.size - cap :]] = True
     return keep
 
 
@@ -183,7 +187,7 @@ def _polish_slp(X: np.ndarray, lines: bool, max_iter: int) -> tuple[np.ndarray, 
     cols = np.arange(d)[:, None] * n + np.arange(n)[None, :]  # (d, n): index of X[k, i] in ravel
     n_iter = stall = 0
     cap = _pair_cap(d, n)
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is reported after the loop)
         keep = _near_active(g, val, margin, cap)
         I = np.ascontiguousarray(iu[keep])
         J = np.ascontiguousarray(ju[keep])
@@ -195,14 +199,22 @@ def _polish_slp(X: np.ndarray, lines: bool, max_iter: int) -> tuple[np.ndarray, 
         )
         a_eq = sparse.hstack([tangent, -tangent, sparse.csr_matrix((n, 1))], format="csr")
         bounds = [(0.0, radius)] * (2 * nv) + [(None, None)]
-        lp = linprog(cost, A_ub=a_ub, b_ub=-gk, A_eq=a_eq, b_eq=np.zeros(n), bounds=bounds,
-                     method="highs-ipm", options=_LP_OPTIONS)
+        lp = linprog(
+            cost,
+            A_ub=a_ub,
+            b_ub=-gk,
+            A_eq=a_eq,
+            b_eq=np.zeros(n),
+            bounds=bounds,
+            method="highs-ipm",
+            options=_LP_OPTIONS,
+        )
         if lp.status != 0:
             break
         predicted = val - lp.x[-1]
         if predicted <= 1e-13 * max(1.0, abs(val)):
             break  # first-order stationary to the LP's tolerance: converged
-        D = (lp.x[:nv] - lp.x[nv:2 * nv]).reshape(d, n)
+        D = (lp.x[:nv] - lp.x[nv : 2 * nv]).reshape(d, n)
         Xn, _ = _k.normalize_columns(X + D)
         gn = _k.pair_overlaps(Xn, lines)
         vn = float(gn.max())
@@ -264,7 +276,10 @@ def _polish_sqp(X: np.ndarray, lines: bool, max_iter: int) -> tuple[np.ndarray, 
 
         z0 = np.concatenate([best_X.ravel(), [best_val]])
         res = minimize(
-            lambda z: z[-1], z0, jac=lambda z: grad_s, method="SLSQP",
+            lambda z: z[-1],
+            z0,
+            jac=lambda z: grad_s,
+            method="SLSQP",
             constraints=[
                 {"type": "ineq", "fun": ineq, "jac": ineq_jac},
                 {"type": "eq", "fun": eq, "jac": eq_jac},
@@ -344,9 +359,15 @@ def _result(X, kind, start_values, best_start, n_iter, method) -> PackingResult:
     values = np.array([objective] if start_values is None else start_values, dtype=np.float64)
     values.setflags(write=False)
     return PackingResult(
-        frame=X, kind=kind, objective=objective, coherence=coherence,
-        min_angle_deg=_angle_deg(objective), best_start=int(best_start), n_iter=int(n_iter),
-        start_values=values, method=method,
+        frame=X,
+        kind=kind,
+        objective=objective,
+        coherence=coherence,
+        min_angle_deg=_angle_deg(objective),
+        best_start=int(best_start),
+        n_iter=int(n_iter),
+        start_values=values,
+        method=method,
     )
 
 
@@ -359,7 +380,7 @@ def find_packing(
     max_iter: int = 200,
     polish: bool = True,
     rng=None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> PackingResult:
     """Search for N lines (or N unit vectors) in R^d with the smallest largest overlap.
 
@@ -385,7 +406,7 @@ def find_packing(
         accurate as the smoothest surrogate, about ``log(N^2/2) / 2048`` in squared overlap.
     rng : None, int or numpy.random.Generator
         Randomness of the starts (SPEC 7).
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar over the starts.
 
     Returns
@@ -455,13 +476,13 @@ def find_packing(
     Six lines in R^3: the icosahedron's diagonals, an equiangular tight frame of coherence
     1/sqrt(5) (Welch bound):
 
-    >>> res = find_packing(6, 3, n_starts=4, rng=0, progress=False)
+    >>> res = find_packing(6, 3, n_starts=4, rng=0)
     >>> print(f"{res.coherence:.6f} {res.min_angle_deg:.4f}")
     0.447214 63.4349
 
     Twelve points on the sphere (Tammes): the icosahedron's vertices.
 
-    >>> res = find_packing(12, 3, kind="codes", n_starts=4, rng=0, progress=False)
+    >>> res = find_packing(12, 3, kind="codes", n_starts=4, rng=0)
     >>> print(f"{res.min_angle_deg:.4f}")
     63.4349
     """
@@ -479,12 +500,16 @@ def find_packing(
 
     root = int(rng.integers(0, 2**63 - 1))
     values = np.empty(n_starts)
-    best = (np.inf, None, -1, 0)
+    best: tuple[float, np.ndarray | None, int, int] = (np.inf, None, -1, 0)
     # The problems are small and dense: BLAS threads only add synchronisation (L-BFGS-B was
     # measured 20x slower with 2 OpenBLAS threads on a loaded 2-core machine), so pin one.
     with threadpool_limits(limits=1, user_api="blas"):
-        for k in tqdm(range(n_starts), desc=f"packing {n_features} {kind} in R^{n_dims}",
-                      disable=not progress, leave=False):
+        for k in tqdm(
+            range(n_starts),
+            desc=f"packing {n_features} {kind} in R^{n_dims}",
+            disable=not progress,
+            leave=False,
+        ):
             Y0 = np.random.default_rng([root, k]).standard_normal((n_dims, n_features))
             X, it = _surrogate_descent(Y0, lines, max_iter)
             if polish:

@@ -83,7 +83,7 @@ def _srht_apply(X, signs, rows, n_pad, scale, out):
     Rows are transformed BLOCK at a time in a transposed (n_pad, BLOCK) buffer; each output
     entry sees the same additions in the same order as :func:`_fwht_row` on its own row.
     """
-    N, n = X.shape
+    N, _n = X.shape
     m = rows.shape[0]
     n_blocks = (N + BLOCK - 1) // BLOCK
     for ib in prange(n_blocks):
@@ -110,7 +110,8 @@ def _srht_apply(X, signs, rows, n_pad, scale, out):
 def _csc_apply(X, indptr, indices, data, ones, out):
     """out[b] = A x_b for A in CSC form (indptr, indices, data) of shape (m, n).
 
-    X: (N, n); ones: (n,) of 1.0; out: (N, m). Rows of X are taken BLOCK at a time, transposed, so that each nonzero
+    X: (N, n); ones: (n,) of 1.0; out: (N, m). Rows of X are taken BLOCK at a time, transposed, so
+    that each nonzero
     of A does one BLOCK-wide multiply-add into an L1-resident (m, BLOCK) accumulator. Cost
     O(nnz(A)) per row of X; each output entry sums its terms in order of increasing column.
     """

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -34,22 +35,27 @@ __all__ = [
     "srht_min_dim",
 ]
 
-_OPEN01 = dict(low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+
+def _open01(value, name: str) -> float:
+    return check_real(value, name, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
 
 
 def _eps(eps) -> float:
-    return check_real(eps, "eps", **_OPEN01)
+    return _open01(eps, "eps")
 
 
 def _delta(failure_probability) -> float:
-    return check_real(failure_probability, "failure_probability", **_OPEN01)
+    return _open01(failure_probability, "failure_probability")
 
 
 def _points(n_points) -> int:
     return check_int(n_points, "n_points", low=2)
 
 
-def _chernoff_rate(eps: float) -> float:
+_Real = TypeVar("_Real", float, np.ndarray)
+
+
+def _chernoff_rate(eps: _Real) -> _Real:
     """eps^2/2 - eps^3/3: the per-dimension exponent of the Dasgupta–Gupta tail bound."""
     return eps**2 / 2.0 - eps**3 / 3.0
 
@@ -122,7 +128,9 @@ def _achlioptas_real(n: int, eps: float, delta: float) -> float:
     return (4.0 * math.log(n) + 2.0 * math.log(1.0 / delta)) / _chernoff_rate(eps)
 
 
-def _srht_real(n: int, eps: float, delta: float, n_features: int) -> float:
+def _srht_real(n: int, eps: float, delta: float, n_features: int | None) -> float:
+    if n_features is None:
+        raise ValueError("the srht bound needs n_features (the input dimension n).")
     n_pad = 1 << max(0, (n_features - 1).bit_length())
     pairs = _n_pairs(n)
     b = 2.0 * math.log(4.0 * n_pad * pairs / delta)
@@ -542,7 +550,7 @@ def max_eps(
 
     hi = 1.0 - 1e-12
     if f(hi) > 0:
-        need = int(math.ceil(b.real(n, hi, d, nf)))
+        need = math.ceil(b.real(n, hi, d, nf))
         raise ValueError(
             f"n_dims must be an integer >= {need} for the {bound} bound to guarantee any eps < 1 "
             f"with n_points={n}; got {m}."

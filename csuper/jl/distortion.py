@@ -81,8 +81,10 @@ def _streamed_quantiles(X, Y, levels, n_valid, top):
     if n_valid == 0 or not levels:
         return np.full(len(levels), np.nan if n_valid == 0 else 0.0)
     positions = [(n_valid - 1) * q for q in levels]
-    ranks = sorted({int(np.floor(h)) for h in positions} | {min(int(np.floor(h)) + 1, n_valid - 1)
-                                                            for h in positions})
+    ranks = sorted(
+        {int(np.floor(h)) for h in positions}
+        | {min(int(np.floor(h)) + 1, n_valid - 1) for h in positions}
+    )
     counts = K.pairs_histogram(X, Y, top, _N_BINS)
     cum = np.concatenate(([0], np.cumsum(counts)))
     bins = np.searchsorted(cum, np.array(ranks), side="right") - 1
@@ -188,8 +190,10 @@ def measure_distortion(
             stacklevel=2,
         )
     if n_valid == 0:
-        raise ValueError("X must contain at least two distinct points; every pair measured is a "
-                         "pair of identical points.")
+        raise ValueError(
+            "X must contain at least two distinct points; every pair measured is a "
+            "pair of identical points."
+        )
     return Distortion(
         max=float(max_abs),
         max_expansion=float(max_exp),

@@ -74,8 +74,9 @@ class DistortionExperiment:
             f"eps={self.eps:g}, delta={self.failure_probability:g}, {self.n_trials} trials per m",
             "      m  success  95% CI            median max distortion",
         ]
-        for m, s, lo, hi, md in zip(self.n_dims, self.success_rate, self.ci_low, self.ci_high,
-                                    self.median_distortion):
+        for m, s, lo, hi, md in zip(
+            self.n_dims, self.success_rate, self.ci_low, self.ci_high, self.median_distortion
+        ):
             lines.append(f"{int(m):7d}  {s:7.3f}  [{lo:.3f}, {hi:.3f}]    {md:.4f}")
         emp = "none in the grid" if self.empirical_min_dim is None else str(self.empirical_min_dim)
         lines.append(f"smallest m achieving 1 - delta: {emp}")
@@ -83,7 +84,9 @@ class DistortionExperiment:
             star = "  <- certifies this construction" if name == self.guarantee else ""
             lines.append(f"  bound {name:15s} m = {value}{star}")
         if self.lower_bound is not None:
-            lines.append(f"  Larsen-Nelson lower-bound order ln(eps^2 N)/eps^2 = {self.lower_bound:.1f}")
+            lines.append(
+                f"  Larsen-Nelson lower-bound order ln(eps^2 N)/eps^2 = {self.lower_bound:.1f}"
+            )
         return "\n".join(lines)
 
 
@@ -125,7 +128,7 @@ def distortion_experiment(
     points: str = "gaussian",
     construction_params: dict[str, Any] | None = None,
     rng=None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> DistortionExperiment:
     """Estimate the probability that a construction keeps distortion <= eps, over a grid of m.
 
@@ -158,7 +161,7 @@ def distortion_experiment(
         Extra parameters of the construction (e.g. ``{"nnz_per_column": 4}``).
     rng : None, int or Generator
         Randomness of points and maps.
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar.
 
     Returns
@@ -168,7 +171,7 @@ def distortion_experiment(
     Examples
     --------
     >>> r = distortion_experiment("gaussian", 20, 100, 0.5, n_dims=[10, 400], n_trials=20,
-    ...                           rng=0, progress=False)
+    ...                           rng=0)
     >>> r.success_rate.tolist(), r.empirical_min_dim
     ([0.0, 1.0], 400)
     """
@@ -180,15 +183,19 @@ def distortion_experiment(
     N = check_int(n_points, "n_points", low=2)
     n = check_int(n_features, "n_features", low=1)
     e = check_real(eps, "eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    delta = check_real(failure_probability, "failure_probability", low=0.0, high=1.0,
-                       low_inclusive=False, high_inclusive=False)
+    delta = check_real(
+        failure_probability,
+        "failure_probability",
+        low=0.0,
+        high=1.0,
+        low_inclusive=False,
+        high_inclusive=False,
+    )
     T = check_int(n_trials, "n_trials", low=1)
     if points not in _POINT_SETS:
         raise ValueError(f"points must be one of {list(_POINT_SETS)}; got {points!r}.")
     if points == "basis" and n < N:
-        raise ValueError(
-            f"n_features must be >= n_points={N} for points='basis'; got {n}."
-        )
+        raise ValueError(f"n_features must be >= n_points={N} for points='basis'; got {n}.")
     params = dict(construction_params or {})
     cap = cls.max_dims(n)
     if n_dims is None:
@@ -278,7 +285,7 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> rs = [distortion_experiment("gaussian", N, 64, 0.5, n_dims=[16, 32, 64, 128], n_trials=5,
-    ...                             rng=N, progress=False) for N in (8, 16)]
+    ...                             rng=N) for N in (8, 16)]
     >>> ax = plot_min_dims(rs)
     >>> ax.get_yscale()
     'log'
@@ -286,7 +293,9 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     if not results:
         raise ValueError("results must hold at least one DistortionExperiment; got none.")
     if not all(isinstance(r, DistortionExperiment) for r in results):
-        raise TypeError("results must be DistortionExperiment objects (from distortion_experiment).")
+        raise TypeError(
+            "results must be DistortionExperiment objects (from distortion_experiment)."
+        )
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -294,9 +303,18 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     rs = sorted(results, key=lambda r: r.n_points)
     Ns = np.array([r.n_points for r in rs])
     for i, name in enumerate(rs[0].bounds):  # line styles differ: some bounds coincide
-        ax.plot(Ns, [r.bounds[name] for r in rs], ("-", "--", ":", "-.")[i % 4], marker="s",
-                lw=1.4, ms=3, label=f"bound: {name}")
-    lows = [(r.n_points, r.lower_bound) for r in rs if r.lower_bound is not None and r.lower_bound > 0]
+        ax.plot(
+            Ns,
+            [r.bounds[name] for r in rs],
+            ("-", "--", ":", "-.")[i % 4],
+            marker="s",
+            lw=1.4,
+            ms=3,
+            label=f"bound: {name}",
+        )
+    lows = [
+        (r.n_points, r.lower_bound) for r in rs if r.lower_bound is not None and r.lower_bound > 0
+    ]
     if lows:
         ax.plot(*zip(*lows), "k--x", lw=1, ms=4, label="Larsen–Nelson order (c = 1)")
     emp = [(r.n_points, r.empirical_min_dim, r.n_dims) for r in rs if r.empirical_min_dim]
@@ -307,13 +325,22 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
         for _, m, grid in emp:
             smaller = grid[grid < m]
             below.append(m - (smaller.max() if smaller.size else m))
-        ax.errorbar(xs, ys, yerr=[below, np.zeros(len(ys))], fmt="o", color="C3", capsize=3,
-                    label=f"empirical ({rs[0].construction})")
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=[below, np.zeros(len(ys))],
+            fmt="o",
+            color="C3",
+            capsize=3,
+            label=f"empirical ({rs[0].construction})",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("number of points N")
     ax.set_ylabel("target dimension m")
     r0 = rs[0]
-    ax.set_title(f"JL: empirical vs guaranteed m (eps={r0.eps:g}, delta={r0.failure_probability:g})")
+    ax.set_title(
+        f"JL: empirical vs guaranteed m (eps={r0.eps:g}, delta={r0.failure_probability:g})"
+    )
     ax.legend(fontsize=7)
     return ax

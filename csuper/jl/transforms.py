@@ -341,8 +341,10 @@ class VerySparseJL(_SparseJLBase):
         k = int(rng.binomial(total, d)) if d < 1.0 else total
         # a uniform k-subset of the m*n entries after a Binomial(mn, d) draw of k is exactly
         # i.i.d. Bernoulli(d) per entry; flat index = column * m + row gives CSC order on sorting
-        flat = np.sort(rng.choice(total, size=k, replace=False, shuffle=False)) if d < 1.0 else (
-            np.arange(total)
+        flat = (
+            np.sort(rng.choice(total, size=k, replace=False, shuffle=False))
+            if d < 1.0
+            else (np.arange(total))
         )
         cols = flat // m
         self._indices = (flat - cols * m).astype(np.int64)
@@ -390,8 +392,9 @@ class SparseJL(_SparseJLBase):
     name = "sparse-jl"
     bound = "kane-nelson"
 
-    def __init__(self, n_features: int, n_dims: int, *, nnz_per_column: int | None = None,
-                 rng=None):
+    def __init__(
+        self, n_features: int, n_dims: int, *, nnz_per_column: int | None = None, rng=None
+    ):
         m = check_int(n_dims, "n_dims", low=1)
         s = min(8, m) if nnz_per_column is None else nnz_per_column
         self.nnz_per_column = check_int(s, "nnz_per_column", low=1, high=m)

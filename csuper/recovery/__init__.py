@@ -6,7 +6,6 @@ from csuper.recovery.batch import batch_basis_pursuit
 from csuper.recovery.certificate import Certificate, certify_basis_pursuit
 from csuper.recovery.convex import DEFAULT_SOLVERS, FORMULATIONS, L1Problem, solve_l1
 from csuper.recovery.theory import (
-    SIGNAL_KINDS,
     crpw_bound,
     l1_scaling,
     statistical_dimension,
@@ -27,7 +26,6 @@ __all__ = [
     "DEFAULT_SOLVERS",
     "L1Problem",
     "solve_l1",
-    "SIGNAL_KINDS",
     "statistical_dimension",
     "statistical_dimension_curve",
     "transition_width",
@@ -37,15 +35,15 @@ __all__ = [
     "crpw_bound",
 ]
 
-from csuper.recovery.convex import highs_basis_pursuit  # noqa: E402
-from csuper.recovery.experiment import (  # noqa: E402
+from csuper.recovery.convex import highs_basis_pursuit
+from csuper.recovery.experiment import (
     EXPERIMENT_SOLVERS,
     SIGNAL_LAWS,
     PhaseTransitionResult,
     draw_sparse,
     phase_transition,
 )
-from csuper.recovery.greedy import iht, omp  # noqa: E402
+from csuper.recovery.greedy import iht, omp
 
 __all__ += [
     "highs_basis_pursuit",

@@ -107,7 +107,7 @@ def _certify_on(A, U_r, s_r, V_r, y, S, w, nonnegative, tol, x_out, nu_out):
     Returns 0 (no exact fit on S, or nonnegative and some x_S <= 0), 1 (x_out holds an exactly
     feasible point, not certified) or 2 (certified optimal: x_out and nu_out written).
     """
-    m, n = A.shape
+    m, _n = A.shape
     r = s_r.size
     xs = np.empty(0)
     Q = np.empty((m, 0))

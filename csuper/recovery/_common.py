@@ -11,7 +11,13 @@ from csuper._validation import check_array, check_frame, check_int
 
 #: Statuses a recovery result can carry. Only ``optimal`` means "this is the answer".
 STATUSES = (
-    "optimal", "optimal_inaccurate", "infeasible", "unbounded", "max_iter", "solver_error", "refuted",
+    "optimal",
+    "optimal_inaccurate",
+    "infeasible",
+    "unbounded",
+    "max_iter",
+    "solver_error",
+    "refuted",
 )
 
 
@@ -33,11 +39,13 @@ MATRIX_FAMILIES: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]
 
 
 def draw_matrix(family, m: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw A of shape (m, n) from a family name in MATRIX_FAMILIES or a callable (m, n, rng) -> A."""
+    """Draw A of shape (m, n) from a family name in MATRIX_FAMILIES or a callable (m, n, rng) ->
+    A."""
     if isinstance(family, str):
         if family not in MATRIX_FAMILIES:
             raise ValueError(
-                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or an "
+                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or "
+                "an "
                 f"array; got {family!r}."
             )
         fn = MATRIX_FAMILIES[family]
@@ -45,10 +53,12 @@ def draw_matrix(family, m: int, n: int, rng: np.random.Generator) -> np.ndarray:
         fn = family
     else:
         raise TypeError(
-            f"matrix must be a family name, a callable (m, n, rng) -> A or an array; got {type(family).__name__}."
+            "matrix must be a family name, a callable (m, n, rng) -> A or an array; got "
+            f"{type(family).__name__}."
         )
-    A = check_frame(fn(m, n, rng), "matrix (returned by the family)", allow_zero_columns=True,
-                    dtype=np.float64)
+    A = check_frame(
+        fn(m, n, rng), "matrix (returned by the family)", allow_zero_columns=True, dtype=np.float64
+    )
     if A.shape != (m, n):
         raise ValueError(f"matrix family returned shape {A.shape}; expected ({m}, {n}).")
     return A
@@ -92,7 +102,7 @@ class RecoveryResult:
         Name of the solver that produced it.
     time : float
         Wall time in seconds (solve only, problem construction excluded for Parameter re-solves).
-    iterations : int
+    n_iter : int
         Solver iterations when known, else -1.
     """
 
@@ -102,7 +112,7 @@ class RecoveryResult:
     objective: float
     solver: str
     time: float
-    iterations: int = -1
+    n_iter: int = -1
 
     @property
     def ok(self) -> bool:
@@ -123,7 +133,7 @@ class BatchRecoveryResult:
         means a verified optimality certificate.
     residual, objective : ndarray, shape (B,)
         ``||A x - y||_2`` and the objective per column.
-    iterations : ndarray of int, shape (B,)
+    n_iter : ndarray of int, shape (B,)
         Iterations each column needed.
     solver : str
     time : float
@@ -136,7 +146,7 @@ class BatchRecoveryResult:
     status: np.ndarray
     residual: np.ndarray
     objective: np.ndarray
-    iterations: np.ndarray
+    n_iter: np.ndarray
     solver: str
     time: float
     dual: np.ndarray | None = field(default=None, repr=False)
@@ -159,5 +169,5 @@ class BatchRecoveryResult:
             objective=float(self.objective[j]),
             solver=self.solver,
             time=self.time / max(len(self), 1),
-            iterations=int(self.iterations[j]),
+            n_iter=int(self.n_iter[j]),
         )

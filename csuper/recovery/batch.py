@@ -5,12 +5,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
+from numba import config as _numba_config
 from threadpoolctl import threadpool_limits
 
 from csuper._validation import check_array, check_int, check_real
-from numba import config as _numba_config
-
 from csuper.recovery._admm_kernels import polish_certify, shrink_update, shrink_update_numpy
 from csuper.recovery._common import BatchRecoveryResult, check_system
 from csuper.recovery.certificate import _decide_planted, _range_basis
@@ -96,7 +94,8 @@ def batch_basis_pursuit(
     BatchRecoveryResult
         With ``reference``, ``refuted`` marks columns whose reference was proven suboptimal.
         ``status`` is ``optimal`` only for columns with a verified optimality certificate (or,
-        for the columns handed to the fallback, an optimal HiGHS solve), ``optimal_inaccurate`` for columns where ADMM met its stopping rule but polishing did
+        for the columns handed to the fallback, an optimal HiGHS solve), ``optimal_inaccurate`` for
+        columns where ADMM met its stopping rule but polishing did
         not certify, ``max_iter`` at the cap (only with ``fallback=False``), ``infeasible`` when
         y is not in the range of A or (via the fallback) the nonnegative program has no feasible
         point.
@@ -156,13 +155,28 @@ def batch_basis_pursuit(
             reference = reference[:, None]
         if reference.shape != (A.shape[1], Y.shape[1]):
             raise ValueError(
-                f"reference must have shape {(A.shape[1], Y.shape[1])} (n, B); got {reference.shape}."
+                f"reference must have shape {(A.shape[1], Y.shape[1])} (n, B); got "
+                f"{reference.shape}."
             )
     if blas_threads is not None:
         blas_threads = check_int(blas_threads, "blas_threads", low=1)
     with threadpool_limits(limits=blas_threads, user_api="blas"):
-        return _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_every,
-                     cert_tol, bool(fallback), bool(adaptive_rho), reference, ref_margin)
+        return _admm(
+            A,
+            Y,
+            nonnegative,
+            rho,
+            alpha,
+            eps_abs,
+            eps_rel,
+            max_iter,
+            polish_every,
+            cert_tol,
+            bool(fallback),
+            bool(adaptive_rho),
+            reference,
+            ref_margin,
+        )
 
 
 #: In decision mode (``reference`` given), polishing failures after which a column leaves ADMM
@@ -180,8 +194,22 @@ def _shrink(*args):
     (shrink_update_numpy if _numba_config.DISABLE_JIT else shrink_update)(*args)
 
 
-def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_every, cert_tol,
-          fallback, adaptive, reference, ref_margin):
+def _admm(
+    A,
+    Y,
+    nonnegative,
+    rho,
+    alpha,
+    eps_abs,
+    eps_rel,
+    max_iter,
+    polish_every,
+    cert_tol,
+    fallback,
+    adaptive,
+    reference,
+    ref_margin,
+):
     t0 = time.perf_counter()
     m, n = A.shape
     B = Y.shape[1]
@@ -256,7 +284,9 @@ def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_ever
                 if it % polish_every == 0 or it == max_iter:
                     # polish where the sign pattern held since the last check (or ADMM converged)
                     stable = np.all(sig == prev_sig, axis=0) if prev_sig is not None else conv
-                    check = np.flatnonzero(stable | conv | (it == max_iter) | (it % (5 * polish_every) == 0))
+                    check = np.flatnonzero(
+                        stable | conv | (it == max_iter) | (it % (5 * polish_every) == 0)
+                    )
                     prev_sig = sig
                 else:
                     check = np.flatnonzero(conv)
@@ -265,9 +295,20 @@ def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_ever
                         continue
                     xs = np.empty(n)
                     nu = np.empty(m)
-                    code = polish_certify(A, U_r, s_r, V_r, Ys[:, c].copy(), Z[:, c].copy(),
-                                          rhos[c] * U[:, c], nonnegative, cert_tol, xs, nu,
-                                          3 if fails[c] >= _VERTEX_AFTER or conv[c] else 2)
+                    code = polish_certify(
+                        A,
+                        U_r,
+                        s_r,
+                        V_r,
+                        Ys[:, c].copy(),
+                        Z[:, c].copy(),
+                        rhos[c] * U[:, c],
+                        nonnegative,
+                        cert_tol,
+                        xs,
+                        nu,
+                        3 if fails[c] >= _VERTEX_AFTER or conv[c] else 2,
+                    )
                     j = ids[c]
                     if code == 2:
                         x_out[:, j] = xs * scale[c]
@@ -275,8 +316,10 @@ def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_ever
                         status[j] = "optimal"
                         iters[j] = it
                         done[c] = True
-                    elif code == 1 and ref_l1 is not None and (
-                        np.abs(xs).sum() < ref_l1[c] * (1.0 - ref_margin)
+                    elif (
+                        code == 1
+                        and ref_l1 is not None
+                        and (np.abs(xs).sum() < ref_l1[c] * (1.0 - ref_margin))
                     ):
                         # an exactly feasible point (least squares on a support, x >= 0 when
                         # nonnegative) with a smaller l1 norm than the reference
@@ -310,8 +353,15 @@ def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_ever
                     iters[j] = it
                 break
             if not keep.all():
-                ids, Z, U, Bk, Ys, scale, rhos = (ids[keep], Z[:, keep], U[:, keep], Bk[:, keep],
-                                                  Ys[:, keep], scale[keep], rhos[keep])
+                ids, Z, U, Bk, Ys, scale, rhos = (
+                    ids[keep],
+                    Z[:, keep],
+                    U[:, keep],
+                    Bk[:, keep],
+                    Ys[:, keep],
+                    scale[keep],
+                    rhos[keep],
+                )
                 fails, next_try = fails[keep], next_try[keep]
                 if ref_l1 is not None:
                     ref_l1 = ref_l1[keep]
@@ -342,8 +392,22 @@ def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_ever
                 continue
             xs = np.empty(n)
             nus = np.empty(m)
-            if polish_certify(A, U_r, s_r, V_r, Y[:, j].copy(), xj * (np.abs(xj) > 1e-9 * np.abs(xj).max()),
-                              A.T @ nu, nonnegative, cert_tol, xs, nus) == 2:
+            if (
+                polish_certify(
+                    A,
+                    U_r,
+                    s_r,
+                    V_r,
+                    Y[:, j].copy(),
+                    xj * (np.abs(xj) > 1e-9 * np.abs(xj).max()),
+                    A.T @ nu,
+                    nonnegative,
+                    cert_tol,
+                    xs,
+                    nus,
+                )
+                == 2
+            ):
                 xj, nu = xs, nus
             x_out[:, j] = xj
             dual_out[:, j] = nu
@@ -354,6 +418,12 @@ def _admm(A, Y, nonnegative, rho, alpha, eps_abs, eps_rel, max_iter, polish_ever
         residual[has_x] = np.linalg.norm(A @ x_out[:, has_x] - Y[:, has_x], axis=0)
         objective[has_x] = np.abs(x_out[:, has_x]).sum(axis=0)
     return BatchRecoveryResult(
-        x=x_out, status=status.astype(str), residual=residual, objective=objective,
-        iterations=iters, solver="admm", time=time.perf_counter() - t0, dual=dual_out,
+        x=x_out,
+        status=status.astype(str),
+        residual=residual,
+        objective=objective,
+        n_iter=iters,
+        solver="admm",
+        time=time.perf_counter() - t0,
+        dual=dual_out,
     )

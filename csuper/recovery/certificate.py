@@ -82,7 +82,7 @@ def _certify_support(A, basis, y, z, w, nonnegative, tol):
         if d.min() <= 1e-12 * d.max():
             return None, None
         qy = Q.T @ y
-        if np.linalg.norm(y - Q @ qy) > 1e-9 * max(np.linalg.norm(y), 1e-300):
+        if np.linalg.norm(y - Q @ qy) > 1e-9 * max(float(np.linalg.norm(y)), 1e-300):
             return None, None
         xs = linalg.solve_triangular(R, qy)
         big = np.abs(xs) > 1e-9 * np.abs(xs).max()
@@ -109,8 +109,9 @@ def _certify_support(A, basis, y, z, w, nonnegative, tol):
     return x, nu
 
 
-def certify_basis_pursuit(A, y, x, *, nonnegative: bool = False, dual=None, tol: float = 1e-7,
-                          support_tol: float = 1e-9) -> Certificate:
+def certify_basis_pursuit(
+    A, y, x, *, nonnegative: bool = False, dual=None, tol: float = 1e-7, support_tol: float = 1e-9
+) -> Certificate:
     """Verify that x solves basis pursuit (``min ||x||_1 s.t. A x = y``, or its x >= 0 form).
 
     Parameters
@@ -189,13 +190,22 @@ def certify_basis_pursuit(A, y, x, *, nonnegative: bool = False, dual=None, tol:
     rows = [np.hstack([Ao, -np.ones((off.size, 1))])]
     if not nonnegative:
         rows.append(np.hstack([-Ao, -np.ones((off.size, 1))]))
-    A_ub = np.vstack(rows) if off.size else None
-    b_ub = np.zeros(A_ub.shape[0]) if off.size else None
+    A_ub = b_ub = None
+    if off.size:
+        A_ub = np.vstack(rows)
+        b_ub = np.zeros(A_ub.shape[0])
     A_eq = np.hstack([As.T, np.zeros((S.size, 1))])
     cost = np.zeros(m + 1)
     cost[-1] = 1.0
-    lp = optimize.linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=sg,
-                          bounds=[(None, None)] * (m + 1), method="highs")
+    lp = optimize.linprog(
+        cost,
+        A_ub=A_ub,
+        b_ub=b_ub,
+        A_eq=A_eq,
+        b_eq=sg,
+        bounds=[(None, None)] * (m + 1),
+        method="highs",
+    )
     method = "min_norm"
     if lp.status == 0:
         nu_lp = lp.x[:m]
@@ -306,8 +316,9 @@ def _decide_planted(A, y, x0, nonnegative, margin=1e-6, tau=1e-7):
                 hu = np.concatenate([hu, 1.0 + c0])
             cost = np.zeros(q + 1)
             cost[-1] = 1.0
-            lp = optimize.linprog(cost, A_ub=Gu, b_ub=hu,
-                                  bounds=[(None, None)] * q + [(-1.0, None)], method="highs")
+            lp = optimize.linprog(
+                cost, A_ub=Gu, b_ub=hu, bounds=[(None, None)] * q + [(-1.0, None)], method="highs"
+            )
             if lp.status != 0:
                 return none
             t = float(lp.x[-1])

@@ -78,10 +78,19 @@ class L1Problem:
     ('optimal', [0.0, 0.0, 1.0], 1.0)
     """
 
-    def __init__(self, A, formulation: str = "bp", *, nonnegative: bool = False,
-                 solver: str | None = None, solver_options: dict | None = None) -> None:
+    def __init__(
+        self,
+        A,
+        formulation: str = "bp",
+        *,
+        nonnegative: bool = False,
+        solver: str | None = None,
+        solver_options: dict | None = None,
+    ) -> None:
         if formulation not in FORMULATIONS:
-            raise ValueError(f"formulation must be one of {tuple(FORMULATIONS)}; got {formulation!r}.")
+            raise ValueError(
+                f"formulation must be one of {tuple(FORMULATIONS)}; got {formulation!r}."
+            )
         A, _ = check_system(A, np.zeros(np.shape(A)[0] if np.ndim(A) == 2 else 1))
         m, n = A.shape
         self.A = A
@@ -89,7 +98,9 @@ class L1Problem:
         self.nonnegative = bool(nonnegative)
         self.solver = DEFAULT_SOLVERS[formulation] if solver is None else str(solver).upper()
         if self.solver not in cp.installed_solvers():
-            raise ValueError(f"solver must be one of {tuple(cp.installed_solvers())}; got {solver!r}.")
+            raise ValueError(
+                f"solver must be one of {tuple(cp.installed_solvers())}; got {solver!r}."
+            )
         self.solver_options = dict(solver_options or {})
         self._x = cp.Variable(n, nonneg=self.nonnegative)
         self._y = cp.Parameter(m)
@@ -115,8 +126,15 @@ class L1Problem:
         """(m, n) of the sensing matrix."""
         return self.A.shape
 
-    def solve(self, y, *, sigma: float | None = None, lam: float | None = None,
-              weights=None, warm_start: bool = True) -> RecoveryResult:
+    def solve(
+        self,
+        y,
+        *,
+        sigma: float | None = None,
+        lam: float | None = None,
+        weights=None,
+        warm_start: bool = True,
+    ) -> RecoveryResult:
         """Solve the program for measurements ``y`` (shape (m,)).
 
         Parameters
@@ -136,7 +154,7 @@ class L1Problem:
         RecoveryResult
         """
         _, y = check_system(self.A, y)
-        m, n = self.A.shape
+        _m, n = self.A.shape
         f = self.formulation
         given = {"sigma": sigma, "lam": lam, "weights": weights}
         owner = {"sigma": "bpdn", "lam": "lasso", "weights": "weighted_l1"}
@@ -144,28 +162,44 @@ class L1Problem:
             if owner[name] == f and value is None:
                 raise ValueError(f"{name} must be given for formulation {f!r}.")
             if owner[name] != f and value is not None:
-                raise ValueError(f"{name} applies only to formulation {owner[name]!r}; got formulation {f!r}.")
+                raise ValueError(
+                    f"{name} applies only to formulation {owner[name]!r}; got formulation {f!r}."
+                )
         if f == "bpdn":
+            assert self._sigma is not None  # created by __init__ for this formulation
             self._sigma.value = check_real(sigma, "sigma", low=0.0)
         elif f == "lasso":
+            assert self._lam is not None
             self._lam.value = check_real(lam, "lam", low=0.0)
         elif f == "weighted_l1":
-            self._w.value = check_array(weights, "weights", shape=(n,), dtype=np.float64,
-                                        nonnegative=True)
+            assert self._w is not None
+            self._w.value = check_array(
+                weights, "weights", shape=(n,), dtype=np.float64, nonnegative=True
+            )
         self._y.value = y
         t0 = time.perf_counter()
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # cvxpy warns on inaccurate solutions; status says it
-                self._problem.solve(solver=self.solver, warm_start=warm_start, **self.solver_options)
+                warnings.simplefilter(
+                    "ignore"
+                )  # cvxpy warns on inaccurate solutions; status says it
+                self._problem.solve(
+                    solver=self.solver, warm_start=warm_start, **self.solver_options
+                )
             status = _STATUS_MAP.get(self._problem.status, "solver_error")
         except cp.error.SolverError:
             status = "solver_error"
         elapsed = time.perf_counter() - t0
         xv = self._x.value
         if status in ("infeasible", "unbounded", "solver_error") or xv is None:
-            return RecoveryResult(None, status if xv is not None or status != "optimal" else "solver_error",
-                                  np.nan, np.nan, self.solver, elapsed)
+            return RecoveryResult(
+                None,
+                status if xv is not None or status != "optimal" else "solver_error",
+                np.nan,
+                np.nan,
+                self.solver,
+                elapsed,
+            )
         x = np.asarray(xv, dtype=np.float64).copy()
         if self.nonnegative:
             x = np.maximum(x, 0.0)  # solvers may return -1e-12; the program's domain is x >= 0
@@ -174,13 +208,27 @@ class L1Problem:
         except (AttributeError, TypeError):
             iters = -1
         return RecoveryResult(
-            x=x, status=status, residual=float(np.linalg.norm(self.A @ x - y)),
-            objective=float(self._problem.value), solver=self.solver, time=elapsed, iterations=iters,
+            x=x,
+            status=status,
+            residual=float(np.linalg.norm(self.A @ x - y)),
+            objective=float(self._problem.value),
+            solver=self.solver,
+            time=elapsed,
+            n_iter=iters,
         )
 
 
-def solve_l1(A, y, formulation: str = "bp", *, nonnegative: bool = False, solver: str | None = None,
-             sigma: float | None = None, lam: float | None = None, weights=None) -> RecoveryResult:
+def solve_l1(
+    A,
+    y,
+    formulation: str = "bp",
+    *,
+    nonnegative: bool = False,
+    solver: str | None = None,
+    sigma: float | None = None,
+    lam: float | None = None,
+    weights=None,
+) -> RecoveryResult:
     """Build and solve one l1 recovery program with cvxpy (see :class:`L1Problem`).
 
     Parameters
@@ -239,18 +287,25 @@ def highs_basis_pursuit(A, y, *, nonnegative: bool = False) -> RecoveryResult:
     ('optimal', [0.0, 0.0, 1.0])
     """
     A, y = check_system(A, y)
-    x, status, nu, elapsed, iters = _highs_bp(A, y, bool(nonnegative))
+    x, status, _nu, elapsed, iters = _highs_bp(A, y, bool(nonnegative))
     if x is None:
         return RecoveryResult(None, status, np.nan, np.nan, "scipy-highs", elapsed, iters)
-    return RecoveryResult(x, status, float(np.linalg.norm(A @ x - y)), float(np.abs(x).sum()),
-                          "scipy-highs", elapsed, iters)
+    return RecoveryResult(
+        x,
+        status,
+        float(np.linalg.norm(A @ x - y)),
+        float(np.abs(x).sum()),
+        "scipy-highs",
+        elapsed,
+        iters,
+    )
 
 
 def _highs_bp(A: np.ndarray, y: np.ndarray, nonnegative: bool):
     """(x or None, status, dual nu or None, seconds, iterations) of BP by scipy.optimize.linprog."""
     from scipy import optimize
 
-    m, n = A.shape
+    _m, n = A.shape
     t0 = time.perf_counter()
     if nonnegative:
         c, Aeq = np.ones(n), A
@@ -258,7 +313,9 @@ def _highs_bp(A: np.ndarray, y: np.ndarray, nonnegative: bool):
         c, Aeq = np.ones(2 * n), np.hstack([A, -A])
     lp = optimize.linprog(c, A_eq=Aeq, b_eq=y, bounds=(0, None), method="highs")
     elapsed = time.perf_counter() - t0
-    status = {0: "optimal", 1: "max_iter", 2: "infeasible", 3: "unbounded"}.get(lp.status, "solver_error")
+    status = {0: "optimal", 1: "max_iter", 2: "infeasible", 3: "unbounded"}.get(
+        lp.status, "solver_error"
+    )
     if lp.status != 0:
         return None, status, None, elapsed, int(getattr(lp, "nit", -1))
     x = lp.x if nonnegative else lp.x[:n] - lp.x[n:]

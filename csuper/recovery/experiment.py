@@ -16,8 +16,13 @@ from csuper.recovery.convex import L1Problem, highs_basis_pursuit
 from csuper.recovery.greedy import iht, omp
 from csuper.recovery.theory import statistical_dimension, transition_width, weak_threshold
 
-__all__ = ["SIGNAL_LAWS", "EXPERIMENT_SOLVERS", "PhaseTransitionResult", "draw_sparse",
-           "phase_transition"]
+__all__ = [
+    "SIGNAL_LAWS",
+    "EXPERIMENT_SOLVERS",
+    "PhaseTransitionResult",
+    "draw_sparse",
+    "phase_transition",
+]
 
 
 def _gaussian_values(k, rng):
@@ -41,9 +46,10 @@ SIGNAL_LAWS: dict[str, tuple[Callable, bool]] = {
 }
 
 
-def draw_sparse(n_features: int, k: int, trials: int, signal: str = "gaussian", *,
-                rng=None) -> np.ndarray:
-    """Draw ``trials`` k-sparse signals in R^n (columns) from a law of :data:`SIGNAL_LAWS`.
+def draw_sparse(
+    n_features: int, k: int, n_trials: int, signal: str = "gaussian", *, rng=None
+) -> np.ndarray:
+    """Draw ``n_trials`` k-sparse signals in R^n (columns) from a law of :data:`SIGNAL_LAWS`.
 
     Examples
     --------
@@ -53,13 +59,13 @@ def draw_sparse(n_features: int, k: int, trials: int, signal: str = "gaussian", 
     """
     n = check_int(n_features, "n_features", low=1)
     k = check_int(k, "k", low=0, high=n)
-    trials = check_int(trials, "trials", low=1)
+    n_trials = check_int(n_trials, "n_trials", low=1)
     if signal not in SIGNAL_LAWS:
         raise ValueError(f"signal must be one of {tuple(SIGNAL_LAWS)}; got {signal!r}.")
     rng = check_rng(rng)
     values = SIGNAL_LAWS[signal][0]
-    X = np.zeros((n, trials))
-    for t in range(trials):
+    X = np.zeros((n, n_trials))
+    for t in range(n_trials):
         S = rng.choice(n, size=k, replace=False)
         X[S, t] = values(k, rng)
     return X
@@ -110,8 +116,19 @@ EXPERIMENT_SOLVERS: dict[str, Callable] = {
     "iht": _solve_iht,
 }
 
-_COLUMNS = ("delta", "rho", "n", "m", "k", "trials", "successes", "p_hat", "se", "unsolved",
-            "seconds")
+_COLUMNS = (
+    "delta",
+    "rho",
+    "n",
+    "m",
+    "k",
+    "n_trials",
+    "successes",
+    "p_hat",
+    "se",
+    "unsolved",
+    "seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -122,8 +139,8 @@ class PhaseTransitionResult:
     ----------
     table : dict of str -> ndarray
         Columns ``delta`` (m/n requested), ``rho`` (k/m requested), ``n``, ``m``, ``k``,
-        ``trials``, ``successes``, ``p_hat`` (successes / trials), ``se`` (binomial standard
-        error ``sqrt(p (1 - p) / trials)``), ``unsolved`` (trials whose solver did not report an
+        ``n_trials``, ``successes``, ``p_hat`` (successes / n_trials), ``se`` (binomial standard
+        error ``sqrt(p (1 - p) / n_trials)``), ``unsolved`` (trials whose solver did not report an
         optimum and that counted as failures), ``seconds``.
     deltas, rhos : ndarray
         The grid axes.
@@ -177,19 +194,27 @@ class PhaseTransitionResult:
             _, ax = plt.subplots(figsize=(5.5, 4.5))
         P = self.success_grid()
         d, r = self.deltas, self.rhos
-        mesh = ax.pcolormesh(_edges(d), _edges(r), P, vmin=0.0, vmax=1.0, cmap="viridis",
-                             shading="flat")
+        mesh = ax.pcolormesh(
+            _edges(d), _edges(r), P, vmin=0.0, vmax=1.0, cmap="viridis", shading="flat"
+        )
         ax.figure.colorbar(mesh, ax=ax, label="empirical P(success)")
-        kind = "nonnegative" if self.nonnegative else "signed"
+        program = "nonnegative" if self.nonnegative else "signed"
         if theory:
             dd = np.linspace(max(d.min(), 1e-3), min(d.max(), 0.999), 200)
-            ax.plot(dd, weak_threshold(dd, kind), "r-", lw=2,
-                    label=f"statistical dimension = weak threshold ({kind})")
+            ax.plot(
+                dd,
+                weak_threshold(dd, nonnegative=self.nonnegative),
+                "r-",
+                lw=2,
+                label=f"statistical dimension = weak threshold ({program})",
+            )
         if width_eta is not None:
             n = int(self.table["n"][0])
             w = transition_width(n, width_eta)
             ks = np.arange(1, n)
-            dk = np.array([statistical_dimension(n, int(k), kind) for k in ks])
+            dk = np.array(
+                [statistical_dimension(n, int(k), nonnegative=self.nonnegative) for k in ks]
+            )
             for sgn in (-1, 1):
                 mm = dk + sgn * w
                 ok = (mm > 0) & (mm <= n)
@@ -215,7 +240,7 @@ def phase_transition(
     n_features: int = 200,
     deltas=None,
     rhos=None,
-    trials: int = 20,
+    n_trials: int = 20,
     *,
     matrix="gaussian",
     signal: str = "gaussian",
@@ -223,7 +248,7 @@ def phase_transition(
     success_tol: float = 1e-4,
     criterion: Callable | None = None,
     rng=None,
-    progress: bool = True,
+    progress: bool = False,
     store=None,
     executor=None,
 ) -> PhaseTransitionResult:
@@ -238,7 +263,7 @@ def phase_transition(
         the only delta is its m / n and this must be None.
     rhos : array_like, optional
         k / m values in [0, 1]; default 20 points from 0.05 to 1.
-    trials : int
+    n_trials : int
         Signals per cell (all sharing one matrix draw per cell; a fixed matrix is shared by all).
     matrix : str, callable or array_like
         A family name of :data:`csuper.recovery.MATRIX_FAMILIES` (``gaussian``, ``rademacher``),
@@ -258,7 +283,7 @@ def phase_transition(
     rng : None, int or numpy Generator
         Seed. Each cell draws from its own stream ``SeedSequence(seed).spawn`` so that a resumed
         run reproduces the cells it had not finished.
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar.
     store : str or Path, optional
         Folder of a :class:`csuper._store.ResultStore`: finished cells are appended as they
@@ -292,7 +317,7 @@ def phase_transition(
 
     Examples
     --------
-    >>> res = phase_transition(40, deltas=[0.5], rhos=[0.1, 0.9], trials=5, rng=0, progress=False)
+    >>> res = phase_transition(40, deltas=[0.5], rhos=[0.1, 0.9], n_trials=5, rng=0)
     >>> res.table["k"].tolist(), res.table["p_hat"].tolist()
     ([2, 18], [1.0, 0.0])
     """
@@ -300,14 +325,15 @@ def phase_transition(
         raise ValueError(f"signal must be one of {tuple(SIGNAL_LAWS)}; got {signal!r}.")
     if solver not in EXPERIMENT_SOLVERS:
         raise ValueError(f"solver must be one of {tuple(EXPERIMENT_SOLVERS)}; got {solver!r}.")
-    trials = check_int(trials, "trials", low=1)
+    n_trials = check_int(n_trials, "n_trials", low=1)
     success_tol = check_real(success_tol, "success_tol", low=0.0)
     nonnegative = SIGNAL_LAWS[signal][1]
     fixed = None
     if isinstance(matrix, str):
         if matrix not in MATRIX_FAMILIES:
             raise ValueError(
-                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or an "
+                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or "
+                "an "
                 f"array of shape (m, n); got {matrix!r}."
             )
         matrix_name = matrix
@@ -318,35 +344,53 @@ def phase_transition(
         matrix_name = "fixed"
     if fixed is not None:
         if deltas is not None:
-            raise ValueError("deltas must be None when matrix is a fixed array (delta = m / n is its shape).")
+            raise ValueError(
+                "deltas must be None when matrix is a fixed array (delta = m / n is its shape)."
+            )
         n = fixed.shape[1]
         deltas = np.array([fixed.shape[0] / n])
     else:
         n = check_int(n_features, "n_features", low=1)
         deltas = np.linspace(0.05, 1.0, 20) if deltas is None else deltas
     deltas = check_array(deltas, "deltas", ndim=1, dtype=np.float64)
-    rhos = check_array(np.linspace(0.05, 1.0, 20) if rhos is None else rhos, "rhos", ndim=1,
-                       dtype=np.float64)
+    rhos = check_array(
+        np.linspace(0.05, 1.0, 20) if rhos is None else rhos, "rhos", ndim=1, dtype=np.float64
+    )
     if np.any((deltas <= 0) | (deltas > 1)):
-        raise ValueError(f"deltas must lie in (0, 1]; got values in [{deltas.min()!r}, {deltas.max()!r}].")
+        raise ValueError(
+            f"deltas must lie in (0, 1]; got values in [{deltas.min()!r}, {deltas.max()!r}]."
+        )
     if np.any((rhos < 0) | (rhos > 1)):
-        raise ValueError(f"rhos must lie in [0, 1]; got values in [{rhos.min()!r}, {rhos.max()!r}].")
+        raise ValueError(
+            f"rhos must lie in [0, 1]; got values in [{rhos.min()!r}, {rhos.max()!r}]."
+        )
     if criterion is not None and not callable(criterion):
         raise TypeError(f"criterion must be callable (X_hat, X) -> bool array; got {criterion!r}.")
     gen = check_rng(rng)
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     entropy = seed if seed is not None else int(gen.integers(2**63))
     config = {
-        "n": n, "deltas": deltas.tolist(), "rhos": rhos.tolist(), "trials": trials,
-        "matrix": matrix_name, "signal": signal, "solver": solver, "success_tol": success_tol,
+        "n": n,
+        "deltas": deltas.tolist(),
+        "rhos": rhos.tolist(),
+        "n_trials": n_trials,
+        "matrix": matrix_name,
+        "signal": signal,
+        "solver": solver,
+        "success_tol": success_tol,
         "seed": seed,
     }
     db = None
     if store is not None:
         if seed is None:
-            raise ValueError("rng must be an int seed when store is given (a resumed run must be the same experiment).")
-        if criterion is not None or callable(matrix) and not isinstance(matrix, str):
-            raise ValueError("store cannot record a custom criterion or a callable matrix; pass neither.")
+            raise ValueError(
+                "rng must be an int seed when store is given (a resumed run must be the same "
+                "experiment)."
+            )
+        if criterion is not None or (callable(matrix) and not isinstance(matrix, str)):
+            raise ValueError(
+                "store cannot record a custom criterion or a callable matrix; pass neither."
+            )
         if fixed is not None:
             config["matrix_sha"] = _digest(fixed)
         db = ResultStore(store, "csuper.recovery.phase_transition", config)
@@ -355,17 +399,32 @@ def phase_transition(
     rows: list = [None] * len(cells)
     pending = []
     for i, ((d, r), ss) in enumerate(zip(cells, seqs)):
-        m = fixed.shape[0] if fixed is not None else max(1, int(round(d * n)))
+        m = fixed.shape[0] if fixed is not None else max(1, round(d * n))
         key = make_key(delta=float(d), rho=float(r))
         if db is not None and key in db:
             rows[i] = db.get(key)
             continue
-        pending.append((i, key, {
-            "delta": float(d), "rho": float(r), "n": n, "m": m, "k": min(n, int(round(r * m))),
-            "seed": ss, "matrix": fixed if fixed is not None else matrix, "signal": signal,
-            "solver": solver, "trials": trials, "success_tol": success_tol,
-            "criterion": criterion, "nonnegative": nonnegative,
-        }))
+        pending.append(
+            (
+                i,
+                key,
+                {
+                    "delta": float(d),
+                    "rho": float(r),
+                    "n": n,
+                    "m": m,
+                    "k": min(n, round(r * m)),
+                    "seed": ss,
+                    "matrix": fixed if fixed is not None else matrix,
+                    "signal": signal,
+                    "solver": solver,
+                    "n_trials": n_trials,
+                    "success_tol": success_tol,
+                    "criterion": criterion,
+                    "nonnegative": nonnegative,
+                },
+            )
+        )
     from csuper.executor import Executor, make_executor
 
     if executor is not None and not isinstance(executor, Executor):
@@ -377,8 +436,9 @@ def phase_transition(
     keys = {j: key for j, (_, key, _) in enumerate(pending)}
     slots = {j: i for j, (i, _, _) in enumerate(pending)}
     try:
-        for j, row in ex.map(_run_cell, [task for _, _, task in pending], progress=progress,
-                             desc="phase transition"):
+        for j, row in ex.map(
+            _run_cell, [task for _, _, task in pending], progress=progress, desc="phase transition"
+        ):
             if db is not None:
                 db.append(keys[j], row)
             rows[slots[j]] = row
@@ -386,31 +446,40 @@ def phase_transition(
         if executor is None:
             ex.close()
     table = {c: np.array([row[c] for row in rows]) for c in _COLUMNS}
-    return PhaseTransitionResult(table=table, deltas=deltas, rhos=rhos, signal=signal,
-                                 nonnegative=nonnegative, config=config)
+    return PhaseTransitionResult(
+        table=table, deltas=deltas, rhos=rhos, signal=signal, nonnegative=nonnegative, config=config
+    )
 
 
 def _run_cell(task: dict) -> dict:
-    """One grid cell of :func:`phase_transition`: draw A and ``trials`` signals from the cell's own
+    """One grid cell of :func:`phase_transition`: draw A and ``n_trials`` signals from the cell's
+    own
     seed, solve, and count successes. Module-level so that process and Dask executors can run it."""
     t0 = time.perf_counter()
     cell_rng = np.random.default_rng(task["seed"])
-    n, m, k, trials = task["n"], task["m"], task["k"], task["trials"]
+    n, m, k, n_trials = task["n"], task["m"], task["k"], task["n_trials"]
     matrix = task["matrix"]
     A = matrix if isinstance(matrix, np.ndarray) else draw_matrix(matrix, m, n, cell_rng)
-    X = draw_sparse(n, k, trials, task["signal"], rng=cell_rng)
+    X = draw_sparse(n, k, n_trials, task["signal"], rng=cell_rng)
     Xh, status = EXPERIMENT_SOLVERS[task["solver"]](A, A @ X, X, task["nonnegative"])
     optimal = status == "optimal"
     if task["criterion"] is None:
         ok = _default_success(Xh, X, task["success_tol"])
     else:
-        ok = np.asarray(task["criterion"](np.nan_to_num(Xh), X), dtype=bool).reshape(trials)
+        ok = np.asarray(task["criterion"](np.nan_to_num(Xh), X), dtype=bool).reshape(n_trials)
     ok &= optimal
     succ = int(ok.sum())
-    p = succ / trials
+    p = succ / n_trials
     return {
-        "delta": task["delta"], "rho": task["rho"], "n": n, "m": m, "k": k, "trials": trials,
-        "successes": succ, "p_hat": p, "se": float(np.sqrt(p * (1 - p) / trials)),
+        "delta": task["delta"],
+        "rho": task["rho"],
+        "n": n,
+        "m": m,
+        "k": k,
+        "n_trials": n_trials,
+        "successes": succ,
+        "p_hat": p,
+        "se": float(np.sqrt(p * (1 - p) / n_trials)),
         "unsolved": int(np.sum(~optimal & (status != "refuted"))),
         "seconds": time.perf_counter() - t0,
     }

@@ -1,4 +1,5 @@
-"""Greedy baselines for sparse recovery: orthogonal matching pursuit and iterative hard thresholding."""
+"""Greedy baselines for sparse recovery: orthogonal matching pursuit and iterative hard
+thresholding."""
 
 from __future__ import annotations
 
@@ -15,9 +16,15 @@ __all__ = ["omp", "iht"]
 
 def _finish(A, Y, X, status, iters, solver, t0) -> BatchRecoveryResult:
     residual = np.linalg.norm(A @ X - Y, axis=0)
-    return BatchRecoveryResult(x=X, status=np.asarray(status, dtype=str), residual=residual,
-                               objective=np.abs(X).sum(axis=0), iterations=np.asarray(iters),
-                               solver=solver, time=time.perf_counter() - t0)
+    return BatchRecoveryResult(
+        x=X,
+        status=np.asarray(status, dtype=str),
+        residual=residual,
+        objective=np.abs(X).sum(axis=0),
+        n_iter=np.asarray(iters),
+        solver=solver,
+        time=time.perf_counter() - t0,
+    )
 
 
 def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> BatchRecoveryResult:
@@ -39,7 +46,7 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
     -------
     BatchRecoveryResult
         ``status`` is ``optimal`` when the residual reached ``tol`` (y explained exactly) and
-        ``max_iter`` otherwise; ``iterations`` is the number of atoms chosen.
+        ``max_iter`` otherwise; ``n_iter`` is the number of atoms chosen.
 
     Notes
     -----
@@ -78,13 +85,15 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
         iters[j] = omp_column(Af, y, k, tol, bool(nonnegative), xj)
         X[:, j] = xj
         yn = np.linalg.norm(y)
-        status.append("optimal" if np.linalg.norm(A @ xj - y) <= max(tol, 1e-12) * yn + 1e-300
-                      else "max_iter")
+        status.append(
+            "optimal" if np.linalg.norm(A @ xj - y) <= max(tol, 1e-12) * yn + 1e-300 else "max_iter"
+        )
     return _finish(A, Y, X, status, iters, "omp", t0)
 
 
-def iht(A, Y, k: int, *, max_iter: int = 500, tol: float = 1e-10,
-        nonnegative: bool = False) -> BatchRecoveryResult:
+def iht(
+    A, Y, k: int, *, max_iter: int = 500, tol: float = 1e-10, nonnegative: bool = False
+) -> BatchRecoveryResult:
     """Iterative hard thresholding for each column of Y (batched).
 
     Parameters

@@ -1,10 +1,15 @@
-"""Phase-transition theory for l1 recovery: statistical dimension, transition width, weak thresholds.
+"""Phase-transition theory for l1 recovery: statistical dimension, transition width, weak
+thresholds.
 
-Two programs are covered throughout:
+Two programs are covered throughout, chosen by the keyword ``nonnegative`` as in the solvers:
 
-- ``signed``: basis pursuit, minimise ``||x||_1`` subject to ``A x = y``;
-- ``nonnegative``: minimise ``sum(x)`` subject to ``A x = y, x >= 0`` (toy-model features are
-  nonnegative).
+- signed (``nonnegative=False``, the default): basis pursuit, minimise ``||x||_1`` subject to
+  ``A x = y``;
+- nonnegative (``nonnegative=True``): minimise ``sum(x)`` subject to ``A x = y, x >= 0``
+  (toy-model features are nonnegative).
+
+Functions that broadcast over an array argument return a float for scalar input and an ndarray
+of the argument's shape otherwise.
 
 For a k-sparse x0 in R^n and a Gaussian A of shape (m, n), recovery succeeds with probability
 that jumps from 0 to 1 as m crosses the statistical dimension delta(n, k) of the descent cone of
@@ -16,10 +21,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
-from csuper._validation import check_array, check_int, check_real
+from csuper._validation import check_array, check_bool, check_int, check_real, scalar_or_array
 
 __all__ = [
-    "SIGNAL_KINDS",
     "statistical_dimension",
     "statistical_dimension_curve",
     "transition_width",
@@ -29,16 +33,12 @@ __all__ = [
     "crpw_bound",
 ]
 
-#: The two l1 programs the theory covers; ``signed`` is the cross-polytope, ``nonnegative`` the simplex.
-SIGNAL_KINDS = ("signed", "nonnegative")
-
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 
 
-def _check_kind(kind: str) -> str:
-    if kind not in SIGNAL_KINDS:
-        raise ValueError(f"kind must be one of {SIGNAL_KINDS}; got {kind!r}.")
-    return kind
+def _weight(nonnegative: bool) -> float:
+    """c = 2 for the signed program (cross-polytope), 1 for the nonnegative one (simplex)."""
+    return 1.0 if check_bool(nonnegative, "nonnegative") else 2.0
 
 
 def _tail_moment(tau):
@@ -56,14 +56,14 @@ def _tail_mass(tau):
     return -2.0 * (phi - tau * q)
 
 
-def _psi(eps: float, kind: str) -> tuple[float, float]:
+def _psi(eps: float, nonnegative: bool) -> tuple[float, float]:
     """Normalised statistical dimension psi(eps) = inf_tau F(tau) / n and its minimiser tau.
 
     F(tau)/n = eps (1 + tau^2) + (1 - eps) c J(tau), c = 2 (signed) or 1 (nonnegative). F is
     strictly convex in tau for 0 < eps < 1; the minimiser solves
     F'(tau) = 2 eps tau + (1 - eps) c J'(tau) = 0, which is bracketed in [0, 40].
     """
-    c = 2.0 if kind == "signed" else 1.0
+    c = _weight(nonnegative)
     if eps >= 1.0:
         return 1.0, 0.0
     if eps <= 0.0:
@@ -80,7 +80,7 @@ def _psi(eps: float, kind: str) -> tuple[float, float]:
     return float(val), float(tau)
 
 
-def statistical_dimension(n_features: int, k: int, kind: str = "signed") -> float:
+def statistical_dimension(n_features: int, k: int, *, nonnegative: bool = False) -> float:
     """Statistical dimension delta(n, k) of the l1 descent cone at a k-sparse vector.
 
     Parameters
@@ -89,8 +89,8 @@ def statistical_dimension(n_features: int, k: int, kind: str = "signed") -> floa
         Signal dimension n >= 1.
     k : int
         Number of nonzeros, in [0, n].
-    kind : {"signed", "nonnegative"}
-        ``signed``: descent cone of ``||x||_1`` (basis pursuit); ``nonnegative``: of
+    nonnegative : bool
+        False: descent cone of ``||x||_1`` (basis pursuit); True: of
         ``sum(x) + indicator(x >= 0)`` (nonnegative basis pursuit).
 
     Returns
@@ -123,32 +123,34 @@ def statistical_dimension(n_features: int, k: int, kind: str = "signed") -> floa
     --------
     >>> print(f"{statistical_dimension(200, 20):.3f}")
     65.759
-    >>> print(f"{statistical_dimension(200, 20, 'nonnegative'):.3f}")
+    >>> print(f"{statistical_dimension(200, 20, nonnegative=True):.3f}")
     53.061
     """
     n = check_int(n_features, "n_features", low=1)
     k = check_int(k, "k", low=0, high=n)
-    _check_kind(kind)
+    _weight(nonnegative)
     if k == 0:
         return 0.0
     if k == n:
         return float(n)
-    return n * _psi(k / n, kind)[0]
+    return n * _psi(k / n, nonnegative)[0]
 
 
-def statistical_dimension_curve(rho, kind: str = "signed") -> np.ndarray:
+def statistical_dimension_curve(rho, *, nonnegative: bool = False) -> float | np.ndarray:
     """Normalised statistical dimension psi(rho) = lim delta(n, rho n) / n, elementwise.
 
     Parameters
     ----------
-    rho : array_like
+    rho : float or array_like
         Sparsity fractions k / n in [0, 1].
-    kind : {"signed", "nonnegative"}
+    nonnegative : bool
+        The nonnegative program (simplex) instead of basis pursuit (cross-polytope).
 
     Returns
     -------
-    ndarray
-        psi(rho), same shape as ``rho``; ``delta(n, k) = n psi(k / n)`` exactly.
+    float or ndarray
+        psi(rho), a float for scalar ``rho``, else an array of its shape;
+        ``delta(n, k) = n psi(k / n)`` exactly.
 
     Examples
     --------
@@ -156,11 +158,11 @@ def statistical_dimension_curve(rho, kind: str = "signed") -> np.ndarray:
     [0.3288 0.8313]
     """
     r = check_array(rho, "rho", dtype=np.float64, min_size=1)
-    _check_kind(kind)
+    _weight(nonnegative)
     if np.any((r < 0) | (r > 1)):
         raise ValueError(f"rho must lie in [0, 1]; got values in [{r.min()!r}, {r.max()!r}].")
-    out = np.array([_psi(float(e), kind)[0] for e in r.ravel()])
-    return out.reshape(r.shape)
+    out = np.array([_psi(float(e), nonnegative)[0] for e in r.ravel()])
+    return scalar_or_array(out.reshape(r.shape), np.ndim(rho) == 0)
 
 
 def transition_width(n_features: int, eta: float = 0.05) -> float:
@@ -199,21 +201,21 @@ def transition_width(n_features: int, eta: float = 0.05) -> float:
     return float(np.sqrt(8.0 * np.log(4.0 / eta)) * np.sqrt(n))
 
 
-def weak_threshold(delta, kind: str = "signed") -> np.ndarray:
+def weak_threshold(delta, *, nonnegative: bool = False) -> float | np.ndarray:
     """Donoho-Tanner asymptotic weak threshold rho_W(delta) (k / m at the l1 phase transition).
 
     Parameters
     ----------
-    delta : array_like
+    delta : float or array_like
         Undersampling ratios m / n in (0, 1].
-    kind : {"signed", "nonnegative"}
-        ``signed``: projected cross-polytope (basis pursuit); ``nonnegative``: projected simplex
-        (nonnegative basis pursuit).
+    nonnegative : bool
+        False: projected cross-polytope (basis pursuit); True: projected simplex (nonnegative
+        basis pursuit).
 
     Returns
     -------
-    ndarray
-        rho_W(delta) in (0, 1], same shape as ``delta``.
+    float or ndarray
+        rho_W(delta) in (0, 1], a float for scalar ``delta``, else an array of its shape.
 
     Notes
     -----
@@ -221,7 +223,8 @@ def weak_threshold(delta, kind: str = "signed") -> np.ndarray:
     Donoho-Tanner weak threshold: with ``J(z) = (1 + z^2) Q(z) - z phi(z)`` and c = 2 (signed) or
     1 (nonnegative), ``rho_W(delta) = max_{z >= 0} [1 - c J(z) / delta] / [1 + z^2 - c J(z)]``.
     The maximiser solves a scalar equation that is solved here by Brent's method. ALMT 2014
-    (Sec. 10.4) show the statistical-dimension curve coincides with it: ``psi(rho_W delta) = delta``;
+    (Sec. 10.4) show the statistical-dimension curve coincides with it:
+    ``psi(rho_W delta) = delta``;
     the tests check this by an independent root-finding route. As delta -> 0,
     ``rho_W(delta) ~ 1 / (2 log(1 / delta))`` (see :func:`weak_threshold_asymptotic`).
 
@@ -229,20 +232,22 @@ def weak_threshold(delta, kind: str = "signed") -> np.ndarray:
     ----------
     D. L. Donoho, J. Tanner, "Counting faces of randomly projected polytopes when the projection
     radically lowers dimension", J. AMS 22 (2009); D. L. Donoho, A. Maleki, A. Montanari,
-    "Message-passing algorithms for compressed sensing", PNAS 106 (2009), doi:10.1073/pnas.0909892106.
+    "Message-passing algorithms for compressed sensing", PNAS 106 (2009),
+    doi:10.1073/pnas.0909892106.
 
     Examples
     --------
     >>> print(np.round(weak_threshold([0.1, 0.5]), 4))
     [0.1894 0.3857]
-    >>> print(np.round(weak_threshold([0.1, 0.5], "nonnegative"), 4))
+    >>> print(np.round(weak_threshold([0.1, 0.5], nonnegative=True), 4))
     [0.241  0.5582]
+    >>> print(f"{weak_threshold(0.5):.4f}")
+    0.3857
     """
     d = check_array(delta, "delta", dtype=np.float64, min_size=1)
-    _check_kind(kind)
+    c = _weight(nonnegative)
     if np.any((d <= 0) | (d > 1)):
         raise ValueError(f"delta must lie in (0, 1]; got values in [{d.min()!r}, {d.max()!r}].")
-    c = 2.0 if kind == "signed" else 1.0
     out = np.empty(d.size)
     for i, dv in enumerate(d.ravel()):
         if dv >= 1.0:
@@ -254,13 +259,14 @@ def weak_threshold(delta, kind: str = "signed") -> np.ndarray:
             return -(1.0 - j / dv) / (1.0 + z * z - j)
 
         # rho(z) is unimodal on [0, inf); bound the search where the numerator is positive.
-        res = optimize.minimize_scalar(neg_rho, bounds=(0.0, 40.0), method="bounded",
-                                       options={"xatol": 1e-12, "maxiter": 500})
+        res = optimize.minimize_scalar(
+            neg_rho, bounds=(0.0, 40.0), method="bounded", options={"xatol": 1e-12, "maxiter": 500}
+        )
         out[i] = -res.fun
-    return out.reshape(d.shape)
+    return scalar_or_array(out.reshape(d.shape), np.ndim(delta) == 0)
 
 
-def weak_threshold_asymptotic(delta) -> np.ndarray:
+def weak_threshold_asymptotic(delta) -> float | np.ndarray:
     """Small-delta asymptotics of the weak threshold: ``rho_W(delta) ~ 1 / (2 log(1 / delta))``.
 
     Valid for both the cross-polytope and the simplex as delta -> 0 (Donoho & Tanner 2009,
@@ -275,13 +281,14 @@ def weak_threshold_asymptotic(delta) -> np.ndarray:
     d = check_array(delta, "delta", dtype=np.float64, min_size=1)
     if np.any((d <= 0) | (d >= 1)):
         raise ValueError(f"delta must lie in (0, 1); got values in [{d.min()!r}, {d.max()!r}].")
-    return 1.0 / (2.0 * np.log(1.0 / d))
+    return scalar_or_array(1.0 / (2.0 * np.log(1.0 / d)), np.ndim(delta) == 0)
 
 
 def l1_scaling(n_features: int, k: int) -> float:
-    """Leading-order scaling ``2 k log(n / k)`` of delta(n, k) as k / n -> 0 (signed and nonnegative).
+    """Leading-order scaling ``2 k log(n / k)`` of delta(n, k) as k / n -> 0 (signed and
+    nonnegative).
 
-    ``statistical_dimension(n, k) / (2 k log(n / k)) -> 1`` as k / n -> 0 for both kinds (the
+    ``statistical_dimension(n, k) / (2 k log(n / k)) -> 1`` as k / n -> 0 for both programs (the
     minimiser tau of the formula behaves like sqrt(2 log(n / k))); the ratio converges slowly.
 
     Examples
@@ -299,7 +306,8 @@ def _klog(n_features, k, extra: float) -> float:
 
 
 def crpw_bound(n_features: int, k: int) -> float:
-    """Non-asymptotic upper bound ``2 k log(n / k) + 5 k / 4`` on delta(n, k) (signed, hence also nonnegative).
+    """Non-asymptotic upper bound ``2 k log(n / k) + 5 k / 4`` on delta(n, k) (signed, hence also
+    nonnegative).
 
     Chandrasekaran, Recht, Parrilo, Willsky (2012), "The convex geometry of linear inverse
     problems", Found. Comput. Math. 12, Prop. 3.10 (squared Gaussian width of the l1 descent cone;

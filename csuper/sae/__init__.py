@@ -15,16 +15,24 @@ Modules (their ``__all__`` lists are re-exported here):
   their report with verdicts (``csuper sae``).
 """
 
-from csuper.sae.data import *  # noqa: F401,F403
+from csuper.sae.data import *  # noqa: F403
 from csuper.sae.data import __all__ as _data_all
-from csuper.sae.inference import *  # noqa: F401,F403
+from csuper.sae.inference import *  # noqa: F403
 from csuper.sae.inference import __all__ as _inference_all
-from csuper.sae.metrics import *  # noqa: F401,F403
+from csuper.sae.metrics import *  # noqa: F403
 from csuper.sae.metrics import __all__ as _metrics_all
 from csuper.sae.report import CRITERIA, mean_ci
-from csuper.sae.sweep import *  # noqa: F401,F403
+from csuper.sae.sweep import *  # noqa: F403
 from csuper.sae.sweep import __all__ as _sweep_all
-from csuper.sae.train import *  # noqa: F401,F403
+from csuper.sae.train import *  # noqa: F403
 from csuper.sae.train import __all__ as _train_all
 
-__all__ = [*_data_all, *_train_all, *_metrics_all, *_inference_all, *_sweep_all, "CRITERIA", "mean_ci"]
+__all__ = [
+    *_data_all,
+    *_train_all,
+    *_metrics_all,
+    *_inference_all,
+    *_sweep_all,
+    "CRITERIA",
+    "mean_ci",
+]

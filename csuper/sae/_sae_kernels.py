@@ -34,7 +34,7 @@ def _views(P, L, m):
     o2 = o1 + L
     o3 = o2 + m * L
     o4 = o3 + m
-    return (P[:o1].reshape(L, m), P[o1:o2], P[o2:o3].reshape(m, L), P[o3:o4], P[o4:o4 + L])
+    return (P[:o1].reshape(L, m), P[o1:o2], P[o2:o3].reshape(m, L), P[o3:o4], P[o4 : o4 + L])
 
 
 @njit(cache=True)
@@ -79,8 +79,9 @@ def _top_batch(pre, kb, sel):
 
 
 @njit(cache=True)
-def loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandwidth, F, sel,
-              route=-1):
+def loss_grad(
+    P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandwidth, F, sel, route=-1
+):
     """Loss of the batch Xb (B, m) and its gradient into G (same layout as P).
 
     Loss (mean over the batch B):
@@ -325,7 +326,7 @@ def _resample(P, M, V, X, state, L, dead, batch):
     the normalised centred input x - b_dec, the encoder row to it times 0.2 times the mean norm of
     the live encoder rows, the encoder bias to 0, and reset those parameters' Adam moments."""
     m = X.shape[1]
-    We, be, Wd, bd, lt = _views(P, L, m)
+    We, be, Wd, bd, _lt = _views(P, L, m)
     Xb = np.empty((batch, m))
     _draw_batch(X, state, Xb)
     pre = np.empty((batch, L))
@@ -386,10 +387,35 @@ def _resample(P, M, V, X, state, L, dead, batch):
 
 
 @njit(cache=True)
-def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, learn_dec, aux_k,
-                   aux_coef,
-                   dead_steps, bandwidth, resample_every, resample_until, lrs, beta1, beta2, eps,
-                   batch, last_fired, thr_decay, loss_out, t0):
+def train_instance(
+    P,
+    M,
+    V,
+    X,
+    state,
+    arch,
+    L,
+    coef,
+    k,
+    weighted,
+    project,
+    learn_dec,
+    aux_k,
+    aux_coef,
+    dead_steps,
+    bandwidth,
+    resample_every,
+    resample_until,
+    lrs,
+    beta1,
+    beta2,
+    eps,
+    batch,
+    last_fired,
+    thr_decay,
+    loss_out,
+    t0,
+):
     """Train one instance in place for ``lrs.shape[0]`` steps; return -1 or the diverged step.
 
     ``last_fired[j]`` is the last global step at which latent j fired (-1 never; carried over
@@ -403,14 +429,20 @@ def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, learn
     F = np.empty((batch, L))
     sel = np.zeros((batch, L), dtype=np.bool_)
     dead = np.zeros(L, dtype=np.bool_)
-    We, be, Wd, bd, lt = _views(P, L, m)
-    gWe, gbe, gWd, gbd, glt = _views(G, L, m)
+    _We, _be, Wd, _bd, lt = _views(P, L, m)
+    _gWe, _gbe, gWd, gbd, _glt = _views(G, L, m)
     for t in range(lrs.shape[0]):
         step = t0 + t
         for j in range(L):
-            dead[j] = step - last_fired[j] > dead_steps if last_fired[j] >= 0 else step >= dead_steps
-        if (arch == 0 and resample_every > 0 and 0 < step < resample_until
-                and step % resample_every == 0):
+            dead[j] = (
+                step - last_fired[j] > dead_steps if last_fired[j] >= 0 else step >= dead_steps
+            )
+        if (
+            arch == 0
+            and resample_every > 0
+            and 0 < step < resample_until
+            and step % resample_every == 0
+        ):
             for j in range(L):
                 dead[j] = step - last_fired[j] > resample_every if last_fired[j] >= 0 else True
             _resample(P, M, V, X, state, L, dead, batch)
@@ -418,8 +450,9 @@ def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, learn
                 if dead[j]:
                     last_fired[j] = step
         _draw_batch(X, state, Xb)
-        loss = loss_grad(P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandwidth,
-                         F, sel)
+        loss = loss_grad(
+            P, G, Xb, arch, L, coef, k, weighted, aux_k, aux_coef, dead, bandwidth, F, sel
+        )
         loss_out[t] = loss
         ok = np.isfinite(loss)
         for q in range(G.shape[0]):
@@ -452,29 +485,129 @@ def train_instance(P, M, V, X, state, arch, L, coef, k, weighted, project, learn
 
 
 @njit(cache=True)
-def train_serial(P, M, V, X, states, arch, L, coef, k, weighted, project, learn_dec, aux_k,
-                 aux_coef,
-                 dead_steps, bandwidth, resample_every, resample_until, lrs, beta1, beta2, eps,
-                 batch, last_fired, thr_decay, losses, failed, t0):
+def train_serial(
+    P,
+    M,
+    V,
+    X,
+    states,
+    arch,
+    L,
+    coef,
+    k,
+    weighted,
+    project,
+    learn_dec,
+    aux_k,
+    aux_coef,
+    dead_steps,
+    bandwidth,
+    resample_every,
+    resample_until,
+    lrs,
+    beta1,
+    beta2,
+    eps,
+    batch,
+    last_fired,
+    thr_decay,
+    losses,
+    failed,
+    t0,
+):
     """Train every instance (leading axis of P, M, V, states, coef, k, last_fired) in turn."""
     for r in range(P.shape[0]):
-        failed[r] = train_instance(P[r], M[r], V[r], X, states[r], arch, L, coef[r], k[r],
-                                   weighted, project, learn_dec, aux_k, aux_coef, dead_steps,
-                                   bandwidth,
-                                   resample_every, resample_until, lrs, beta1, beta2, eps, batch,
-                                   last_fired[r], thr_decay, losses[r], t0)
+        failed[r] = train_instance(
+            P[r],
+            M[r],
+            V[r],
+            X,
+            states[r],
+            arch,
+            L,
+            coef[r],
+            k[r],
+            weighted,
+            project,
+            learn_dec,
+            aux_k,
+            aux_coef,
+            dead_steps,
+            bandwidth,
+            resample_every,
+            resample_until,
+            lrs,
+            beta1,
+            beta2,
+            eps,
+            batch,
+            last_fired[r],
+            thr_decay,
+            losses[r],
+            t0,
+        )
 
 
 @njit(parallel=True, cache=True)
-def train_parallel(P, M, V, X, states, arch, L, coef, k, weighted, project, learn_dec, aux_k,
-                   aux_coef,
-                   dead_steps, bandwidth, resample_every, resample_until, lrs, beta1, beta2, eps,
-                   batch, last_fired, thr_decay, losses, failed, t0):
+def train_parallel(
+    P,
+    M,
+    V,
+    X,
+    states,
+    arch,
+    L,
+    coef,
+    k,
+    weighted,
+    project,
+    learn_dec,
+    aux_k,
+    aux_coef,
+    dead_steps,
+    bandwidth,
+    resample_every,
+    resample_until,
+    lrs,
+    beta1,
+    beta2,
+    eps,
+    batch,
+    last_fired,
+    thr_decay,
+    losses,
+    failed,
+    t0,
+):
     """Parallel kernel (``parallel=True``, ``prange`` over instances); same result as
     :func:`train_serial` bit for bit (every instance owns its stream and work arrays)."""
     for r in prange(P.shape[0]):
-        failed[r] = train_instance(P[r], M[r], V[r], X, states[r], arch, L, coef[r], k[r],
-                                   weighted, project, learn_dec, aux_k, aux_coef, dead_steps,
-                                   bandwidth,
-                                   resample_every, resample_until, lrs, beta1, beta2, eps, batch,
-                                   last_fired[r], thr_decay, losses[r], t0)
+        failed[r] = train_instance(
+            P[r],
+            M[r],
+            V[r],
+            X,
+            states[r],
+            arch,
+            L,
+            coef[r],
+            k[r],
+            weighted,
+            project,
+            learn_dec,
+            aux_k,
+            aux_coef,
+            dead_steps,
+            bandwidth,
+            resample_every,
+            resample_until,
+            lrs,
+            beta1,
+            beta2,
+            eps,
+            batch,
+            last_fired[r],
+            thr_decay,
+            losses[r],
+            t0,
+        )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
 
 __all__ = [
     "DICTIONARIES",
@@ -97,7 +97,9 @@ def ground_truth_dictionary(
         return _unit_columns(np.asarray(known_frame(frame, **p), dtype=float))
     unknown = set(params) - ({"n_starts"} if kind == "packing" else set())
     if unknown:
-        raise TypeError(f"ground_truth_dictionary({kind!r}) got unexpected parameters {sorted(unknown)}.")
+        raise TypeError(
+            f"ground_truth_dictionary({kind!r}) got unexpected parameters {sorted(unknown)}."
+        )
     n = check_int(n_features, "n_features", low=1)
     m = check_int(n_dims, "n_dims", low=1)
     gen = check_rng(rng)
@@ -113,8 +115,13 @@ def ground_truth_dictionary(
 
     if n < 2:
         raise ValueError(f"a packing needs n_features >= 2; got {n}.")
-    res = find_packing(n, m, n_starts=check_int(params.get("n_starts", 2), "n_starts", low=1),
-                       rng=gen, progress=False)
+    res = find_packing(
+        n,
+        m,
+        n_starts=check_int(params.get("n_starts", 2), "n_starts", low=1),
+        rng=gen,
+        progress=False,
+    )
     return _unit_columns(np.asarray(res.frame, dtype=float))
 
 
@@ -205,7 +212,7 @@ def code_law(
     2.0 [0.736 0.368 0.245]
     """
     n = check_int(n_features, "n_features", low=1)
-    if fixed_k:
+    if check_bool(fixed_k, "fixed_k"):
         k = check_int(k, "k", low=1, high=n)
     else:
         k = check_real(k, "k", low=0.0, high=float(n), low_inclusive=False)
@@ -227,13 +234,16 @@ def code_law(
         try:
             parent, children = entry
         except (TypeError, ValueError):
-            raise ValueError(f"hierarchy entries must be (parent, children); got {entry!r}.") from None
+            raise ValueError(
+                f"hierarchy entries must be (parent, children); got {entry!r}."
+            ) from None
         parent = check_int(parent, "hierarchy parent", low=0, high=n - 1)
         kids = tuple(check_int(c, "hierarchy child", low=0, high=n - 1) for c in children)
         members = {parent, *kids}
         if not kids or len(members) != len(kids) + 1 or members & seen:
             raise ValueError(
-                f"hierarchy groups must be disjoint with at least one child; got ({parent}, {kids})."
+                "hierarchy groups must be disjoint with at least one child; "
+                f"got ({parent}, {kids})."
             )
         seen |= members
         shape[list(kids)] = shape[parent] * frac / len(kids)
@@ -247,7 +257,7 @@ def code_law(
             "lower k or flatten the profile."
         )
     p = np.minimum(p, 1.0)
-    return CodeLaw(p, magnitude, k if fixed_k else None, tuple(groups))
+    return CodeLaw(p, magnitude, int(k) if fixed_k else None, tuple(groups))
 
 
 def _magnitudes(gen: np.random.Generator, law: str, size) -> np.ndarray:
@@ -335,7 +345,9 @@ class GroundTruthData:
         return int(self.X.shape[0])
 
 
-def make_data(dictionary, law: CodeLaw, n_samples: int, *, noise: float = 0.0, rng=None) -> GroundTruthData:
+def make_data(
+    dictionary, law: CodeLaw, n_samples: int, *, noise: float = 0.0, rng=None
+) -> GroundTruthData:
     """Draw ``n_samples`` activations h = F c + noise with their codes.
 
     Parameters
@@ -396,8 +408,10 @@ def toy_model_data(model, n_samples: int, *, instance: int = 0, rng=None) -> Gro
     >>> import csuper.toy as toy
     >>> m = toy.from_weights(np.array([[1.0, 0.0, 0.6], [0.0, 2.0, 0.8]]), feature_probability=0.2)
     >>> d = toy_model_data(m, 100, rng=0)
-    >>> bool(np.allclose(d.X, d.codes @ d.dictionary.T)), np.round(np.linalg.norm(d.dictionary, axis=0), 6).tolist()
-    (True, [1.0, 1.0, 1.0])
+    >>> bool(np.allclose(d.X, d.codes @ d.dictionary.T))
+    True
+    >>> np.round(np.linalg.norm(d.dictionary, axis=0), 6).tolist()
+    [1.0, 1.0, 1.0]
     """
     import csuper.toy as toy
 
@@ -406,13 +420,19 @@ def toy_model_data(model, n_samples: int, *, instance: int = 0, rng=None) -> Gro
     r = check_int(instance, "instance", low=0, high=model.n_instances - 1)
     p = model.feature_probability[r]
     if not np.all(np.isfinite(p)):
-        raise ValueError("model has no feature_probability (imported weights); pass one to toy.from_weights.")
+        raise ValueError(
+            "model has no feature_probability (imported weights); pass one to toy.from_weights."
+        )
     W = model.W[r]
-    dist = toy.feature_distribution(model.n_features, p, magnitude=model.distribution.get("magnitude", "uniform"))
+    dist = toy.feature_distribution(
+        model.n_features, p, magnitude=model.distribution.get("magnitude", "uniform")
+    )
     x = toy.sample_features(dist, n_samples, rng=rng)[0]
     norms = np.linalg.norm(W, axis=0)
     safe = np.where(norms > 0, norms, 1.0)
     F = W / safe
     F[:, norms == 0] = 1.0 / np.sqrt(W.shape[0])  # any unit vector: its codes are exactly 0
     C = x * norms[None, :]
-    return GroundTruthData(np.ascontiguousarray(F), np.ascontiguousarray(C), np.ascontiguousarray(x @ W.T), None)
+    return GroundTruthData(
+        np.ascontiguousarray(F), np.ascontiguousarray(C), np.ascontiguousarray(x @ W.T), None
+    )

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real
+from csuper._validation import check_array, check_bool, check_int, check_real
 from csuper.sae.data import GroundTruthData
 from csuper.sae.metrics import code_mcc, decoder_matching
 from csuper.sae.train import SparseAutoencoder
 
-__all__ = ["INFERENCE", "InferenceResult", "GapRow", "infer_codes", "amortisation_gap", "m_star"]
+__all__ = ["INFERENCE", "InferenceResult", "GapRow", "infer_codes", "amortisation_gap"]
 
-#: Inference methods (name -> program). All are nonnegative by default (SAE codes are >= 0).
+#: Inference methods (name -> program); ``nonnegative=True`` adds c >= 0 (SAE codes are >= 0).
 INFERENCE: dict[str, str] = {
     "basis_pursuit": "min sum(c) s.t. D c = x, c >= 0 (csuper.recovery.batch_basis_pursuit)",
     "lasso": "min 0.5 |x - D c|^2 + lam sum(c), c >= 0, by FISTA to convergence",
@@ -41,18 +41,18 @@ class InferenceResult:
     n_failed : int
         Samples without a certified solution (basis pursuit: status not ``optimal``; their
         codes are the solver's last iterate, or 0 where it has none).
-    iterations : int
-        Iterations used (the largest over samples for LASSO).
+    n_iter : int
+        Iterations used (the largest over samples).
     """
 
     codes: np.ndarray
     method: str
     n_failed: int
-    iterations: int
+    n_iter: int
 
 
 def _proximal(D, X, lam, n_iter, accelerated, tol, nonnegative):
-    """Batched (F)ISTA on 0.5 |x - D c|^2 + lam |c|_1 (c >= 0 if nonnegative); returns (C, iters)."""
+    """Batched (F)ISTA on 0.5 |x - D c|^2 + lam |c|_1 (c >= 0 if nonnegative): (C, iterations)."""
     lip = float(np.linalg.norm(D, 2) ** 2)
     step = 1.0 / lip
     G = D.T @ D
@@ -61,9 +61,14 @@ def _proximal(D, X, lam, n_iter, accelerated, tol, nonnegative):
     Y = C.copy()
     t = 1.0
     it = 0
-    for it in range(1, n_iter + 1):
+    while it < n_iter:
+        it += 1
         Z = Y - step * (Y @ G - DX)
-        Cn = np.maximum(Z - step * lam, 0.0) if nonnegative else np.sign(Z) * np.maximum(np.abs(Z) - step * lam, 0.0)
+        Cn = (
+            np.maximum(Z - step * lam, 0.0)
+            if nonnegative
+            else np.sign(Z) * np.maximum(np.abs(Z) - step * lam, 0.0)
+        )
         if accelerated:
             tn = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
             Y = Cn + ((t - 1.0) / tn) * (Cn - C)
@@ -85,7 +90,7 @@ def infer_codes(
     offset=None,
     lam: float = 0.01,
     n_iter: int = 10,
-    nonnegative: bool = True,
+    nonnegative: bool = False,
     tol: float = 1e-9,
     max_iter: int = 10_000,
 ) -> InferenceResult:
@@ -105,7 +110,7 @@ def infer_codes(
     n_iter : int
         Iterations of ``fista`` and ``ista``.
     nonnegative : bool
-        Constrain c >= 0 (default, as SAE codes are).
+        Constrain c >= 0 (as SAE codes are; :func:`amortisation_gap` sets it).
     tol, max_iter : float, int
         Stopping rule of ``lasso``: largest change of an entry <= tol (relative), or max_iter.
 
@@ -129,30 +134,39 @@ def infer_codes(
     Examples
     --------
     >>> D = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.8]])
-    >>> res = infer_codes(D, [[0.6, 0.8]])
+    >>> res = infer_codes(D, [[0.6, 0.8]], nonnegative=True)
     >>> print(np.round(res.codes, 6), res.n_failed)
     [[0. 0. 1.]] 0
     """
     D = check_array(dictionary, "dictionary", ndim=2, dtype=np.float64)
     Xa = check_array(X, "X", ndim=2, dtype=np.float64)
     if Xa.shape[1] != D.shape[0]:
-        raise ValueError(f"X must have {D.shape[0]} columns (the dictionary's n_dims); got shape {Xa.shape}.")
+        raise ValueError(
+            f"X must have {D.shape[0]} columns (the dictionary's n_dims); got shape {Xa.shape}."
+        )
     if offset is not None:
         off = check_array(offset, "offset", ndim=1, shape=(D.shape[0],), dtype=np.float64)
         Xa = Xa - off
     if method not in INFERENCE:
         raise ValueError(f"method must be one of {sorted(INFERENCE)}; got {method!r}.")
+    nonnegative = check_bool(nonnegative, "nonnegative")
     if method == "basis_pursuit":
         from csuper.recovery import batch_basis_pursuit
 
         res = batch_basis_pursuit(D, Xa.T, nonnegative=bool(nonnegative))
         C = np.nan_to_num(res.x.T, nan=0.0)
-        return InferenceResult(C, method, int(np.sum(res.status != "optimal")), int(res.iterations.max()))
+        return InferenceResult(
+            C, method, int(np.sum(res.status != "optimal")), int(res.n_iter.max())
+        )
     from threadpoolctl import threadpool_limits
 
     lam = check_real(lam, "lam", low=0.0)
     if method == "lasso":
-        cap, stop, acc = check_int(max_iter, "max_iter", low=1), check_real(tol, "tol", low=0.0), True
+        cap, stop, acc = (
+            check_int(max_iter, "max_iter", low=1),
+            check_real(tol, "tol", low=0.0),
+            True,
+        )
     else:
         cap, stop, acc = check_int(n_iter, "n_iter", low=1), 0.0, method == "fista"
     with threadpool_limits(limits=1, user_api="blas"):
@@ -160,22 +174,17 @@ def infer_codes(
     return InferenceResult(C, method, 0, it)
 
 
-def m_star(n_features: int, expected_l0: float) -> float:
-    """Location m* of the nonnegative l1 phase transition: n psi_+(k / n) (ALMT 2014).
+def _m_star(n_features: int, expected_l0: float) -> float:
+    """m* = n psi_+(k / n): the nonnegative l1 phase transition for k = ``expected_l0`` (real).
 
-    The statistical dimension of the descent cone of sum(c) + indicator(c >= 0) at a point with
-    k = ``expected_l0`` nonzeros (k may be fractional: the normalised curve psi_+ is used).
-
-    Examples
-    --------
-    >>> print(round(m_star(16, 3), 3))  # O'Neill et al.'s N = 16, K = 3: M = 8 is above it
-    6.306
+    The same number as :func:`csuper.compare.nonnegative_threshold` (the tests check it); that
+    function sits above ``sae`` in the import layers, so the sweep computes it here.
     """
     from csuper.recovery import statistical_dimension_curve
 
-    n = check_int(n_features, "n_features", low=1)
-    k = check_real(expected_l0, "expected_l0", low=0.0, high=float(n))
-    return float(n * statistical_dimension_curve(np.array([k / n]), "nonnegative")[0])
+    return n_features * float(
+        statistical_dimension_curve(expected_l0 / n_features, nonnegative=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -221,8 +230,8 @@ def amortisation_gap(
 ) -> list[GapRow]:
     """Score the SAE's encoder and compressed-sensing inference on the same samples.
 
-    Routes: the SAE encoder; every method of ``methods`` with the true dictionary F and with the
-    SAE's decoder W_dec (offset b_dec).
+    Routes: the SAE encoder; every method of ``methods``, nonnegative, with the true dictionary F
+    and with the SAE's decoder W_dec (offset b_dec).
 
     Parameters
     ----------
@@ -269,10 +278,26 @@ def amortisation_gap(
     enc = sae.encode(data.X)[r]
     out = [GapRow("sae_encoder", "sae", code_mcc(C, enc), _relative_error(C, enc, rows, cols), 0)]
     for meth in methods:
-        res = infer_codes(data.dictionary, data.X, meth, lam=lam, n_iter=n_iter)
-        out.append(GapRow(meth, "true", code_mcc(C, res.codes),
-                          _relative_error(C, res.codes, ident, ident), res.n_failed))
-        res = infer_codes(Wd, data.X, meth, offset=sae.b_dec[r], lam=lam, n_iter=n_iter)
-        out.append(GapRow(meth, "sae", code_mcc(C, res.codes),
-                          _relative_error(C, res.codes, rows, cols), res.n_failed))
+        res = infer_codes(data.dictionary, data.X, meth, lam=lam, n_iter=n_iter, nonnegative=True)
+        out.append(
+            GapRow(
+                meth,
+                "true",
+                code_mcc(C, res.codes),
+                _relative_error(C, res.codes, ident, ident),
+                res.n_failed,
+            )
+        )
+        res = infer_codes(
+            Wd, data.X, meth, offset=sae.b_dec[r], lam=lam, n_iter=n_iter, nonnegative=True
+        )
+        out.append(
+            GapRow(
+                meth,
+                "sae",
+                code_mcc(C, res.codes),
+                _relative_error(C, res.codes, rows, cols),
+                res.n_failed,
+            )
+        )
     return out

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from csuper._validation import check_array, check_int, check_real
+from csuper._validation import check_array, check_bool, check_int, check_real
 
 __all__ = [
     "absorption",
@@ -48,7 +48,8 @@ def _frames(true, learned) -> tuple[np.ndarray, np.ndarray]:
     B = check_array(learned, "learned", ndim=2, dtype=np.float64)
     if A.shape[0] != B.shape[0]:
         raise ValueError(
-            f"true and learned must have the same number of rows (n_dims); got {A.shape} and {B.shape}."
+            "true and learned must have the same number of rows (n_dims); "
+            f"got {A.shape} and {B.shape}."
         )
     na = np.linalg.norm(A, axis=0)
     nb = np.linalg.norm(B, axis=0)
@@ -68,7 +69,7 @@ def cosine_matrix(true, learned, *, absolute: bool = False) -> np.ndarray:
     """
     A, B = _frames(true, learned)
     C = A.T @ B
-    return np.abs(C) if absolute else C
+    return np.abs(C) if check_bool(absolute, "absolute") else C
 
 
 def mmcs_features(true, learned, *, absolute: bool = False) -> float:
@@ -150,7 +151,8 @@ def _codes(true_codes, inferred_codes) -> tuple[np.ndarray, np.ndarray]:
     B = check_array(inferred_codes, "inferred_codes", ndim=2, dtype=np.float64)
     if A.shape[0] != B.shape[0]:
         raise ValueError(
-            f"true_codes and inferred_codes must have the same number of samples; got {A.shape} and {B.shape}."
+            "true_codes and inferred_codes must have the same number of samples; "
+            f"got {A.shape} and {B.shape}."
         )
     return A, B
 
@@ -181,7 +183,9 @@ def code_mcc(true_codes, inferred_codes, *, matching: str = "hungarian") -> floa
         return float(C[r, c].sum() / C.shape[0])
     if matching == "identity":
         if B.shape[1] < A.shape[1]:
-            raise ValueError(f"matching='identity' needs at least {A.shape[1]} inferred codes; got {B.shape[1]}.")
+            raise ValueError(
+                f"matching='identity' needs at least {A.shape[1]} inferred codes; got {B.shape[1]}."
+            )
         return float(np.diag(C[:, : A.shape[1]]).mean())
     raise ValueError(f"matching must be 'hungarian' or 'identity'; got {matching!r}.")
 
@@ -302,8 +306,10 @@ class AbsorptionResult:
     n_without_child: int
 
 
-def absorption(true_codes, inferred_codes, dictionary, learned, parent: int, children) -> AbsorptionResult:
-    """Feature absorption (Chanin et al. 2024): does the parent's latent go silent when a child fires?
+def absorption(
+    true_codes, inferred_codes, dictionary, learned, parent: int, children
+) -> AbsorptionResult:
+    """Feature absorption (Chanin et al. 2024): is the parent's latent silent when a child fires?
 
     Parameters
     ----------
@@ -322,7 +328,8 @@ def absorption(true_codes, inferred_codes, dictionary, learned, parent: int, chi
     Examples
     --------
     >>> C = np.array([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
-    >>> r = absorption(C, np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]), np.eye(2), np.eye(2), 0, [1])
+    >>> inferred = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    >>> r = absorption(C, inferred, np.eye(2), np.eye(2), 0, [1])
     >>> r.absorbed, r.baseline
     (1.0, 0.0)
     """

@@ -55,10 +55,24 @@ def recovery_table(records: list[dict]) -> list[dict]:
         coefs = sorted({r["coefficient"] for r in rec["rows"]})
         for c in coefs:
             rows = [r for r in rec["rows"] if r["coefficient"] == c]
-            row = {"width": rec["width"], "coefficient": c, "n_seeds": len(rows),
-                   "true_l0": rec["true_l0"], "null_mmcs_features": rec["null_mmcs_features"]}
-            for key in ("mmcs_features", "mmcs_atoms", "decoder_mcc", "code_mcc", "recovery_rate",
-                        "dead_latents", "l0", "fvu", "reconstruction_bias"):
+            row = {
+                "width": rec["width"],
+                "coefficient": c,
+                "n_seeds": len(rows),
+                "true_l0": rec["true_l0"],
+                "null_mmcs_features": rec["null_mmcs_features"],
+            }
+            for key in (
+                "mmcs_features",
+                "mmcs_atoms",
+                "decoder_mcc",
+                "code_mcc",
+                "recovery_rate",
+                "dead_latents",
+                "l0",
+                "fvu",
+                "reconstruction_bias",
+            ):
                 m, lo, hi = mean_ci([r[key] for r in rows])
                 row[key], row[key + "_lo"], row[key + "_hi"] = m, lo, hi
             out.append(row)
@@ -79,12 +93,26 @@ def gap_table(records: list[dict]) -> list[dict]:
             m, lo, hi = mean_ci([r["code_mcc"] for r in rows])
             e, elo, ehi = mean_ci([r["relative_error"] for r in rows])
             d, dlo, dhi = mean_ci([r["code_mcc"] - enc[r["seed"]] for r in rows])
-            out.append({"n_features": rec["n_features"], "n_dims": rec["n_dims"], "m_star": rec["m_star"],
-                        "m_over_m_star": rec["n_dims"] / rec["m_star"], "method": meth, "dictionary": dic,
-                        "code_mcc": m, "code_mcc_lo": lo, "code_mcc_hi": hi,
-                        "relative_error": e, "relative_error_lo": elo, "relative_error_hi": ehi,
-                        "minus_encoder": d, "minus_encoder_lo": dlo, "minus_encoder_hi": dhi,
-                        "n_failed": int(sum(r["n_failed"] for r in rows))})
+            out.append(
+                {
+                    "n_features": rec["n_features"],
+                    "n_dims": rec["n_dims"],
+                    "m_star": rec["m_star"],
+                    "m_over_m_star": rec["n_dims"] / rec["m_star"],
+                    "method": meth,
+                    "dictionary": dic,
+                    "code_mcc": m,
+                    "code_mcc_lo": lo,
+                    "code_mcc_hi": hi,
+                    "relative_error": e,
+                    "relative_error_lo": elo,
+                    "relative_error_hi": ehi,
+                    "minus_encoder": d,
+                    "minus_encoder_lo": dlo,
+                    "minus_encoder_hi": dhi,
+                    "n_failed": int(sum(r["n_failed"] for r in rows)),
+                }
+            )
     return out
 
 
@@ -111,19 +139,29 @@ def verdicts(recovery: list[dict], gap: list[dict]) -> dict:
         ``recovery_answer``: one sentence; ``gap``: per n, the verdict for basis pursuit with
         the true dictionary and with the SAE's own decoder; ``gap_answer``: one sentence.
     """
-    ok = [r for r in recovery
-          if np.isfinite(r["recovery_rate_lo"]) and r["recovery_rate_lo"] >= CRITERIA["recovered_rate"]
-          and r["mmcs_features_lo"] >= r["null_mmcs_features"] + CRITERIA["null_margin"]]
+    ok = [
+        r
+        for r in recovery
+        if np.isfinite(r["recovery_rate_lo"])
+        and r["recovery_rate_lo"] >= CRITERIA["recovered_rate"]
+        and r["mmcs_features_lo"] >= r["null_mmcs_features"] + CRITERIA["null_margin"]
+    ]
     if ok:
         widths = sorted({r["width"] for r in ok})
-        ans = (f"recovered (recovery-rate CI lower bound >= {CRITERIA['recovered_rate']}, MMCS above the "
-               f"random-dictionary null by >= {CRITERIA['null_margin']}) in {len(ok)} of {len(recovery)} "
-               f"configurations: widths {widths}, coefficients "
-               f"{sorted({r['coefficient'] for r in ok})}.")
+        ans = (
+            f"recovered (recovery-rate CI lower bound >= {CRITERIA['recovered_rate']}, MMCS "
+            f"above the random-dictionary null by >= {CRITERIA['null_margin']}) in {len(ok)} of "
+            f"{len(recovery)} "
+            f"configurations: widths {widths}, coefficients "
+            f"{sorted({r['coefficient'] for r in ok})}."
+        )
     else:
-        ans = (f"not recovered in any of the {len(recovery)} configurations (criterion: recovery-rate CI "
-               f"lower bound >= {CRITERIA['recovered_rate']} and MMCS above the null by "
-               f"{CRITERIA['null_margin']}).")
+        ans = (
+            f"not recovered in any of the {len(recovery)} configurations (criterion: "
+            "recovery-rate CI "
+            f"lower bound >= {CRITERIA['recovered_rate']} and MMCS above the null by "
+            f"{CRITERIA['null_margin']})."
+        )
     per_n = []
     for n in sorted({r["n_features"] for r in gap}):
         rows = {(r["method"], r["dictionary"]): r for r in gap if r["n_features"] == n}
@@ -135,14 +173,24 @@ def verdicts(recovery: list[dict], gap: list[dict]) -> dict:
                 entry["m_over_m_star"] = r["m_over_m_star"]
         per_n.append(entry)
     trail = [e["n_features"] for e in per_n if e.get("bp_true") == "the SAE encoder trails"]
-    gap_ans = (f"basis pursuit with the true dictionary beats the SAE encoder's code-MCC by more than "
-               f"{CRITERIA['gap_margin']} (95% CI) at n = {trail}; " if trail else
-               "basis pursuit with the true dictionary never beats the SAE encoder by the margin; ")
+    gap_ans = (
+        f"basis pursuit with the true dictionary beats the SAE encoder's code-MCC by more than "
+        f"{CRITERIA['gap_margin']} (95% CI) at n = {trail}; "
+        if trail
+        else "basis pursuit with the true dictionary never beats the SAE encoder by the margin; "
+    )
     own = [e["n_features"] for e in per_n if e.get("bp_sae") == "the SAE encoder trails"]
-    gap_ans += (f"with the SAE's own decoder it does at n = {own}." if own else
-                "with the SAE's own decoder it never does (the dictionary, not the encoder, limits).")
-    return {"recovered": [(r["width"], r["coefficient"]) for r in ok], "recovery_answer": ans,
-            "gap": per_n, "gap_answer": gap_ans}
+    gap_ans += (
+        f"with the SAE's own decoder it does at n = {own}."
+        if own
+        else "with the SAE's own decoder it never does (the dictionary, not the encoder, limits)."
+    )
+    return {
+        "recovered": [(r["width"], r["coefficient"]) for r in ok],
+        "recovery_answer": ans,
+        "gap": per_n,
+        "gap_answer": gap_ans,
+    }
 
 
 def _figures(folder: Path, recovery: list[dict], gap: list[dict]) -> list[str]:
@@ -162,8 +210,12 @@ def _figures(folder: Path, recovery: list[dict], gap: list[dict]) -> list[str]:
                 lo = np.array([r[key + "_lo"] for r in rows])
                 hi = np.array([r[key + "_hi"] for r in rows])
                 ax.plot(x, y, marker="o", label=f"width {w}")
-                ax.fill_between(x, np.where(np.isfinite(lo), lo, y), np.where(np.isfinite(hi), hi, y), alpha=0.2)
-        axes[0].axhline(recovery[0]["null_mmcs_features"], color="grey", ls=":", label="random atoms (null)")
+                ax.fill_between(
+                    x, np.where(np.isfinite(lo), lo, y), np.where(np.isfinite(hi), hi, y), alpha=0.2
+                )
+        axes[0].axhline(
+            recovery[0]["null_mmcs_features"], color="grey", ls=":", label="random atoms (null)"
+        )
         for ax, lab in zip(axes, ("MMCS over true features", "recovery rate (cos > 0.9)")):
             ax.set_xscale("log")
             ax.set_xlabel("sparsity coefficient")
@@ -177,12 +229,19 @@ def _figures(folder: Path, recovery: list[dict], gap: list[dict]) -> list[str]:
     if gap:
         fig, ax = plt.subplots(figsize=(6, 4))
         for meth, dic in sorted({(r["method"], r["dictionary"]) for r in gap}):
-            rows = sorted((r for r in gap if r["method"] == meth and r["dictionary"] == dic),
-                          key=lambda r: r["m_over_m_star"])
+            rows = sorted(
+                (r for r in gap if r["method"] == meth and r["dictionary"] == dic),
+                key=lambda r: r["m_over_m_star"],
+            )
             x = [r["m_over_m_star"] for r in rows]
             label = "SAE encoder" if meth == "sae_encoder" else f"{meth} ({dic} dictionary)"
-            ax.plot(x, [r["code_mcc"] for r in rows], marker="o", label=label,
-                    lw=2.5 if meth == "sae_encoder" else 1.2)
+            ax.plot(
+                x,
+                [r["code_mcc"] for r in rows],
+                marker="o",
+                label=label,
+                lw=2.5 if meth == "sae_encoder" else 1.2,
+            )
         ax.axvline(1.0, color="grey", ls=":", label="l1 phase transition m = m*")
         ax.set_xlabel("m / m*  (m* = nonnegative statistical dimension)")
         ax.set_ylabel("code-space MCC")
@@ -200,7 +259,7 @@ def _f(x) -> str:
 
 
 def write_report(folder, config, records: list[dict]) -> dict:
-    """Write ``report.md``, ``summary.json`` and ``figures/`` into ``folder``; return the summary."""
+    """Write ``report.md``, ``summary.json`` and ``figures/`` into ``folder``; return a summary."""
     folder = Path(folder)
     figdir = folder / "figures"
     figdir.mkdir(parents=True, exist_ok=True)
@@ -208,37 +267,70 @@ def write_report(folder, config, records: list[dict]) -> dict:
     gap = gap_table(records)
     v = verdicts(rec, gap)
     figs = _figures(figdir, rec, gap)
-    summary = {"config": config.to_dict(), "criteria": CRITERIA, "verdicts": v, "recovery": rec, "gap": gap}
+    summary = {
+        "config": config.to_dict(),
+        "criteria": CRITERIA,
+        "verdicts": v,
+        "recovery": rec,
+        "gap": gap,
+    }
     (folder / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
     lines = [
-        "# SAE sweep: recovery of known features and the amortisation gap", "",
+        "# SAE sweep: recovery of known features and the amortisation gap",
+        "",
         f"Data: n = {config.n_features} true features ({config.dictionary} dictionary) in m = "
         f"{config.n_dims} dimensions, {config.k:g} active on average ({config.profile} profile, "
         f"{config.magnitude} magnitudes{', exactly k' if config.fixed_k else ''}); "
-        f"{config.n_samples} training and {config.n_test} held-out samples. SAE: {config.architecture}, "
-        f"{config.n_steps} Adam steps (lr {config.lr:g}, batch {config.batch_size}), {config.n_seeds} seeds. "
-        "Intervals: 95% Student-t over seeds.", "",
-        "## When does an SAE recover the true features?", "", v["recovery_answer"], "",
-        "| width | coefficient | MMCS (features) | MMCS (atoms) | decoder MCC | code MCC | recovery rate | dead | L0 (true) | FVU |",
+        f"{config.n_samples} training and {config.n_test} held-out samples. "
+        f"SAE: {config.architecture}, {config.n_steps} Adam steps (lr {config.lr:g}, "
+        f"batch {config.batch_size}), {config.n_seeds} seeds. "
+        "Intervals: 95% Student-t over seeds.",
+        "",
+        "## When does an SAE recover the true features?",
+        "",
+        v["recovery_answer"],
+        "",
+        "| width | coefficient | MMCS (features) | MMCS (atoms) | decoder MCC | code MCC "
+        "| recovery rate | dead | L0 (true) | FVU |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rec:
         lines.append(
-            f"| {r['width']} | {r['coefficient']:g} | {_f(r['mmcs_features'])} [{_f(r['mmcs_features_lo'])}, "
-            f"{_f(r['mmcs_features_hi'])}] | {_f(r['mmcs_atoms'])} | {_f(r['decoder_mcc'])} | {_f(r['code_mcc'])} | "
-            f"{_f(r['recovery_rate'])} [{_f(r['recovery_rate_lo'])}, {_f(r['recovery_rate_hi'])}] | "
-            f"{r['dead_latents']:.1f} | {r['l0']:.2f} ({r['true_l0']:.2f}) | {_f(r['fvu'])} |")
+            f"| {r['width']} | {r['coefficient']:g} | {_f(r['mmcs_features'])} "
+            f"[{_f(r['mmcs_features_lo'])}, {_f(r['mmcs_features_hi'])}] | "
+            f"{_f(r['mmcs_atoms'])} | {_f(r['decoder_mcc'])} | {_f(r['code_mcc'])} | "
+            f"{_f(r['recovery_rate'])} [{_f(r['recovery_rate_lo'])}, "
+            f"{_f(r['recovery_rate_hi'])}] | "
+            f"{r['dead_latents']:.1f} | {r['l0']:.2f} ({r['true_l0']:.2f}) | {_f(r['fvu'])} |"
+        )
     if rec:
-        lines += ["", f"Null: random unit atoms of the first width give MMCS {_f(rec[0]['null_mmcs_features'])}.",
-                  "Dictionary-size signature: dead latents appear once the width exceeds the true count.", ""]
-    lines += ["## How far is the SAE from l1 inference with the same dictionary?", "", v["gap_answer"], "",
-              "| n | m / m* | route | code MCC | relative error | minus SAE encoder [95% CI] | unsolved |",
-              "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Null: random unit atoms of the first width give MMCS "
+            f"{_f(rec[0]['null_mmcs_features'])}.",
+            "Dictionary-size signature: dead latents appear once the width exceeds the true count.",
+            "",
+        ]
+    lines += [
+        "## How far is the SAE from l1 inference with the same dictionary?",
+        "",
+        v["gap_answer"],
+        "",
+        "| n | m / m* | route | code MCC | relative error | minus SAE encoder [95% CI] "
+        "| unsolved |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in gap:
-        route = "SAE encoder" if r["method"] == "sae_encoder" else f"{r['method']}, {r['dictionary']} dictionary"
-        lines.append(f"| {r['n_features']} | {r['m_over_m_star']:.2f} | {route} | {_f(r['code_mcc'])} | "
-                     f"{_f(r['relative_error'])} | {_f(r['minus_encoder'])} [{_f(r['minus_encoder_lo'])}, "
-                     f"{_f(r['minus_encoder_hi'])}] | {r['n_failed']} |")
+        route = (
+            "SAE encoder"
+            if r["method"] == "sae_encoder"
+            else f"{r['method']}, {r['dictionary']} dictionary"
+        )
+        lines.append(
+            f"| {r['n_features']} | {r['m_over_m_star']:.2f} | {route} | {_f(r['code_mcc'])} | "
+            f"{_f(r['relative_error'])} | {_f(r['minus_encoder'])} [{_f(r['minus_encoder_lo'])}, "
+            f"{_f(r['minus_encoder_hi'])}] | {r['n_failed']} |"
+        )
     lines += ["", "Criteria (fixed in csuper.sae.report.CRITERIA): " + json.dumps(CRITERIA), ""]
     lines += [f"![{name}](figures/{name})" for name in figs]
     (folder / "report.md").write_text("\n".join(lines) + "\n")

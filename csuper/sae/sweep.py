@@ -15,8 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from csuper._validation import check_int, check_real
-from csuper.sae.data import DICTIONARIES, MAGNITUDES, PROBABILITY_PROFILES, code_law, ground_truth_dictionary, make_data
-from csuper.sae.inference import amortisation_gap, m_star
+from csuper.sae.data import (
+    DICTIONARIES,
+    MAGNITUDES,
+    PROBABILITY_PROFILES,
+    code_law,
+    ground_truth_dictionary,
+    make_data,
+)
+from csuper.sae.inference import _m_star, amortisation_gap
 from csuper.sae.metrics import (
     code_mcc,
     dead_latents,
@@ -96,13 +103,22 @@ class SweepConfig:
         check_int(self.n_dims, "n_dims", low=1)
         check_real(self.k, "k", low=0.0, high=float(n), low_inclusive=False)
         if self.dictionary not in DICTIONARIES or self.dictionary == "known":
-            raise ValueError(f"dictionary must be one of {sorted(set(DICTIONARIES) - {'known'})}; got {self.dictionary!r}.")
+            raise ValueError(
+                f"dictionary must be one of {sorted(set(DICTIONARIES) - {'known'})}; "
+                f"got {self.dictionary!r}."
+            )
         if self.profile not in PROBABILITY_PROFILES:
-            raise ValueError(f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {self.profile!r}.")
+            raise ValueError(
+                f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {self.profile!r}."
+            )
         if self.magnitude not in MAGNITUDES:
-            raise ValueError(f"magnitude must be one of {sorted(MAGNITUDES)}; got {self.magnitude!r}.")
+            raise ValueError(
+                f"magnitude must be one of {sorted(MAGNITUDES)}; got {self.magnitude!r}."
+            )
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {sorted(ARCHITECTURES)}; got {self.architecture!r}.")
+            raise ValueError(
+                f"architecture must be one of {sorted(ARCHITECTURES)}; got {self.architecture!r}."
+            )
         check_int(self.n_samples, "n_samples", low=1)
         check_int(self.n_test, "n_test", low=2)
         for name in ("widths", "coefficients", "gap_n_features"):
@@ -127,8 +143,10 @@ class SweepConfig:
         check_int(self.seed, "seed", low=0)
 
     def to_dict(self) -> dict:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-                for f in dataclasses.fields(self)}
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+            for f in dataclasses.fields(self)
+        }
 
     def settings(self) -> SAESettings:
         return SAESettings(n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr)
@@ -138,8 +156,9 @@ def _data(config: SweepConfig, n_features: int, salt: int, k: float):
     """Training and held-out data for n_features (deterministic in config.seed and salt)."""
     rng = np.random.default_rng([config.seed, salt, n_features])
     F = ground_truth_dictionary(config.dictionary, n_features, config.n_dims, rng=rng)
-    law = code_law(n_features, k, profile=config.profile, magnitude=config.magnitude,
-                   fixed_k=config.fixed_k)
+    law = code_law(
+        n_features, k, profile=config.profile, magnitude=config.magnitude, fixed_k=config.fixed_k
+    )
     return make_data(F, law, config.n_samples, rng=rng), make_data(F, law, config.n_test, rng=rng)
 
 
@@ -163,42 +182,66 @@ def run_task(payload: tuple[dict, dict]) -> dict:
         train, test = _data(config, config.n_features, 0, config.k)
         knob = ARCHITECTURES[config.architecture]["knob"]
         vals = list(config.coefficients)
-        kw = {knob: [int(v) for v in vals] if knob == "k" else vals}
-        sae = train_sae(train.X, task["width"], config.architecture, settings=config.settings(),
-                        n_seeds=config.n_seeds, seeds=_seeds(config, task, len(vals) * config.n_seeds), **kw)
+        sae = train_sae(
+            train.X,
+            task["width"],
+            config.architecture,
+            sparsity_coefficient=None if knob == "k" else vals,
+            k=[int(v) for v in vals] if knob == "k" else None,
+            settings=config.settings(),
+            n_seeds=config.n_seeds,
+            seeds=_seeds(config, task, len(vals) * config.n_seeds),
+        )
         codes = sae.encode(test.X)
         recon = sae.decode(codes)
         rows = []
         for r in range(sae.n_instances):
             D = sae.W_dec[r]
-            rows.append({
-                "coefficient": float(vals[r // config.n_seeds]),
-                "seed": int(sae.seeds[r]),
-                "mmcs_features": mmcs_features(test.dictionary, D),
-                "mmcs_atoms": mmcs_atoms(test.dictionary, D),
-                "decoder_mcc": decoder_mcc(test.dictionary, D),
-                "code_mcc": code_mcc(test.codes, codes[r]),
-                "recovery_rate": recovery_rate(test.dictionary, D),
-                "dead_latents": dead_latents(codes[r]),
-                "l0": l0(codes[r]),
-                "fvu": fraction_of_variance_unexplained(test.X, recon[r]),
-                "reconstruction_bias": relative_reconstruction_bias(test.X, recon[r]),
-            })
+            rows.append(
+                {
+                    "coefficient": float(vals[r // config.n_seeds]),
+                    "seed": int(sae.seeds[r]),
+                    "mmcs_features": mmcs_features(test.dictionary, D),
+                    "mmcs_atoms": mmcs_atoms(test.dictionary, D),
+                    "decoder_mcc": decoder_mcc(test.dictionary, D),
+                    "code_mcc": code_mcc(test.codes, codes[r]),
+                    "recovery_rate": recovery_rate(test.dictionary, D),
+                    "dead_latents": dead_latents(codes[r]),
+                    "l0": l0(codes[r]),
+                    "fvu": fraction_of_variance_unexplained(test.X, recon[r]),
+                    "reconstruction_bias": relative_reconstruction_bias(test.X, recon[r]),
+                }
+            )
         # null baseline: random unit atoms of the same width
-        null = np.random.default_rng(_seeds(config, task, 1)[0]).standard_normal((config.n_dims, task["width"]))
-        return {**task, "true_l0": l0(test.codes), "rows": rows,
-                "null_mmcs_features": mmcs_features(test.dictionary, null),
-                "null_recovery_rate": recovery_rate(test.dictionary, null)}
+        null = np.random.default_rng(_seeds(config, task, 1)[0]).standard_normal(
+            (config.n_dims, task["width"])
+        )
+        return {
+            **task,
+            "true_l0": l0(test.codes),
+            "rows": rows,
+            "null_mmcs_features": mmcs_features(test.dictionary, null),
+            "null_recovery_rate": recovery_rate(test.dictionary, null),
+        }
     n = task["n_features"]
     train, test = _data(config, n, 1, config.gap_k)
-    kk = max(1, min(n, int(round(config.gap_k))))
-    sae = train_sae(train.X, n, "topk", k=kk, settings=config.settings(), n_seeds=config.n_seeds,
-                    seeds=_seeds(config, task, config.n_seeds))
+    kk = max(1, min(n, round(config.gap_k)))
+    sae = train_sae(
+        train.X,
+        n,
+        "topk",
+        k=kk,
+        settings=config.settings(),
+        n_seeds=config.n_seeds,
+        seeds=_seeds(config, task, config.n_seeds),
+    )
     rows = []
     for r in range(sae.n_instances):
-        for g in amortisation_gap(sae, test, instance=r, lam=config.gap_lam, n_iter=config.gap_n_iter):
+        for g in amortisation_gap(
+            sae, test, instance=r, lam=config.gap_lam, n_iter=config.gap_n_iter
+        ):
             rows.append({"seed": int(sae.seeds[r]), **dataclasses.asdict(g)})
-    return {**task, "m_star": m_star(n, l0(test.codes)), "n_dims": config.n_dims, "rows": rows}
+    return {**task, "m_star": _m_star(n, l0(test.codes)), "n_dims": config.n_dims, "rows": rows}
 
 
 @dataclass(frozen=True)
@@ -212,8 +255,9 @@ class SweepResult:
     resumed: int
 
 
-def run_sweep(config: SweepConfig | None = None, output=None, *, executor=None,
-              progress: bool = False) -> SweepResult:
+def run_sweep(
+    config: SweepConfig | None = None, output=None, *, executor=None, progress: bool = False
+) -> SweepResult:
     """Run (or resume) a sweep into ``output`` and write its report (see :mod:`csuper.sae.report`).
 
     Parameters
@@ -231,7 +275,8 @@ def run_sweep(config: SweepConfig | None = None, output=None, *, executor=None,
     --------
     >>> import tempfile
     >>> cfg = SweepConfig(n_features=6, n_dims=4, k=1.0, n_samples=256, n_test=128, widths=(6,),
-    ...                   coefficients=(0.01,), n_seeds=2, n_steps=50, gap_n_features=(6,), gap_k=1.0)
+    ...                   coefficients=(0.01,), n_seeds=2, n_steps=50, gap_n_features=(6,),
+    ...                   gap_k=1.0)
     >>> res = run_sweep(cfg, tempfile.mkdtemp())
     >>> res.ran, sorted(p.name for p in res.folder.iterdir())[:3]
     (2, ['figures', 'header.json', 'records.jsonl'])
@@ -259,6 +304,6 @@ def run_sweep(config: SweepConfig | None = None, output=None, *, executor=None,
     finally:
         if own:
             ex.close()
-    records = [store.get(key) for key in keys]
+    records = [rec for key in keys if (rec := store.get(key)) is not None]
     write_report(store.folder, config, records)
     return SweepResult(store.folder, config, records, len(todo), len(tasks) - len(todo))

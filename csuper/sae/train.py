@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
 
 __all__ = [
     "ARCHITECTURES",
@@ -30,18 +30,30 @@ __all__ = [
 
 #: Architectures (name -> kernel code, the name of the sparsity knob, the formula).
 ARCHITECTURES: dict[str, dict] = {
-    "relu_l1": {"code": 0, "knob": "sparsity_coefficient",
-                "formula": "f = ReLU(pre); loss = MSE + lambda sum_j f_j |d_j| (|d_j| = 1 when projected)",
-                "reference": "Bricken et al. 2023 (Towards Monosemanticity); Sharkey et al. 2022"},
-    "topk": {"code": 1, "knob": "k",
-             "formula": "f = ReLU(TopK_k(pre)); loss = MSE + aux_coefficient AuxK",
-             "reference": "Gao et al. 2024, arXiv:2406.04093"},
-    "batchtopk": {"code": 2, "knob": "k",
-                  "formula": "f = top k B of ReLU(pre) over the batch; inference f = pre 1{pre > theta}",
-                  "reference": "Bussmann et al. 2024, arXiv:2412.06410"},
-    "jumprelu": {"code": 3, "knob": "sparsity_coefficient",
-                 "formula": "f = pre H(pre - theta_j); loss = MSE + lambda ||f||_0 (straight-through)",
-                 "reference": "Rajamanoharan et al. 2024, arXiv:2407.14435"},
+    "relu_l1": {
+        "code": 0,
+        "knob": "sparsity_coefficient",
+        "formula": "f = ReLU(pre); loss = MSE + lambda sum_j f_j |d_j| (|d_j| = 1 when projected)",
+        "reference": "Bricken et al. 2023 (Towards Monosemanticity); Sharkey et al. 2022",
+    },
+    "topk": {
+        "code": 1,
+        "knob": "k",
+        "formula": "f = ReLU(TopK_k(pre)); loss = MSE + aux_coefficient AuxK",
+        "reference": "Gao et al. 2024, arXiv:2406.04093",
+    },
+    "batchtopk": {
+        "code": 2,
+        "knob": "k",
+        "formula": "f = top k B of ReLU(pre) over the batch; inference f = pre 1{pre > theta}",
+        "reference": "Bussmann et al. 2024, arXiv:2412.06410",
+    },
+    "jumprelu": {
+        "code": 3,
+        "knob": "sparsity_coefficient",
+        "formula": "f = pre H(pre - theta_j); loss = MSE + lambda ||f||_0 (straight-through)",
+        "reference": "Rajamanoharan et al. 2024, arXiv:2407.14435",
+    },
 }
 
 #: Initial decoder bias b_dec (Bricken et al. 2023 and Gao et al. 2024: the geometric median).
@@ -124,7 +136,9 @@ class SAESettings:
         if self.decoder not in ("project", "penalise"):
             raise ValueError(f"decoder must be 'project' or 'penalise'; got {self.decoder!r}.")
         if self.bias_init not in BIAS_INITS:
-            raise ValueError(f"bias_init must be one of {sorted(BIAS_INITS)}; got {self.bias_init!r}.")
+            raise ValueError(
+                f"bias_init must be one of {sorted(BIAS_INITS)}; got {self.bias_init!r}."
+            )
         if self.aux_k is not None:
             check_int(self.aux_k, "aux_k", low=1)
         check_real(self.aux_coefficient, "aux_coefficient", low=0.0)
@@ -133,8 +147,7 @@ class SAESettings:
         check_real(self.jump_bandwidth, "jump_bandwidth", low=0.0, low_inclusive=False)
         check_real(self.jump_init_threshold, "jump_init_threshold", low=0.0, low_inclusive=False)
         check_real(self.threshold_decay, "threshold_decay", low=0.0, high=1.0, high_inclusive=False)
-        if not isinstance(self.learn_decoder, bool):
-            raise TypeError(f"learn_decoder must be a bool; got {self.learn_decoder!r}.")
+        check_bool(self.learn_decoder, "learn_decoder")
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,7 +179,8 @@ class SparseAutoencoder:
     --------
     >>> rng = np.random.default_rng(0)
     >>> X = np.abs(rng.standard_normal((256, 4)))
-    >>> sae = train_sae(X, 8, "topk", k=[1, 2], settings=SAESettings(n_steps=50, batch_size=32), rng=0)
+    >>> s = SAESettings(n_steps=50, batch_size=32)
+    >>> sae = train_sae(X, 8, "topk", k=[1, 2], settings=s, rng=0)
     >>> sae.n_instances, sae.width, sae.encode(X[:3]).shape
     (2, 8, (2, 3, 8))
     """
@@ -301,8 +315,9 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     return b
 
 
-def _initial_state(seed: int, X: np.ndarray, width: int, arch: str, settings: SAESettings, b_dec,
-                   decoder=None):
+def _initial_state(
+    seed: int, X: np.ndarray, width: int, arch: str, settings: SAESettings, b_dec, decoder=None
+):
     """Flat parameter vector of one instance and its xorshift stream state, from its seed alone."""
     from csuper.toy.data import _stream_states
 
@@ -408,7 +423,9 @@ def train_sae(
         raise ValueError("X must have at least one row.")
     L = check_int(width, "width", low=1)
     if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {sorted(ARCHITECTURES)}; got {architecture!r}.")
+        raise ValueError(
+            f"architecture must be one of {sorted(ARCHITECTURES)}; got {architecture!r}."
+        )
     settings = SAESettings() if settings is None else settings
     if not isinstance(settings, SAESettings):
         raise TypeError(f"settings must be an SAESettings; got {type(settings).__name__}.")
@@ -423,16 +440,23 @@ def train_sae(
         ks = np.atleast_1d(np.asarray(k))
         if ks.ndim != 1 or ks.size == 0:
             raise ValueError(f"k must be an integer or a 1-D sequence of integers; got {k!r}.")
-        ks = np.array([check_int(v.item() if hasattr(v, "item") else v, "k", low=1, high=L) for v in ks],
-                      dtype=np.int64)
+        ks = np.array(
+            [check_int(v.item() if hasattr(v, "item") else v, "k", low=1, high=L) for v in ks],
+            dtype=np.int64,
+        )
         coefs = np.full(ks.size, np.nan)
     else:
         if sparsity_coefficient is None:
             raise ValueError(f"architecture {architecture!r} needs sparsity_coefficient (>= 0).")
         if k is not None:
             raise ValueError(f"architecture {architecture!r} takes sparsity_coefficient, not k.")
-        coefs = check_array(np.atleast_1d(sparsity_coefficient), "sparsity_coefficient", ndim=1,
-                            dtype=np.float64, nonnegative=True)
+        coefs = check_array(
+            np.atleast_1d(sparsity_coefficient),
+            "sparsity_coefficient",
+            ndim=1,
+            dtype=np.float64,
+            nonnegative=True,
+        )
         ks = np.zeros(coefs.size, dtype=np.int64)
     N = check_int(n_seeds, "n_seeds", low=1)
     total = coefs.size * N
@@ -449,11 +473,14 @@ def train_sae(
         if np.any(np.linalg.norm(decoder, axis=0) == 0):
             raise ValueError("decoder must have nonzero columns.")
     sample = X[: min(4096, X.shape[0])]
-    b0 = {"geometric_median": lambda: geometric_median(sample), "mean": lambda: sample.mean(axis=0),
-          "zero": lambda: np.zeros(m)}[settings.bias_init]()
-    Ps, states = zip(*(_initial_state(s, X, L, architecture, settings, b0, decoder) for s in seeds))
+    b0 = {
+        "geometric_median": lambda: geometric_median(sample),
+        "mean": lambda: sample.mean(axis=0),
+        "zero": lambda: np.zeros(m),
+    }[settings.bias_init]()
+    Ps, st = zip(*(_initial_state(s, X, L, architecture, settings, b0, decoder) for s in seeds))
     P = np.ascontiguousarray(np.stack(Ps))
-    states = np.ascontiguousarray(np.stack(states))
+    states = np.ascontiguousarray(np.stack(st))
     M = np.zeros_like(P)
     V = np.zeros_like(P)
     coef_i = np.ascontiguousarray(np.repeat(coefs, N))
@@ -482,23 +509,53 @@ def train_sae(
     project = not weighted
     beta1, beta2 = settings.betas
     try:
-        with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            np.errstate(over="ignore", invalid="ignore"),
+        ):
             for t0 in range(0, T, chunk):
                 t1 = min(T, t0 + chunk)
                 out = np.full((total, t1 - t0), np.nan)
-                kernel(P, M, V, X, states, code, L, coef_i, k_i, weighted, project,
-                       settings.learn_decoder, aux_k,
-                       settings.aux_coefficient, settings.dead_steps, settings.jump_bandwidth,
-                       settings.resample_every, T // 2, np.ascontiguousarray(lrs[t0:t1]), beta1,
-                       beta2, settings.eps, settings.batch_size, last_fired,
-                       settings.threshold_decay, out, failed, t0)
+                kernel(
+                    P,
+                    M,
+                    V,
+                    X,
+                    states,
+                    code,
+                    L,
+                    coef_i,
+                    k_i,
+                    weighted,
+                    project,
+                    settings.learn_decoder,
+                    aux_k,
+                    settings.aux_coefficient,
+                    settings.dead_steps,
+                    settings.jump_bandwidth,
+                    settings.resample_every,
+                    T // 2,
+                    np.ascontiguousarray(lrs[t0:t1]),
+                    beta1,
+                    beta2,
+                    settings.eps,
+                    settings.batch_size,
+                    last_fired,
+                    settings.threshold_decay,
+                    out,
+                    failed,
+                    t0,
+                )
                 losses[:, t0:t1] = out
                 if np.any(failed >= 0):
                     r = int(np.argmax(failed >= 0))
                     raise SAEDivergedError(
                         f"SAE training diverged (non-finite loss or gradient) at step "
                         f"{t0 + int(failed[r])} of instance {r} (seed {int(seeds[r])}); lower lr "
-                        f"(now {settings.lr:g}).", r, t0 + int(failed[r]))
+                        f"(now {settings.lr:g}).",
+                        r,
+                        t0 + int(failed[r]),
+                    )
                 if bar is not None:
                     bar.update(t1 - t0)
     finally:
@@ -544,13 +601,25 @@ def save_sae(sae: SparseAutoencoder, path) -> None:
     """
     if not isinstance(sae, SparseAutoencoder):
         raise TypeError(f"sae must be a SparseAutoencoder; got {type(sae).__name__}.")
-    meta = {"format": _FORMAT, "architecture": sae.architecture,
-            "settings": dataclasses.asdict(sae.settings)}
+    meta = {
+        "format": _FORMAT,
+        "architecture": sae.architecture,
+        "settings": dataclasses.asdict(sae.settings),
+    }
     with open(path, "wb") as fh:
-        np.savez(fh, W_enc=sae.W_enc, b_enc=sae.b_enc, W_dec=sae.W_dec, b_dec=sae.b_dec,
-                 threshold=sae.threshold, sparsity_coefficient=sae.sparsity_coefficient,
-                 loss_history=sae.loss_history, k=np.asarray(sae.k, dtype=np.int64),
-                 seeds=np.asarray(sae.seeds, dtype=np.int64), metadata=np.array(json.dumps(meta)))
+        np.savez(
+            fh,
+            W_enc=sae.W_enc,
+            b_enc=sae.b_enc,
+            W_dec=sae.W_dec,
+            b_dec=sae.b_dec,
+            threshold=sae.threshold,
+            sparsity_coefficient=sae.sparsity_coefficient,
+            loss_history=sae.loss_history,
+            k=np.asarray(sae.k, dtype=np.int64),
+            seeds=np.asarray(sae.seeds, dtype=np.int64),
+            metadata=np.array(json.dumps(meta)),
+        )
 
 
 def load_sae(path) -> SparseAutoencoder:
@@ -566,8 +635,18 @@ def load_sae(path) -> SparseAutoencoder:
             data = {key: f[key] for key in f.files}
     except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile, EOFError
         raise ValueError(f"{path} is not a readable csuper SAE file (.npz): {exc}") from None
-    required = ("W_enc", "b_enc", "W_dec", "b_dec", "threshold", "sparsity_coefficient",
-                "loss_history", "k", "seeds", "metadata")
+    required = (
+        "W_enc",
+        "b_enc",
+        "W_dec",
+        "b_dec",
+        "threshold",
+        "sparsity_coefficient",
+        "loss_history",
+        "k",
+        "seeds",
+        "metadata",
+    )
     missing = [key for key in required if key not in data]
     if missing:
         raise ValueError(f"{path} is not a csuper SAE file: missing array(s) {missing}.")
@@ -589,8 +668,15 @@ def load_sae(path) -> SparseAutoencoder:
     if We.ndim != 3:
         raise ValueError(f"{path}: W_enc must be 3-D (instances, width, n_dims); got {We.shape}.")
     I, L, m = We.shape
-    expect = {"b_enc": (I, L), "W_dec": (I, m, L), "b_dec": (I, m), "threshold": (I, L),
-              "sparsity_coefficient": (I,), "k": (I,), "seeds": (I,)}
+    expect = {
+        "b_enc": (I, L),
+        "W_dec": (I, m, L),
+        "b_dec": (I, m),
+        "threshold": (I, L),
+        "sparsity_coefficient": (I,),
+        "k": (I,),
+        "seeds": (I,),
+    }
     for key, shp in expect.items():
         if data[key].shape != shp:
             raise ValueError(f"{path}: {key} has shape {data[key].shape}, expected {shp}.")
@@ -598,10 +684,15 @@ def load_sae(path) -> SparseAutoencoder:
         if not np.all(np.isfinite(data[key])):
             raise ValueError(f"{path}: {key} contains non-finite values.")
     return SparseAutoencoder(
-        W_enc=We.astype(np.float64), b_enc=data["b_enc"].astype(np.float64),
-        W_dec=data["W_dec"].astype(np.float64), b_dec=data["b_dec"].astype(np.float64),
-        threshold=data["threshold"].astype(np.float64), architecture=arch,
+        W_enc=We.astype(np.float64),
+        b_enc=data["b_enc"].astype(np.float64),
+        W_dec=data["W_dec"].astype(np.float64),
+        b_dec=data["b_dec"].astype(np.float64),
+        threshold=data["threshold"].astype(np.float64),
+        architecture=arch,
         sparsity_coefficient=data["sparsity_coefficient"].astype(np.float64),
-        k=data["k"].astype(np.int64), seeds=data["seeds"].astype(np.int64), settings=settings,
+        k=data["k"].astype(np.int64),
+        seeds=data["seeds"].astype(np.int64),
+        settings=settings,
         loss_history=data["loss_history"].astype(np.float64),
     )

@@ -13,12 +13,12 @@ Examples
 --------
 >>> import tempfile
 >>> from csuper.study import quick_config, run_study
->>> cfg = quick_config().replace(n_dims=(3,), sparsities=(0.9,), steps=100, decoder_samples=10,
-...                              decoders=("relu", "nnbp"), transition_points=3)
->>> res = run_study(cfg, tempfile.mkdtemp(), progress=False)
+>>> cfg = quick_config().replace(n_dims=(3,), sparsities=(0.9,), n_steps=100, decoder_n_samples=10,
+...                              decoders=("relu", "nnbp"), transition_n_points=3)
+>>> res = run_study(cfg, tempfile.mkdtemp())
 >>> res.ran, res.resumed, sorted(res.summary["decoder_gap"])
 (3, 0, ['nnbp', 'relu'])
->>> run_study(cfg, res.folder, progress=False).resumed
+>>> run_study(cfg, res.folder).resumed
 3
 """
 
@@ -27,6 +27,16 @@ from csuper.study.report import format_summary, write_report
 from csuper.study.runner import StudyResult, open_study_folder, run_study
 from csuper.study.tasks import study_tasks
 
-__all__ = ["StudyConfig", "DEFAULT_OUTPUT", "QUICK_OUTPUT", "quick_config", "load_config",
-           "run_study", "StudyResult", "open_study_folder", "study_tasks", "write_report",
-           "format_summary"]
+__all__ = [
+    "StudyConfig",
+    "DEFAULT_OUTPUT",
+    "QUICK_OUTPUT",
+    "quick_config",
+    "load_config",
+    "run_study",
+    "StudyResult",
+    "open_study_folder",
+    "study_tasks",
+    "write_report",
+    "format_summary",
+]

@@ -57,14 +57,28 @@ def _scaling(folder: Path, tables: dict) -> str:
     from csuper.compare import nonnegative_threshold
 
     # continuous CS capacity m / psi(p), psi(p) = m*(n, k) / n (fit_scaling's regressor)
-    rows = [{**r, "capacity": r["n_dims"] / float(nonnegative_threshold(1.0, r["feature_probability"]))}
-            for r in tables["models"]]
+    rows = [
+        {**r, "capacity": r["n_dims"] / float(nonnegative_threshold(1.0, r["feature_probability"]))}
+        for r in tables["models"]
+    ]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     n = rows[0]["n_features"]
     for s, group in _by_sparsity(rows):
-        a.plot([r["capacity"] for r in group], [r["represented"] for r in group], "o", label=f"S = {s:g}")
-        b.plot([r["n_dims"] for r in group], [r["represented"] for r in group], "o-", label=f"S = {s:g}")
-    lim = np.array([min(r["n_dims"] for r in rows) * 0.8, max(max(r["capacity"] for r in rows), n) * 1.2])
+        a.plot(
+            [r["capacity"] for r in group],
+            [r["represented"] for r in group],
+            "o",
+            label=f"S = {s:g}",
+        )
+        b.plot(
+            [r["n_dims"] for r in group],
+            [r["represented"] for r in group],
+            "o-",
+            label=f"S = {s:g}",
+        )
+    lim = np.array(
+        [min(r["n_dims"] for r in rows) * 0.8, max(max(r["capacity"] for r in rows), n) * 1.2]
+    )
     a.plot(lim, np.minimum(lim, n), "k--", lw=1, label="represented = CS capacity")
     fit = tables["scaling"]
     if fit is not None:
@@ -92,8 +106,16 @@ def _decoders(folder: Path, tables: dict) -> str:
     for name in names:
         sel = sorted((r for r in rows if r["decoder"] == name), key=lambda r: r["m_over_mstar"])
         x = [r["m_over_mstar"] for r in sel]
-        a.errorbar(x, [r["exact_rate"] for r in sel], yerr=[r["exact_se"] for r in sel], fmt="o",
-                   ms=4, capsize=2, alpha=0.8, label=name)
+        a.errorbar(
+            x,
+            [r["exact_rate"] for r in sel],
+            yerr=[r["exact_se"] for r in sel],
+            fmt="o",
+            ms=4,
+            capsize=2,
+            alpha=0.8,
+            label=name,
+        )
         b.plot(x, [max(r["relative_mse"], 1e-12) for r in sel], "o", ms=4, alpha=0.8, label=name)
     for ax in (a, b):
         ax.axvline(1.0, color="grey", lw=0.7, ls="--")
@@ -114,8 +136,14 @@ def _capacity(folder: Path, tables: dict) -> str:
     rows = tables["capacities"]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     for s, group in _by_sparsity(rows):
-        a.plot([r["predicted_capacity"] for r in group], [r["learned_capacity"] for r in group],
-               "o", ms=3, alpha=0.6, label=f"S = {s:g}")
+        a.plot(
+            [r["predicted_capacity"] for r in group],
+            [r["learned_capacity"] for r in group],
+            "o",
+            ms=3,
+            alpha=0.6,
+            label=f"S = {s:g}",
+        )
     a.plot([0, 1], [0, 1], "k--", lw=1)
     a.set_xlabel("predicted C_i (Lagrangian allocation)")
     a.set_ylabel("learned D_i")
@@ -124,8 +152,12 @@ def _capacity(folder: Path, tables: dict) -> str:
     models = tables["models"]
     for m in sorted({r["n_dims"] for r in models}):
         sel = sorted((r for r in models if r["n_dims"] == m), key=lambda r: r["sparsity"])
-        b.plot([1.0 / r["feature_probability"] for r in sel], [r["capacity_agreement"] for r in sel],
-               "o-", label=f"m = {m}")
+        b.plot(
+            [1.0 / r["feature_probability"] for r in sel],
+            [r["capacity_agreement"] for r in sel],
+            "o-",
+            label=f"m = {m}",
+        )
     _log_x(b, [1.0 / r["feature_probability"] for r in models])
     b.set_ylim(-0.05, 1.05)
     b.set_xlabel("1 / (1 - S)")
@@ -144,7 +176,9 @@ def _dimensionality(folder: Path, config, models: list[dict]) -> str:
     fig, axes = plt.subplots(1, len(ms), figsize=(4 * len(ms), 3.5), squeeze=False)
     for ax, m in zip(axes[0], ms):
         sel = [r for r in models if r["n_dims"] == m]
-        plot_dimensionality(np.array([r["W"] for r in sel]), [r["feature_probability"] for r in sel], ax=ax)
+        plot_dimensionality(
+            np.array([r["W"] for r in sel]), [r["feature_probability"] for r in sel], ax=ax
+        )
         ax.set_title(f"m = {m}")
     return _save(fig, folder, "dimensionality.png")
 
@@ -175,15 +209,29 @@ def _transitions(folder: Path, sweeps: list[dict]) -> str:
     fig, axes = plt.subplots(1, len(sweeps), figsize=(5.5 * len(sweeps), 4), squeeze=False)
     for ax, rec in zip(axes[0], sweeps):
         s = rec["series"]
-        arrays = {k: np.asarray(s[k], dtype=float) for k in (
-            "values", "learned_capacity", "norm", "predicted_capacity", "final_loss",
-            "prediction_grid", "prediction_curve")}
+        arrays = {
+            k: np.asarray(s[k], dtype=float)
+            for k in (
+                "values",
+                "learned_capacity",
+                "norm",
+                "predicted_capacity",
+                "final_loss",
+                "prediction_grid",
+                "prediction_curve",
+            )
+        }
         sweep = TransitionSweep(
-            parameter=rec["parameter"], feature=rec["feature"], **arrays,
+            parameter=rec["parameter"],
+            feature=rec["feature"],
+            **arrays,
             monosemantic_above=s["monosemantic_above"],
-            represented_threshold=s["represented_threshold"], start="both",
-            warm={d: {k: np.asarray(v, dtype=float) for k, v in s["warm"][d].items()}
-                  for d in ("up", "down")},
+            represented_threshold=s["represented_threshold"],
+            start="both",
+            warm={
+                d: {k: np.asarray(v, dtype=float) for k, v in s["warm"][d].items()}
+                for d in ("up", "down")
+            },
         )
         sweep.plot(ax=ax)
     return _save(fig, folder, "transitions.png")

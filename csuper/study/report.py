@@ -47,6 +47,7 @@ def versions() -> dict[str, str]:
 
 # -- tables --------------------------------------------------------------------------------------
 
+
 def _models(records: list[dict]) -> list[dict]:
     return [r for r in records if r["kind"] == "model"]
 
@@ -66,41 +67,88 @@ def build_tables(records: list[dict]) -> dict[str, Any]:
         sc, cs = rec["scaling"], rec["capacity_summary"]
         m_over = sc["n_dims"] / sc["threshold"] if sc["threshold"] > 0 else math.inf
         W = np.asarray(rec["W"])
-        model_rows.append({
-            "n_features": sc["n_features"], "n_dims": sc["n_dims"], "sparsity": rec["sparsity"],
-            "feature_probability": rec["feature_probability"], "k": sc["k"],
-            "threshold_mstar": sc["threshold"], "m_over_mstar": m_over, "klogk": sc["klogk"],
-            "two_klogk": sc["two_klogk"], "cs_capacity": sc["cs_capacity"],
-            "represented": sc["represented"],
-            "represented_over_capacity": sc["represented"] / sc["cs_capacity"] if sc["cs_capacity"] else math.nan,
-            "final_loss": rec["final_loss"],
-            "dimensions_per_feature": dimensions_per_feature(W) if np.any(W) else math.nan,
-            "learned_budget": cs["learned_budget"], "predicted_budget": cs["predicted_budget"],
-            "capacity_agreement": cs["agreement"], "shadow_price": cs["shadow_price"],
-            "coherence_learned": rec["frame_coherence"].get("learned", math.nan),
-            "welch_bound": rec["frame_coherence"].get("welch", math.nan),
-            "seconds": rec.get("seconds", math.nan),
-        })
+        model_rows.append(
+            {
+                "n_features": sc["n_features"],
+                "n_dims": sc["n_dims"],
+                "sparsity": rec["sparsity"],
+                "feature_probability": rec["feature_probability"],
+                "k": sc["k"],
+                "threshold_mstar": sc["threshold"],
+                "m_over_mstar": m_over,
+                "klogk": sc["klogk"],
+                "two_klogk": sc["two_klogk"],
+                "cs_capacity": sc["cs_capacity"],
+                "represented": sc["represented"],
+                "represented_over_capacity": sc["represented"] / sc["cs_capacity"]
+                if sc["cs_capacity"]
+                else math.nan,
+                "final_loss": rec["final_loss"],
+                "dimensions_per_feature": dimensions_per_feature(W) if np.any(W) else math.nan,
+                "learned_budget": cs["learned_budget"],
+                "predicted_budget": cs["predicted_budget"],
+                "capacity_agreement": cs["agreement"],
+                "shadow_price": cs["shadow_price"],
+                "coherence_learned": rec["frame_coherence"].get("learned", math.nan),
+                "welch_bound": rec["frame_coherence"].get("welch", math.nan),
+                "seconds": rec.get("seconds", math.nan),
+            }
+        )
         for row in rec["decoders"]:
-            decoder_rows.append({"n_dims": sc["n_dims"], "sparsity": rec["sparsity"],
-                                 "m_over_mstar": m_over, **{k: row[k] for k in (
-                                     "decoder", "relative_mse", "exact_rate", "exact_se",
-                                     "n_samples", "n_failed")}})
+            decoder_rows.append(
+                {
+                    "n_dims": sc["n_dims"],
+                    "sparsity": rec["sparsity"],
+                    "m_over_mstar": m_over,
+                    **{
+                        k: row[k]
+                        for k in (
+                            "decoder",
+                            "relative_mse",
+                            "exact_rate",
+                            "exact_se",
+                            "n_samples",
+                            "n_failed",
+                        )
+                    },
+                }
+            )
         for row in rec["capacity"]:
-            capacity_rows.append({"n_dims": sc["n_dims"], "sparsity": rec["sparsity"],
-                                  "importance": rec["importance"][row["feature"]], **row})
+            capacity_rows.append(
+                {
+                    "n_dims": sc["n_dims"],
+                    "sparsity": rec["sparsity"],
+                    "importance": rec["importance"][row["feature"]],
+                    **row,
+                }
+            )
     fit = None
     fit_rows: list[dict] = []
     if len(models) >= 3:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = fit_scaling([r["n_features"] for r in model_rows], [r["n_dims"] for r in model_rows],
-                              [r["k"] for r in model_rows], [r["represented"] for r in model_rows])
+            fit = fit_scaling(
+                [r["n_features"] for r in model_rows],
+                [r["n_dims"] for r in model_rows],
+                [r["k"] for r in model_rows],
+                [r["represented"] for r in model_rows],
+            )
         notes += [f"scaling fit: {w.message}" for w in caught]
-        fit_rows = [{"law": f.name, "description": f.description, "coefficient": f.coefficient,
-                     "se": f.se, "rms": f.rms, "aic": f.aic, "delta_aic": f.delta_aic,
-                     "loglog_slope": f.slope, "loglog_slope_se": f.slope_se, "best": f.name == fit.best}
-                    for f in fit.laws.values()]
+        fit_rows = [
+            {
+                "law": f.name,
+                "description": f.description,
+                "coefficient": f.coefficient,
+                "se": f.se,
+                "rms": f.rms,
+                "aic": f.aic,
+                "delta_aic": f.delta_aic,
+                "loglog_slope": f.slope,
+                "loglog_slope_se": f.slope_se,
+                "best": f.name == fit.best,
+            }
+            for f in fit.laws.values()
+        ]
     else:
         notes.append(f"scaling fit: needs at least 3 models, the study has {len(models)}.")
     transition_rows, point_rows, dead_legs = [], [], []
@@ -108,13 +156,27 @@ def build_tables(records: list[dict]) -> dict[str, Any]:
         if rec["kind"] != "transition":
             continue
         for name, t in rec["transitions"].items():
-            transition_rows.append({"parameter": rec["parameter"], "transition": name, **t,
-                                    "missing": _why_missing(rec["series"], name, t)})
+            transition_rows.append(
+                {
+                    "parameter": rec["parameter"],
+                    "transition": name,
+                    **t,
+                    "missing": _why_missing(rec["series"], name, t),
+                }
+            )
         point_rows += rec["table"]
         dead_legs += _dead_legs(rec)
-    return {"models": model_rows, "decoders": decoder_rows, "capacities": capacity_rows,
-            "scaling_fit": fit_rows, "transitions": transition_rows,
-            "transition_points": point_rows, "dead_legs": dead_legs, "scaling": fit, "notes": notes}
+    return {
+        "models": model_rows,
+        "decoders": decoder_rows,
+        "capacities": capacity_rows,
+        "scaling_fit": fit_rows,
+        "transitions": transition_rows,
+        "transition_points": point_rows,
+        "dead_legs": dead_legs,
+        "scaling": fit,
+        "notes": notes,
+    }
 
 
 def _why_missing(series: dict, transition: str, located: dict) -> str:
@@ -143,8 +205,12 @@ def _why_missing(series: dict, transition: str, located: dict) -> str:
         v = np.asarray(values, dtype=float)
         if key == "learned_down":
             v = v[::-1]  # trained from the top of the sweep down
-        label = {"learned": "cold", "predicted": "predicted", "learned_up": "warm up",
-                 "learned_down": "warm down"}[key]
+        label = {
+            "learned": "cold",
+            "predicted": "predicted",
+            "learned_up": "warm up",
+            "learned_down": "warm down",
+        }[key]
         if v.size and v[0] > t:
             reasons.append(f"{label}: {name} already above {t:g} at the first point")
             continue
@@ -163,13 +229,17 @@ def _dead_legs(rec: dict) -> list[str]:
         norm, bias = np.asarray(warm["norm"], dtype=float), np.asarray(warm["bias"], dtype=float)
         if np.max(norm) >= 0.1:
             continue
-        text = (f"{rec['parameter']} sweep, warm {direction}: feature 0 never got a direction "
-                f"(|w_0| <= {np.max(norm):.2g} at every point)")
+        text = (
+            f"{rec['parameter']} sweep, warm {direction}: feature 0 never got a direction "
+            f"(|w_0| <= {np.max(norm):.2g} at every point)"
+        )
         gap = np.abs(bias - mean)
         if np.all(gap <= 0.2 * mean):
-            text += (f"; its bias tracked its mean, |b_0 - E[x_0]| <= {np.max(gap):.2g} with "
-                     "E[x_0] = p_0/2: it predicts its mean, a stationary point that warm starts "
-                     "did not leave")
+            text += (
+                f"; its bias tracked its mean, |b_0 - E[x_0]| <= {np.max(gap):.2g} with "
+                "E[x_0] = p_0/2: it predicts its mean, a stationary point that warm starts "
+                "did not leave"
+            )
         out.append(text + ".")
     return out
 
@@ -185,26 +255,37 @@ def headline(tables: dict[str, Any]) -> dict[str, Any]:
     fit = tables["scaling"]
     if fit is not None:
         best = fit.laws[fit.best]
-        out["scaling"] = {"best_law": fit.best, "coefficient": best.coefficient, "se": best.se,
-                          "rms": best.rms, "verdict": fit.verdict}
+        out["scaling"] = {
+            "best_law": fit.best,
+            "coefficient": best.coefficient,
+            "se": best.se,
+            "rms": best.rms,
+            "verdict": fit.verdict,
+        }
     # the one-coefficient fit can hide a change of regime: the ratio per sparsity, over the
     # models that do not represent every feature (a saturated count says nothing of capacity)
     ratios: dict[float, list] = {}
     for row in tables["models"]:
         if row["represented"] < row["n_features"]:
             ratios.setdefault(row["sparsity"], []).append(row["represented_over_capacity"])
-    out["represented_over_capacity"] = {f"{s:g}": float(np.median(v)) for s, v in sorted(ratios.items())}
+    out["represented_over_capacity"] = {
+        f"{s:g}": float(np.median(v)) for s, v in sorted(ratios.items())
+    }
     dec: dict[str, dict] = {}
     for row in tables["decoders"]:
         side = "above_threshold" if row["m_over_mstar"] >= 1.0 else "below_threshold"
-        d = dec.setdefault(row["decoder"], {"above_threshold": [], "below_threshold": [], "mse": []})
+        d = dec.setdefault(
+            row["decoder"], {"above_threshold": [], "below_threshold": [], "mse": []}
+        )
         d[side].append(row["exact_rate"])
         d["mse"].append(row["relative_mse"])
     out["decoder_gap"] = {
-        name: {"exact_rate_above_threshold": _mean(d["above_threshold"]),
-               "exact_rate_below_threshold": _mean(d["below_threshold"]),
-               "models_above_threshold": len(d["above_threshold"]),
-               "median_relative_mse": float(np.median(d["mse"]))}
+        name: {
+            "exact_rate_above_threshold": _mean(d["above_threshold"]),
+            "exact_rate_below_threshold": _mean(d["below_threshold"]),
+            "models_above_threshold": len(d["above_threshold"]),
+            "median_relative_mse": float(np.median(d["mse"])),
+        }
         for name, d in dec.items()
     }
     caps = tables["capacities"]
@@ -213,15 +294,29 @@ def headline(tables: dict[str, Any]) -> dict[str, Any]:
         out["capacity"] = {
             "features": len(caps),
             "class_agreement": float(np.mean([r["agree"] for r in caps])),
-            "mean_abs_capacity_error": float(np.mean([abs(r["learned_capacity"] - r["predicted_capacity"])
-                                                      for r in caps])),
+            "mean_abs_capacity_error": float(
+                np.mean([abs(r["learned_capacity"] - r["predicted_capacity"]) for r in caps])
+            ),
             "mean_budget_used": float(np.mean([r["learned_budget"] / r["n_dims"] for r in mods])),
         }
     out["warm_legs"] = 2 * len({row["parameter"] for row in tables["transitions"]})
     out["dead_warm_legs"] = len(tables["dead_legs"])
     out["transitions"] = [
-        {k: row[k] for k in ("parameter", "transition", "learned", "predicted", "learned_up",
-                             "learned_down", "hysteresis", "hysteresis_cold", "missing") if k in row}
+        {
+            k: row[k]
+            for k in (
+                "parameter",
+                "transition",
+                "learned",
+                "predicted",
+                "learned_up",
+                "learned_down",
+                "hysteresis",
+                "hysteresis_cold",
+                "missing",
+            )
+            if k in row
+        }
         for row in tables["transitions"]
     ]
     return out
@@ -233,36 +328,54 @@ def format_summary(summary: dict[str, Any]) -> str:
     if "scaling" in summary:
         lines.append(f"Scaling: {summary['scaling']['verdict']}")
     if summary.get("represented_over_capacity"):
-        lines.append("Represented / CS capacity by sparsity (median over unsaturated models): " + ", ".join(
-            f"S={s} {v:.2f}" for s, v in summary["represented_over_capacity"].items()) + ".")
+        lines.append(
+            "Represented / CS capacity by sparsity (median over unsaturated models): "
+            + ", ".join(f"S={s} {v:.2f}" for s, v in summary["represented_over_capacity"].items())
+            + "."
+        )
     dec = summary.get("decoder_gap", {})
     if dec:
         parts = []
         for name, d in dec.items():
-            parts.append(f"{name} {_fmt(d['exact_rate_above_threshold'])}/"
-                         f"{_fmt(d['exact_rate_below_threshold'])}")
-        lines.append("Decoder gap, exact-recovery rate at m >= m* / m < m*: " + ", ".join(parts) + ".")
-        lines.append("Decoder gap, median relative MSE: " + ", ".join(
-            f"{name} {d['median_relative_mse']:.3g}" for name, d in dec.items()) + ".")
+            parts.append(
+                f"{name} {_fmt(d['exact_rate_above_threshold'])}/"
+                f"{_fmt(d['exact_rate_below_threshold'])}"
+            )
+        lines.append(
+            "Decoder gap, exact-recovery rate at m >= m* / m < m*: " + ", ".join(parts) + "."
+        )
+        lines.append(
+            "Decoder gap, median relative MSE: "
+            + ", ".join(f"{name} {d['median_relative_mse']:.3g}" for name, d in dec.items())
+            + "."
+        )
     if "capacity" in summary:
         c = summary["capacity"]
-        lines.append(f"Capacity: the Lagrangian allocation predicts the class (monosemantic / "
-                     f"fractional / ignored) of {100 * c['class_agreement']:.0f}% of "
-                     f"{c['features']} features; mean |C_i - D_i| = {c['mean_abs_capacity_error']:.3f}; "
-                     f"models use {100 * c['mean_budget_used']:.0f}% of the budget sum D_i <= m.")
+        lines.append(
+            f"Capacity: the Lagrangian allocation predicts the class (monosemantic / "
+            f"fractional / ignored) of {100 * c['class_agreement']:.0f}% of "
+            f"{c['features']} features; mean |C_i - D_i| = {c['mean_abs_capacity_error']:.3f}; "
+            f"models use {100 * c['mean_budget_used']:.0f}% of the budget sum D_i <= m."
+        )
     for t in summary.get("transitions", []):
         extra = ""
         if "hysteresis" in t:
-            extra = (f", warm up {_fmt(t['learned_up'])} / down {_fmt(t['learned_down'])}, "
-                     f"hysteresis up-down {_fmt(t['hysteresis'])}, cold-down "
-                     f"{_fmt(t.get('hysteresis_cold'))}")
-        lines.append(f"Transition ({t['parameter']}, {t['transition'].replace('_', ' ')}): learned "
-                     f"{_fmt(t['learned'])} (cold){extra}; predicted {_fmt(t['predicted'])}."
-                     + (f" [n/a: {t['missing']}]" if t.get("missing") else ""))
+            extra = (
+                f", warm up {_fmt(t['learned_up'])} / down {_fmt(t['learned_down'])}, "
+                f"hysteresis up-down {_fmt(t['hysteresis'])}, cold-down "
+                f"{_fmt(t.get('hysteresis_cold'))}"
+            )
+        lines.append(
+            f"Transition ({t['parameter']}, {t['transition'].replace('_', ' ')}): learned "
+            f"{_fmt(t['learned'])} (cold){extra}; predicted {_fmt(t['predicted'])}."
+            + (f" [n/a: {t['missing']}]" if t.get("missing") else "")
+        )
     if summary.get("dead_warm_legs"):
-        lines.append(f"Warm starts: the swept feature never got a direction on "
-                     f"{summary['dead_warm_legs']} of {summary['warm_legs']} warm "
-                     "legs (see the report's section 4).")
+        lines.append(
+            f"Warm starts: the swept feature never got a direction on "
+            f"{summary['dead_warm_legs']} of {summary['warm_legs']} warm "
+            "legs (see the report's section 4)."
+        )
     return "\n".join(lines)
 
 
@@ -271,6 +384,7 @@ def _fmt(x: float) -> str:
 
 
 # -- files ---------------------------------------------------------------------------------------
+
 
 def _clean(obj: Any) -> Any:
     """JSON-safe copy: NaN and infinities become None (standard JSON has neither)."""
@@ -299,8 +413,9 @@ def _write_table(folder: Path, name: str, rows: list[dict], meta: dict) -> None:
             writer.writeheader()
             writer.writerows(rows)
         os.replace(tmp, folder / f"{name}.csv")
-    _write_text(folder / f"{name}.json",
-                json.dumps(_clean({**meta, "table": name, "rows": rows}), indent=1))
+    _write_text(
+        folder / f"{name}.json", json.dumps(_clean({**meta, "table": name, "rows": rows}), indent=1)
+    )
 
 
 def _cell(text: str) -> str:
@@ -349,13 +464,34 @@ def write_report(folder, config, records: list[dict], *, run_info: dict | None =
     tables = build_tables(records)
     summary = headline(tables)
     meta = {"config": config.to_dict(), "versions": versions()}
-    for name in ("models", "decoders", "capacities", "scaling_fit", "transitions", "transition_points"):
+    for name in (
+        "models",
+        "decoders",
+        "capacities",
+        "scaling_fit",
+        "transitions",
+        "transition_points",
+    ):
         _write_table(folder / "tables", name, tables[name], meta)
     figs = figures.draw_all(folder / "figures", config, records, tables)
-    _write_text(folder / "study.json", json.dumps(_clean({
-        **meta, "run": run_info or {}, "summary": summary, "notes": tables["notes"],
-        "figures": figs}), indent=1))
-    _write_text(folder / "report.md", _markdown(config, tables, summary, figs, meta, run_info or {}))
+    _write_text(
+        folder / "study.json",
+        json.dumps(
+            _clean(
+                {
+                    **meta,
+                    "run": run_info or {},
+                    "summary": summary,
+                    "notes": tables["notes"],
+                    "figures": figs,
+                }
+            ),
+            indent=1,
+        ),
+    )
+    _write_text(
+        folder / "report.md", _markdown(config, tables, summary, figs, meta, run_info or {})
+    )
     return summary
 
 
@@ -372,7 +508,7 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
         f"Toy models of superposition (Elhage et al. 2022), n = {cfg.n_features} features, "
         f"m in {list(cfg.n_dims)}, sparsity S in {list(cfg.sparsities)}, importance "
         f"{cfg.importance} (ratio {cfg.importance_ratio}, alpha {cfg.importance_alpha}), best of "
-        f"{cfg.seeds} seeds, {cfg.steps} steps of batch {cfg.batch_size} (AdamW, lr {cfg.lr}), "
+        f"{cfg.n_seeds} seeds, {cfg.n_steps} steps of batch {cfg.batch_size} (AdamW, lr {cfg.lr}), "
         f"root seed {cfg.seed}. csuper {v['csuper']}, Python {v['python']}, numpy {v['numpy']}, "
         f"numba {v['numba']}, cvxpy {v['cvxpy']}, on {v['platform']}.",
         "",
@@ -385,15 +521,25 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
         "## 1. Compressed-sensing scaling",
         "",
         "For each model: k = sum p_i expected active features, the exact nonnegative l1 threshold "
-        "m*(n, k) (statistical dimension, Amelunxen et al. 2014), k log(n/k), the compressed-sensing "
+        "m*(n, k) (statistical dimension, Amelunxen et al. 2014), k log(n/k), the "
+        "compressed-sensing "
         "capacity (largest n' with m*(n', n'p) <= m) and the represented count (|w_i| > 0.5).",
         "",
-        _md_table(tables["models"], [("n_dims", "m"), ("sparsity", "S"), ("k", "k"),
-                                     ("threshold_mstar", "m*"), ("m_over_mstar", "m/m*"),
-                                     ("klogk", "k log(n/k)"), ("cs_capacity", "CS capacity"),
-                                     ("represented", "represented"),
-                                     ("represented_over_capacity", "represented / capacity"),
-                                     ("final_loss", "loss")]),
+        _md_table(
+            tables["models"],
+            [
+                ("n_dims", "m"),
+                ("sparsity", "S"),
+                ("k", "k"),
+                ("threshold_mstar", "m*"),
+                ("m_over_mstar", "m/m*"),
+                ("klogk", "k log(n/k)"),
+                ("cs_capacity", "CS capacity"),
+                ("represented", "represented"),
+                ("represented_over_capacity", "represented / capacity"),
+                ("final_loss", "loss"),
+            ],
+        ),
         "",
     ]
     if tables["scaling_fit"]:
@@ -401,69 +547,117 @@ def _markdown(config, tables, summary, figs, meta, run_info) -> str:
             "Fits of represented = min(n, a x) for each law (one coefficient, least squares; AIC "
             "compares them):",
             "",
-            _md_table(tables["scaling_fit"], [("law", "law"), ("coefficient", "a"), ("se", "se"),
-                                              ("rms", "RMS"), ("delta_aic", "delta AIC"),
-                                              ("loglog_slope", "log-log slope"),
-                                              ("loglog_slope_se", "slope se")]),
+            _md_table(
+                tables["scaling_fit"],
+                [
+                    ("law", "law"),
+                    ("coefficient", "a"),
+                    ("se", "se"),
+                    ("rms", "RMS"),
+                    ("delta_aic", "delta AIC"),
+                    ("loglog_slope", "log-log slope"),
+                    ("loglog_slope_se", "slope se"),
+                ],
+            ),
             "",
             f"**{summary['scaling']['verdict']}**",
             "",
         ]
-    out += [fig("scaling", "represented features against the CS capacity and against m"), "", 
-            "## 2. Decoder gap", "",
-            "h = W x of fresh samples decoded by the model's ReLU read-out, nonnegative basis "
-            "pursuit on the learned W, on a Gaussian frame and on a packing frame of the same "
-            "shape, and LASSO; exact recovery means relative error below 1e-4.", "",
-            _md_table([{"decoder": k, **d} for k, d in summary["decoder_gap"].items()],
-                      [("decoder", "decoder"),
-                       ("exact_rate_above_threshold", "exact rate, m >= m*"),
-                       ("exact_rate_below_threshold", "exact rate, m < m*"),
-                       ("median_relative_mse", "median relative MSE")]), "",
-            fig("decoders", "exact-recovery rate and relative MSE against m/m*"), "",
-            "## 3. Capacity and the Lagrangian", "",
-            "Learned capacities D_i (= Scherlis et al.'s C_i) against the allocation that "
-            "minimises the per-feature loss model of the ReLU toy model under sum C_i <= m "
-            "(csuper.compare.relu_allocation). Classes: monosemantic (C > 0.9), fractional, "
-            "ignored (C < 0.1 or |w_i| < 0.5).", "",
-            _md_table(tables["models"], [("n_dims", "m"), ("sparsity", "S"),
-                                         ("capacity_agreement", "class agreement"),
-                                         ("learned_budget", "sum D_i"),
-                                         ("predicted_budget", "sum C_i"),
-                                         ("shadow_price", "shadow price"),
-                                         ("dimensions_per_feature", "D* = m/|W|_F^2")]), "",
-            fig("capacity", "learned against predicted capacity"), "",
-            fig("dimensionality", "feature dimensionality against 1/(1-S)"), "",
-            "## 4. Phase transitions", "",
-            f"Feature 0 of n = {cfg.transition_n_features}, m = {cfg.transition_n_dims} "
-            f"(others: importance 1, S = {cfg.transition_sparsity}) swept over "
-            f"{cfg.transition_points} points, cold starts and warm starts up and down, best of "
-            f"{cfg.transition_seeds} data streams per point.", "",
-            _md_table(tables["transitions"], [("parameter", "swept"), ("transition", "transition"),
-                                              ("learned", "learned (cold)"),
-                                              ("learned_up", "warm up"), ("learned_down", "warm down"),
-                                              ("hysteresis", "up - down"),
-                                              ("hysteresis_cold", "cold - down"),
-                                              ("predicted", "predicted"),
-                                              ("missing", "why n/a")]), "",
-            "A transition is the first upward crossing of a threshold along the sweep (D_0 > "
-            "0.9 for own direction; |w_0| > 0.5, or predicted C_0 > 0, for superposed); warm "
-            "down is met going down. Hysteresis: warm up - warm down, and cold - warm down (how far "
-            "below the cold-start transition the higher state survives when approached from above).",
-            "",
-            *[f"- {text}" for text in tables["dead_legs"]], "",
-            fig("transitions", "transition sweeps"), "",
-            "## Geometry", "",
-            fig("geometry", "W^T W of the models"), "",
-            "## Files", "",
-            "- `tables/*.csv` and `tables/*.json`: models, decoders, capacities (per feature), "
-            "scaling_fit, transitions, transition_points (JSON files also carry config and versions).",
-            "- `study.json`: config, versions, run facts and the headline summary.",
-            "- `records.jsonl`: one record per finished configuration (the resumable store).",
-            ""]
+    out += [
+        fig("scaling", "represented features against the CS capacity and against m"),
+        "",
+        "## 2. Decoder gap",
+        "",
+        "h = W x of fresh samples decoded by the model's ReLU read-out, nonnegative basis "
+        "pursuit on the learned W, on a Gaussian frame and on a packing frame of the same "
+        "shape, and LASSO; exact recovery means relative error below 1e-4.",
+        "",
+        _md_table(
+            [{"decoder": k, **d} for k, d in summary["decoder_gap"].items()],
+            [
+                ("decoder", "decoder"),
+                ("exact_rate_above_threshold", "exact rate, m >= m*"),
+                ("exact_rate_below_threshold", "exact rate, m < m*"),
+                ("median_relative_mse", "median relative MSE"),
+            ],
+        ),
+        "",
+        fig("decoders", "exact-recovery rate and relative MSE against m/m*"),
+        "",
+        "## 3. Capacity and the Lagrangian",
+        "",
+        "Learned capacities D_i (= Scherlis et al.'s C_i) against the allocation that "
+        "minimises the per-feature loss model of the ReLU toy model under sum C_i <= m "
+        "(csuper.compare.relu_allocation). Classes: monosemantic (C > 0.9), fractional, "
+        "ignored (C < 0.1 or |w_i| < 0.5).",
+        "",
+        _md_table(
+            tables["models"],
+            [
+                ("n_dims", "m"),
+                ("sparsity", "S"),
+                ("capacity_agreement", "class agreement"),
+                ("learned_budget", "sum D_i"),
+                ("predicted_budget", "sum C_i"),
+                ("shadow_price", "shadow price"),
+                ("dimensions_per_feature", "D* = m/|W|_F^2"),
+            ],
+        ),
+        "",
+        fig("capacity", "learned against predicted capacity"),
+        "",
+        fig("dimensionality", "feature dimensionality against 1/(1-S)"),
+        "",
+        "## 4. Phase transitions",
+        "",
+        f"Feature 0 of n = {cfg.transition_n_features}, m = {cfg.transition_n_dims} "
+        f"(others: importance 1, S = {cfg.transition_sparsity}) swept over "
+        f"{cfg.transition_n_points} points, cold starts and warm starts up and down, best of "
+        f"{cfg.transition_n_seeds} data streams per point.",
+        "",
+        _md_table(
+            tables["transitions"],
+            [
+                ("parameter", "swept"),
+                ("transition", "transition"),
+                ("learned", "learned (cold)"),
+                ("learned_up", "warm up"),
+                ("learned_down", "warm down"),
+                ("hysteresis", "up - down"),
+                ("hysteresis_cold", "cold - down"),
+                ("predicted", "predicted"),
+                ("missing", "why n/a"),
+            ],
+        ),
+        "",
+        "A transition is the first upward crossing of a threshold along the sweep (D_0 > "
+        "0.9 for own direction; |w_0| > 0.5, or predicted C_0 > 0, for superposed); warm "
+        "down is met going down. Hysteresis: warm up - warm down, and cold - warm down (how far "
+        "below the cold-start transition the higher state survives when approached from above).",
+        "",
+        *[f"- {text}" for text in tables["dead_legs"]],
+        "",
+        fig("transitions", "transition sweeps"),
+        "",
+        "## Geometry",
+        "",
+        fig("geometry", "W^T W of the models"),
+        "",
+        "## Files",
+        "",
+        "- `tables/*.csv` and `tables/*.json`: models, decoders, capacities (per feature), "
+        "scaling_fit, transitions, transition_points (JSON files also carry config and versions).",
+        "- `study.json`: config, versions, run facts and the headline summary.",
+        "- `records.jsonl`: one record per finished configuration (the resumable store).",
+        "",
+    ]
     if tables["notes"]:
         out += ["## Notes", "", *[f"- {n}" for n in tables["notes"]], ""]
     if run_info:
-        out += [f"Run: {run_info.get('ran', 0)} configurations run, {run_info.get('resumed', 0)} "
-                f"resumed from the folder, executor {run_info.get('executor', '?')}, "
-                f"{run_info.get('wall_seconds', float('nan')):.1f} s.", ""]
+        out += [
+            f"Run: {run_info.get('ran', 0)} configurations run, {run_info.get('resumed', 0)} "
+            f"resumed from the folder, executor {run_info.get('executor', '?')}, "
+            f"{run_info.get('wall_seconds', float('nan')):.1f} s.",
+            "",
+        ]
     return "\n".join(out)

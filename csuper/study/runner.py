@@ -73,23 +73,35 @@ def open_study_folder(folder, config: StudyConfig) -> ResultStore:
     header = folder / "header.json"
     if folder.is_dir() and any(folder.iterdir()):
         if not header.is_file():
-            raise ValueError(f"output folder {str(folder)!r} is not empty and holds no csuper study; "
-                             "choose a new or empty folder (nothing was written).")
+            raise ValueError(
+                f"output folder {str(folder)!r} is not empty and holds no csuper study; "
+                "choose a new or empty folder (nothing was written)."
+            )
         try:
             old = json.loads(header.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"output folder {str(folder)!r}: header.json is unreadable ({exc}); "
-                             "nothing was written.") from None
+            raise ValueError(
+                f"output folder {str(folder)!r}: header.json is unreadable ({exc}); "
+                "nothing was written."
+            ) from None
         if old.get("experiment") != EXPERIMENT:
-            raise ValueError(f"output folder {str(folder)!r} holds results of "
-                             f"{old.get('experiment')!r}, not a csuper study; nothing was written.")
+            raise ValueError(
+                f"output folder {str(folder)!r} holds results of "
+                f"{old.get('experiment')!r}, not a csuper study; nothing was written."
+            )
         old_cfg = old.get("config", {})
         if old_cfg != json.loads(json.dumps(identity)):
-            diff = sorted(k for k in set(old_cfg) | set(identity) if old_cfg.get(k) != identity.get(k))
-            shown = ", ".join(f"{k}: {old_cfg.get(k)!r} there, {identity.get(k)!r} here" for k in diff)
-            raise ValueError(f"output folder {str(folder)!r} holds a different study ({shown}); "
-                             "rerun with the same options to resume it, or choose another output "
-                             "folder (nothing was written).")
+            diff = sorted(
+                k for k in set(old_cfg) | set(identity) if old_cfg.get(k) != identity.get(k)
+            )
+            shown = ", ".join(
+                f"{k}: {old_cfg.get(k)!r} there, {identity.get(k)!r} here" for k in diff
+            )
+            raise ValueError(
+                f"output folder {str(folder)!r} holds a different study ({shown}); "
+                "rerun with the same options to resume it, or choose another output "
+                "folder (nothing was written)."
+            )
     return ResultStore(folder, EXPERIMENT, identity)
 
 
@@ -98,7 +110,7 @@ def run_study(
     output=None,
     *,
     executor=None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> StudyResult:
     """Train the study's toy models, run the four comparisons and write the report folder.
 
@@ -114,7 +126,7 @@ def run_study(
     executor : csuper.executor.Executor, optional
         Where the configurations run (:func:`csuper.executor.make_executor`: local processes or
         a Dask cluster); default: serially in this process. Results do not depend on it.
-    progress : bool
+    progress : bool, default False
         Show a progress bar over configurations.
 
     Returns
@@ -132,8 +144,10 @@ def run_study(
 
     config = check_config(StudyConfig() if config is None else config)
     if executor is not None and not isinstance(executor, Executor):
-        raise TypeError("executor must be None or a csuper.executor.Executor (see make_executor); "
-                        f"got {type(executor).__name__}.")
+        raise TypeError(
+            "executor must be None or a csuper.executor.Executor (see make_executor); "
+            f"got {type(executor).__name__}."
+        )
     folder = Path(DEFAULT_OUTPUT if output is None else output)
     start = time.perf_counter()
     store = open_study_folder(folder, config)
@@ -145,8 +159,17 @@ def run_study(
     for i, record in ex.map(fn, pending, progress=progress and bool(pending), desc="csuper study"):
         store.append(pending[i]["key"], record)
     kind = f"{ex.kind} ({ex.workers} worker{'s' if ex.workers != 1 else ''})"
-    records = [store.get(t["key"]) for t in tasks]
-    run_info = {"ran": len(pending), "resumed": resumed, "executor": kind,
-                "wall_seconds": time.perf_counter() - start}
+    records = []
+    for t in tasks:
+        record = store.get(t["key"])
+        if record is None:  # every pending task was appended above
+            raise RuntimeError(f"the study folder {folder} lost the record of task {t['key']}.")
+        records.append(record)
+    run_info = {
+        "ran": len(pending),
+        "resumed": resumed,
+        "executor": kind,
+        "wall_seconds": time.perf_counter() - start,
+    }
     summary = write_report(folder, config, records, run_info=run_info)
     return StudyResult(folder, config, records, summary, len(pending), resumed)

@@ -22,8 +22,10 @@ from csuper.study.config import StudyConfig, check_config
 __all__ = ["study_tasks", "model_task", "transition_task", "run_task", "TRANSITION_PARAMETERS"]
 
 #: The two transition sweeps of a study: parameter of feature 0 -> config field of its range.
-TRANSITION_PARAMETERS = {"importance": "transition_importance",
-                         "feature_probability": "transition_probability"}
+TRANSITION_PARAMETERS = {
+    "importance": "transition_importance",
+    "feature_probability": "transition_probability",
+}
 
 
 def study_tasks(config: StudyConfig) -> list[dict[str, Any]]:
@@ -35,13 +37,18 @@ def study_tasks(config: StudyConfig) -> list[dict[str, Any]]:
     from csuper.executor import spawn_seeds
 
     config = check_config(config)
-    specs = [{"kind": "model", "n_dims": m, "sparsity": s}
-             for m in config.n_dims for s in config.sparsities]
+    specs = [
+        {"kind": "model", "n_dims": m, "sparsity": s}
+        for m in config.n_dims
+        for s in config.sparsities
+    ]
     specs += [{"kind": "transition", "parameter": name} for name in TRANSITION_PARAMETERS]
     seeds = spawn_seeds(config.seed, len(specs))
     cfg = config.to_dict()
-    return [{**spec, "key": make_key(**spec), "seed": seed, "config": cfg}
-            for spec, seed in zip(specs, seeds)]
+    return [
+        {**spec, "key": make_key(**spec), "seed": seed, "config": cfg}
+        for spec, seed in zip(specs, seeds)
+    ]
 
 
 def run_task(task: dict[str, Any], numba_threads: int | None = None) -> dict[str, Any]:
@@ -70,14 +77,18 @@ def run_task(task: dict[str, Any], numba_threads: int | None = None) -> dict[str
 def _settings(cfg: dict):
     from csuper.toy import TrainSettings
 
-    return TrainSettings(n_steps=cfg["steps"], batch_size=cfg["batch_size"], lr=cfg["lr"])
+    return TrainSettings(n_steps=cfg["n_steps"], batch_size=cfg["batch_size"], lr=cfg["lr"])
 
 
 def _importance(cfg: dict) -> np.ndarray:
     from csuper.toy import importance_profile
 
-    return importance_profile(cfg["n_features"], cfg["importance"], ratio=cfg["importance_ratio"],
-                              alpha=cfg["importance_alpha"])
+    return importance_profile(
+        cfg["n_features"],
+        cfg["importance"],
+        ratio=cfg["importance_ratio"],
+        alpha=cfg["importance_alpha"],
+    )
 
 
 def model_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -98,16 +109,33 @@ def model_task(task: dict[str, Any]) -> dict[str, Any]:
     n, m, p = cfg["n_features"], task["n_dims"], 1.0 - task["sparsity"]
     train_seq, gap_seq = np.random.SeedSequence(task["seed"]).spawn(2)
     importance = _importance(cfg)
-    model = train(feature_distribution(n, p), m, importance=importance, settings=_settings(cfg),
-                  n_seeds=cfg["seeds"], rng=np.random.default_rng(train_seq))
+    model = train(
+        feature_distribution(n, p),
+        m,
+        importance=importance,
+        settings=_settings(cfg),
+        n_seeds=cfg["n_seeds"],
+        rng=np.random.default_rng(train_seq),
+    )
     W, b = model.W[0], model.b[0]
     point = scaling_point(W, p)
-    gap = decoder_gap(W, b, p, n_samples=cfg["decoder_samples"], decoders=cfg["decoders"],
-                      rng=np.random.default_rng(gap_seq))
+    gap = decoder_gap(
+        W,
+        b,
+        p,
+        n_samples=cfg["decoder_n_samples"],
+        decoders=cfg["decoders"],
+        rng=np.random.default_rng(gap_seq),
+    )
     cap = compare_capacities(model)
     return {
-        "kind": "model", "n_dims": m, "sparsity": task["sparsity"], "feature_probability": p,
-        "W": W.tolist(), "b": b.tolist(), "importance": importance.tolist(),
+        "kind": "model",
+        "n_dims": m,
+        "sparsity": task["sparsity"],
+        "feature_probability": p,
+        "W": W.tolist(),
+        "b": b.tolist(),
+        "importance": importance.tolist(),
         "final_loss": float(model.final_loss[0]),
         "scaling": {**point.__dict__, "two_klogk": point.two_klogk},
         "decoders": gap.to_records(),
@@ -130,13 +158,21 @@ def transition_task(task: dict[str, Any]) -> dict[str, Any]:
 
     cfg = task["config"]
     lo, hi = cfg[TRANSITION_PARAMETERS[task["parameter"]]]
-    values = np.geomspace(lo, hi, cfg["transition_points"])
+    values = np.geomspace(lo, hi, cfg["transition_n_points"])
     sweep = feature_transition_sweep(
-        cfg["transition_n_features"], cfg["transition_n_dims"], values,
-        parameter=task["parameter"], feature=0,
-        feature_probability=1.0 - cfg["transition_sparsity"], settings=_settings(cfg),
-        n_seeds=cfg["transition_seeds"], rng=np.random.default_rng(task["seed"]), start="both",
+        cfg["transition_n_features"],
+        cfg["transition_n_dims"],
+        values,
+        parameter=task["parameter"],
+        feature=0,
+        feature_probability=1.0 - cfg["transition_sparsity"],
+        settings=_settings(cfg),
+        n_seeds=cfg["transition_n_seeds"],
+        rng=np.random.default_rng(task["seed"]),
+        start="both",
     )
+    warm = sweep.warm
+    assert warm is not None  # start="both" runs the warm legs
     series = {
         "values": sweep.values.tolist(),
         "learned_capacity": sweep.learned_capacity.tolist(),
@@ -147,12 +183,28 @@ def transition_task(task: dict[str, Any]) -> dict[str, Any]:
         "prediction_curve": sweep.prediction_curve.tolist(),
         "monosemantic_above": sweep.monosemantic_above,
         "represented_threshold": sweep.represented_threshold,
-        "warm": {d: {**{f: sweep.warm[d][f].tolist() for f in ("learned_capacity", "norm", "final_loss")},
-                     "bias": sweep.warm[d]["b"][:, 0].tolist()}
-                 for d in ("up", "down")},
+        "warm": {
+            d: {
+                **{f: warm[d][f].tolist() for f in ("learned_capacity", "norm", "final_loss")},
+                "bias": warm[d]["b"][:, 0].tolist(),
+            }
+            for d in ("up", "down")
+        },
         # E[x_0] = p_0 / 2 (uniform magnitudes): what a feature without a direction predicts
-        "mean_x0": (0.5 * (values if task["parameter"] == "feature_probability"
-                           else np.full_like(values, 1.0 - cfg["transition_sparsity"]))).tolist(),
+        "mean_x0": (
+            0.5
+            * (
+                values
+                if task["parameter"] == "feature_probability"
+                else np.full_like(values, 1.0 - cfg["transition_sparsity"])
+            )
+        ).tolist(),
     }
-    return {"kind": "transition", "parameter": task["parameter"], "feature": 0,
-            "table": sweep.table(), "transitions": sweep.transitions(), "series": series}
+    return {
+        "kind": "transition",
+        "parameter": task["parameter"],
+        "feature": 0,
+        "table": sweep.table(),
+        "transitions": sweep.transitions(),
+        "series": series,
+    }

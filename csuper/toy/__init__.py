@@ -8,13 +8,13 @@ model metrics and plots.
 (1, 2, 5)
 """
 
-from csuper.toy.data import *  # noqa: F401,F403
+from csuper.toy.data import *  # noqa: F403
 from csuper.toy.data import __all__ as _data_all
-from csuper.toy.metrics import *  # noqa: F401,F403
+from csuper.toy.metrics import *  # noqa: F403
 from csuper.toy.metrics import __all__ as _metrics_all
-from csuper.toy.plots import *  # noqa: F401,F403
+from csuper.toy.plots import *  # noqa: F403
 from csuper.toy.plots import __all__ as _plots_all
-from csuper.toy.train import *  # noqa: F401,F403
+from csuper.toy.train import *  # noqa: F403
 from csuper.toy.train import __all__ as _train_all
 
 __all__ = [*_data_all, *_train_all, *_metrics_all, *_plots_all]

@@ -84,8 +84,9 @@ def _emit(state, law, X, act_b, act_i, act_v, na, bb, i):
 
 
 @njit(cache=True)
-def _sample(state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na_prev,
-            list_dense):
+def _sample(
+    state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na_prev, list_dense
+):
     """Fill X with one batch and list its active entries; return their count.
 
     On entry X must be zero except for the ``na_prev`` entries still listed in act_b, act_i
@@ -184,8 +185,7 @@ _SPARSE_IN = 0.1
 
 
 @njit(cache=True)
-def _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH, gW, gW2,
-               gb):
+def _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH, gW, gW2, gb):
     """Loss (1/(B n)) sum_{b,i} I_i (x_bi - x_hat_bi)^2 of the batch X and its exact gradient
     (into gW (m, n), gb (n,)).
 
@@ -270,8 +270,33 @@ def _adam_update(P, g, M, V, lr, beta1, beta2, eps, wd, decoupled, t):
 
 
 @njit(cache=True)
-def _train_instance(W, b, p, imp, gp, kind, lrs, beta1, beta2, eps, wd, decoupled, state, batch,
-                    indep, gstart, gmem, gmode, law, loss_out, MW, VW, Mb, Vb, t0):
+def _train_instance(
+    W,
+    b,
+    p,
+    imp,
+    gp,
+    kind,
+    lrs,
+    beta1,
+    beta2,
+    eps,
+    wd,
+    decoupled,
+    state,
+    batch,
+    indep,
+    gstart,
+    gmem,
+    gmode,
+    law,
+    loss_out,
+    MW,
+    VW,
+    Mb,
+    Vb,
+    t0,
+):
     """Train one instance in place for ``lrs.shape[0]`` steps; return -1 or the diverged step.
 
     Adam moments MW, VW (m n,), Mb, Vb (n,) carry over between calls; ``t0`` steps were taken
@@ -304,10 +329,12 @@ def _train_instance(W, b, p, imp, gp, kind, lrs, beta1, beta2, eps, wd, decouple
     Wf = W.reshape(m * n)
     na = 0
     for t in range(nsteps):
-        na = _sample(state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na,
-                     sparse_in)
-        loss = _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH,
-                          gW, gW2, gb)
+        na = _sample(
+            state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na, sparse_in
+        )
+        loss = _loss_grad(
+            W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH, gW, gW2, gb
+        )
         loss_out[t] = loss
         if not np.isfinite(loss):
             return t
@@ -322,30 +349,134 @@ def _train_instance(W, b, p, imp, gp, kind, lrs, beta1, beta2, eps, wd, decouple
         if not ok:
             loss_out[t] = np.nan
             return t
-        _adam_update(Wf, gW.reshape(m * n), MW, VW, lrs[t], beta1, beta2, eps, wd, decoupled, t0 + t + 1)
+        _adam_update(
+            Wf, gW.reshape(m * n), MW, VW, lrs[t], beta1, beta2, eps, wd, decoupled, t0 + t + 1
+        )
         _adam_update(b, gb, Mb, Vb, lrs[t], beta1, beta2, eps, wd, decoupled, t0 + t + 1)
     return -1
 
 
 @njit(cache=True)
-def train_serial(W, b, P, IMP, GP, kind, lrs, beta1, beta2, eps, wd, decoupled, states, batch,
-                 indep, gstart, gmem, gmode, law, losses, failed, MW, VW, Mb, Vb, t0):
-    """Train every instance (leading axis of W (I, m, n), b, P, IMP, GP, states) one after another."""
+def train_serial(
+    W,
+    b,
+    P,
+    IMP,
+    GP,
+    kind,
+    lrs,
+    beta1,
+    beta2,
+    eps,
+    wd,
+    decoupled,
+    states,
+    batch,
+    indep,
+    gstart,
+    gmem,
+    gmode,
+    law,
+    losses,
+    failed,
+    MW,
+    VW,
+    Mb,
+    Vb,
+    t0,
+):
+    """Train every instance (leading axis of W (I, m, n), b, P, IMP, GP, states) one after
+    another."""
     for r in range(W.shape[0]):
-        failed[r] = _train_instance(W[r], b[r], P[r], IMP[r], GP[r], kind, lrs, beta1, beta2, eps,
-                                    wd, decoupled, states[r], batch, indep, gstart, gmem, gmode,
-                                    law, losses[r], MW[r], VW[r], Mb[r], Vb[r], t0)
+        failed[r] = _train_instance(
+            W[r],
+            b[r],
+            P[r],
+            IMP[r],
+            GP[r],
+            kind,
+            lrs,
+            beta1,
+            beta2,
+            eps,
+            wd,
+            decoupled,
+            states[r],
+            batch,
+            indep,
+            gstart,
+            gmem,
+            gmode,
+            law,
+            losses[r],
+            MW[r],
+            VW[r],
+            Mb[r],
+            Vb[r],
+            t0,
+        )
 
 
 @njit(parallel=True, cache=True)
-def train_parallel(W, b, P, IMP, GP, kind, lrs, beta1, beta2, eps, wd, decoupled, states, batch,
-                   indep, gstart, gmem, gmode, law, losses, failed, MW, VW, Mb, Vb, t0):
-    """Parallel kernel (``parallel=True``, ``prange`` over instances). Same result as :func:`train_serial`
+def train_parallel(
+    W,
+    b,
+    P,
+    IMP,
+    GP,
+    kind,
+    lrs,
+    beta1,
+    beta2,
+    eps,
+    wd,
+    decoupled,
+    states,
+    batch,
+    indep,
+    gstart,
+    gmem,
+    gmode,
+    law,
+    losses,
+    failed,
+    MW,
+    VW,
+    Mb,
+    Vb,
+    t0,
+):
+    """Parallel kernel (``parallel=True``, ``prange`` over instances). Same result as
+    :func:`train_serial`
     bit for bit, since every instance owns its random stream and its work arrays."""
     for r in prange(W.shape[0]):
-        failed[r] = _train_instance(W[r], b[r], P[r], IMP[r], GP[r], kind, lrs, beta1, beta2, eps,
-                                    wd, decoupled, states[r], batch, indep, gstart, gmem, gmode,
-                                    law, losses[r], MW[r], VW[r], Mb[r], Vb[r], t0)
+        failed[r] = _train_instance(
+            W[r],
+            b[r],
+            P[r],
+            IMP[r],
+            GP[r],
+            kind,
+            lrs,
+            beta1,
+            beta2,
+            eps,
+            wd,
+            decoupled,
+            states[r],
+            batch,
+            indep,
+            gstart,
+            gmem,
+            gmode,
+            law,
+            losses[r],
+            MW[r],
+            VW[r],
+            Mb[r],
+            Vb[r],
+            t0,
+        )
 
 
 @njit(cache=True)
@@ -357,8 +488,22 @@ def sample_many(states, P, GP, indep, gstart, gmem, gmode, law, X):
     act_i = np.zeros(cap, dtype=np.int64)
     act_v = np.zeros(cap)
     for r in range(X.shape[0]):
-        _sample(states[r], P[r], indep, gstart, gmem, gmode, GP[r], law, X[r], act_b, act_i, act_v, 0,
-                False)
+        _sample(
+            states[r],
+            P[r],
+            indep,
+            gstart,
+            gmem,
+            gmode,
+            GP[r],
+            law,
+            X[r],
+            act_b,
+            act_i,
+            act_v,
+            0,
+            False,
+        )
 
 
 @njit(cache=True)
@@ -379,6 +524,22 @@ def loss_grad_dense(W, b, X, imp, kind, gW, gb, route):
                 act_v[na] = X[bb, i]
                 na += 1
     sparse_in = route == 1 or (route < 0 and na < _SPARSE_IN * B * n)
-    return _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, np.zeros((B, m)),
-                      np.zeros((B, m)), np.zeros((B, n)), np.zeros((B, m)), gW, np.zeros((m, n)),
-                      gb)
+    return _loss_grad(
+        W,
+        b,
+        X,
+        act_b,
+        act_i,
+        act_v,
+        na,
+        sparse_in,
+        imp,
+        kind,
+        np.zeros((B, m)),
+        np.zeros((B, m)),
+        np.zeros((B, n)),
+        np.zeros((B, m)),
+        gW,
+        np.zeros((m, n)),
+        gb,
+    )

@@ -210,7 +210,8 @@ def feature_distribution(
         p = np.repeat(p, n, axis=1)
     elif p.shape[1] != n:
         raise ValueError(
-            f"feature_probability must have shape (n_instances, {n}) or (n_instances, 1); got {p.shape}."
+            f"feature_probability must have shape (n_instances, {n}) or (n_instances, 1); got "
+            f"{p.shape}."
         )
     p = check_array(p, "feature_probability", low=0, high=1)
     if magnitude not in MAGNITUDE_LAWS:
@@ -220,24 +221,36 @@ def feature_distribution(
     seen: set[int] = set()
     for g in corr + anti:
         if seen & set(g) or len(set(g)) != len(g):
-            raise ValueError(f"feature groups must be disjoint; feature(s) {sorted(seen & set(g)) or g} repeat.")
+            raise ValueError(
+                f"feature groups must be disjoint; feature(s) {sorted(seen & set(g)) or g} repeat."
+            )
         seen |= set(g)
     groups = corr + anti
     gp = np.zeros((p.shape[0], len(groups)))
     for gi, g in enumerate(groups):
         pg = p[:, list(g)]
         if not np.all(pg == pg[:, :1]):
-            raise ValueError(f"features of a group must share the same feature_probability; group {g} does not.")
+            raise ValueError(
+                f"features of a group must share the same feature_probability; group {g} does not."
+            )
         gp[:, gi] = pg[:, 0] if gi < len(corr) else pg[:, 0] * len(g)
         if gi >= len(corr) and np.any(gp[:, gi] > 1):
             raise ValueError(
-                f"anticorrelated group {g} needs len(group) * p <= 1; got {float(gp[:, gi].max()):g}."
+                f"anticorrelated group {g} needs len(group) * p <= 1; got "
+                f"{float(gp[:, gi].max()):g}."
             )
     indep = np.array([i for i in range(n) if i not in seen], dtype=np.int64)
     gstart = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
     gmem = np.array([i for g in groups for i in g], dtype=np.int64)
     gmode = np.array([0] * len(corr) + [1] * len(anti), dtype=np.int64)
-    kernel = (indep, gstart, gmem, gmode, np.ascontiguousarray(gp), MAGNITUDE_LAWS[magnitude]["code"])
+    kernel = (
+        indep,
+        gstart,
+        gmem,
+        gmode,
+        np.ascontiguousarray(gp),
+        MAGNITUDE_LAWS[magnitude]["code"],
+    )
     return FeatureDistribution(p, magnitude, corr, anti, kernel)
 
 
@@ -279,7 +292,10 @@ def sample_features(dist: FeatureDistribution, n_samples: int, *, rng=None) -> n
     0.25
     """
     if not isinstance(dist, FeatureDistribution):
-        raise TypeError(f"dist must be a FeatureDistribution (see feature_distribution); got {type(dist).__name__}.")
+        raise TypeError(
+            "dist must be a FeatureDistribution (see feature_distribution); got "
+            f"{type(dist).__name__}."
+        )
     B = check_int(n_samples, "n_samples", low=1)
     gen = check_rng(rng)
     seeds = gen.integers(0, 2**63, size=dist.n_instances)

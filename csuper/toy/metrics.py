@@ -1,8 +1,9 @@
 """Metrics of a toy model's weights W (m, n): norms, represented features, dimensionality,
 interference, polytopes and neuron-level polysemanticity (Elhage et al. 2022).
 
-Per-feature interference and feature dimensionality come from :mod:`csuper.geometry` (streamed
-kernels); these functions add the toy-model conventions (the 0.5 norm threshold, D*, polytopes).
+Per-feature interference and the feature dimensionality D_i come from :mod:`csuper.geometry`
+(streamed kernels; use :func:`csuper.geometry.feature_dimensionality` for D_i); these functions
+add the toy-model conventions (the 0.5 norm threshold, D*, polytopes).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._validation import check_array, check_int, check_real
-from csuper.geometry import feature_dimensionality as _feature_dimensionality
+from csuper.geometry import feature_dimensionality
 from csuper.geometry import interference as _interference
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
     "feature_norms",
     "represented_count",
     "dimensions_per_feature",
-    "feature_dimensionality",
     "feature_interference",
     "detect_polytopes",
     "neuron_polysemanticity",
@@ -71,15 +71,15 @@ def feature_norms(W) -> np.ndarray:
     return np.linalg.norm(_W(W), axis=0)
 
 
-def represented_count(W, threshold: float = 0.5) -> int:
-    """Number of features with |w_i| > threshold (the paper's 'represented', threshold 0.5).
+def represented_count(W, *, represented_threshold: float = 0.5) -> int:
+    """Number of features with |w_i| > represented_threshold (the paper's 'represented', 0.5).
 
     Examples
     --------
     >>> represented_count([[1.0, 0.1, -0.9], [0.0, 0.2, 0.0]])
     2
     """
-    t = check_real(threshold, "threshold", low=0.0)
+    t = check_real(represented_threshold, "represented_threshold", low=0.0)
     return int(np.count_nonzero(feature_norms(W) > t))
 
 
@@ -99,19 +99,6 @@ def dimensions_per_feature(W) -> float:
     if fro2 == 0.0:
         raise ValueError("dimensions_per_feature needs W != 0 (D* = m / ||W||_F^2); got W = 0.")
     return W.shape[0] / fro2
-
-
-def feature_dimensionality(W) -> np.ndarray:
-    """D_i = |w_i|^2 / sum_j <w_hat_i, w_j>^2 per feature (0 for a zero column).
-
-    Thin wrapper of :func:`csuper.geometry.feature_dimensionality` (streamed numba kernel).
-
-    Examples
-    --------
-    >>> print(feature_dimensionality(np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])))
-    [0.5 0.5 1. ]
-    """
-    return _feature_dimensionality(_W(W))
 
 
 def feature_interference(W) -> np.ndarray:
@@ -160,15 +147,15 @@ class Polytope:
 
 
 def detect_polytopes(
-    W, *, threshold: float = 0.5, tol: float = 0.1, regularity_tol: float = 0.05
+    W, *, represented_threshold: float = 0.5, tol: float = 0.1, regularity_tol: float = 0.05
 ) -> list[Polytope]:
     """Group the represented features of W (m = 2 or 3) into polytopes.
 
     Parameters
     ----------
     W : array_like, shape (m, n), m in {2, 3}
-    threshold : float
-        A feature is represented when |w_i| > threshold.
+    represented_threshold : float
+        A feature is represented when |w_i| > represented_threshold.
     tol : float
         Two represented features belong together when |cos angle| > tol.
     regularity_tol : float
@@ -200,7 +187,7 @@ def detect_polytopes(
     W = _W(W)
     if W.shape[0] not in (2, 3):
         raise ValueError(f"detect_polytopes needs W with m = 2 or 3 rows; got shape {W.shape}.")
-    t = check_real(threshold, "threshold", low=0.0)
+    t = check_real(represented_threshold, "represented_threshold", low=0.0)
     c = check_real(tol, "tol", low=0.0, high=1.0, high_inclusive=False)
     regularity_tol = check_real(regularity_tol, "regularity_tol", low=0.0)
     norms = np.linalg.norm(W, axis=0)
@@ -223,7 +210,7 @@ def detect_polytopes(
             for nb in np.flatnonzero(adj[a]):
                 if label[nb] < 0:
                     label[nb] = s
-                    stack.append(nb)
+                    stack.append(int(nb))
         comp = sorted(comp)
         sv = np.linalg.svd(W[:, rep[comp]], compute_uv=False)
         d = int(np.count_nonzero(sv > 0.2 * sv[0]))
@@ -248,7 +235,7 @@ class NeuronStats:
     Attributes
     ----------
     features_per_neuron : ndarray of int, shape (m,)
-        Number of features with input weight W[k, i] > threshold into neuron k.
+        Number of features with input weight W[k, i] > weight_threshold into neuron k.
     monosemanticity : ndarray, shape (m,)
         max_i W+[k, i]^2 / sum_i W+[k, i]^2 (W+ = positive part; 1 = one feature only; NaN for
         a neuron with no positive input).
@@ -265,12 +252,13 @@ class NeuronStats:
         return int(np.count_nonzero(self.polysemantic))
 
 
-def neuron_polysemanticity(W, *, threshold: float = 0.5) -> NeuronStats:
+def neuron_polysemanticity(W, *, weight_threshold: float = 0.5) -> NeuronStats:
     """Which hidden neurons of a privileged-basis model respond to several features.
 
     Features are nonnegative and the hidden layer is a ReLU, so neuron k responds to feature i
     through the positive weight W[k, i]; a neuron is polysemantic when more than one feature
-    drives it with weight above ``threshold``.
+    drives it with weight above ``weight_threshold`` (a threshold on single weights W[k, i],
+    not the represented threshold on norms |w_i|).
 
     Examples
     --------
@@ -279,7 +267,7 @@ def neuron_polysemanticity(W, *, threshold: float = 0.5) -> NeuronStats:
     ([2, 1], 1)
     """
     W = _W(W)
-    t = check_real(threshold, "threshold", low=0.0)
+    t = check_real(weight_threshold, "weight_threshold", low=0.0)
     Wp = np.maximum(W, 0.0)
     count = np.count_nonzero(Wp > t, axis=1)
     sq = Wp**2
@@ -289,7 +277,7 @@ def neuron_polysemanticity(W, *, threshold: float = 0.5) -> NeuronStats:
     return NeuronStats(count, mono, count >= 2)
 
 
-def dense_limit_loss(importance, n_hidden: int, magnitude: str = "uniform") -> float:
+def dense_limit_loss(importance, n_dims: int, magnitude: str = "uniform") -> float:
     """Loss of the optimal dense-limit solution (p = 1): keep the m most important features.
 
     With every feature always active, the ReLU-output model's best solution represents the m most
@@ -308,7 +296,7 @@ def dense_limit_loss(importance, n_hidden: int, magnitude: str = "uniform") -> f
 
     imp = check_array(importance, "importance", ndim=1, dtype=np.float64, nonnegative=True)
     n = imp.shape[0]
-    m = check_int(n_hidden, "n_hidden", low=1, high=n, high_inclusive=False)
+    m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
     if magnitude not in MAGNITUDE_LAWS:
         raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
     law = MAGNITUDE_LAWS[magnitude]

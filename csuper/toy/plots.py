@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from csuper._validation import check_array
-from csuper.toy.metrics import STICKY_FRACTIONS, feature_dimensionality
+from csuper._validation import check_array, check_real
+from csuper.geometry import feature_dimensionality
+from csuper.toy.metrics import STICKY_FRACTIONS
 
 __all__ = ["plot_feature_geometry", "plot_gram", "plot_dimensionality"]
 
@@ -86,7 +87,9 @@ def plot_gram(W, *, ax=None, title: str | None = None):
     return ax
 
 
-def plot_dimensionality(models_W, feature_probability, *, ax=None, threshold: float = 0.5):
+def plot_dimensionality(
+    models_W, feature_probability, *, ax=None, represented_threshold: float = 0.5
+):
     """Feature dimensionality D_i of every represented feature against 1/(1 - S) = 1/p (log x),
     with D* = m / ||W||_F^2 as a line and the sticky fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8 marked.
 
@@ -96,6 +99,9 @@ def plot_dimensionality(models_W, feature_probability, *, ax=None, threshold: fl
         One W per sparsity.
     feature_probability : array_like, shape (I,)
         p of each instance.
+    ax : matplotlib Axes, optional
+    represented_threshold : float
+        Only features with |w_i| > represented_threshold are drawn.
 
     Examples
     --------
@@ -110,14 +116,15 @@ def plot_dimensionality(models_W, feature_probability, *, ax=None, threshold: fl
     p = check_array(feature_probability, "feature_probability", ndim=1, shape=(Ws.shape[0],))
     if np.any(p <= 0) or np.any(p > 1):
         raise ValueError("feature_probability must lie in (0, 1] to plot against 1/(1 - S).")
+    t = check_real(represented_threshold, "represented_threshold", low=0.0)
     ax = _axes(ax, figsize=(6, 4))
     x = 1.0 / p
     dstar = []
     for r in range(Ws.shape[0]):
         D = feature_dimensionality(Ws[r])
-        rep = np.linalg.norm(Ws[r], axis=0) > threshold
-        jitter = np.exp(0.03 * np.linspace(-1, 1, int(rep.sum()))) if rep.any() else []
-        ax.scatter(x[r] * np.asarray(jitter), D[rep], s=8, alpha=0.5, color="tab:blue")
+        rep = np.linalg.norm(Ws[r], axis=0) > t
+        jitter = np.exp(0.03 * np.linspace(-1, 1, int(rep.sum())))
+        ax.scatter(x[r] * jitter, D[rep], s=8, alpha=0.5, color="tab:blue")
         fro2 = float(np.sum(Ws[r] ** 2))
         dstar.append(Ws.shape[1] / fro2 if fro2 > 0 else np.nan)
     order = np.argsort(x)

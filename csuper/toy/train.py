@@ -38,7 +38,10 @@ __all__ = [
 MODELS: dict[str, dict] = {
     "relu_output": {"code": 0, "formula": "h = W x, x_hat = ReLU(W^T h + b)"},
     "linear": {"code": 1, "formula": "x_hat = W^T W x + b"},
-    "hidden_relu": {"code": 2, "formula": "h = ReLU(W x), x_hat = ReLU(W^T h + b) (privileged basis)"},
+    "hidden_relu": {
+        "code": 2,
+        "formula": "h = ReLU(W x), x_hat = ReLU(W^T h + b) (privileged basis)",
+    },
 }
 
 #: Optimizers (name -> whether weight decay is decoupled, as in torch.optim.AdamW).
@@ -98,7 +101,9 @@ class TrainSettings:
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {sorted(MODELS)}; got {self.model!r}.")
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {self.optimizer!r}.")
+            raise ValueError(
+                f"optimizer must be one of {sorted(OPTIMIZERS)}; got {self.optimizer!r}."
+            )
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}; got {self.schedule!r}.")
         check_int(self.n_steps, "n_steps", low=1)
@@ -133,7 +138,7 @@ class ToyModel:
 
     Attributes
     ----------
-    W : ndarray, shape (n_instances, n_hidden, n_features)
+    W : ndarray, shape (n_instances, n_dims, n_features)
         Columns W[r][:, i] are the feature directions w_i (csuper's layout, DESIGN.md).
     b : ndarray, shape (n_instances, n_features)
         Output bias.
@@ -153,7 +158,7 @@ class ToyModel:
     Examples
     --------
     >>> model = from_weights(np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]))
-    >>> model.n_instances, model.n_hidden, model.n_features
+    >>> model.n_instances, model.n_dims, model.n_features
     (1, 2, 3)
     >>> print(np.round(model.forward([[0.5, 0.0, 0.25]]), 3))
     [[[0.5  0.   0.25]]]
@@ -174,7 +179,7 @@ class ToyModel:
         return int(self.W.shape[0])
 
     @property
-    def n_hidden(self) -> int:
+    def n_dims(self) -> int:
         return int(self.W.shape[1])
 
     @property
@@ -300,7 +305,7 @@ def toy_forward(W, b, X, *, model: str = "relu_output") -> np.ndarray:
         raise ValueError(f"model must be one of {sorted(MODELS)}; got {model!r}.")
     W = check_array(W, "W", ndim=(2, 3), dtype=np.float64)
     W = W[None] if W.ndim == 2 else W
-    I, m, n = W.shape
+    I, _m, n = W.shape
     b = check_array(b, "b", ndim=(1, 2), dtype=np.float64)
     b = np.broadcast_to(b, (I, n)) if b.shape[-1] == n and b.ndim == 1 else b
     if b.shape != (I, n):
@@ -353,25 +358,33 @@ def _check_init(init, n_inst: int, m: int, n: int) -> tuple[np.ndarray, np.ndarr
         W, b = init.W, init.b
     elif isinstance(init, dict):
         if set(init) != {"W", "b"}:
-            raise ValueError(f"init as a dict must have exactly the keys 'W' and 'b'; got {sorted(map(str, init))}.")
+            raise ValueError(
+                "init as a dict must have exactly the keys 'W' and 'b'; got "
+                f"{sorted(map(str, init))}."
+            )
         W, b = init["W"], init["b"]
     elif isinstance(init, (tuple, list)) and len(init) == 2:
         W, b = init
     else:
-        raise TypeError(f"init must be a ToyModel, a dict {{'W', 'b'}} or a pair (W, b); got {type(init).__name__}.")
+        raise TypeError(
+            f"init must be a ToyModel, a dict {{'W', 'b'}} or a pair (W, b); got "
+            f"{type(init).__name__}."
+        )
     W = check_array(W, "init W", ndim=3, dtype=np.float64, copy=True)
     b = check_array(b, "init b", ndim=2, dtype=np.float64, copy=True)
     if W.shape != (n_inst, m, n) or b.shape != (n_inst, n):
         raise ValueError(
-            f"init must have W of shape (n_instances, n_hidden, n_features) = {(n_inst, m, n)} and b of "
-            f"shape {(n_inst, n)} to match the distribution and n_hidden; got W {W.shape}, b {b.shape}."
+            f"init must have W of shape (n_instances, n_dims, n_features) = {(n_inst, m, n)} and "
+            "b of "
+            f"shape {(n_inst, n)} to match the distribution and n_dims; got W {W.shape}, b "
+            f"{b.shape}."
         )
     return W, b
 
 
 def train(
     distribution: FeatureDistribution,
-    n_hidden: int,
+    n_dims: int,
     *,
     importance=None,
     settings: TrainSettings | None = None,
@@ -388,7 +401,7 @@ def train(
     ----------
     distribution : FeatureDistribution
         Data for I instances (see :func:`~csuper.toy.feature_distribution`).
-    n_hidden : int
+    n_dims : int
         m, in [1, n_features): a toy model of superposition has fewer dimensions than features.
     importance : array_like, shape (n,) or (I, n), optional
         Nonnegative I_i (default all ones).
@@ -407,11 +420,11 @@ def train(
         threads for these small products was 20x slower, benchmarks/results_toy.md).
     rng : None, int or numpy.random.Generator
         Source of the seeds.
-    progress : bool
+    progress : bool, default False
         Show a tqdm progress bar (training runs in chunks of steps).
     init : ToyModel, dict or tuple, optional
         Warm start: initial weights replacing the seeded initialisation, a ToyModel, a dict with
-        keys ``"W"`` and ``"b"`` or a pair ``(W, b)``, with W of shape (I, n_hidden, n_features)
+        keys ``"W"`` and ``"b"`` or a pair ``(W, b)``, with W of shape (I, n_dims, n_features)
         and b of shape (I, n_features), finite. Every seed of instance r starts from
         ``W[r], b[r]`` (seeds then differ only by their data streams); Adam's moments start at
         zero. Default: xavier-normal W from the seed and b = 0 (a cold start).
@@ -452,7 +465,8 @@ def train(
     """
     if not isinstance(distribution, FeatureDistribution):
         raise TypeError(
-            f"distribution must be a FeatureDistribution (see feature_distribution); got {type(distribution).__name__}."
+            "distribution must be a FeatureDistribution (see feature_distribution); got "
+            f"{type(distribution).__name__}."
         )
     settings = NOTEBOOK_SETTINGS if settings is None else settings
     if not isinstance(settings, TrainSettings):
@@ -460,7 +474,7 @@ def train(
     n = distribution.n_features
     if n < 2:
         raise ValueError(f"a toy model of superposition needs n_features >= 2; got {n}.")
-    m = check_int(n_hidden, "n_hidden", low=1, high=n, high_inclusive=False)
+    m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
     N = check_int(n_seeds, "n_seeds", low=1)
     I0 = distribution.n_instances
     imp = _check_importance(importance, I0, n)
@@ -504,19 +518,45 @@ def train(
     code = MODELS[settings.model]["code"]
     diverged = None
     try:
-        with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            np.errstate(over="ignore", invalid="ignore"),
+        ):
             for t0 in range(0, T, chunk):
                 t1 = min(T, t0 + chunk)
                 out = np.full((total, t1 - t0), np.nan)
-                kernel(W, b, P, IMP, GP, code, np.ascontiguousarray(lrs[t0:t1]), beta1, beta2, *args,
-                       states, settings.batch_size, indep, gstart, gmem, gmode, law, out, failed,
-                       MW, VW, Mb, Vb, t0)
+                kernel(
+                    W,
+                    b,
+                    P,
+                    IMP,
+                    GP,
+                    code,
+                    np.ascontiguousarray(lrs[t0:t1]),
+                    beta1,
+                    beta2,
+                    *args,
+                    states,
+                    settings.batch_size,
+                    indep,
+                    gstart,
+                    gmem,
+                    gmode,
+                    law,
+                    out,
+                    failed,
+                    MW,
+                    VW,
+                    Mb,
+                    Vb,
+                    t0,
+                )
                 losses[:, t0:t1] = out
                 if np.any(failed >= 0):
                     r = int(np.argmax(failed >= 0))
                     diverged = (r, t0 + int(failed[r]))
                     for q in np.flatnonzero(failed >= 0):
-                        losses[q, t0 + int(failed[q]):] = np.nan
+                        losses[q, t0 + int(failed[q]) :] = np.nan
                     break
                 if bar is not None:
                     bar.update(t1 - t0)
@@ -524,8 +564,17 @@ def train(
         if bar is not None:
             bar.close()
     if diverged is not None:
-        model = ToyModel(W, b, IMP, P, settings, losses, seeds, _final_loss(losses)[:, None],
-                         distribution.to_dict())
+        model = ToyModel(
+            W,
+            b,
+            IMP,
+            P,
+            settings,
+            losses,
+            seeds,
+            _final_loss(losses)[:, None],
+            distribution.to_dict(),
+        )
         r, step = diverged
         raise TrainingDivergedError(
             f"training diverged (non-finite loss or gradient) at step {step} of instance {r} "
@@ -538,8 +587,14 @@ def train(
     final = _final_loss(losses).reshape(I0, N)
     best = np.argmin(final, axis=1) + N * np.arange(I0)
     return ToyModel(
-        W=W[best], b=b[best], importance=imp, feature_probability=distribution.feature_probability,
-        settings=settings, loss_history=losses[best], seeds=seeds[best], seed_losses=final,
+        W=W[best],
+        b=b[best],
+        importance=imp,
+        feature_probability=distribution.feature_probability,
+        settings=settings,
+        loss_history=losses[best],
+        seeds=seeds[best],
+        seed_losses=final,
         distribution=distribution.to_dict(),
     )
 
@@ -581,9 +636,13 @@ def from_weights(
     W = W[None] if W.ndim == 2 else W
     if layout == "torch":
         W = np.ascontiguousarray(W.transpose(0, 2, 1))
-    I, m, n = W.shape
+    I, _m, n = W.shape
     b = np.zeros((I, n)) if b is None else check_array(b, "b", ndim=(1, 2), dtype=np.float64)
-    b = np.ascontiguousarray(np.broadcast_to(b, (I, n))) if b.shape in ((n,), (1, n), (I, n)) else None
+    b = (
+        np.ascontiguousarray(np.broadcast_to(b, (I, n)))
+        if b.shape in ((n,), (1, n), (I, n))
+        else None
+    )
     if b is None:
         raise ValueError(f"b must have shape ({n},) or ({I}, {n}) to match W of shape {W.shape}.")
     imp = _check_importance(importance, I, n)
@@ -595,8 +654,17 @@ def from_weights(
             P = np.repeat(P, I, axis=0)
         if P.shape != (I, n):
             raise ValueError(f"feature_probability must give {I} instances; got {P.shape[0]}.")
-    return ToyModel(W, b, imp, P, dataclasses.replace(NOTEBOOK_SETTINGS, model=model),
-                    np.zeros((I, 0)), np.full(I, -1, dtype=np.int64), np.zeros((I, 0)), {})
+    return ToyModel(
+        W,
+        b,
+        imp,
+        P,
+        dataclasses.replace(NOTEBOOK_SETTINGS, model=model),
+        np.zeros((I, 0)),
+        np.full(I, -1, dtype=np.int64),
+        np.zeros((I, 0)),
+        {},
+    )
 
 
 def save_model(model: ToyModel, path) -> None:
@@ -626,9 +694,14 @@ def save_model(model: ToyModel, path) -> None:
     }
     with open(path, "wb") as fh:
         np.savez(
-            fh, W=model.W, b=model.b, importance=model.importance,
-            feature_probability=model.feature_probability, loss_history=model.loss_history,
-            seed_losses=model.seed_losses, seeds=np.asarray(model.seeds, dtype=np.int64),
+            fh,
+            W=model.W,
+            b=model.b,
+            importance=model.importance,
+            feature_probability=model.feature_probability,
+            loss_history=model.loss_history,
+            seed_losses=model.seed_losses,
+            seeds=np.asarray(model.seeds, dtype=np.int64),
             metadata=np.array(json.dumps(meta)),
         )
 
@@ -653,7 +726,16 @@ def load_model(path) -> ToyModel:
         raise ValueError(f"{path} is not a readable csuper toy-model file (.npz): {exc}") from None
     except Exception as exc:  # zipfile.BadZipFile and friends
         raise ValueError(f"{path} is not a readable csuper toy-model file (.npz): {exc}") from None
-    required = ("W", "b", "importance", "feature_probability", "loss_history", "seed_losses", "seeds", "metadata")
+    required = (
+        "W",
+        "b",
+        "importance",
+        "feature_probability",
+        "loss_history",
+        "seed_losses",
+        "seeds",
+        "metadata",
+    )
     missing = [k for k in required if k not in data]
     if missing:
         raise ValueError(f"{path} is not a csuper toy-model file: missing array(s) {missing}.")
@@ -672,12 +754,16 @@ def load_model(path) -> ToyModel:
         raise ValueError(f"{path}: invalid training settings in metadata ({exc}).") from None
     W = data["W"]
     if W.ndim != 3:
-        raise ValueError(f"{path}: W must be 3-D (instances, n_hidden, n_features); got shape {W.shape}.")
-    I, m, n = W.shape
+        raise ValueError(
+            f"{path}: W must be 3-D (instances, n_dims, n_features); got shape {W.shape}."
+        )
+    I, _m, n = W.shape
     expect = {"b": (I, n), "importance": (I, n), "feature_probability": (I, n), "seeds": (I,)}
     for k, shp in expect.items():
         if data[k].shape != shp:
-            raise ValueError(f"{path}: {k} has shape {data[k].shape}, expected {shp} to match W {W.shape}.")
+            raise ValueError(
+                f"{path}: {k} has shape {data[k].shape}, expected {shp} to match W {W.shape}."
+            )
     for k in ("loss_history", "seed_losses"):
         if data[k].ndim != 2 or data[k].shape[0] != I:
             raise ValueError(f"{path}: {k} has shape {data[k].shape}, expected ({I}, any).")
@@ -686,13 +772,21 @@ def load_model(path) -> ToyModel:
             raise ValueError(f"{path}: {k} contains non-finite values (NaN or inf).")
     W = check_array(W, "W", dtype=np.float64)
     return ToyModel(
-        W=W, b=check_array(data["b"], "b", dtype=np.float64),
-        importance=check_array(data["importance"], "importance", dtype=np.float64, nonnegative=True),
-        feature_probability=check_array(data["feature_probability"], "feature_probability",
-                                        dtype=np.float64, finite=False),
+        W=W,
+        b=check_array(data["b"], "b", dtype=np.float64),
+        importance=check_array(
+            data["importance"], "importance", dtype=np.float64, nonnegative=True
+        ),
+        feature_probability=check_array(
+            data["feature_probability"], "feature_probability", dtype=np.float64, finite=False
+        ),
         settings=settings,
-        loss_history=check_array(data["loss_history"], "loss_history", dtype=np.float64, finite=False, min_size=0),
+        loss_history=check_array(
+            data["loss_history"], "loss_history", dtype=np.float64, finite=False, min_size=0
+        ),
         seeds=np.asarray(data["seeds"], dtype=np.int64),
-        seed_losses=check_array(data["seed_losses"], "seed_losses", dtype=np.float64, finite=False, min_size=0),
+        seed_losses=check_array(
+            data["seed_losses"], "seed_losses", dtype=np.float64, finite=False, min_size=0
+        ),
         distribution=dict(meta.get("distribution", {})),
     )

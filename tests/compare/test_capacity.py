@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 
 from csuper.compare import (
-    capacities,
     compare_capacities,
     quadratic_allocation,
     quadratic_capacity_loss,
@@ -20,6 +19,7 @@ from csuper.compare import (
     relu_allocation,
     relu_capacity_loss,
 )
+from csuper.geometry import feature_dimensionality  # Scherlis et al.'s C_i is D_i
 from csuper.testing import frames
 from csuper.toy import TrainSettings, feature_distribution, from_weights, toy_loss, train
 
@@ -28,14 +28,24 @@ from csuper.toy import TrainSettings, feature_distribution, from_weights, toy_lo
 
 def test_orthogonal_frame_has_unit_capacities_and_budget():
     Q = np.linalg.qr(np.random.default_rng(0).standard_normal((4, 4)))[0]
-    assert np.allclose(capacities(Q), 1.0)
+    assert np.allclose(feature_dimensionality(Q), 1.0)
     W = np.hstack([Q, np.zeros((4, 2))])
-    assert np.allclose(capacities(W), [1, 1, 1, 1, 0, 0])
+    assert np.allclose(feature_dimensionality(W), [1, 1, 1, 1, 0, 0])
+
+
+@given(frames(n_dims=(1, 5), n_features=(2, 10)))
+def test_capacity_is_scherlis_definition(W):
+    # independent numpy route: C_i = (w_i . w_i)^2 / sum_j (w_i . w_j)^2 (Scherlis et al. 2022,
+    # Sec. 2), from the dense Gram matrix; a zero column has C_i = 0 by convention
+    G = W.T @ W.copy()
+    num, den = np.diag(G) ** 2, np.sum(G**2, axis=1)
+    expected = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    np.testing.assert_allclose(feature_dimensionality(W), expected, rtol=1e-9, atol=1e-12)
 
 
 @given(frames(n_dims=(1, 5), n_features=(2, 10)))
 def test_capacity_budget_never_exceeds_rank(W):
-    C = capacities(W)
+    C = feature_dimensionality(W)
     assert np.all((C >= -1e-12) & (C <= 1 + 1e-12))
     assert C.sum() <= np.linalg.matrix_rank(W) + 1e-9
 
@@ -62,7 +72,7 @@ def test_quadratic_loss_closed_form_against_monte_carlo():
 def test_capacity_loss_is_a_lower_bound_for_every_W(W, K, seed):
     v = np.random.default_rng(seed).uniform(-1, 1, W.shape[1])
     L = quadratic_model_loss(W, v, K)
-    C = capacities(W)
+    C = feature_dimensionality(W)
     assert L >= quadratic_capacity_loss(C, v, K).sum() - 1e-9 * (1 + L)
     # hence no W beats the optimal allocation with budget m
     assert L >= quadratic_allocation(v, K, W.shape[0]).loss - 1e-9 * (1 + L)
@@ -73,9 +83,14 @@ def _slsqp_allocation(v, K, m):
     f = lambda C: quadratic_capacity_loss(np.clip(C, 0, 1), v, K).sum()  # noqa: E731
     best = None
     for x0 in (np.full(n, m / n), np.linspace(1, 0, n) * min(1, 2 * m / n)):
-        res = minimize(f, x0, method="SLSQP", bounds=[(0, 1)] * n,
-                       constraints=[{"type": "ineq", "fun": lambda C: m - C.sum()}],
-                       options={"ftol": 1e-14, "maxiter": 1000})
+        res = minimize(
+            f,
+            x0,
+            method="SLSQP",
+            bounds=[(0, 1)] * n,
+            constraints=[{"type": "ineq", "fun": lambda C: m - C.sum()}],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
         if best is None or res.fun < best.fun:
             best = res
     return best
@@ -106,8 +121,10 @@ def test_quadratic_allocation_bang_bang_for_low_kurtosis_matches_brute_force(n, 
     v = np.random.default_rng(seed).uniform(0.05, 1.0, n)
     m = min(m, n - 1)
     a = quadratic_allocation(v, K, m)
-    best = min(quadratic_capacity_loss(np.isin(np.arange(n), S).astype(float), v, K).sum()
-               for S in itertools.combinations(range(n), m))
+    best = min(
+        quadratic_capacity_loss(np.isin(np.arange(n), S).astype(float), v, K).sum()
+        for S in itertools.combinations(range(n), m)
+    )
     assert a.loss == pytest.approx(best, rel=1e-12, abs=1e-12)
     assert set(np.unique(np.round(a.capacity, 12))) <= {0.0, 1.0}
 
@@ -141,7 +158,7 @@ def test_trained_quadratic_model_follows_the_allocation(K, n, m, seed):
     L = quadratic_model_loss(W, v, K)
     assert L >= a.loss - 1e-9  # the allocation is a lower bound
     assert L <= 1.10 * a.loss
-    C = capacities(W)
+    C = feature_dimensionality(W)
     assert np.max(np.abs(C - a.capacity)) < 0.2
     assert np.mean(np.abs(C - a.capacity)) < 0.08
     # classes: clear-cut predictions hold (thresholds at a margin of the measured 0.18 spread)
@@ -161,7 +178,7 @@ def test_trained_quadratic_model_low_kurtosis_is_exactly_monosemantic(seed):
     v = np.sort(np.random.default_rng(seed).uniform(0.1, 1.0, 6))[::-1]
     a = quadratic_allocation(v, 2.0, 3)
     W = train_quadratic_model(v, 2.0, 3, n_restarts=12, rng=seed)
-    assert np.allclose(capacities(W), a.capacity, atol=1e-6)
+    assert np.allclose(feature_dimensionality(W), a.capacity, atol=1e-6)
     assert quadratic_model_loss(W, v, 2.0) == pytest.approx(a.loss, rel=1e-8)
 
 
@@ -178,8 +195,10 @@ def test_relu_loss_model_exact_cases_against_monte_carlo(p):
     imp = [1.0, 1.0]
     model_ignored = relu_capacity_loss([0.0, 0.0], imp, [p, p]).sum() / 2  # toy loss has 1/n
     model_pair = relu_capacity_loss([0.5, 0.5], imp, [p, p]).sum() / 2
-    for W, b, want in [(np.zeros((1, 2)), [p / 2, p / 2], model_ignored),
-                       (np.array([[1.0, -1.0]]), [0.0, 0.0], model_pair)]:
+    for W, b, want in [
+        (np.zeros((1, 2)), [p / 2, p / 2], model_ignored),
+        (np.array([[1.0, -1.0]]), [0.0, 0.0], model_pair),
+    ]:
         err = np.sum((X - np.maximum(X @ W.T @ W + b, 0)) ** 2, axis=1) / 2
         assert toy_loss(W, b, X[:1000]) == pytest.approx(err[:1000].mean())
         assert want == pytest.approx(err.mean(), abs=4 * err.std() / np.sqrt(N))
@@ -195,12 +214,18 @@ def _lp_allocation(imp, p, m, grid=1001):
     for i in range(n):
         hull = []
         for pt in zip(Cg, Y[:, i]):
-            while len(hull) >= 2 and ((hull[-1][0] - hull[-2][0]) * (pt[1] - hull[-2][1])
-                                      - (hull[-1][1] - hull[-2][1]) * (pt[0] - hull[-2][0])) <= 0:
+            while (
+                len(hull) >= 2
+                and (
+                    (hull[-1][0] - hull[-2][0]) * (pt[1] - hull[-2][1])
+                    - (hull[-1][1] - hull[-2][1]) * (pt[0] - hull[-2][0])
+                )
+                <= 0
+            ):
                 hull.pop()
             hull.append(pt)
         base += hull[0][1]
-        for (c0, y0), (c1, y1) in zip(hull[:-1], hull[1:]):
+        for (c0, y0), (c1, y1) in itertools.pairwise(hull):
             costs.append((y1 - y0) / (c1 - c0))
             bounds.append((0, c1 - c0))
             owner.append(i)
@@ -231,7 +256,9 @@ def test_dense_features_known_answer_top_m_monosemantic():
     # p = 1 (dense): the loss model is all-or-nothing (C* = 4/3 >= 1), so the top m features
     # by importance own a dimension and the rest are dropped, which is what Elhage et al.
     # report for dense toy models (no superposition); both must agree feature by feature
-    model = train(feature_distribution(8, 1.0), 3, importance=0.7 ** np.arange(8), settings=TOY, rng=0)
+    model = train(
+        feature_distribution(8, 1.0), 3, importance=0.7 ** np.arange(8), settings=TOY, rng=0
+    )
     c = compare_capacities(model)
     assert list(c.predicted_class) == ["monosemantic"] * 3 + ["ignored"] * 5
     assert c.summary()["agreement"] == 1.0
@@ -241,7 +268,9 @@ def test_dense_features_known_answer_top_m_monosemantic():
 def test_sparse_features_comparison_reports_superposition_and_failures():
     # p = 0.05: the model predicts superposition (every feature fractional, sum C = m); the
     # trained model superposes too. Where they disagree is reported, not asserted away.
-    model = train(feature_distribution(12, 0.05), 3, importance=0.9 ** np.arange(12), settings=TOY, rng=1)
+    model = train(
+        feature_distribution(12, 0.05), 3, importance=0.9 ** np.arange(12), settings=TOY, rng=1
+    )
     c = compare_capacities(model)
     s = c.summary()
     assert c.predicted.sum() == pytest.approx(3.0)
@@ -249,7 +278,9 @@ def test_sparse_features_comparison_reports_superposition_and_failures():
     assert s["n_disagree"] == len(s["disagree_features"]) == int(np.sum(~c.agree))
     assert sum(s["confusion"].values()) == 12
     rows = c.table()
-    assert len(rows) == 12 and all(r["agree"] == (r["learned_class"] == r["predicted_class"]) for r in rows)
+    assert len(rows) == 12 and all(
+        r["agree"] == (r["learned_class"] == r["predicted_class"]) for r in rows
+    )
 
 
 def test_compare_capacities_bad_input():
@@ -272,8 +303,14 @@ def test_relu_prediction_on_the_papers_size(p):
     # 0.08 at p = 0.3 / 0.1 / 0.03; the model predicts smoothly decreasing C_i, trained models use
     # discrete arrangements (antipodal pairs C = 1/2, D ~ 0.3-0.4) and drop the tail features
     # that the model keeps at C ~ 0.15-0.2: a documented failure of the loss model.
-    model = train(feature_distribution(20, p), 5, importance=0.9 ** np.arange(20),
-                  settings=TrainSettings(n_steps=5000, batch_size=1024, lr=1e-2), n_seeds=2, rng=0)
+    model = train(
+        feature_distribution(20, p),
+        5,
+        importance=0.9 ** np.arange(20),
+        settings=TrainSettings(n_steps=5000, batch_size=1024, lr=1e-2),
+        n_seeds=2,
+        rng=0,
+    )
     c = compare_capacities(model)
     s = c.summary()
     assert c.predicted.sum() == pytest.approx(5.0)

@@ -9,7 +9,9 @@ from csuper.recovery import statistical_dimension
 
 def test_orthonormal_frame_is_decoded_exactly_by_every_decoder():
     # n = m, W = I: h = x, so ReLU(h) = x for x >= 0 and the only feasible x is h itself.
-    res = decoder_gap(np.eye(6), np.zeros(6), 0.3, n_samples=40, decoders=["relu", "nnbp", "lasso"], rng=1)
+    res = decoder_gap(
+        np.eye(6), np.zeros(6), 0.3, n_samples=40, decoders=["relu", "nnbp", "lasso"], rng=1
+    )
     for s in res.scores:
         assert s.exact_rate == 1.0, s
         assert s.relative_mse < 1e-12, s
@@ -34,7 +36,7 @@ def test_gaussian_frame_well_above_threshold_recovers_almost_always():
     # n = 60, p = 0.05: k = 3 expected active features; nonnegative m*(60, 3) = 10.0 (ALMT 2014),
     # so m = 40 is far above the transition and l1 recovery should (almost) always succeed.
     n, m, p = 60, 40, 0.05
-    assert statistical_dimension(n, 3, "nonnegative") < m / 2
+    assert statistical_dimension(n, 3, nonnegative=True) < m / 2
     W = np.random.default_rng(0).standard_normal((m, n)) / np.sqrt(m)
     res = decoder_gap(W, np.zeros(n), p, n_samples=200, decoders=["nnbp", "nnbp_gaussian"], rng=2)
     for s in res.scores:
@@ -44,7 +46,7 @@ def test_gaussian_frame_well_above_threshold_recovers_almost_always():
 
 def test_far_below_threshold_recovery_fails():
     # k = 15 expected actives in n = 30 with m = 5 measurements: m << m*(30, 15) = 20.9.
-    assert statistical_dimension(30, 15, "nonnegative") > 4 * 5
+    assert statistical_dimension(30, 15, nonnegative=True) > 4 * 5
     n, m = 30, 5
     W = np.random.default_rng(0).standard_normal((m, n))
     res = decoder_gap(W, np.zeros(n), 0.5, n_samples=60, decoders=["nnbp"], rng=0)
@@ -54,7 +56,9 @@ def test_far_below_threshold_recovery_fails():
 def test_frame_coherences_reported_and_packing_beats_gaussian():
     n, m = 24, 6
     W = np.random.default_rng(5).standard_normal((m, n))
-    res = decoder_gap(W, np.zeros(n), 0.05, n_samples=20, decoders=["nnbp_gaussian", "nnbp_packing"], rng=0)
+    res = decoder_gap(
+        W, np.zeros(n), 0.05, n_samples=20, decoders=["nnbp_gaussian", "nnbp_packing"], rng=0
+    )
     fc = res.frame_coherence
     assert set(fc) == {"learned", "gaussian", "packing", "welch"}
     assert fc["welch"] <= fc["packing"] < fc["gaussian"]  # a packing beats a random frame

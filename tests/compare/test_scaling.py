@@ -31,9 +31,10 @@ from csuper.toy import represented_count
 
 @given(n=st.integers(1, 400), frac=st.floats(0.0, 1.0))
 def test_threshold_equals_recovery_at_integer_k(n, frac):
-    k = int(round(frac * n))
+    k = round(frac * n)
     assert nonnegative_threshold(n, k) == pytest.approx(
-        statistical_dimension(n, k, "nonnegative"), rel=1e-12, abs=1e-12)
+        statistical_dimension(n, k, nonnegative=True), rel=1e-12, abs=1e-12
+    )
 
 
 def _threshold_by_quadrature(n: float, k: float) -> float:
@@ -41,11 +42,16 @@ def _threshold_by_quadrature(n: float, k: float) -> float:
     by numerical quadrature and the infimum by bounded scalar minimisation (ALMT 2014)."""
 
     def J(t):
-        return integrate.quad(lambda g: (g - t) ** 2 * stats.norm.pdf(g), t, np.inf,
-                              epsabs=1e-13, epsrel=1e-12)[0]
+        return integrate.quad(
+            lambda g: (g - t) ** 2 * stats.norm.pdf(g), t, np.inf, epsabs=1e-13, epsrel=1e-12
+        )[0]
 
-    res = optimize.minimize_scalar(lambda t: k * (1 + t * t) + (n - k) * J(t), bounds=(0, 10),
-                                   method="bounded", options={"xatol": 1e-10})
+    res = optimize.minimize_scalar(
+        lambda t: k * (1 + t * t) + (n - k) * J(t),
+        bounds=(0, 10),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     return float(res.fun)
 
 
@@ -71,14 +77,17 @@ def test_threshold_edges_and_broadcasting():
     assert out.shape == (2,) and out[1] == pytest.approx(2 * out[0], rel=1e-12)  # homogeneity
 
 
-@pytest.mark.parametrize("args, exc, msg", [
-    ((0, 0), ValueError, "n_features must be > 0"),
-    ((10, 11), ValueError, r"k must lie in \[0, n_features\]"),
-    ((10, -1), ValueError, r"k must lie in \[0, n_features\]"),
-    ((10, np.nan), ValueError, "k must contain only finite values"),
-    ((10, "a"), TypeError, "k must be an array of real numbers"),
-    (([1, 2], [1, 1, 1]), ValueError, "must broadcast"),
-])
+@pytest.mark.parametrize(
+    "args, exc, msg",
+    [
+        ((0, 0), ValueError, "n_features must be > 0"),
+        ((10, 11), ValueError, r"k must lie in \[0, n_features\]"),
+        ((10, -1), ValueError, r"k must lie in \[0, n_features\]"),
+        ((10, np.nan), ValueError, "k must contain only finite values"),
+        ((10, "a"), TypeError, "k must be an array of real numbers"),
+        (([1, 2], [1, 1, 1]), ValueError, "must broadcast"),
+    ],
+)
 def test_threshold_bad_input(args, exc, msg):
     with pytest.raises(exc, match=msg):
         nonnegative_threshold(*args)
@@ -123,13 +132,21 @@ def test_capacity_sparse_limit_and_cap():
     assert cs_capacity(10, 1e-3, cap=1000) == 1000 < int(np.floor(10 / psi))
 
 
-@pytest.mark.parametrize("args, kwargs, exc, msg", [
-    ((0, 0.1), {}, ValueError, r"n_dims must be an integer in \[1, inf\); got 0"),
-    ((5.0, 0.1), {}, TypeError, "n_dims must be an integer"),
-    ((5, 1.5), {}, ValueError, r"feature_probability must be a real number in \[0, 1\]; got 1.5"),
-    ((5, float("nan")), {}, ValueError, "feature_probability must be a real number"),
-    ((5, 0.1), {"cap": 3}, ValueError, r"cap must be an integer in \[5, inf\); got 3"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, exc, msg",
+    [
+        ((0, 0.1), {}, ValueError, r"n_dims must be an integer in \[1, inf\); got 0"),
+        ((5.0, 0.1), {}, TypeError, "n_dims must be an integer"),
+        (
+            (5, 1.5),
+            {},
+            ValueError,
+            r"feature_probability must be a real number in \[0, 1\]; got 1.5",
+        ),
+        ((5, float("nan")), {}, ValueError, "feature_probability must be a real number"),
+        ((5, 0.1), {"cap": 3}, ValueError, r"cap must be an integer in \[5, inf\); got 3"),
+    ],
+)
 def test_capacity_bad_input(args, kwargs, exc, msg):
     with pytest.raises(exc, match=msg):
         cs_capacity(*args, **kwargs)
@@ -144,7 +161,7 @@ def test_scaling_point_quantities():
     W = rng.standard_normal((3, 10))
     W[:, :4] *= 0.01  # four dropped features
     p = rng.uniform(0.0, 0.3, size=10)
-    pt = scaling_point(W, p, threshold=0.5)
+    pt = scaling_point(W, p, represented_threshold=0.5)
     assert isinstance(pt, ScalingPoint)
     assert (pt.n_features, pt.n_dims) == (10, 3)
     assert pt.k == pytest.approx(p.sum()) and pt.feature_probability == pytest.approx(p.mean())
@@ -152,18 +169,20 @@ def test_scaling_point_quantities():
     assert pt.klogk == pytest.approx(p.sum() * np.log(10 / p.sum()))
     assert pt.two_klogk == pytest.approx(2 * pt.klogk)
     assert pt.cs_capacity == cs_capacity(3, p.mean())
-    assert pt.represented == represented_count(W, 0.5)
-    assert scaling_point(W, p, threshold=100.0).represented == 0
-    assert scaling_point(W, p, threshold=0.0).represented == 10
+    assert pt.represented == represented_count(W, represented_threshold=0.5)
+    assert scaling_point(W, p, represented_threshold=100.0).represented == 0
+    assert scaling_point(W, p, represented_threshold=0.0).represented == 10
 
 
 def test_scaling_point_bad_input():
-    with pytest.raises(ValueError, match=r"feature_probability must be a scalar or have shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"feature_probability must be a scalar or have shape \(4,\)"
+    ):
         scaling_point(np.ones((2, 4)), [0.1, 0.2])
     with pytest.raises(ValueError, match=r"feature_probability must lie in \[0, 1\]"):
         scaling_point(np.ones((2, 4)), 1.2)
     with pytest.raises(ValueError, match="threshold must be a real number"):
-        scaling_point(np.ones((2, 4)), 0.1, threshold=-1.0)
+        scaling_point(np.ones((2, 4)), 0.1, represented_threshold=-1.0)
     with pytest.raises(ValueError, match="W must be a 2-D array"):
         scaling_point(np.ones(4), 0.1)
 
@@ -171,12 +190,18 @@ def test_scaling_point_bad_input():
 def test_scaling_points_of_a_trained_model():
     from csuper.toy import TrainSettings, feature_distribution, from_weights, train
 
-    model = train(feature_distribution(6, [0.3, 0.03]), 2,
-                  settings=TrainSettings(n_steps=50, batch_size=32, lr=1e-2), rng=1)
-    pts = scaling_points(model, threshold=0.3)
+    model = train(
+        feature_distribution(6, [0.3, 0.03]),
+        2,
+        settings=TrainSettings(n_steps=50, batch_size=32, lr=1e-2),
+        rng=1,
+    )
+    pts = scaling_points(model, represented_threshold=0.3)
     assert [pt.k for pt in pts] == pytest.approx([1.8, 0.18])
-    assert [pt.represented for pt in pts] == [represented_count(W, 0.3) for W in model.W]
-    with pytest.raises(TypeError, match="model must be a csuper.toy.ToyModel"):
+    assert [pt.represented for pt in pts] == [
+        represented_count(W, represented_threshold=0.3) for W in model.W
+    ]
+    with pytest.raises(TypeError, match=r"model must be a csuper\.toy\.ToyModel"):
         scaling_points(np.ones((2, 3)))
     with pytest.raises(ValueError, match="feature_probability is unknown"):
         scaling_points(from_weights(np.eye(2, 4)))
@@ -232,8 +257,13 @@ def test_noisy_counts_coefficient_within_standard_errors():
     assert np.mean(hits) >= 0.7  # ~95% expected within 2 se
 
 
-@given(st.lists(st.tuples(st.floats(0.1, 50.0), st.floats(0.0, 60.0), st.floats(1.0, 60.0)),
-                min_size=3, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.floats(0.1, 50.0), st.floats(0.0, 60.0), st.floats(1.0, 60.0)),
+        min_size=3,
+        max_size=12,
+    )
+)
 def test_saturated_least_squares_is_the_global_minimum(rows):
     x, r, n = (np.array(c) for c in zip(*rows))
     r = np.minimum(r, n)
@@ -244,9 +274,12 @@ def test_saturated_least_squares_is_the_global_minimum(rows):
     brute = np.sum((r - np.minimum(n, grid * x)) ** 2, axis=1)
     g0 = float(grid[np.argmin(brute), 0])
     step = float(grid[1, 0])
-    fine = optimize.minimize_scalar(lambda g: np.sum((r - np.minimum(n, g * x)) ** 2),
-                                    bounds=(max(0.0, g0 - step), g0 + step), method="bounded",
-                                    options={"xatol": 1e-12})
+    fine = optimize.minimize_scalar(
+        lambda g: np.sum((r - np.minimum(n, g * x)) ** 2),
+        bounds=(max(0.0, g0 - step), g0 + step),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
     assert rss <= min(float(brute.min()), float(fine.fun)) + 1e-9
 
 
@@ -257,12 +290,18 @@ def test_loglog_slope_is_one_for_proportional_counts():
 
 
 def test_fit_from_points_and_table():
-    pts = [ScalingPoint(400, int(m), 400 * p, p, 0.0, 0.0, 0, int(round(0.5 * m)))
-           for m, p in zip(M_SWEEP, P_SWEEP)]
+    pts = [
+        ScalingPoint(400, int(m), 400 * p, p, 0.0, 0.0, 0, round(0.5 * m))
+        for m, p in zip(M_SWEEP, P_SWEEP)
+    ]
     fit = fit_scaling(points=pts)
-    assert fit.best == "dimensions" and fit.laws["dimensions"].coefficient == pytest.approx(0.5, abs=0.01)
+    assert fit.best == "dimensions" and fit.laws["dimensions"].coefficient == pytest.approx(
+        0.5, abs=0.01
+    )
     assert fit.table["n_dims"].tolist() == M_SWEEP.astype(int).tolist()
-    assert fit.table["threshold"] == pytest.approx(nonnegative_threshold(N_SWEEP, N_SWEEP * P_SWEEP))
+    assert fit.table["threshold"] == pytest.approx(
+        nonnegative_threshold(N_SWEEP, N_SWEEP * P_SWEEP)
+    )
 
 
 def test_indistinguishable_laws_are_reported_as_such():
@@ -278,23 +317,44 @@ def test_all_saturated_warns():
         fit_scaling(n, m, n * 0.001, n)
 
 
-@pytest.mark.parametrize("kwargs, exc, msg", [
-    (dict(n_features=[10, 10], n_dims=[2, 3], k=[1, 1], represented=[1, 1]), ValueError,
-     "at least 3 element"),
-    (dict(n_features=[10, 10, 10], n_dims=[2, 3], k=[1, 1, 1], represented=[1, 1, 1]),
-     ValueError, r"n_dims must have shape \(3\)"),
-    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 0], k=[1, 1, 1], represented=[1, 1, 1]),
-     ValueError, "n_dims must hold integers >= 1"),
-    (dict(n_features=[10, 10, 10.5], n_dims=[2, 3, 4], k=[1, 1, 1], represented=[1, 1, 1]),
-     ValueError, "n_features must hold integers >= 1"),
-    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 0, 1], represented=[1, 1, 1]),
-     ValueError, r"k must lie in \(0, n_features\]"),
-    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 1, 1], represented=[1, 11, 1]),
-     ValueError, r"represented must lie in \[0, n_features\]"),
-    (dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 1, 1]), ValueError, "all required"),
-    (dict(n_features=[10, 10, 10], points=[]), ValueError, "either points or the arrays"),
-    (dict(points=[1, 2, 3]), TypeError, "points must be a sequence of ScalingPoint"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, msg",
+    [
+        (
+            dict(n_features=[10, 10], n_dims=[2, 3], k=[1, 1], represented=[1, 1]),
+            ValueError,
+            "at least 3 element",
+        ),
+        (
+            dict(n_features=[10, 10, 10], n_dims=[2, 3], k=[1, 1, 1], represented=[1, 1, 1]),
+            ValueError,
+            r"n_dims must have shape \(3\)",
+        ),
+        (
+            dict(n_features=[10, 10, 10], n_dims=[2, 3, 0], k=[1, 1, 1], represented=[1, 1, 1]),
+            ValueError,
+            "n_dims must hold integers >= 1",
+        ),
+        (
+            dict(n_features=[10, 10, 10.5], n_dims=[2, 3, 4], k=[1, 1, 1], represented=[1, 1, 1]),
+            ValueError,
+            "n_features must hold integers >= 1",
+        ),
+        (
+            dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 0, 1], represented=[1, 1, 1]),
+            ValueError,
+            r"k must lie in \(0, n_features\]",
+        ),
+        (
+            dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 1, 1], represented=[1, 11, 1]),
+            ValueError,
+            r"represented must lie in \[0, n_features\]",
+        ),
+        (dict(n_features=[10, 10, 10], n_dims=[2, 3, 4], k=[1, 1, 1]), ValueError, "all required"),
+        (dict(n_features=[10, 10, 10], points=[]), ValueError, "either points or the arrays"),
+        (dict(points=[1, 2, 3]), TypeError, "points must be a sequence of ScalingPoint"),
+    ],
+)
 def test_fit_bad_input(kwargs, exc, msg):
     with pytest.raises(exc, match=msg):
         fit_scaling(**kwargs)

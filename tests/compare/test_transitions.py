@@ -5,27 +5,29 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import os  # noqa: E402
+import os
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from csuper.compare import (  # noqa: E402
+from csuper.compare import (
     TransitionSweep,
     feature_transition_sweep,
     locate_crossings,
     relu_allocation,
 )
-from csuper.toy import TrainSettings, feature_distribution, train  # noqa: E402
+from csuper.toy import TrainSettings, feature_distribution, train
 
 SETTINGS = TrainSettings(n_steps=1000, batch_size=512, lr=1e-2)
 
 # compare has no numba kernels of its own; under NUMBA_DISABLE_JIT the toy trainer runs as
 # Python loops (85 s per sweep measured), and it is tested without JIT in tests/toy already
-needs_jit = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
-                               reason="trains 14 toy models; too slow as plain Python")
+needs_jit = pytest.mark.skipif(
+    os.environ.get("NUMBA_DISABLE_JIT") == "1",
+    reason="trains 14 toy models; too slow as plain Python",
+)
 
 
 def test_locate_crossings_known_answers():
@@ -48,8 +50,14 @@ def test_crossings_bracket_and_interpolate(ys, t):
         assert np.interp(c, x, y) == pytest.approx(t, abs=1e-9 * (1 + abs(t)))
 
 
-@given(st.integers(3, 10), st.integers(1, 3), st.floats(0.01, 0.5), st.integers(0, 2**32 - 1),
-       st.floats(0.05, 5.0), st.floats(1.01, 10.0))
+@given(
+    st.integers(3, 10),
+    st.integers(1, 3),
+    st.floats(0.01, 0.5),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.05, 5.0),
+    st.floats(1.01, 10.0),
+)
 def test_predicted_capacity_is_monotone_in_importance(n, m, p, seed, base, factor):
     # comparative statics of the KKT allocation: raising one feature's importance (its loss
     # curve scales up) never lowers its capacity
@@ -66,8 +74,15 @@ def test_predicted_capacity_is_monotone_in_importance(n, m, p, seed, base, facto
 @pytest.fixture(scope="module")
 def importance_sweep():
     return feature_transition_sweep(
-        6, 2, np.geomspace(0.03, 30.0, 7), feature=5, importance=np.ones(6),
-        feature_probability=0.1, settings=SETTINGS, rng=0)
+        6,
+        2,
+        np.geomspace(0.03, 30.0, 7),
+        feature=5,
+        importance=np.ones(6),
+        feature_probability=0.1,
+        settings=SETTINGS,
+        rng=0,
+    )
 
 
 @needs_jit
@@ -81,7 +96,10 @@ def test_importance_sweep_goes_from_ignored_to_own_direction(importance_sweep):
     assert np.all(np.diff(sw.predicted_capacity) >= -1e-12)
     tr = sw.transitions()
     lo, hi = sw.values[0], sw.values[-1]
-    learned_on, learned_own = tr["ignored_to_superposed"]["learned"], tr["superposed_to_own"]["learned"]
+    learned_on, learned_own = (
+        tr["ignored_to_superposed"]["learned"],
+        tr["superposed_to_own"]["learned"],
+    )
     assert lo <= learned_on < learned_own <= hi
     assert lo <= tr["superposed_to_own"]["predicted"] <= hi
 
@@ -89,8 +107,15 @@ def test_importance_sweep_goes_from_ignored_to_own_direction(importance_sweep):
 @needs_jit
 def test_sweep_is_reproducible_and_plots(importance_sweep):
     again = feature_transition_sweep(
-        6, 2, np.geomspace(0.03, 30.0, 7), feature=5, importance=np.ones(6),
-        feature_probability=0.1, settings=SETTINGS, rng=0)
+        6,
+        2,
+        np.geomspace(0.03, 30.0, 7),
+        feature=5,
+        importance=np.ones(6),
+        feature_probability=0.1,
+        settings=SETTINGS,
+        rng=0,
+    )
     assert np.array_equal(again.learned_capacity, importance_sweep.learned_capacity)
     ax = importance_sweep.plot()
     assert len(ax.lines) >= 3
@@ -99,13 +124,16 @@ def test_sweep_is_reproducible_and_plots(importance_sweep):
     plt.close(ax.figure)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"parameter": "bias"}, "parameter"),
-    ({"feature": 6}, "feature"),
-    ({"values": [1.0, 0.5]}, "increasing"),
-    ({"values": [0.5, 2.0], "parameter": "feature_probability"}, "feature_probability"),
-    ({"feature_probability": 1.5}, "feature_probability"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"parameter": "bias"}, "parameter"),
+        ({"feature": 6}, "feature"),
+        ({"values": [1.0, 0.5]}, "increasing"),
+        ({"values": [0.5, 2.0], "parameter": "feature_probability"}, "feature_probability"),
+        ({"feature_probability": 1.5}, "feature_probability"),
+    ],
+)
 def test_sweep_bad_input(kwargs, match):
     args = {"values": [0.1, 1.0], **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -117,7 +145,9 @@ def test_predicted_transition_matches_a_direct_scan(importance_sweep):
     # independent route for the predicted transition: scan relu_allocation directly on a
     # 3x finer grid and bracket the first importance where C_i >= 0.9
     fine = np.geomspace(0.03, 30.0, 1201)
-    c = np.array([relu_allocation(np.r_[np.ones(5), v], np.full(6, 0.1), 2).capacity[5] for v in fine])
+    c = np.array(
+        [relu_allocation(np.r_[np.ones(5), v], np.full(6, 0.1), 2).capacity[5] for v in fine]
+    )
     j = int(np.argmax(c >= 0.9))
     assert j > 0
     x = importance_sweep.transitions()["superposed_to_own"]["predicted"]
@@ -144,7 +174,8 @@ def test_both_sweep_table_and_cold_part_unchanged(both_sweep, importance_sweep):
     rows = sw.table()
     assert len(rows) == 3 * 7
     assert [(r["direction"], r["start"]) for r in rows] == (
-        [("none", "cold")] * 7 + [("up", "warm")] * 7 + [("down", "warm")] * 7)
+        [("none", "cold")] * 7 + [("up", "warm")] * 7 + [("down", "warm")] * 7
+    )
     assert [r["value"] for r in rows[7:14]] == list(VALUES)
     assert [r["value"] for r in rows[14:]] == list(VALUES[::-1])
     assert rows[:7] == importance_sweep.table()
@@ -167,13 +198,21 @@ def test_warm_points_are_initialised_from_the_previous_point(both_sweep):
     seeds = gen.integers(0, 2**63, size=(2, 7, 1))
     w = both_sweep.warm
     imp = np.ones(6)
-    for s, j, prev in ((0, 0, None),  # each leg starts fresh at its own end
-                       (0, 3, (w["up"]["W"][2:3], w["up"]["b"][2:3])),
-                       (1, 6, None),
-                       (1, 2, (w["down"]["W"][3:4], w["down"]["b"][3:4]))):
+    for s, j, prev in (
+        (0, 0, None),  # each leg starts fresh at its own end
+        (0, 3, (w["up"]["W"][2:3], w["up"]["b"][2:3])),
+        (1, 6, None),
+        (1, 2, (w["down"]["W"][3:4], w["down"]["b"][3:4])),
+    ):
         imp[5] = VALUES[j]
-        pt = train(feature_distribution(6, 0.1), 2, importance=imp, settings=SETTINGS,
-                   seeds=seeds[s, j], init=prev)
+        pt = train(
+            feature_distribution(6, 0.1),
+            2,
+            importance=imp,
+            settings=SETTINGS,
+            seeds=seeds[s, j],
+            init=prev,
+        )
         direction = ("up", "down")[s]
         assert np.array_equal(pt.W[0], w[direction]["W"][j]), (direction, j)
 
@@ -190,8 +229,17 @@ def test_warm_points_keep_the_best_of_n_seeds():
     imp = np.ones(6)
     imp[5] = values[1]
     prev = (sw.warm["up"]["W"][0:1], sw.warm["up"]["b"][0:1])
-    runs = [train(feature_distribution(6, 0.1), 2, importance=imp, settings=SETTINGS,
-                  seeds=seeds[0, 1, s:s + 1], init=prev) for s in range(2)]
+    runs = [
+        train(
+            feature_distribution(6, 0.1),
+            2,
+            importance=imp,
+            settings=SETTINGS,
+            seeds=seeds[0, 1, s : s + 1],
+            init=prev,
+        )
+        for s in range(2)
+    ]
     best = min(runs, key=lambda r: r.final_loss[0])
     assert np.array_equal(best.W[0], sw.warm["up"]["W"][1])
     assert sw.warm["up"]["final_loss"][1] == best.final_loss[0]
@@ -203,8 +251,14 @@ def test_warm_sweep_transitions_and_reproducible(both_sweep):
     lo, hi = VALUES[0], VALUES[-1]
     for key in ("superposed_to_own", "ignored_to_superposed"):
         t = tr[key]
-        assert set(t) == {"learned", "predicted", "learned_up", "learned_down", "hysteresis",
-                          "hysteresis_cold"}
+        assert set(t) == {
+            "learned",
+            "predicted",
+            "learned_up",
+            "learned_down",
+            "hysteresis",
+            "hysteresis_cold",
+        }
         assert lo <= t["learned_up"] <= hi and lo <= t["learned_down"] <= hi
         assert t["hysteresis"] == t["learned_up"] - t["learned_down"]
         assert t["hysteresis_cold"] == t["learned"] - t["learned_down"]
@@ -228,17 +282,30 @@ def test_hysteresis_known_answer():
     # synthetic series: up jumps between 2 and 3, down falls between 1 and 2, threshold 0.9
     x = np.array([1.0, 2.0, 3.0, 4.0])
     nan = np.full(4, np.nan)
-    warm = {"up": {"learned_capacity": np.array([0.0, 0.0, 1.0, 1.0]), "norm": np.array([0.0, 1.0, 1.0, 1.0]),
-                   "final_loss": nan},
-            "down": {"learned_capacity": np.array([0.0, 1.0, 1.0, 1.0]), "norm": np.array([1.0, 1.0, 1.0, 1.0]),
-                     "final_loss": nan}}
-    sw = TransitionSweep("importance", 0, x, nan, nan, np.zeros(4), nan, 0.9, 0.5, x, np.zeros(4),
-                         "warm", warm)
+    warm = {
+        "up": {
+            "learned_capacity": np.array([0.0, 0.0, 1.0, 1.0]),
+            "norm": np.array([0.0, 1.0, 1.0, 1.0]),
+            "final_loss": nan,
+        },
+        "down": {
+            "learned_capacity": np.array([0.0, 1.0, 1.0, 1.0]),
+            "norm": np.array([1.0, 1.0, 1.0, 1.0]),
+            "final_loss": nan,
+        },
+    }
+    sw = TransitionSweep(
+        "importance", 0, x, nan, nan, np.zeros(4), nan, 0.9, 0.5, x, np.zeros(4), "warm", warm
+    )
     t = sw.transitions()["superposed_to_own"]
     assert t["learned_up"] == pytest.approx(2.9) and t["learned_down"] == pytest.approx(1.9)
     assert t["hysteresis"] == pytest.approx(1.0)
     t = sw.transitions()["ignored_to_superposed"]  # down never crosses: no hysteresis located
-    assert t["learned_up"] == pytest.approx(1.5) and np.isnan(t["learned_down"]) and np.isnan(t["hysteresis"])
+    assert (
+        t["learned_up"] == pytest.approx(1.5)
+        and np.isnan(t["learned_down"])
+        and np.isnan(t["hysteresis"])
+    )
     assert len(sw.table()) == 8 and {r["start"] for r in sw.table()} == {"warm"}
 
 

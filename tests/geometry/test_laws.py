@@ -40,10 +40,13 @@ def test_law_moments_match_closed_form_by_integration(m, k):
     closed = math.prod((2 * j + 1) / (m + 2 * j) for j in range(k))
     assert L.inner_product_moment(2 * k, m) == pytest.approx(closed, rel=1e-12)
     assert L.inner_product_moment(2 * k + 1, m) == 0.0
+
     # numerical integration of t^(2k) against the density (1 - t^2)^((m-3)/2) / B(1/2, (m-1)/2)
-    dens = lambda t: (1 - t * t) ** ((m - 3) / 2) / math.exp(  # noqa: E731
-        math.lgamma(0.5) + math.lgamma((m - 1) / 2) - math.lgamma(m / 2)
-    )
+    def dens(t):
+        return (1 - t * t) ** ((m - 3) / 2) / math.exp(
+            math.lgamma(0.5) + math.lgamma((m - 1) / 2) - math.lgamma(m / 2)
+        )
+
     num, _ = integrate.quad(lambda t: t ** (2 * k) * dens(t), -1, 1, limit=200)
     assert num == pytest.approx(closed, rel=1e-7)
     assert law.pdf(0.3) == pytest.approx(dens(0.3), rel=1e-10)
@@ -94,7 +97,9 @@ def test_low_dimensional_laws():
     assert L.inner_product_tail(0.7, 1) == 1.0
     assert L.expected_abs_inner_product(1) == pytest.approx(1.0, rel=1e-14)
     # large m: sqrt(m) t is nearly standard normal (CLT; relative error O(1/m) at fixed z)
-    assert L.inner_product_tail(3 / math.sqrt(4000), 4000) == pytest.approx(2 * stats.norm.sf(3), rel=1e-2)
+    assert L.inner_product_tail(3 / math.sqrt(4000), 4000) == pytest.approx(
+        2 * stats.norm.sf(3), rel=1e-2
+    )
 
 
 @given(st.integers(2, 500), st.floats(0.001, 0.999))
@@ -110,8 +115,12 @@ def test_expected_abs_inner_product_by_integration(m):
     if m == 1:
         assert L.expected_abs_inner_product(1) == pytest.approx(1.0, rel=1e-14)
         return
-    num, _ = integrate.quad(lambda s: L.inner_product_tail(s, m) if 0 < s < 1 else 0.0, 0, 1, limit=200)
-    assert L.expected_abs_inner_product(m) == pytest.approx(num, rel=1e-7)  # E|t| = int P(|t|>=s) ds
+    num, _ = integrate.quad(
+        lambda s: L.inner_product_tail(s, m) if 0 < s < 1 else 0.0, 0, 1, limit=200
+    )
+    assert L.expected_abs_inner_product(m) == pytest.approx(
+        num, rel=1e-7
+    )  # E|t| = int P(|t|>=s) ds
 
 
 # ------------------------------------------------------------------------------------------
@@ -124,6 +133,7 @@ def numpy_coherence(X):
     return G.max()
 
 
+@pytest.mark.kernels
 @given(st.integers(2, 40), st.integers(1, 9), st.integers(1, 17), st.integers(0, 2**32 - 1))
 def test_kernel_matches_plain_numpy(n, m, block, seed):
     X = np.random.default_rng(seed).standard_normal((3, n, m))
@@ -132,6 +142,7 @@ def test_kernel_matches_plain_numpy(n, m, block, seed):
     assert np.allclose(got, expected, rtol=0, atol=1e-13)
 
 
+@pytest.mark.kernels
 @given(st.integers(1, 30), st.integers(1, 30), st.booleans(), st.integers(0, 2**32 - 1))
 def test_block_reduction_kernel_matches_numpy(rows, cols, upper, seed):
     G = np.random.default_rng(seed).standard_normal((rows, cols))
@@ -162,26 +173,34 @@ def test_simulation_is_reproducible_and_streams(monkeypatch):
 
 def test_two_vectors_follow_the_exact_law_of_abs_t():
     m = 6
-    sim = L.simulate_coherence(2, m, n_trials=4000, quantiles=(0.1, 0.5, 0.9, 0.99), confidence=0.999, rng=11)
+    sim = L.simulate_coherence(
+        2, m, n_trials=4000, quantiles=(0.1, 0.5, 0.9, 0.99), confidence=0.999, rng=11
+    )
     assert abs(sim.mean - L.expected_abs_inner_product(m)) <= Z * sim.mean_se
     # exact quantiles of |t| (union bound is exact for N = 2) lie in the order-statistic intervals
     exact = L.coherence_quantile_union_bound(sim.quantile_levels, 2, m)
     assert np.allclose(exact, sim.union_bound_quantiles)
     assert np.all(sim.quantile_ci[:, 0] <= exact) and np.all(exact <= sim.quantile_ci[:, 1])
     # and the whole law: Kolmogorov-Smirnov against |t| with P(|t| <= s) = 1 - tail(s)
-    ks = stats.kstest(sim.samples, lambda s: 1 - L.inner_product_tail(np.clip(s, 1e-12, 1 - 1e-12), m))
+    ks = stats.kstest(
+        sim.samples, lambda s: 1 - L.inner_product_tail(np.clip(s, 1e-12, 1 - 1e-12), m)
+    )
     assert ks.pvalue > 1e-4
 
 
 @pytest.mark.parametrize("n, m", [(5, 3), (40, 10), (120, 32)])
 def test_simulated_quantiles_are_below_the_union_bound(n, m):
-    sim = L.simulate_coherence(n, m, n_trials=300, quantiles=(0.5, 0.9, 0.95), confidence=0.999, rng=5)
+    sim = L.simulate_coherence(
+        n, m, n_trials=300, quantiles=(0.5, 0.9, 0.95), confidence=0.999, rng=5
+    )
     # the union bound is an upper bound on the true quantile, which the interval covers; the
     # point estimate itself may exceed it by noise where the bound is tight (high q)
     assert np.all(sim.quantile_ci[:, 0] <= sim.union_bound_quantiles)
     # every draw respects the deterministic packing bound, and the intervals bracket the estimates
     assert np.all(sim.samples >= B.best_coherence_bound(n, m).value - 1e-12)
-    assert np.all(sim.quantile_ci[:, 0] <= sim.quantiles) and np.all(sim.quantiles <= sim.quantile_ci[:, 1])
+    assert np.all(sim.quantile_ci[:, 0] <= sim.quantiles) and np.all(
+        sim.quantiles <= sim.quantile_ci[:, 1]
+    )
     # union-bound tail at the simulated 95% quantile is at least the simulated tail (5%) up to noise
     tail = L.coherence_tail_union_bound(sim.quantiles[2], n, m)
     assert tail >= 0.05 - Z * math.sqrt(0.05 * 0.95 / sim.n_trials)
@@ -228,7 +247,9 @@ def test_bad_input_names_the_parameter():
         L.coherence_tail_union_bound(0.0, 5, 3)
     with pytest.raises(ValueError, match=r"q must be a real number in \(0, 1\)"):
         L.coherence_quantile_union_bound(1.0, 5, 3)
-    with pytest.raises(ValueError, match=r"quantiles must contain real numbers in \(0, 1\); got 1.5"):
+    with pytest.raises(
+        ValueError, match=r"quantiles must contain real numbers in \(0, 1\); got 1.5"
+    ):
         L.simulate_coherence(5, 3, quantiles=(0.5, 1.5))
     with pytest.raises(ValueError, match=r"confidence must be a real number in \(0, 1\)"):
         L.simulate_coherence(5, 3, confidence=1.0)
@@ -269,12 +290,16 @@ def test_bonferroni_and_union_bounds_bracket_the_law():
         assert np.allclose(L.coherence_tail_bonferroni_bound(qlo[reach], n, m), 1 - q[reach])
     # N = 2: both sides are the exact law of |t|
     assert np.allclose(L.coherence_tail_bonferroni_bound(s, 2, 7), L.inner_product_tail(s, 7))
-    assert np.allclose(L.coherence_quantile_bonferroni_bound(q, 2, 7), L.coherence_quantile_union_bound(q, 2, 7))
+    assert np.allclose(
+        L.coherence_quantile_bonferroni_bound(q, 2, 7), L.coherence_quantile_union_bound(q, 2, 7)
+    )
 
 
 @pytest.mark.parametrize("n, m", [(4, 3), (25, 8), (80, 30)])
 def test_simulated_tail_lies_in_the_analytic_bracket(n, m):
-    sim = L.simulate_coherence(n, m, n_trials=1500, quantiles=(0.5, 0.9, 0.99), confidence=0.999, rng=7)
+    sim = L.simulate_coherence(
+        n, m, n_trials=1500, quantiles=(0.5, 0.9, 0.99), confidence=0.999, rng=7
+    )
     for s in np.quantile(sim.samples, [0.3, 0.6, 0.9, 0.97]):
         emp = np.mean(sim.samples >= s)
         se = math.sqrt(max(emp * (1 - emp), 1.0 / sim.n_trials) / sim.n_trials)
@@ -282,4 +307,6 @@ def test_simulated_tail_lies_in_the_analytic_bracket(n, m):
         assert emp <= L.coherence_tail_union_bound(s, n, m) + Z * se
     lo = L.coherence_quantile_bonferroni_bound(sim.quantile_levels, n, m)
     assert np.array_equal(lo, sim.bonferroni_quantiles)
-    assert np.all(sim.quantile_ci[:, 1] >= lo) and np.all(sim.quantile_ci[:, 0] <= sim.union_bound_quantiles)
+    assert np.all(sim.quantile_ci[:, 1] >= lo) and np.all(
+        sim.quantile_ci[:, 0] <= sim.union_bound_quantiles
+    )

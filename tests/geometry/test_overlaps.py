@@ -26,9 +26,8 @@ from csuper.geometry import (
     overlap_matrix,
 )
 from csuper.geometry import _dense_reference as dense
-from csuper.testing import frames, orthogonal_matrices, unit_norm_frames
-
 from csuper.geometry import overlaps as imod
+from csuper.testing import frames, orthogonal_matrices, unit_norm_frames
 
 NO_JIT = os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
 RTOL = 1e-10  # the brief's agreement level for float64 (observed: ~1e-15)
@@ -64,6 +63,7 @@ def harmonic_frame(n: int) -> np.ndarray:
 # --- differential: streamed numba pass vs dense numpy -------------------------------------------
 
 
+@pytest.mark.kernels
 @given(W=frames(n_dims=(1, 8), n_features=(2, 40)), data=st.data())
 def test_streamed_pass_equals_dense_reference(W, data):
     n = W.shape[1]
@@ -71,6 +71,7 @@ def test_streamed_pass_equals_dense_reference(W, data):
     assert_matches_reference(frame_statistics(W, block_size=block), W)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("block_size", [1, 2, 7, 16, 37, 64, 200])
 def test_block_sizes_that_do_not_divide_n(block_size):
     rng = np.random.default_rng(0)
@@ -110,6 +111,20 @@ def test_individual_functions_are_views_of_the_pass(W):
     )
 
 
+@pytest.mark.kernels
+@pytest.mark.parametrize("shape", [(8, 5), (3, 7), (17, 33), (5, 130), (64, 129)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_overlap_matrix_is_exactly_symmetric(shape, dtype):
+    # the docstring promises symmetry; a general BLAS product need not round H[i, j] and
+    # H[j, i] alike (issue 10: np.ones((8, 5)) gave max |H - H.T| = 1.1e-16), so it is exact by
+    # construction, with the JIT and without
+    for W in (np.ones(shape), np.random.default_rng(shape[1]).standard_normal(shape)):
+        H = overlap_matrix(W.astype(dtype))
+        assert np.array_equal(H, H.T)
+        assert np.all(np.diag(H) == 1.0)
+
+
+@pytest.mark.kernels
 @given(W=frames(n_dims=(1, 8), n_features=(1, 20)))
 def test_overlap_matrix_equals_reference(W):
     H = overlap_matrix(W)
@@ -306,6 +321,7 @@ def test_simplex_coherence(m):
     assert mu == pytest.approx(np.sqrt((n - m) / (m * (n - 1))), rel=1e-12)
 
 
+@pytest.mark.kernels
 def test_extreme_scales_are_exact():
     """Squared norms of 1e-200 or 1e200 columns would under/overflow: the pass scales W by an
     exact power of two first."""
@@ -332,8 +348,15 @@ def test_extreme_scales_are_exact():
 
 # --- bad input -----------------------------------------------------------------------------------
 
-PUBLIC = [coherence, interference, mean_squared_overlap, frame_potential, feature_dimensionality,
-          frame_statistics, overlap_matrix]
+PUBLIC = [
+    coherence,
+    interference,
+    mean_squared_overlap,
+    frame_potential,
+    feature_dimensionality,
+    frame_statistics,
+    overlap_matrix,
+]
 
 
 @pytest.mark.parametrize("fn", PUBLIC)
@@ -353,8 +376,9 @@ def test_bad_frames_raise(fn, bad, exc, match):
         fn(bad)
 
 
-@pytest.mark.parametrize("fn", [coherence, interference, mean_squared_overlap, frame_statistics,
-                                overlap_matrix])
+@pytest.mark.parametrize(
+    "fn", [coherence, interference, mean_squared_overlap, frame_statistics, overlap_matrix]
+)
 def test_zero_column_raises_naming_it(fn):
     W = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 1.0]])
     with pytest.raises(ValueError, match=r"W has 1 zero column\(s\) \(first at index 1\)"):
@@ -384,8 +408,17 @@ def test_single_column_where_meaningful():
     assert frame_potential(w) == pytest.approx(625.0)
 
 
-@pytest.mark.parametrize("fn", [coherence, interference, mean_squared_overlap, frame_potential,
-                                feature_dimensionality, frame_statistics])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        coherence,
+        interference,
+        mean_squared_overlap,
+        frame_potential,
+        feature_dimensionality,
+        frame_statistics,
+    ],
+)
 def test_bad_block_size(fn):
     W = np.eye(3)
     with pytest.raises(ValueError, match=r"block_size must be an integer in \[1, inf\); got 0"):
@@ -413,9 +446,12 @@ def test_result_is_immutable():
 # --- memory: the streamed pass never holds an n x n matrix ---------------------------------------
 
 
-@pytest.mark.skipif(NO_JIT, reason="under NUMBA_DISABLE_JIT the kernels run as Python loops whose "
-                    "every float tracemalloc traces (73 s for this test); memory is a property of "
-                    "the compiled path")
+@pytest.mark.skipif(
+    NO_JIT,
+    reason="under NUMBA_DISABLE_JIT the kernels run as Python loops whose "
+    "every float tracemalloc traces (73 s for this test); memory is a property of "
+    "the compiled path",
+)
 def test_streamed_memory_is_linear_in_n():
     """Peak traced memory at n = 1500, m = 8, block 64 is O(n m + block^2), far below the n^2
     float64 entries (18 MB) of the Gram matrix. (Kernels allocate nothing: every array the pass
@@ -491,7 +527,8 @@ def test_wide_float64_frame_does_not_crash_with_two_blas_threads(tmp_path):
         """
     )
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=1800
+    )
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
     assert proc.stdout.strip() == "ok"

@@ -93,7 +93,8 @@ def test_known_frame_shape_norms_and_objective(name):
 
 @pytest.mark.parametrize("name", sorted(KNOWN_FRAMES))
 def test_known_frame_meets_its_lower_bound(name):
-    """Optimality certificate: the construction attains a lower bound from csuper.geometry.bounds."""
+    """Optimality certificate: the construction attains a lower bound from
+    csuper.geometry.bounds."""
     entry = KNOWN_FRAMES[name]
     W = known_frame(name)
     d, n = W.shape
@@ -171,6 +172,7 @@ def _lse_numpy(Y, t, lines):
     return logsumexp(t * g) / t
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("lines", [True, False])
 @pytest.mark.parametrize("t", [1.0, 30.0])
 def test_lse_value_and_gradient(lines, t):
@@ -188,6 +190,7 @@ def test_lse_value_and_gradient(lines, t):
     np.testing.assert_allclose(G, fd, atol=1e-7 * max(1.0, t))
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("lines", [True, False])
 def test_constraint_jacobians(lines):
     rng = np.random.default_rng(6)

@@ -23,8 +23,13 @@ def _brute(X, Y):
     return r, np.abs(r - 1)
 
 
-@given(X=point_clouds(n_points=(2, 15), dim=(3, 12)), m=st.integers(1, 10),
-       seed=st.integers(0, 2**32 - 1), eps=st.floats(0.0, 2.0))
+@pytest.mark.kernels
+@given(
+    X=point_clouds(n_points=(2, 15), dim=(3, 12)),
+    m=st.integers(1, 10),
+    seed=st.integers(0, 2**32 - 1),
+    eps=st.floats(0.0, 2.0),
+)
 def test_streamed_kernel_equals_brute_force(X, m, seed, eps):
     Y = np.random.default_rng(seed).standard_normal((X.shape[0], m))
     d = measure_distortion(X, Y, quantiles=LEVELS, eps=eps)
@@ -44,8 +49,9 @@ def test_quantiles_exact_with_many_ties_and_many_pairs():
     X = rng.standard_normal((300, 20))
     Y = np.round(X[:, :6] * 2) / 2  # coarse images: many tied distortions
     d = measure_distortion(X, Y, quantiles=(0.25, 0.5, 0.75, 0.999))
-    np.testing.assert_allclose(d.quantiles, np.quantile(_brute(X, Y)[1], (0.25, 0.5, 0.75, 0.999)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        d.quantiles, np.quantile(_brute(X, Y)[1], (0.25, 0.5, 0.75, 0.999)), rtol=1e-12
+    )
 
 
 def test_sampled_pairs():
@@ -79,7 +85,10 @@ def test_duplicate_points_warn_and_are_skipped():
     with pytest.warns(RuntimeWarning, match="1 pair"):
         d = measure_distortion(X, X * 2)
     assert d.n_skipped == 1 and d.n_pairs == 2 and d.max == pytest.approx(3.0)
-    with pytest.raises(ValueError, match="at least two distinct points"), pytest.warns(RuntimeWarning):
+    with (
+        pytest.raises(ValueError, match="at least two distinct points"),
+        pytest.warns(RuntimeWarning),
+    ):
         measure_distortion(np.ones((3, 2)), np.ones((3, 1)))
 
 

@@ -8,15 +8,31 @@ import matplotlib
 import numpy as np
 import pytest
 
-from csuper.jl import BOUNDS, achlioptas_min_dim, distortion_experiment, measure_distortion, make_jl, plot_min_dims
+from csuper.jl import (
+    BOUNDS,
+    achlioptas_min_dim,
+    distortion_experiment,
+    make_jl,
+    measure_distortion,
+    plot_min_dims,
+)
 
 matplotlib.use("Agg")
 
 
 def test_experiment_counts_successes_and_compares_with_bounds():
     bound = achlioptas_min_dim(15, 0.5, 0.1)  # 186
-    r = distortion_experiment("gaussian", 15, 60, 0.5, n_dims=[4, 16, 64, bound], n_trials=12,
-                              failure_probability=0.1, rng=0, progress=False)
+    r = distortion_experiment(
+        "gaussian",
+        15,
+        60,
+        0.5,
+        n_dims=[4, 16, 64, bound],
+        n_trials=12,
+        failure_probability=0.1,
+        rng=0,
+        progress=False,
+    )
     assert r.n_dims.tolist() == [4, 16, 64, bound] and r.bounds["achlioptas"] == bound
     assert set(r.bounds) == set(BOUNDS) and r.guarantee == "achlioptas"
     assert r.success_rate[0] == 0.0 and r.success_rate[-1] == 1.0  # m = 4 is hopeless, 256 easy
@@ -32,7 +48,9 @@ def test_experiment_counts_successes_and_compares_with_bounds():
 def test_experiment_reproduces_trials_by_hand():
     """Same seed, same draws: the experiment's success count equals a hand-written loop's."""
     kw = dict(n_dims=[12], n_trials=6, rng=3, progress=False, points="basis")
-    r = distortion_experiment("sparse-jl", 10, 40, 0.6, construction_params={"nnz_per_column": 3}, **kw)
+    r = distortion_experiment(
+        "sparse-jl", 10, 40, 0.6, construction_params={"nnz_per_column": 3}, **kw
+    )
     gen = np.random.default_rng(3)
     wins = 0
     for _ in range(6):
@@ -42,7 +60,9 @@ def test_experiment_reproduces_trials_by_hand():
         f = make_jl("sparse-jl", 40, 12, rng=gen, nnz_per_column=3)
         wins += measure_distortion(X, f(X), quantiles=()).max <= 0.6
     assert r.success_rate[0] == wins / 6
-    r2 = distortion_experiment("sparse-jl", 10, 40, 0.6, construction_params={"nnz_per_column": 3}, **kw)
+    r2 = distortion_experiment(
+        "sparse-jl", 10, 40, 0.6, construction_params={"nnz_per_column": 3}, **kw
+    )
     assert np.array_equal(r.success_rate, r2.success_rate)
 
 
@@ -85,8 +105,27 @@ def test_cli(capsys, tmp_path):
         assert name in out
     assert "dasgupta-gupta  m = 3947" in out  # 4 ln 100 / (0.005 - 0.001/3) = 3947.4, truncated
     png = tmp_path / "jl.png"
-    assert _cli(["--construction", "countsketch", "--n-points", "6", "--n-features", "30",
-                 "--n-dims", "8", "64", "--n-trials", "3", "--no-progress", "--plot", str(png)]) == 0
+    assert (
+        _cli(
+            [
+                "--construction",
+                "countsketch",
+                "--n-points",
+                "6",
+                "--n-features",
+                "30",
+                "--n-dims",
+                "8",
+                "64",
+                "--n-trials",
+                "3",
+                "--no-progress",
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     assert png.stat().st_size > 0
     assert "countsketch: N=6 points" in capsys.readouterr().out
     with pytest.raises(ValueError, match="--nnz-per-column applies only"):

@@ -25,6 +25,7 @@ def _cap(name: str, n: int, m: int) -> int:
     return m if cap is None else min(m, cap)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("name", NAMES)
 @given(n=st.integers(1, 40), m=st.integers(1, 24), seed=st.integers(0, 2**32 - 1))
 def test_apply_equals_explicit_matrix(name, n, m, seed):
@@ -55,8 +56,10 @@ def test_same_seed_bit_identical_other_seed_differs(name):
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
     g = np.random.default_rng(5)
-    assert np.array_equal(make_jl(name, 64, 16, rng=g).matrix(),
-                          make_jl(name, 64, 16, rng=np.random.default_rng(5)).matrix())
+    assert np.array_equal(
+        make_jl(name, 64, 16, rng=g).matrix(),
+        make_jl(name, 64, 16, rng=np.random.default_rng(5)).matrix(),
+    )
 
 
 def _fourth_moment_variance(name: str, x: np.ndarray, m: int, n: int) -> float | None:
@@ -120,7 +123,9 @@ def test_srht_matrix_matches_scipy_hadamard():
     np.testing.assert_allclose(f.matrix(), ref, atol=1e-14)
 
 
-@given(n=st.integers(2, 40), m=st.integers(1, 20), s=st.integers(1, 20), seed=st.integers(0, 2**32 - 1))
+@given(
+    n=st.integers(2, 40), m=st.integers(1, 20), s=st.integers(1, 20), seed=st.integers(0, 2**32 - 1)
+)
 def test_sparse_jl_block_structure(n, m, s, seed):
     s = min(s, m)
     A = SparseJL(n, m, nnz_per_column=s, rng=seed).matrix()
@@ -174,7 +179,9 @@ def test_bad_dimensions(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_bad_batches(name):
     f = make_jl(name, 10, 4, rng=0)
-    with pytest.raises(ValueError, match=r"n_features=10 entries along its last axis; got shape \(3, 9\)"):
+    with pytest.raises(
+        ValueError, match=r"n_features=10 entries along its last axis; got shape \(3, 9\)"
+    ):
         f(np.ones((3, 9)))
     with pytest.raises(ValueError, match="X must contain only finite values"):
         f(np.full((2, 10), np.nan))
@@ -197,6 +204,7 @@ def test_bad_construction_parameters():
         make_jl("gaussian", 10, 4, rng=np.random.RandomState(0))
 
 
+@pytest.mark.kernels
 def test_parallel_and_serial_kernel_builds_are_bit_identical():
     from csuper.jl import _jl_kernels as K
 

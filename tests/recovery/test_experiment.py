@@ -8,56 +8,59 @@ import pytest
 
 matplotlib.use("Agg")
 
-from csuper._store import ResultStore, make_key  # noqa: E402
-from csuper.recovery import (  # noqa: E402
+from csuper._store import ResultStore, make_key
+from csuper.recovery import (
     batch_basis_pursuit,
     draw_sparse,
     phase_transition,
     statistical_dimension,
     transition_width,
 )
-from csuper.recovery import experiment as exp_mod  # noqa: E402
+from csuper.recovery import experiment as exp_mod
 
 
-def _m50(n, k, nonneg, ms, trials, seed):
+def _m50(n, k, nonneg, ms, n_trials, seed):
     """Empirical success curve over m (fresh Gaussian A per trial), and its 50% crossing by
     linear interpolation."""
     rng = np.random.default_rng(seed)
     p = []
     for m in ms:
         succ = 0
-        for _ in range(trials):
+        for _ in range(n_trials):
             A = rng.standard_normal((m, n)) / np.sqrt(m)
             x = draw_sparse(n, k, 1, "uniform" if nonneg else "gaussian", rng=rng)
             res = batch_basis_pursuit(A, A @ x, nonnegative=nonneg, reference=x)
-            succ += bool(res.status[0] == "optimal" and np.linalg.norm(res.x - x) <= 1e-6 * np.linalg.norm(x))
-        p.append(succ / trials)
+            succ += bool(
+                res.status[0] == "optimal" and np.linalg.norm(res.x - x) <= 1e-6 * np.linalg.norm(x)
+            )
+        p.append(succ / n_trials)
     p = np.array(p)
     i = int(np.argmax(p >= 0.5))
     assert p[0] < 0.5 <= p[-1], f"no crossing in the scanned range: {p}"
     return ms[i - 1] + (0.5 - p[i - 1]) * (ms[i] - ms[i - 1]) / (p[i] - p[i - 1]), p
 
 
-@pytest.mark.parametrize("kind,k", [("signed", 10), ("signed", 25), ("nonnegative", 10), ("nonnegative", 25)])
-def test_empirical_boundary_within_transition_width_n200(kind, k):
+@pytest.mark.parametrize("nonnegative,k", [(False, 10), (False, 25), (True, 10), (True, 25)])
+def test_empirical_boundary_within_transition_width_n200(nonnegative, k):
     # ALMT 2014 Theorem II: success probability <= eta for m <= delta - a_eta sqrt(n) and >= 1 - eta
     # for m >= delta + a_eta sqrt(n). The 50% point therefore lies within transition_width(n, eta)
-    # for every eta < 1/2; we use eta = 0.45 (a = 4.24, width 60 at n = 200). 24 trials per m, scanned
+    # for every eta < 1/2; we use eta = 0.45 (a = 4.24, width 60 at n = 200). 24 trials per m,
+    # scanned
     # over delta -+ 45 so that a wrong curve (e.g. the signed one for the nonnegative program,
     # or 2 k log(n/k)) would put the crossing elsewhere. We also check the much sharper empirical
     # fact that the crossing is within 3 sqrt(delta) of delta (the observed width is O(sqrt(delta)),
     # ALMT Sec. 7): binomial SE at 24 trials moves the interpolated crossing by about one step.
     n = 200
-    delta = statistical_dimension(n, k, kind)
+    delta = statistical_dimension(n, k, nonnegative=nonnegative)
     ms = np.unique(np.clip(np.round(delta + np.arange(-45, 46, 9)).astype(int), k + 1, n))
-    m50, p = _m50(n, k, kind == "nonnegative", ms, trials=24, seed=k)
-    print(f"{kind} k={k}: delta={delta:.2f}, empirical m50={m50:.2f}")
+    m50, _p = _m50(n, k, nonnegative, ms, n_trials=24, seed=k)
+    print(f"nonnegative={nonnegative} k={k}: delta={delta:.2f}, empirical m50={m50:.2f}")
     assert abs(m50 - delta) < transition_width(n, 0.45)
     assert abs(m50 - delta) < 3 * np.sqrt(delta) + 9
 
 
 def test_phase_transition_table_and_determinism():
-    kw = dict(deltas=[0.3, 0.6], rhos=[0.1, 0.5, 0.9], trials=4, rng=3, progress=False)
+    kw = dict(deltas=[0.3, 0.6], rhos=[0.1, 0.5, 0.9], n_trials=4, rng=3, progress=False)
     a = phase_transition(60, **kw)
     b = phase_transition(60, **kw)
     assert a.table["successes"].tolist() == b.table["successes"].tolist()
@@ -72,14 +75,15 @@ def test_phase_transition_table_and_determinism():
 
 @pytest.mark.parametrize("solver", ["highs", "cvxpy", "omp", "iht"])
 def test_solvers_registry_run(solver):
-    res = phase_transition(40, deltas=[0.5], rhos=[0.1, 0.9], trials=3, rng=1, progress=False,
-                           solver=solver)
+    res = phase_transition(
+        40, deltas=[0.5], rhos=[0.1, 0.9], n_trials=3, rng=1, progress=False, solver=solver
+    )
     assert res.table["p_hat"][0] == 1.0  # k = 2 of n = 40 with m = 20: every method succeeds
     assert res.table["p_hat"][1] == 0.0 or solver in ("omp", "iht")
 
 
 def test_same_classification_admm_and_highs():
-    kw = dict(deltas=[0.5], rhos=[0.2, 0.45, 0.6], trials=6, rng=4, progress=False)
+    kw = dict(deltas=[0.5], rhos=[0.2, 0.45, 0.6], n_trials=6, rng=4, progress=False)
     a = phase_transition(60, **kw, solver="admm")
     b = phase_transition(60, **kw, solver="highs")
     assert a.table["successes"].tolist() == b.table["successes"].tolist()
@@ -87,36 +91,44 @@ def test_same_classification_admm_and_highs():
 
 def test_fixed_frame_and_callable_matrix():
     W = np.random.default_rng(0).standard_normal((20, 50))
-    res = phase_transition(matrix=W, rhos=[0.1, 0.5], trials=3, rng=0, progress=False)
+    res = phase_transition(matrix=W, rhos=[0.1, 0.5], n_trials=3, rng=0, progress=False)
     assert res.table["m"].tolist() == [20, 20] and res.table["n"].tolist() == [50, 50]
 
     def jl_like(m, n, rng):
         return rng.standard_normal((m, n))
 
-    res = phase_transition(30, deltas=[0.5], rhos=[0.1], trials=2, matrix=jl_like, rng=0,
-                           progress=False)
+    res = phase_transition(
+        30, deltas=[0.5], rhos=[0.1], n_trials=2, matrix=jl_like, rng=0, progress=False
+    )
     assert res.config["matrix"] == "jl_like"
     with pytest.raises(ValueError, match="deltas must be None"):
         phase_transition(matrix=W, deltas=[0.5], progress=False)
 
 
 def test_resume_skips_finished_cells(tmp_path, monkeypatch):
-    kw = dict(deltas=[0.4, 0.8], rhos=[0.2, 0.6], trials=3, rng=7, progress=False,
-              store=tmp_path / "run")
+    kw = dict(
+        deltas=[0.4, 0.8],
+        rhos=[0.2, 0.6],
+        n_trials=3,
+        rng=7,
+        progress=False,
+        store=tmp_path / "run",
+    )
     full = phase_transition(40, **kw)
     # simulate an interruption after two cells: keep the header and two records
     lines = (tmp_path / "run" / "records.jsonl").read_text().splitlines(keepends=True)
-    (tmp_path / "run" / "records.jsonl").write_text("".join(lines[:2]) + lines[2][:10])  # + torn line
+    (tmp_path / "run" / "records.jsonl").write_text(
+        "".join(lines[:2]) + lines[2][:10]
+    )  # + torn line
     calls = []
     real = exp_mod.EXPERIMENT_SOLVERS["admm"]
-    monkeypatch.setitem(exp_mod.EXPERIMENT_SOLVERS, "admm",
-                        lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setitem(exp_mod.EXPERIMENT_SOLVERS, "admm", lambda *a: calls.append(1) or real(*a))
     resumed = phase_transition(40, **kw)
     assert len(calls) == 2  # only the two unfinished cells were solved
     assert resumed.table["successes"].tolist() == full.table["successes"].tolist()
     assert len(ResultStore(tmp_path / "run", "csuper.recovery.phase_transition", full.config)) == 4
     with pytest.raises(ValueError, match="refusing to mix"):
-        phase_transition(40, **{**kw, "trials": 4})
+        phase_transition(40, **{**kw, "n_trials": 4})
     with pytest.raises(ValueError, match="int seed"):
         phase_transition(40, **{**kw, "rng": None})
 
@@ -149,7 +161,7 @@ def test_store_roundtrip_and_torn_line(tmp_path):
         (dict(matrix="hadamard"), "matrix must be one of"),
         (dict(deltas=[0.0, 0.5]), "deltas must lie"),
         (dict(rhos=[1.5]), "rhos must lie"),
-        (dict(trials=0), "trials"),
+        (dict(n_trials=0), "n_trials"),
         (dict(success_tol=-1.0), "success_tol"),
     ],
 )
@@ -159,14 +171,27 @@ def test_bad_input(kwargs, match):
 
 
 def test_cli_phase(tmp_path, capsys):
-    from csuper.cli import phase
-
     import argparse
+
+    from csuper.cli import phase
 
     parser = argparse.ArgumentParser()
     phase.add_arguments(parser)
-    args = parser.parse_args(["--n-features", "30", "--grid", "2", "--trials", "2", "--no-progress",
-                              "--out", str(tmp_path / "o"), "--plot", str(tmp_path / "p.png")])
+    args = parser.parse_args(
+        [
+            "--n-features",
+            "30",
+            "--grid",
+            "2",
+            "--n-trials",
+            "2",
+            "--no-progress",
+            "--output",
+            str(tmp_path / "o"),
+            "--plot",
+            str(tmp_path / "p.png"),
+        ]
+    )
     assert phase.run(args) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("delta,rho,m,k")
@@ -188,8 +213,9 @@ def test_matrix_families():
     G = MATRIX_FAMILIES["gaussian"](16, 4000, rng)
     # E ||column||^2 = 1; SE of the mean of 4000 chi2_16/16 values is sqrt(2/16/4000)
     assert abs((G**2).sum(axis=0).mean() - 1) < 5 * np.sqrt(2 / 16 / 4000)
-    res = phase_transition(40, deltas=[0.6], rhos=[0.1], trials=3, matrix="rademacher", rng=0,
-                           progress=False)
+    res = phase_transition(
+        40, deltas=[0.6], rhos=[0.1], n_trials=3, matrix="rademacher", rng=0, progress=False
+    )
     assert res.table["p_hat"][0] == 1.0
 
 
@@ -197,7 +223,9 @@ def test_phase_transition_through_a_process_pool_equals_the_serial_run():
     """Each cell draws from its own SeedSequence child, so where it runs cannot change it."""
     from csuper.executor import make_executor
 
-    grid = dict(deltas=[0.3, 0.6], rhos=[0.2, 0.5], trials=4, signal="uniform", rng=5, progress=False)
+    grid = dict(
+        deltas=[0.3, 0.6], rhos=[0.2, 0.5], n_trials=4, signal="uniform", rng=5, progress=False
+    )
     serial = phase_transition(40, **grid)
     with make_executor(workers=2) as ex:
         pooled = phase_transition(40, executor=ex, **grid)
@@ -206,6 +234,7 @@ def test_phase_transition_through_a_process_pool_equals_the_serial_run():
 
 
 def test_phase_transition_rejects_a_non_executor():
-    with pytest.raises(TypeError, match="executor must be None or a csuper.executor.Executor"):
-        phase_transition(20, deltas=[0.5], rhos=[0.2], trials=2, rng=0, progress=False,
-                         executor=object())
+    with pytest.raises(TypeError, match=r"executor must be None or a csuper\.executor\.Executor"):
+        phase_transition(
+            20, deltas=[0.5], rhos=[0.2], n_trials=2, rng=0, progress=False, executor=object()
+        )

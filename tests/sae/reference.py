@@ -30,7 +30,7 @@ def forward(P, X, arch, L, k):
         gate = top & (pre > 0)
     elif arch == 2:
         r = np.maximum(pre, 0).ravel()
-        idx = np.argsort(r)[-k * X.shape[0]:]
+        idx = np.argsort(r)[-k * X.shape[0] :]
         gate = np.zeros(r.shape, dtype=bool)
         gate[idx] = True
         gate = gate.reshape(pre.shape) & (pre > 0)
@@ -40,11 +40,12 @@ def forward(P, X, arch, L, k):
     return pre, gate, F, F @ Wd.T + bd
 
 
-def loss_and_grad(P, X, arch, L, coef=0.0, k=1, weighted=False, aux_k=1, aux_coef=0.0, dead=None,
-                  bandwidth=1e-3):
+def loss_and_grad(
+    P, X, arch, L, coef=0.0, k=1, weighted=False, aux_k=1, aux_coef=0.0, dead=None, bandwidth=1e-3
+):
     """Loss (see csuper.sae._sae_kernels.loss_grad) and its gradient by the chain rule, in numpy."""
     B, m = X.shape
-    We, be, Wd, bd, lt = unpack(P, L, m)
+    We, _be, Wd, bd, lt = unpack(P, L, m)
     pre, gate, F, Xh = forward(P, X, arch, L, k)
     E = Xh - X
     loss = (E**2).sum() / B
@@ -85,8 +86,21 @@ def loss_and_grad(P, X, arch, L, coef=0.0, k=1, weighted=False, aux_k=1, aux_coe
     return loss, pack(gWe, gbe, gWd, gbd, glt)
 
 
-def train(P0, X, state, arch, L, n_steps, batch, lr, coef=0.0, k=1, project=True, betas=(0.9, 0.999),
-          eps=1e-8):
+def train(
+    P0,
+    X,
+    state,
+    arch,
+    L,
+    n_steps,
+    batch,
+    lr,
+    coef=0.0,
+    k=1,
+    project=True,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+):
     """A few Adam steps with the kernel's batch stream (no AuxK: the test keeps no latent dead)."""
     P = P0.copy()
     M = np.zeros_like(P)
@@ -97,8 +111,8 @@ def train(P0, X, state, arch, L, n_steps, batch, lr, coef=0.0, k=1, project=True
     for t in range(1, n_steps + 1):
         with np.errstate(over="ignore"):
             idx = [min(int(_uniform(state) * N), N - 1) for _ in range(batch)]
-        loss, G = loss_and_grad(P, X[idx], arch, L, coef=coef, k=k)
-        We, be, Wd, bd, lt = unpack(G, L, m)
+        _loss, G = loss_and_grad(P, X[idx], arch, L, coef=coef, k=k)
+        _We, _be, Wd, _bd, _lt = unpack(G, L, m)
         if project:
             _, _, D, _, _ = unpack(P, L, m)
             Wd -= D * (Wd * D).sum(0)

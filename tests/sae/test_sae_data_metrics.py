@@ -35,8 +35,11 @@ from csuper.sae import (
 @pytest.mark.parametrize("kind", sorted(DICTIONARIES))
 def test_dictionaries_have_unit_columns(kind):
     params = {"frame": "simplex", "n_dims": 3} if kind == "known" else {}
-    F = ground_truth_dictionary(kind, 6, 4, rng=0, **params) if kind != "known" else \
-        ground_truth_dictionary(kind, **params)
+    F = (
+        ground_truth_dictionary(kind, 6, 4, rng=0, **params)
+        if kind != "known"
+        else ground_truth_dictionary(kind, **params)
+    )
     np.testing.assert_allclose(np.linalg.norm(F, axis=0), 1.0, rtol=1e-12)
 
 
@@ -134,7 +137,11 @@ def test_matching_metrics_bounds_and_permutation_invariance(F, seed):
     assert mmcs_features(F, D) == pytest.approx(mmcs_features(F, D[:, perm]))
     # a one-to-one matching cannot beat each feature's best atom
     assert decoder_mcc(F, D) <= mmcs_features(F, D, absolute=True) + 1e-12
-    for v in (decoder_mcc(F, D), mmcs_features(F, D, absolute=True), mmcs_atoms(F, D, absolute=True)):
+    for v in (
+        decoder_mcc(F, D),
+        mmcs_features(F, D, absolute=True),
+        mmcs_atoms(F, D, absolute=True),
+    ):
         assert 0.0 <= v <= 1.0 + 1e-12
     assert decoder_mcc(F, 2.5 * F) == pytest.approx(1.0)
     assert recovery_rate(F, F) == 1.0

@@ -19,7 +19,9 @@ def _script(name):
 
 def test_oneill_committed_headline_is_regenerated():
     mod = _script("oneill2024_known_dictionary")
-    committed = json.loads((ROOT / "papers/results/oneill2024/known_dictionary.json").read_text())["headline"]
+    committed = json.loads((ROOT / "papers/results/oneill2024/known_dictionary.json").read_text())[
+        "headline"
+    ]
     # the first seed of the committed 5-seed run (instances are independent of their siblings)
     cell = mod.known_dictionary_cell(mod.N, mod.M, mod.HEADLINE["n_steps"], 1, mod.SEED)
     assert cell["sae_encoder"][0] == pytest.approx(committed["sae_encoder"][0], rel=1e-6)
@@ -31,12 +33,19 @@ def test_oneill_committed_headline_is_regenerated():
 def test_sharkey_committed_cell_is_regenerated():
     mod = _script("sharkey2022_toy")
     committed = json.loads((ROOT / "papers/results/sharkey2022/toy.json").read_text())
-    setup = {**committed["setup"], "ratios": [1.0], "coefficients": committed["setup"]["coefficients"][:1],
-             "n_seeds": 1}
+    setup = {
+        **committed["setup"],
+        "ratios": [1.0],
+        "coefficients": committed["setup"]["coefficients"][:1],
+        "n_seeds": 1,
+    }
     res = mod.run(setup)
     w = int(committed["setup"]["n_dims"])
-    row = next(r for r in committed["rows"] if r["width"] == w and r["seed_index"] == 0
-               and r["coefficient"] == setup["coefficients"][0])
+    row = next(
+        r
+        for r in committed["rows"]
+        if r["width"] == w and r["seed_index"] == 0 and r["coefficient"] == setup["coefficients"][0]
+    )
     assert res["rows"][0]["mmcs_features"] == pytest.approx(row["mmcs_features"], rel=1e-6)
     assert res["rows"][0]["dead_latents"] == row["dead_latents"]
     assert mod.summarise(committed) == {**committed["summary"], **mod.summarise(committed)}

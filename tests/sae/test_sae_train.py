@@ -52,16 +52,17 @@ ROUTES = [
 
 def _aux_frozen(P, X, k, dead, E0, aux_k=3, aux_coef=0.5):
     """AuxK term with the residual e held at E0 (Gao et al.'s stop-gradient), in numpy."""
-    We, be, Wd, bd, lt = ref.unpack(P, L, M)
+    We, be, Wd, bd, _lt = ref.unpack(P, L, M)
     pre = (X - bd) @ We.T + be
     pd = np.where(dead[None, :], pre, -np.inf)
-    idx = np.argsort(pd, axis=1)[:, -min(aux_k, int(dead.sum())):]
+    idx = np.argsort(pd, axis=1)[:, -min(aux_k, int(dead.sum())) :]
     sa = np.zeros(pre.shape, dtype=bool)
     np.put_along_axis(sa, idx, True, axis=1)
     Z = np.where(sa & (pre > 0), pre, 0.0)
     return aux_coef * ((Z @ Wd.T - E0) ** 2).sum() / X.shape[0]
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("route", [0, 1], ids=["BLAS products", "loops over active codes"])
 @pytest.mark.parametrize("name, arch, coef, k, weighted, dead", ROUTES, ids=[r[0] for r in ROUTES])
 def test_gradient_matches_finite_differences(name, arch, coef, k, weighted, dead, route):
@@ -74,7 +75,9 @@ def test_gradient_matches_finite_differences(name, arch, coef, k, weighted, dead
     def f(Q):
         if not aux:
             return _kernel_loss(Q, X, arch, coef, k, weighted, dead, 0.5, route)[0]
-        return _kernel_loss(Q, X, arch, coef, k, weighted, dead, 0.0, route)[0] + _aux_frozen(Q, X, k, dead, E0)
+        return _kernel_loss(Q, X, arch, coef, k, weighted, dead, 0.0, route)[0] + _aux_frozen(
+            Q, X, k, dead, E0
+        )
 
     assert f(P) == pytest.approx(loss, rel=1e-12)
     h = 1e-6
@@ -89,24 +92,27 @@ def test_gradient_matches_finite_differences(name, arch, coef, k, weighted, dead
     assert np.all(G[-L:] == 0) or arch == 3
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("route", [0, 1], ids=["BLAS products", "loops over active codes"])
 @pytest.mark.parametrize("name, arch, coef, k, weighted, dead", ROUTES, ids=[r[0] for r in ROUTES])
 def test_kernel_gradient_matches_numpy_reference(name, arch, coef, k, weighted, dead, route):
     X, P = _setup(2, arch)
     dead = np.zeros(L, dtype=bool) if dead is None else dead
     loss, G = _kernel_loss(P, X, arch, coef, k, weighted, dead, 0.5, route)
-    rloss, rG = ref.loss_and_grad(P, X, arch, L, coef=coef, k=k, weighted=weighted, aux_k=3,
-                                  aux_coef=0.5, dead=dead)
+    rloss, rG = ref.loss_and_grad(
+        P, X, arch, L, coef=coef, k=k, weighted=weighted, aux_k=3, aux_coef=0.5, dead=dead
+    )
     assert loss == pytest.approx(rloss, rel=1e-12)
     np.testing.assert_allclose(G, rG, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.kernels
 def test_jumprelu_pseudo_gradient_is_the_rectangle_kernel_estimator():
     # Rajamanoharan et al. 2024, eqs. 11-12: d/dtheta of f = -(theta/eps) K((z - theta)/eps) and of
     # H(z - theta) = -(1/eps) K((z - theta)/eps); only pre-activations within eps/2 of theta count.
     X, P2 = _setup(3)
     eps = 1e-3
-    We, be, Wd, bd, lt = ref.unpack(P2, L, M)  # views: edits below change P2
+    We, be, Wd, bd, _lt = ref.unpack(P2, L, M)  # views: edits below change P2
     be += 2.0 + np.abs((X - bd) @ We.T).max()  # every pre-activation positive
     pre = (X - bd) @ We.T + be
     lt_new = np.log(pre[0, :] - 0.2 * eps)  # put one pre-activation per latent inside the window
@@ -122,6 +128,7 @@ def test_jumprelu_pseudo_gradient_is_the_rectangle_kernel_estimator():
     np.testing.assert_allclose(G[-L:], expect, rtol=1e-9)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
 def test_training_matches_numpy_reference_for_a_few_steps(arch):
     rng = np.random.default_rng(4)
@@ -131,8 +138,18 @@ def test_training_matches_numpy_reference_for_a_few_steps(arch):
     settings = SAESettings(n_steps=5, batch_size=8, lr=1e-2, bias_init="mean", aux_coefficient=0.0)
     sae = train_sae(X, L, arch, settings=settings, seeds=[123], **knob)
     P0, state = _initial_state(123, X, L, arch, settings, X.mean(axis=0))
-    P = ref.train(P0, X, state, code, L, 5, 8, 1e-2, coef=knob.get("sparsity_coefficient", 0.0),
-                  k=knob.get("k", 1))
+    P = ref.train(
+        P0,
+        X,
+        state,
+        code,
+        L,
+        5,
+        8,
+        1e-2,
+        coef=knob.get("sparsity_coefficient", 0.0),
+        k=knob.get("k", 1),
+    )
     We, be, Wd, bd, lt = ref.unpack(P, L, M)
     np.testing.assert_allclose(sae.W_enc[0], We, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(sae.b_enc[0], be, rtol=1e-9, atol=1e-12)
@@ -147,11 +164,16 @@ def _small_data(seed=0, n=6, m=8, n_samples=512):
     return make_data(F, code_law(n, 1.5), n_samples, rng=seed + 1)
 
 
+@pytest.mark.kernels
 def test_parallel_equals_serial_and_seeds_reproduce():
     d = _small_data()
     s = SAESettings(n_steps=60, batch_size=32)
-    a = train_sae(d.X, 8, sparsity_coefficient=[0.01, 0.1], n_seeds=2, settings=s, rng=5, parallel=True)
-    b = train_sae(d.X, 8, sparsity_coefficient=[0.01, 0.1], n_seeds=2, settings=s, rng=5, parallel=False)
+    a = train_sae(
+        d.X, 8, sparsity_coefficient=[0.01, 0.1], n_seeds=2, settings=s, rng=5, parallel=True
+    )
+    b = train_sae(
+        d.X, 8, sparsity_coefficient=[0.01, 0.1], n_seeds=2, settings=s, rng=5, parallel=False
+    )
     assert np.array_equal(a.W_dec, b.W_dec) and np.array_equal(a.loss_history, b.loss_history)
     one = train_sae(d.X, 8, sparsity_coefficient=0.1, settings=s, seeds=[int(a.seeds[3])])
     assert np.array_equal(one.W_dec[0], a.W_dec[3])
@@ -160,7 +182,9 @@ def test_parallel_equals_serial_and_seeds_reproduce():
 
 def test_decoder_stays_unit_norm_and_loss_decreases():
     d = _small_data()
-    sae = train_sae(d.X, 8, "topk", k=2, settings=SAESettings(n_steps=400, batch_size=64, lr=3e-3), rng=0)
+    sae = train_sae(
+        d.X, 8, "topk", k=2, settings=SAESettings(n_steps=400, batch_size=64, lr=3e-3), rng=0
+    )
     np.testing.assert_allclose(np.linalg.norm(sae.W_dec[0], axis=0), 1.0, rtol=1e-12)
     h = sae.loss_history[0]
     assert h[-50:].mean() < 0.5 * h[:10].mean()
@@ -169,11 +193,17 @@ def test_decoder_stays_unit_norm_and_loss_decreases():
 def test_relu_l1_recovers_orthogonal_features():
     # 6 orthogonal features in R^8, 1.5 active on average: an easy dictionary-learning problem
     d = _small_data(n_samples=2048)
-    sae = train_sae(d.X, 6, sparsity_coefficient=0.02,
-                    settings=SAESettings(n_steps=3000, batch_size=128, lr=5e-3), rng=1)
+    sae = train_sae(
+        d.X,
+        6,
+        sparsity_coefficient=0.02,
+        settings=SAESettings(n_steps=3000, batch_size=128, lr=5e-3),
+        rng=1,
+    )
     assert mmcs_features(d.dictionary, sae.W_dec[0]) > 0.97
 
 
+@pytest.mark.kernels
 def test_resampling_sets_dead_atoms_to_centred_inputs():
     rng = np.random.default_rng(6)
     X = rng.random((30, M))
@@ -183,7 +213,7 @@ def test_resampling_sets_dead_atoms_to_centred_inputs():
     dead = np.array([1, 0, 0, 1, 0, 0], dtype=bool)
     with np.errstate(over="ignore"):
         K._resample(P, Mo, V, X, state, L, dead, 16)
-    We, be, Wd, bd, lt = ref.unpack(P, L, M)
+    _We, be, Wd, bd, _lt = ref.unpack(P, L, M)
     C = X - bd
     C = C / np.linalg.norm(C, axis=1, keepdims=True)
     for j in np.flatnonzero(dead):
@@ -196,29 +226,51 @@ def test_resampling_revives_dead_latents():
     d = _small_data(n_samples=1024)
     s = dict(n_steps=1200, batch_size=64, lr=5e-3)
     base = train_sae(d.X, 24, sparsity_coefficient=0.3, settings=SAESettings(**s), seeds=[3])
-    res = train_sae(d.X, 24, sparsity_coefficient=0.3, settings=SAESettings(resample_every=200, **s),
-                    seeds=[3])
+    res = train_sae(
+        d.X, 24, sparsity_coefficient=0.3, settings=SAESettings(resample_every=200, **s), seeds=[3]
+    )
     dead = [int((~np.any(x.encode(d.X)[0] > 0, axis=0)).sum()) for x in (base, res)]
     assert dead[0] > 0 and dead[1] <= dead[0]
 
 
 def test_batchtopk_threshold_gives_about_k_active_at_inference():
     d = _small_data(n_samples=2048)
-    sae = train_sae(d.X, 12, "batchtopk", k=2, settings=SAESettings(n_steps=1500, batch_size=128, lr=3e-3),
-                    rng=0)
+    sae = train_sae(
+        d.X,
+        12,
+        "batchtopk",
+        k=2,
+        settings=SAESettings(n_steps=1500, batch_size=128, lr=3e-3),
+        rng=0,
+    )
     active = (sae.encode(d.X)[0] > 0).sum(axis=1).mean()
     assert 1.0 < active < 3.0
 
 
 def test_save_load_roundtrip_and_corrupt_files(tmp_path):
     d = _small_data()
-    sae = train_sae(d.X, 5, "jumprelu", sparsity_coefficient=[0.01, 0.1],
-                    settings=SAESettings(n_steps=20, batch_size=16), rng=0)
+    sae = train_sae(
+        d.X,
+        5,
+        "jumprelu",
+        sparsity_coefficient=[0.01, 0.1],
+        settings=SAESettings(n_steps=20, batch_size=16),
+        rng=0,
+    )
     f = tmp_path / "sae.npz"
     sae.save(f)
     back = load_sae(f)
-    for name in ("W_enc", "b_enc", "W_dec", "b_dec", "threshold", "sparsity_coefficient", "k", "seeds",
-                 "loss_history"):
+    for name in (
+        "W_enc",
+        "b_enc",
+        "W_dec",
+        "b_dec",
+        "threshold",
+        "sparsity_coefficient",
+        "k",
+        "seeds",
+        "loss_history",
+    ):
         assert np.array_equal(getattr(back, name), getattr(sae, name))
     assert back.settings == sae.settings and back.architecture == "jumprelu"
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
@@ -234,18 +286,41 @@ def test_save_load_roundtrip_and_corrupt_files(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(width=0, sparsity_coefficient=0.1), ValueError, r"width must be an integer in \[1, inf\); got 0"),
-        (dict(width=4, sparsity_coefficient=-0.1), ValueError, "sparsity_coefficient must be nonnegative"),
-        (dict(width=4, architecture="topk", k=5), ValueError, r"k must be an integer in \[1, 4\]; got 5"),
+        (
+            dict(width=0, sparsity_coefficient=0.1),
+            ValueError,
+            r"width must be an integer in \[1, inf\); got 0",
+        ),
+        (
+            dict(width=4, sparsity_coefficient=-0.1),
+            ValueError,
+            "sparsity_coefficient must be nonnegative",
+        ),
+        (
+            dict(width=4, architecture="topk", k=5),
+            ValueError,
+            r"k must be an integer in \[1, 4\]; got 5",
+        ),
         (dict(width=4, architecture="topk", k=0), ValueError, r"k must be an integer in \[1, 4\]"),
         (dict(width=4, architecture="topk"), ValueError, "needs k"),
         (dict(width=4), ValueError, "needs sparsity_coefficient"),
         (dict(width=4, architecture="topk", k=1, sparsity_coefficient=0.1), ValueError, "takes k"),
-        (dict(width=4, architecture="gated", sparsity_coefficient=0.1), ValueError, "architecture must be one of"),
+        (
+            dict(width=4, architecture="gated", sparsity_coefficient=0.1),
+            ValueError,
+            "architecture must be one of",
+        ),
         (dict(width=4.0, sparsity_coefficient=0.1), TypeError, "width must be an integer"),
-        (dict(width=4, sparsity_coefficient=0.1, settings="fast"), TypeError, "settings must be an SAESettings"),
-        (dict(width=4, architecture="topk", k=1, settings=SAESettings(decoder="penalise")), ValueError,
-         "applies to architecture 'relu_l1' only"),
+        (
+            dict(width=4, sparsity_coefficient=0.1, settings="fast"),
+            TypeError,
+            "settings must be an SAESettings",
+        ),
+        (
+            dict(width=4, architecture="topk", k=1, settings=SAESettings(decoder="penalise")),
+            ValueError,
+            "applies to architecture 'relu_l1' only",
+        ),
     ],
 )
 def test_bad_input_is_reported_clearly(kwargs, exc, match):
@@ -264,7 +339,9 @@ def test_bad_data_and_settings():
         SAESettings(n_steps=0)
     with pytest.raises(ValueError, match="decoder must be"):
         SAESettings(decoder="free")
-    sae = train_sae(np.ones((10, 3)), 2, sparsity_coefficient=0.1, settings=SAESettings(n_steps=2), rng=0)
+    sae = train_sae(
+        np.ones((10, 3)), 2, sparsity_coefficient=0.1, settings=SAESettings(n_steps=2), rng=0
+    )
     assert isinstance(sae, SparseAutoencoder)
     with pytest.raises(ValueError, match="X must have n_dims=3 columns"):
         sae.encode(np.ones((4, 2)))

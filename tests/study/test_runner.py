@@ -9,19 +9,28 @@ import os
 import numpy as np
 import pytest
 
+from csuper.compare import fit_scaling, nonnegative_threshold
 from csuper.executor import make_executor
-from csuper.compare import capacities, fit_scaling, nonnegative_threshold
+from csuper.geometry import feature_dimensionality
 from csuper.study import open_study_folder, quick_config, run_study
 from csuper.study.runner import EXPERIMENT, study_identity
 from csuper.toy import represented_count
 
-needs_jit = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
-                               reason="trains toy models; too slow as plain Python")
+needs_jit = pytest.mark.skipif(
+    os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="trains toy models; too slow as plain Python"
+)
 
 #: Four models (enough for the scaling fit) and two 3-point transition sweeps, a few seconds.
-TINY = quick_config().replace(n_dims=(2, 3), sparsities=(0.0, 0.9), steps=150, batch_size=256,
-                              decoder_samples=20, decoders=("relu", "nnbp", "nnbp_gaussian"),
-                              transition_points=3, transition_n_features=4)
+TINY = quick_config().replace(
+    n_dims=(2, 3),
+    sparsities=(0.0, 0.9),
+    n_steps=150,
+    batch_size=256,
+    decoder_n_samples=20,
+    decoders=("relu", "nnbp", "nnbp_gaussian"),
+    transition_n_points=3,
+    transition_n_features=4,
+)
 
 
 def _strip(records):
@@ -50,15 +59,22 @@ def test_report_folder_content_matches_independent_recomputation(tiny_study):
     for row, rec in zip(rows, models):
         W = np.asarray(rec["W"])
         p = float(row["feature_probability"])
-        assert int(row["represented"]) == represented_count(W, 0.5)
+        assert int(row["represented"]) == represented_count(W, represented_threshold=0.5)
         assert float(row["k"]) == pytest.approx(TINY.n_features * p)
         assert float(row["threshold_mstar"]) == pytest.approx(
-            float(nonnegative_threshold(TINY.n_features, TINY.n_features * p)), rel=1e-12)
-        assert float(row["learned_budget"]) == pytest.approx(float(capacities(W).sum()), rel=1e-9)
+            float(nonnegative_threshold(TINY.n_features, TINY.n_features * p)), rel=1e-12
+        )
+        assert float(row["learned_budget"]) == pytest.approx(
+            float(feature_dimensionality(W).sum()), rel=1e-9
+        )
         assert float(row["learned_budget"]) <= int(row["n_dims"]) + 1e-9  # sum D_i <= m
     # the verdict in the report is the fit of the CSV's own columns
-    fit = fit_scaling([int(r["n_features"]) for r in rows], [int(r["n_dims"]) for r in rows],
-                      [float(r["k"]) for r in rows], [int(r["represented"]) for r in rows])
+    fit = fit_scaling(
+        [int(r["n_features"]) for r in rows],
+        [int(r["n_dims"]) for r in rows],
+        [float(r["k"]) for r in rows],
+        [int(r["represented"]) for r in rows],
+    )
     report = (folder / "report.md").read_text()
     assert fit.verdict in report
     assert tiny_study.summary["scaling"]["best_law"] == fit.best
@@ -77,17 +93,31 @@ def test_report_folder_content_matches_independent_recomputation(tiny_study):
     # transitions: both sweeps, learned against predicted
     trans = json.loads((folder / "tables" / "transitions.json").read_text())["rows"]
     assert {(t["parameter"], t["transition"]) for t in trans} == {
-        (p, t) for p in ("importance", "feature_probability")
-        for t in ("superposed_to_own", "ignored_to_superposed")}
+        (p, t)
+        for p in ("importance", "feature_probability")
+        for t in ("superposed_to_own", "ignored_to_superposed")
+    }
     points = json.loads((folder / "tables" / "transition_points.json").read_text())["rows"]
-    assert len(points) == 2 * 3 * TINY.transition_points  # cold, warm up, warm down
+    assert len(points) == 2 * 3 * TINY.transition_n_points  # cold, warm up, warm down
     # every section, and every figure it links, is there
-    for heading in ("## Headline", "## 1. Compressed-sensing scaling", "## 2. Decoder gap",
-                    "## 3. Capacity and the Lagrangian", "## 4. Phase transitions", "## Geometry"):
+    for heading in (
+        "## Headline",
+        "## 1. Compressed-sensing scaling",
+        "## 2. Decoder gap",
+        "## 3. Capacity and the Lagrangian",
+        "## 4. Phase transitions",
+        "## Geometry",
+    ):
         assert heading in report
     study = json.loads((folder / "study.json").read_text())
-    assert set(study["figures"]) == {"scaling", "decoders", "capacity", "dimensionality",
-                                     "geometry", "transitions"}
+    assert set(study["figures"]) == {
+        "scaling",
+        "decoders",
+        "capacity",
+        "dimensionality",
+        "geometry",
+        "transitions",
+    }
     for name in study["figures"].values():
         assert f"(figures/{name})" in report
         assert (folder / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -136,8 +166,10 @@ def test_foreign_folders_are_refused_and_left_untouched(tmp_path):
 @needs_jit
 def test_a_different_study_is_refused_naming_the_difference(tiny_study, monkeypatch):
     before = _snapshot(tiny_study.folder)
-    with pytest.raises(ValueError, match=r"holds a different study \(steps: 150 there, 200 here\)"):
-        run_study(TINY.replace(steps=200), tiny_study.folder, progress=False)
+    with pytest.raises(
+        ValueError, match=r"holds a different study \(n_steps: 150 there, 200 here\)"
+    ):
+        run_study(TINY.replace(n_steps=200), tiny_study.folder, progress=False)
     assert _snapshot(tiny_study.folder) == before
     assert json.loads((tiny_study.folder / "header.json").read_text())["experiment"] == EXPERIMENT
     # records of another csuper version are not mixed with this one's either
@@ -151,7 +183,7 @@ def test_a_different_study_is_refused_naming_the_difference(tiny_study, monkeypa
 
 @needs_jit
 def test_worker_processes_give_the_serial_results(tmp_path):
-    cfg = TINY.replace(n_dims=(2,), sparsities=(0.0, 0.9), transition_points=3)
+    cfg = TINY.replace(n_dims=(2,), sparsities=(0.0, 0.9), transition_n_points=3)
     serial = run_study(cfg, tmp_path / "serial", progress=False)
     with make_executor(workers=2) as ex:
         pooled = run_study(cfg, tmp_path / "pool", executor=ex, progress=False)
@@ -164,11 +196,16 @@ def test_worker_processes_give_the_serial_results(tmp_path):
 @needs_jit
 def test_dask_local_cluster_gives_the_serial_results(tmp_path):
     distributed = pytest.importorskip("distributed")
-    cfg = TINY.replace(n_dims=(2,), sparsities=(0.9,), transition_points=3)
+    cfg = TINY.replace(n_dims=(2,), sparsities=(0.9,), transition_n_points=3)
     serial = run_study(cfg, tmp_path / "serial", progress=False)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  host="127.0.0.1", protocol="tcp://",
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        host="127.0.0.1",
+        protocol="tcp://",
+        dashboard_address=None,
+    ) as cluster:
         with make_executor(scheduler=cluster.scheduler_address, timeout=20) as ex:
             res = run_study(cfg, tmp_path / "dask", executor=ex, progress=False)
     assert _strip(res.records) == _strip(serial.records)

@@ -106,9 +106,20 @@ def test_power_law_and_importance_profiles():
         (dict(n_features=3, feature_probability=[[0.1, 0.2]]), "shape"),
         (dict(n_features=3, feature_probability=0.1, magnitude="gauss"), "magnitude"),
         (dict(n_features=3, feature_probability=0.1, correlated=[(0, 5)]), "correlated member"),
-        (dict(n_features=3, feature_probability=0.1, correlated=[(0, 1)], anticorrelated=[(1, 2)]), "disjoint"),
-        (dict(n_features=3, feature_probability=0.6, anticorrelated=[(0, 1)]), r"len\(group\) \* p <= 1"),
-        (dict(n_features=3, feature_probability=[0.1, 0.2, 0.1], correlated=[(0, 1)]), "same feature_probability"),
+        (
+            dict(
+                n_features=3, feature_probability=0.1, correlated=[(0, 1)], anticorrelated=[(1, 2)]
+            ),
+            "disjoint",
+        ),
+        (
+            dict(n_features=3, feature_probability=0.6, anticorrelated=[(0, 1)]),
+            r"len\(group\) \* p <= 1",
+        ),
+        (
+            dict(n_features=3, feature_probability=[0.1, 0.2, 0.1], correlated=[(0, 1)]),
+            "same feature_probability",
+        ),
         (dict(n_features=0, feature_probability=0.1), "n_features"),
     ],
 )

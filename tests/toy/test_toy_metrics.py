@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csuper.geometry import feature_dimensionality
 from csuper.testing import frames, orthogonal_matrices
 from csuper.toy import (
     STICKY_FRACTIONS,
     detect_polytopes,
     dimensions_per_feature,
-    feature_dimensionality,
     feature_interference,
     feature_norms,
     neuron_polysemanticity,
@@ -42,7 +42,9 @@ def test_sticky_fractions_from_known_polytopes():
     r = np.sqrt(1 - h * h)
     top = np.vstack([r * polygon(4), np.full(4, h)])
     bot = np.vstack([r * polygon(4, phase=np.pi / 4), np.full(4, -h)])
-    assert np.allclose(feature_dimensionality(np.hstack([top, bot])), STICKY_FRACTIONS["square antiprism"])
+    assert np.allclose(
+        feature_dimensionality(np.hstack([top, bot])), STICKY_FRACTIONS["square antiprism"]
+    )
     assert [p.name for p in detect_polytopes(tetra)] == ["tetrahedron"]
     assert [p.name for p in detect_polytopes(np.hstack([top, bot]))] == ["square antiprism"]
 
@@ -51,9 +53,9 @@ def test_norms_and_represented_count():
     W = np.array([[1.0, 0.3, 0.0, -0.6], [0.0, 0.3, 0.0, 0.0]])
     assert np.allclose(feature_norms(W), [1.0, np.sqrt(0.18), 0.0, 0.6])
     assert represented_count(W) == 2
-    assert represented_count(W, threshold=0.0) == 3
-    with pytest.raises(ValueError, match="threshold"):
-        represented_count(W, threshold=-1.0)
+    assert represented_count(W, represented_threshold=0.0) == 3
+    with pytest.raises(ValueError, match="represented_threshold"):
+        represented_count(W, represented_threshold=-1.0)
 
 
 def test_dimensionality_interference_identity_and_dead_features():
@@ -70,6 +72,9 @@ def test_metric_properties(W, data):
     D = feature_dimensionality(W)
     nrm2 = np.sum(W * W, axis=0)
     assert np.allclose(D, nrm2 / (nrm2 + feature_interference(W)))
+    # independent numpy route: D_i = |w_i|^2 / sum_j <w_i / |w_i|, w_j>^2 (Elhage et al. 2022)
+    U = W / np.sqrt(nrm2)
+    assert np.allclose(D, nrm2 / np.sum((U.T @ W) ** 2, axis=1), rtol=1e-9, atol=1e-12)
     assert np.all((D >= -1e-12) & (D <= 1 + 1e-12)) and D.sum() <= W.shape[0] + 1e-9
     Q = data.draw(orthogonal_matrices(dim=W.shape[0]))
     c = data.draw(st.floats(0.1, 10.0))
@@ -97,7 +102,10 @@ def test_irregular_group_is_not_named():
 
 def test_polytopes_ignore_dropped_and_need_low_dims():
     W = np.array([[1.0, 0.0, 0.01], [0.0, 1.0, 0.02]])
-    assert [(p.name, p.features) for p in detect_polytopes(W)] == [("dedicated", (0,)), ("dedicated", (1,))]
+    assert [(p.name, p.features) for p in detect_polytopes(W)] == [
+        ("dedicated", (0,)),
+        ("dedicated", (1,)),
+    ]
     assert detect_polytopes(np.zeros((2, 3))) == []
     with pytest.raises(ValueError, match="m = 2 or 3"):
         detect_polytopes(np.ones((4, 5)))

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from csuper.cli import train as train_cli  # noqa: E402
-from csuper.toy import (  # noqa: E402
+from csuper.cli import train as train_cli
+from csuper.toy import (
     STICKY_FRACTIONS,
     load_model,
     plot_dimensionality,
@@ -40,11 +40,16 @@ def test_gram_heatmap_shows_w_t_w():
 def test_dimensionality_plot_marks_sticky_fractions():
     Ws = np.stack([np.eye(2, 4), np.array([[1.0, -1, 0, 0], [0, 0, 1, -1]])])
     ax = plot_dimensionality(Ws, [1.0, 0.1])
-    levels = sorted(line.get_ydata()[0] for line in ax.lines if len(line.get_ydata()) == 2
-                    and line.get_ydata()[0] == line.get_ydata()[1])
+    levels = sorted(
+        line.get_ydata()[0]
+        for line in ax.lines
+        if len(line.get_ydata()) == 2 and line.get_ydata()[0] == line.get_ydata()[1]
+    )
     assert np.allclose(levels, sorted(STICKY_FRACTIONS.values()))
-    dstar = [line for line in ax.lines if line.get_label().startswith("D*")][0]
-    assert np.allclose(dstar.get_ydata(), [1.0, 0.5])  # 1/p = 1: 2 dims / 2 features; 1/p = 10: 2 / 4
+    dstar = next(line for line in ax.lines if line.get_label().startswith("D*"))
+    assert np.allclose(
+        dstar.get_ydata(), [1.0, 0.5]
+    )  # 1/p = 1: 2 dims / 2 features; 1/p = 10: 2 / 4
     plt.close(ax.figure)
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         plot_dimensionality(Ws, [0.0, 0.1])
@@ -54,12 +59,30 @@ def test_train_subcommand(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     train_cli.add_arguments(parser)
     out = tmp_path / "models.npz"
-    args = parser.parse_args(["--n-features", "4", "--n-hidden", "2", "--feature-probability", "1.0", "0.1",
-                              "--steps", "50", "--batch-size", "32", "--output", str(out), "--no-progress"])
+    args = parser.parse_args(
+        [
+            "--n-features",
+            "4",
+            "--n-dims",
+            "2",
+            "--feature-probability",
+            "1.0",
+            "0.1",
+            "--n-steps",
+            "50",
+            "--batch-size",
+            "32",
+            "--output",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert train_cli.run(args) == 0
     text = capsys.readouterr().out
     assert "represented" in text and "models written" in text
     assert load_model(out).W.shape == (2, 2, 4)
-    bad = parser.parse_args(["--n-features", "4", "--n-hidden", "4", "--steps", "5", "--no-progress"])
-    with pytest.raises(ValueError, match="n_hidden"):
+    bad = parser.parse_args(
+        ["--n-features", "4", "--n-dims", "4", "--n-steps", "5", "--no-progress"]
+    )
+    with pytest.raises(ValueError, match="n_dims"):
         train_cli.run(bad)

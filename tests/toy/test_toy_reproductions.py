@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import csuper.toy as toy
+from csuper.geometry import feature_dimensionality
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def test_intro_sweep_dense_keeps_two_sparse_packs_five():
 def test_uniform_importance_pentagon_at_notebook_settings():
     model = toy.train(toy.feature_distribution(5, [0.15, 0.1, 0.05]), 2, n_seeds=3, rng=1)
     for r in range(3):
-        assert np.allclose(toy.feature_dimensionality(model.W[r]), 0.4, atol=0.02)
+        assert np.allclose(feature_dimensionality(model.W[r]), 0.4, atol=0.02)
 
 
 def test_dense_limit_at_notebook_settings():
@@ -48,8 +49,9 @@ def test_dimensions_per_feature_plateaus():
     # pairs) as sparsity grows; in the 5,000-step n = 100 run (papers/README.md) D* = 1.00 at
     # 1/(1-S) = 1 and 0.56, 0.51, 0.45 at 1/(1-S) = 1.9, 2.7, 3.7, then falls towards m/n
     p = np.array([1.0, 1 / 2.7])
-    model = toy.train(toy.feature_distribution(100, p), 20, settings=toy.TrainSettings(n_steps=5000),
-                      rng=4)
+    model = toy.train(
+        toy.feature_distribution(100, p), 20, settings=toy.TrainSettings(n_steps=5000), rng=4
+    )
     dstar = [toy.dimensions_per_feature(model.W[r]) for r in range(2)]
     assert dstar[0] == pytest.approx(1.0, abs=0.05)
     assert dstar[1] == pytest.approx(0.5, abs=0.06)

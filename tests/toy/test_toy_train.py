@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from csuper.geometry import feature_dimensionality
 from csuper.toy import (
     MODELS,
     NOTEBOOK_SETTINGS,
@@ -14,7 +15,6 @@ from csuper.toy import (
     TrainingDivergedError,
     TrainSettings,
     dense_limit_loss,
-    feature_dimensionality,
     feature_distribution,
     from_weights,
     learning_rates,
@@ -30,8 +30,10 @@ FAST = TrainSettings(n_steps=60, batch_size=64)
 
 # Trainings of hundreds of steps take minutes as plain Python; the kernels they use are covered
 # under NUMBA_DISABLE_JIT=1 by the short trainings and the gradient/Adam tests.
-needs_jit = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
-                               reason="long training is too slow without numba's JIT")
+needs_jit = pytest.mark.skipif(
+    os.environ.get("NUMBA_DISABLE_JIT") == "1",
+    reason="long training is too slow without numba's JIT",
+)
 
 
 def _batch(rng, B, n, p):
@@ -39,6 +41,7 @@ def _batch(rng, B, n, p):
     return X
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("model", sorted(MODELS))
 @pytest.mark.parametrize("route", [0, 1])  # h = W x and encoder gradient by BLAS / active entries
 @pytest.mark.parametrize("p", [0.4, 0.05])
@@ -70,6 +73,7 @@ def test_gradient_matches_finite_differences(model, route, p):
     assert np.allclose(gb, num_b, atol=1e-7, rtol=1e-5)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("model", sorted(MODELS))
 @pytest.mark.parametrize("p", [0.6, 0.03])
 def test_sparse_input_route_equals_blas_route(model, p):
@@ -88,6 +92,7 @@ def test_sparse_input_route_equals_blas_route(model, p):
     assert np.allclose(out[0][2], out[1][2], rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("decoupled", [True, False])
 def test_adam_matches_torch_formula(decoupled):
     # reference: torch.optim.Adam / AdamW update rule written out in numpy (torch docs)
@@ -128,7 +133,13 @@ def test_schedules():
 
 def test_notebook_preset():
     s = NOTEBOOK_SETTINGS
-    assert (s.n_steps, s.batch_size, s.lr, s.optimizer, s.weight_decay) == (10_000, 1024, 1e-3, "adamw", 1e-2)
+    assert (s.n_steps, s.batch_size, s.lr, s.optimizer, s.weight_decay) == (
+        10_000,
+        1024,
+        1e-3,
+        "adamw",
+        1e-2,
+    )
     assert s.betas == (0.9, 0.999) and s.eps == 1e-8 and s.schedule == "constant"
 
 
@@ -152,8 +163,9 @@ def test_seed_reproduces_instance_and_best_of_n():
     assert model.seed_losses.shape == (2, 3)
     assert np.allclose(model.final_loss, model.seed_losses.min(axis=1))
     for r in range(2):
-        single = train(feature_distribution(5, d.feature_probability[r]), 2, settings=s,
-                       seeds=[model.seeds[r]])
+        single = train(
+            feature_distribution(5, d.feature_probability[r]), 2, settings=s, seeds=[model.seeds[r]]
+        )
         assert np.array_equal(single.W[0], model.W[r])
 
 
@@ -161,7 +173,9 @@ def test_seed_reproduces_instance_and_best_of_n():
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_every_model_trains(model):
     d = feature_distribution(5, 0.2)
-    s = TrainSettings(model=model, n_steps=200, batch_size=128, lr=1e-2, optimizer="adam", weight_decay=0.0)
+    s = TrainSettings(
+        model=model, n_steps=200, batch_size=128, lr=1e-2, optimizer="adam", weight_decay=0.0
+    )
     out = train(d, 3, settings=s, rng=8)
     assert out.model == model
     assert out.final_loss[0] < out.loss_history[0, :5].mean()
@@ -197,20 +211,20 @@ def test_divergence_names_step_and_instance():
         train(d, 2, settings=s, rng=12)
     e = err.value
     assert 0 <= e.step < 50 and e.instance in (0, 1)
-    assert np.all(np.isnan(e.model.loss_history[e.instance, e.step:]))
+    assert np.all(np.isnan(e.model.loss_history[e.instance, e.step :]))
     assert np.all(np.isfinite(e.model.loss_history[e.instance, : e.step]))
 
 
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(n_hidden=5), ValueError, r"n_hidden must be an integer in \[1, 5\)"),
-        (dict(n_hidden=0), ValueError, "n_hidden"),
-        (dict(n_hidden=2, importance=[1.0, 1.0]), ValueError, "importance must have length"),
-        (dict(n_hidden=2, importance=[1.0, -1.0, 1.0, 1.0, 1.0]), ValueError, "nonnegative"),
-        (dict(n_hidden=2, n_seeds=0), ValueError, "n_seeds"),
-        (dict(n_hidden=2, settings="fast"), TypeError, "TrainSettings"),
-        (dict(n_hidden=2, seeds=[1, 2]), ValueError, "seeds"),
+        (dict(n_dims=5), ValueError, r"n_dims must be an integer in \[1, 5\)"),
+        (dict(n_dims=0), ValueError, "n_dims"),
+        (dict(n_dims=2, importance=[1.0, 1.0]), ValueError, "importance must have length"),
+        (dict(n_dims=2, importance=[1.0, -1.0, 1.0, 1.0, 1.0]), ValueError, "nonnegative"),
+        (dict(n_dims=2, n_seeds=0), ValueError, "n_seeds"),
+        (dict(n_dims=2, settings="fast"), TypeError, "TrainSettings"),
+        (dict(n_dims=2, seeds=[1, 2]), ValueError, "seeds"),
     ],
 )
 def test_bad_training_input(kwargs, exc, match):
@@ -243,7 +257,15 @@ def test_save_load_roundtrip(tmp_path):
     model = train(feature_distribution(5, [0.1, 0.2]), 2, settings=FAST, n_seeds=2, rng=13)
     save_model(model, tmp_path / "m.npz")
     back = load_model(tmp_path / "m.npz")
-    for f in ("W", "b", "importance", "feature_probability", "loss_history", "seeds", "seed_losses"):
+    for f in (
+        "W",
+        "b",
+        "importance",
+        "feature_probability",
+        "loss_history",
+        "seeds",
+        "seed_losses",
+    ):
         assert np.array_equal(getattr(model, f), getattr(back, f)), f
     assert back.settings == model.settings and back.distribution == model.distribution
 
@@ -279,7 +301,7 @@ def test_load_rejects_bad_files(tmp_path):
 
 def test_from_weights_torch_layout():
     rng = np.random.default_rng(15)
-    Wt = rng.standard_normal((3, 5, 2))  # the notebook's (instances, n_features, n_hidden)
+    Wt = rng.standard_normal((3, 5, 2))  # the notebook's (instances, n_features, n_dims)
     b = rng.standard_normal((3, 5))
     model = from_weights(Wt, b, layout="torch", importance=np.ones(5), feature_probability=0.1)
     assert isinstance(model, ToyModel) and model.W.shape == (3, 2, 5)
@@ -292,12 +314,14 @@ def test_from_weights_torch_layout():
         from_weights(np.full((2, 3), np.inf))
 
 
-def _first_batches(d, seeds, n_hidden, batch, init_scale=1.0):
+def _first_batches(d, seeds, n_dims, batch, init_scale=1.0):
     # independent route to a training run's first batch: the stream state each seed derives
     # (after its W draw) fed to the public sampler's kernel
     import sys
 
-    _, states = sys.modules["csuper.toy.train"]._seed_models(seeds, d.n_features, n_hidden, init_scale)
+    _, states = sys.modules["csuper.toy.train"]._seed_models(
+        seeds, d.n_features, n_dims, init_scale
+    )
     X = np.zeros((len(seeds), batch, d.n_features))
     indep, gstart, gmem, gmode, gp, law = d._kernel
     with np.errstate(over="ignore"):  # the stream's uint64 arithmetic wraps by design
@@ -338,17 +362,20 @@ def test_warm_start_every_seed_starts_from_init():
     assert np.array_equal(single.W, b.W)
 
 
-@pytest.mark.parametrize("init,exc,match", [
-    ((np.zeros((1, 3, 5)), np.zeros((1, 5))), ValueError, r"init.*\(1, 2, 5\)"),
-    ((np.zeros((2, 2, 5)), np.zeros((2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
-    ((np.zeros((1, 2, 5)), np.zeros((1, 4))), ValueError, r"init.*\(1, 5\)"),
-    ((np.zeros((2, 5)), np.zeros((1, 5))), ValueError, "init W"),
-    ((np.full((1, 2, 5), np.nan), np.zeros((1, 5))), ValueError, "init W.*finite"),
-    ((np.zeros((1, 2, 5)), np.full((1, 5), np.inf)), ValueError, "init b.*finite"),
-    ({"W": np.zeros((1, 2, 5))}, ValueError, "init.*keys"),
-    (np.zeros((1, 2, 5)), TypeError, "init must be"),
-    (from_weights(np.zeros((3, 2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
-])
+@pytest.mark.parametrize(
+    "init,exc,match",
+    [
+        ((np.zeros((1, 3, 5)), np.zeros((1, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+        ((np.zeros((2, 2, 5)), np.zeros((2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+        ((np.zeros((1, 2, 5)), np.zeros((1, 4))), ValueError, r"init.*\(1, 5\)"),
+        ((np.zeros((2, 5)), np.zeros((1, 5))), ValueError, "init W"),
+        ((np.full((1, 2, 5), np.nan), np.zeros((1, 5))), ValueError, "init W.*finite"),
+        ((np.zeros((1, 2, 5)), np.full((1, 5), np.inf)), ValueError, "init b.*finite"),
+        ({"W": np.zeros((1, 2, 5))}, ValueError, "init.*keys"),
+        (np.zeros((1, 2, 5)), TypeError, "init must be"),
+        (from_weights(np.zeros((3, 2, 5))), ValueError, r"init.*\(1, 2, 5\)"),
+    ],
+)
 def test_bad_init(init, exc, match):
     with pytest.raises(exc, match=match):
         train(feature_distribution(5, 0.1), 2, settings=FAST, rng=0, init=init)
