@@ -3,10 +3,13 @@ fixed here, before any data are seen (:data:`CRITERIA`)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import numpy as np
+
+from csuper.sae.metrics import mmcs_features
 
 __all__ = ["CRITERIA", "mean_ci", "recovery_table", "gap_table", "verdicts", "write_report"]
 
@@ -46,8 +49,26 @@ def mean_ci(values, confidence: float = CRITERIA["confidence"]) -> tuple[float, 
     return m, m - h, m + h
 
 
+def _with_larger(records: list[dict]) -> dict:
+    """(width, coefficient) -> MMCS of each seed's atoms against the next larger width's
+    dictionary trained with the same coefficient and seed index (Sharkey et al. 2022's
+    signature of the true dictionary size: near 1 from the true size up)."""
+    rec = sorted((r for r in records if r.get("kind") == "recovery"), key=lambda r: r["width"])
+    out: dict = {}
+    for small, big in itertools.pairwise(rec):
+        for c in sorted({r["coefficient"] for r in small["rows"]}):
+            a = [r for r in small["rows"] if r["coefficient"] == c and "decoder" in r]
+            b = [r for r in big["rows"] if r["coefficient"] == c and "decoder" in r]
+            out[(small["width"], c)] = [
+                mmcs_features(x["decoder"], y["decoder"]) for x, y in zip(a, b)
+            ]
+    return out
+
+
 def recovery_table(records: list[dict]) -> list[dict]:
-    """One row per (width, coefficient): mean and CI over seeds of every recovery metric."""
+    """One row per (width, coefficient): mean and CI over seeds of every recovery metric, and
+    ``mmcs_with_larger`` (NaN for the widest)."""
+    larger = _with_larger(records)
     out = []
     for rec in records:
         if rec.get("kind") != "recovery":
@@ -75,6 +96,12 @@ def recovery_table(records: list[dict]) -> list[dict]:
             ):
                 m, lo, hi = mean_ci([r[key] for r in rows])
                 row[key], row[key + "_lo"], row[key + "_hi"] = m, lo, hi
+            m, lo, hi = mean_ci(larger.get((rec["width"], c), []))
+            row["mmcs_with_larger"], row["mmcs_with_larger_lo"], row["mmcs_with_larger_hi"] = (
+                m,
+                lo,
+                hi,
+            )
             out.append(row)
     return out
 
@@ -254,6 +281,12 @@ def _figures(folder: Path, recovery: list[dict], gap: list[dict]) -> list[str]:
     return names
 
 
+def _best_with_larger(rec: list[dict], width: int) -> float:
+    vals = [r["mmcs_with_larger"] for r in rec if r["width"] == width]
+    vals = [v for v in vals if np.isfinite(v)]
+    return max(vals) if vals else float("nan")
+
+
 def _f(x) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.3f}"
 
@@ -291,8 +324,8 @@ def write_report(folder, config, records: list[dict]) -> dict:
         v["recovery_answer"],
         "",
         "| width | coefficient | MMCS (features) | MMCS (atoms) | decoder MCC | code MCC "
-        "| recovery rate | dead | L0 (true) | FVU |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| recovery rate | dead | L0 (true) | FVU | MMCS with next larger |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rec:
         lines.append(
@@ -301,14 +334,27 @@ def write_report(folder, config, records: list[dict]) -> dict:
             f"{_f(r['mmcs_atoms'])} | {_f(r['decoder_mcc'])} | {_f(r['code_mcc'])} | "
             f"{_f(r['recovery_rate'])} [{_f(r['recovery_rate_lo'])}, "
             f"{_f(r['recovery_rate_hi'])}] | "
-            f"{r['dead_latents']:.1f} | {r['l0']:.2f} ({r['true_l0']:.2f}) | {_f(r['fvu'])} |"
+            f"{r['dead_latents']:.1f} | {r['l0']:.2f} ({r['true_l0']:.2f}) | {_f(r['fvu'])} | "
+            f"{_f(r['mmcs_with_larger'])} |"
         )
     if rec:
         lines += [
             "",
             "Null: random unit atoms of the first width give MMCS "
             f"{_f(rec[0]['null_mmcs_features'])}.",
-            "Dictionary-size signature: dead latents appear once the width exceeds the true count.",
+            "Dictionary-size signatures (true count n = "
+            f"{config.n_features}): dead latents by width, mean over coefficients: "
+            + ", ".join(
+                f"{w}: {np.mean([r['dead_latents'] for r in rec if r['width'] == w]):.1f}"
+                for w in sorted({r["width"] for r in rec})
+            )
+            + "; MMCS with the next larger dictionary (same coefficient and seed), best "
+            "coefficient per width: "
+            + ", ".join(
+                f"{w}: {_f(_best_with_larger(rec, w))}"
+                for w in sorted({r["width"] for r in rec})[:-1]
+            )
+            + ".",
             "",
         ]
     lines += [

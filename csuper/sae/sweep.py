@@ -210,6 +210,8 @@ def run_task(payload: tuple[dict, dict]) -> dict:
                     "l0": l0(codes[r]),
                     "fvu": fraction_of_variance_unexplained(test.X, recon[r]),
                     "reconstruction_bias": relative_reconstruction_bias(test.X, recon[r]),
+                    # kept for the dictionary-size signature (similarity to a larger dictionary)
+                    "decoder": np.round(D, 8).tolist(),
                 }
             )
         # null baseline: random unit atoms of the same width

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from csuper.cli import main
-from csuper.sae import CRITERIA, SweepConfig, mean_ci, run_sweep
+from csuper.sae import CRITERIA, SweepConfig, mean_ci, mmcs_features, run_sweep
 from csuper.sae.report import gap_table, recovery_table, verdicts
 
 TINY = dict(
@@ -39,6 +39,17 @@ def test_sweep_runs_resumes_and_reports(tmp_path):
         "lasso",
         "fista",
     }
+    small = [r for r in summary["recovery"] if r["width"] == 4]
+    big = next(rec for rec in res.records if rec.get("width") == 8)
+    low = next(rec for rec in res.records if rec.get("width") == 4)
+    for row in small:  # the dictionary-size signature, recomputed from the stored decoders
+        pairs = [
+            (x, y)
+            for x, y in zip(low["rows"], big["rows"])
+            if x["coefficient"] == y["coefficient"] == row["coefficient"]
+        ]
+        expect = np.mean([mmcs_features(x["decoder"], y["decoder"]) for x, y in pairs])
+        assert row["mmcs_with_larger"] == pytest.approx(expect)
     text = (tmp_path / "s" / "report.md").read_text()
     assert "When does an SAE recover" in text and "figures/recovery.png" in text
     assert (tmp_path / "s" / "figures" / "amortisation_gap.png").stat().st_size > 1000
