@@ -87,7 +87,7 @@ class SweepConfig:
     n_test: int = 512
     architecture: str = "relu_l1"
     widths: tuple = (12, 24, 48)
-    coefficients: tuple = (0.003, 0.01, 0.03, 0.1)
+    coefficients: tuple = (0.01, 0.03, 0.1, 0.3)
     n_seeds: int = 3
     n_steps: int = 2000
     batch_size: int = 128
