@@ -324,7 +324,7 @@ class GroundTruthData:
     X : ndarray, shape (n_samples, n_dims)
         Rows h = F c + noise.
     law : CodeLaw or None
-        The law of c (None for data read off a toy model).
+        The law of c (None for codes from a toy model or a toy feature distribution).
     """
 
     dictionary: np.ndarray
@@ -345,17 +345,17 @@ class GroundTruthData:
         return int(self.X.shape[0])
 
 
-def make_data(
-    dictionary, law: CodeLaw, n_samples: int, *, noise: float = 0.0, rng=None
-) -> GroundTruthData:
+def make_data(dictionary, law, n_samples: int, *, noise: float = 0.0, rng=None) -> GroundTruthData:
     """Draw ``n_samples`` activations h = F c + noise with their codes.
 
     Parameters
     ----------
     dictionary : array_like, shape (n_dims, n_features)
         F; its columns are normalised to unit norm.
-    law : CodeLaw
-        With ``law.n_features == n_features``.
+    law : CodeLaw or csuper.toy.FeatureDistribution
+        With ``law.n_features == n_features``. A toy feature distribution (one instance; its
+        correlated and anticorrelated groups included) is sampled by
+        :func:`csuper.toy.sample_features`.
     n_samples : int
     noise : float
         Standard deviation (>= 0) of i.i.d. Gaussian noise added to every entry of h.
@@ -367,25 +367,40 @@ def make_data(
     >>> d = make_data(F, code_law(16, 3, fixed_k=True, magnitude="half_normal"), 1024, rng=1)
     >>> d.X.shape, bool(np.allclose(d.X, d.codes @ F.T))
     ((1024, 8), True)
+    >>> import csuper.toy as toy
+    >>> pairs = toy.feature_distribution(16, 0.1, anticorrelated=[(0, 1)])  # never together
+    >>> c = make_data(F, pairs, 2000, rng=2).codes
+    >>> int(((c[:, 0] > 0) & (c[:, 1] > 0)).sum())
+    0
     """
     F = check_array(dictionary, "dictionary", ndim=2, dtype=np.float64)
     norms = np.linalg.norm(F, axis=0)
     if np.any(norms == 0):
         raise ValueError("dictionary must have nonzero columns.")
     F = np.ascontiguousarray(F / norms)
-    if not isinstance(law, CodeLaw):
-        raise TypeError(f"law must be a CodeLaw (see code_law); got {type(law).__name__}.")
+    import csuper.toy as toy
+
+    if not isinstance(law, (CodeLaw, toy.FeatureDistribution)):
+        raise TypeError(
+            "law must be a CodeLaw (see code_law) or a csuper.toy.FeatureDistribution; "
+            f"got {type(law).__name__}."
+        )
+    if isinstance(law, toy.FeatureDistribution) and law.n_instances != 1:
+        raise ValueError(f"a toy feature distribution must have 1 instance; got {law.n_instances}.")
     if law.n_features != F.shape[1]:
         raise ValueError(
             f"law has n_features={law.n_features} but dictionary has {F.shape[1]} columns."
         )
     s = check_real(noise, "noise", low=0.0)
     gen = check_rng(rng)
-    C = sample_codes(law, n_samples, rng=gen)
+    if isinstance(law, CodeLaw):
+        C = sample_codes(law, n_samples, rng=gen)
+    else:
+        C = np.ascontiguousarray(toy.sample_features(law, n_samples, rng=gen)[0])
     X = C @ F.T
     if s > 0:
         X = X + s * gen.standard_normal(X.shape)
-    return GroundTruthData(F, C, np.ascontiguousarray(X), law)
+    return GroundTruthData(F, C, np.ascontiguousarray(X), law if isinstance(law, CodeLaw) else None)
 
 
 def toy_model_data(model, n_samples: int, *, instance: int = 0, rng=None) -> GroundTruthData:
