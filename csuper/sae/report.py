@@ -265,7 +265,10 @@ def _figures(folder: Path, recovery: list[dict], gap: list[dict]) -> list[str]:
             ax.plot(
                 x,
                 [r["code_mcc"] for r in rows],
-                marker="o",
+                marker={"basis_pursuit": "^", "lasso": "s", "fista": "x", "ista": "+"}.get(
+                    meth, "o"
+                ),
+                ls="--" if dic == "sae" and meth != "sae_encoder" else "-",
                 label=label,
                 lw=2.5 if meth == "sae_encoder" else 1.2,
             )
