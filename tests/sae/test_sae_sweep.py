@@ -199,3 +199,13 @@ def test_cli_sae(tmp_path, capsys):
     assert (out / "report.md").exists()
     assert main(["sae", "--widths", "0", "-o", str(tmp_path / "x"), "--no-progress"]) == 2
     assert "width must be an integer" in capsys.readouterr().err
+
+
+def test_sweep_in_worker_processes_equals_serial(tmp_path):
+    from csuper.executor import make_executor
+
+    cfg = SweepConfig(**{**TINY, "widths": (4,), "coefficients": (0.05,)})
+    serial = run_sweep(cfg, tmp_path / "serial")
+    with make_executor(workers=2) as ex:
+        procs = run_sweep(cfg, tmp_path / "procs", executor=ex)
+    assert procs.records == serial.records
