@@ -22,6 +22,16 @@ from _common import print_table
 
 import csuper.sae as sae
 
+HEADERS = [
+    "config",
+    "steps",
+    "csuper ms/step",
+    "torch ms/step",
+    "speed-up",
+    "csuper loss",
+    "torch loss",
+]
+
 CONFIGS = [
     # name, m, L, instances, batch, architecture
     ("O'Neill size: m=8, L=16, 5 inst, B=1024, relu_l1", 8, 16, 5, 1024, "relu_l1"),
@@ -121,31 +131,9 @@ def main(quick: bool = False) -> None:
                 f"{hist[-100:].mean():.4f}",
             ]
         )
-        print_table(
-            [
-                "config",
-                "steps",
-                "csuper ms/step",
-                "torch ms/step",
-                "speed-up",
-                "csuper loss",
-                "torch loss",
-            ],
-            rows[-1:],
-        )
+        print_table(HEADERS, rows[-1:])
     print()
-    print_table(
-        [
-            "config",
-            "steps",
-            "csuper ms/step",
-            "torch ms/step",
-            "speed-up",
-            "csuper loss",
-            "torch loss",
-        ],
-        rows,
-    )
+    print_table(HEADERS, rows)
 
 
 if __name__ == "__main__":
