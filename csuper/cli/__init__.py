@@ -21,6 +21,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "phase",
     "train",
     "compare",
+    "sae",
     "lab",
 )
 DEFAULT_COMMAND = "study"
