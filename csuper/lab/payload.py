@@ -21,6 +21,7 @@ from csuper.geometry import feature_dimensionality
 from csuper.lab.correlation import neuron_feature_correlation
 from csuper.toy import (
     POLYTOPE_NAMES,
+    ToyModel,
     TrainSettings,
     detect_polytopes,
     dimensions_per_feature,
@@ -225,6 +226,23 @@ def _settings(model: str, n_steps: int, lr: float) -> TrainSettings:
     return TrainSettings(model=model, n_steps=n_steps, lr=lr, schedule="linear")
 
 
+def _model_row(model: ToyModel, r: int, W: np.ndarray, threshold: float) -> dict:
+    """What every view records of instance r (with its weights W, rows possibly permuted)."""
+    norms = feature_norms(W)
+    p = float(model.feature_probability[r, 0])
+    return {
+        "sparsity": 1.0 - p,
+        "feature_probability": p,
+        "W": W,
+        "b": model.b[r],
+        "loss": model.final_loss[r],
+        "seed": int(model.seeds[r]),
+        "feature_norms": norms,
+        "represented": norms > threshold,
+        "n_represented": int(np.count_nonzero(norms > threshold)),
+    }
+
+
 def _neurons(config: LabConfig, gen: np.random.Generator, progress: bool) -> dict:
     n, m = NEURONS["n_features"], NEURONS["n_dims"]
     t = NEURONS["represented_threshold"]
@@ -249,26 +267,17 @@ def _neurons(config: LabConfig, gen: np.random.Generator, progress: bool) -> dic
         W = W[np.lexsort((-W.max(axis=1), W.argmax(axis=1)))]
         n_samples = min(config.correlation_max_samples, math.ceil(config.correlation_active / p[r]))
         stats = neuron_polysemanticity(W, weight_threshold=t)
-        norms = feature_norms(W)
-        represented = norms > t
+        row = _model_row(model, r, W, t)
         rows.append(
             {
-                "sparsity": S[r],
-                "feature_probability": p[r],
-                "W": W,
-                "b": model.b[r],
-                "loss": model.final_loss[r],
-                "seed": int(model.seeds[r]),
+                **row,
                 "n_samples": n_samples,
                 "correlation": neuron_feature_correlation(W, p[r], n_samples=n_samples, rng=gen),
-                "feature_norms": norms,
-                "represented": represented,
                 "features_per_neuron": stats.features_per_neuron,
                 "monosemanticity": stats.monosemanticity,
                 "polysemantic": stats.polysemantic,
-                "n_represented": int(represented.sum()),
                 "n_polysemantic": stats.n_polysemantic,
-                "regime": neuron_regime(int(represented.sum()), stats.n_polysemantic, m),
+                "regime": neuron_regime(row["n_represented"], stats.n_polysemantic, m),
             }
         )
         bar.update()
@@ -303,18 +312,9 @@ def _packing(config: LabConfig, gen: np.random.Generator, progress: bool) -> dic
         rows = []
         for r in range(len(S)):
             W = model.W[r]
-            norms = feature_norms(W)
             rows.append(
                 {
-                    "sparsity": S[r],
-                    "feature_probability": p[r],
-                    "W": W,
-                    "b": model.b[r],
-                    "loss": model.final_loss[r],
-                    "seed": int(model.seeds[r]),
-                    "feature_norms": norms,
-                    "represented": norms > t,
-                    "n_represented": int(np.count_nonzero(norms > t)),
+                    **_model_row(model, r, W, t),
                     "feature_dimensionality": feature_dimensionality(W),
                     "dimensions_per_feature": dimensions_per_feature(W),
                     "polytopes": [
