@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "write one self-contained interactive HTML page with three views of superposition"
+HELP = "write one self-contained interactive HTML page with views of superposition"
 DESCRIPTION = (
     "Train the toy models the page needs (privileged-basis models over a sparsity grid; m = 2 "
-    "models for n = 3..8 features), measure them with csuper's metrics, and write a single "
-    "HTML file with the numbers embedded: neurons against features as sparsity grows, "
-    "interference between two features, and packing features into two dimensions. The page "
+    "models for n = 3..8 features; sparse autoencoders on the pentagon's activations), measure "
+    "them with csuper's metrics, and write a single HTML file with the numbers embedded: "
+    "neurons against features as sparsity grows, interference between two features, packing "
+    "features into two dimensions, and an SAE reading the features back. The page "
     "works offline from file:// in any browser: no server, no CDN, no network access."
 )
 

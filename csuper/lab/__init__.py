@@ -1,4 +1,4 @@
-"""The lab: one self-contained interactive HTML page with three views of superposition.
+"""The lab: one self-contained interactive HTML page with views of superposition.
 
 ``csuper lab -o lab.html`` (or :func:`write_lab`) trains the models the page needs with
 csuper's trainer, measures them with csuper's metrics, and embeds the numbers as JSON in a
@@ -7,6 +7,8 @@ single HTML file with hand-written JavaScript and SVG: no server, no CDN, no net
 1. Neurons against features as sparsity grows (privileged-basis toy model, n = 10, m = 5).
 2. Interference between two unit features (closed forms, :func:`two_feature_interference`).
 3. Packing n = 3..8 features into m = 2 dimensions: D_i and the polytopes csuper detects.
+4. Sparse autoencoders (:mod:`csuper.sae`) reading the pentagon's features back from its
+   2-D activations.
 
 >>> from csuper.lab import two_feature_interference
 >>> print(f"{two_feature_interference(60).squared_interference:.6f}")

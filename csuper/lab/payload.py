@@ -19,6 +19,17 @@ import numpy as np
 from csuper._validation import check_int, check_real, check_rng
 from csuper.geometry import feature_dimensionality
 from csuper.lab.correlation import neuron_feature_correlation
+from csuper.sae import (
+    SAESettings,
+    cosine_matrix,
+    dead_latents,
+    fraction_of_variance_unexplained,
+    l0,
+    mmcs_features,
+    recovery_rate,
+    toy_model_data,
+    train_sae,
+)
 from csuper.toy import (
     POLYTOPE_NAMES,
     ToyModel,
@@ -36,6 +47,8 @@ __all__ = [
     "NEURONS",
     "PACKING",
     "REGIMES",
+    "SAE_VIEW",
+    "SAE_RECOVERED",
     "LabConfig",
     "quick_config",
     "neuron_regime",
@@ -62,6 +75,16 @@ PACKING: dict[str, Any] = {
     "importance_ratio": 0.9,
     "represented_threshold": 0.5,
 }
+
+#: The SAEs of the fourth view (architecture -> its knob and label), trained on the activations
+#: h = W x of the third view's n = 5 model.
+SAE_VIEW: dict[str, dict[str, Any]] = {
+    "topk": {"knob": {"k": 1}, "label": "TopK, k = 1"},
+    "relu_l1": {"knob": {"sparsity_coefficient": 0.02}, "label": "ReLU + L1, \u03bb = 0.02"},
+}
+
+#: A true feature is recovered when a decoder atom has cosine above this with it (Sharkey et al.).
+SAE_RECOVERED = 0.9
 
 #: Regimes of a privileged-basis model (name -> meaning), chosen by :func:`neuron_regime`.
 REGIMES: dict[str, str] = {
@@ -94,8 +117,16 @@ class LabConfig:
         Sparsities of the third view's slider, in [0, 1), increasing.
     packing_n_steps, packing_n_seeds : int
         Training steps and best-of-N seeds of each packing model.
+    sae_sparsity : float
+        The fourth view's toy model: the third view's n = 5 model at this sparsity (one of
+        packing_sparsities; 5 must be in packing_n_features).
+    sae_widths : tuple of int
+        Dictionary widths of the fourth view's slider, each in [1, 32], increasing.
+    sae_n_samples, sae_n_steps, sae_n_seeds : int
+        Activations the SAEs train on, their Adam steps (lr 1e-2, batch 256) and seeds per
+        width (the lowest final loss is kept).
     lr : float
-        Learning rate of every model (AdamW, linear decay to 0, batch 1024).
+        Learning rate of every toy model (AdamW, linear decay to 0, batch 1024).
     """
 
     neuron_sparsities: tuple[float, ...] = (
@@ -132,6 +163,11 @@ class LabConfig:
     )
     packing_n_steps: int = 5000
     packing_n_seeds: int = 3
+    sae_sparsity: float = 0.95
+    sae_widths: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 8)
+    sae_n_samples: int = 20_000
+    sae_n_steps: int = 3000
+    sae_n_seeds: int = 8
     lr: float = 1e-2
 
     def __post_init__(self):
@@ -152,8 +188,30 @@ class LabConfig:
         if not ns or any(b <= a for a, b in itertools.pairwise(ns)):
             raise ValueError(f"packing_n_features must be increasing and non-empty; got {ns}.")
         object.__setattr__(self, "packing_n_features", ns)
-        for name in ("neuron_n_steps", "neuron_n_seeds", "packing_n_steps", "packing_n_seeds"):
+        for name in (
+            "neuron_n_steps",
+            "neuron_n_seeds",
+            "packing_n_steps",
+            "packing_n_seeds",
+            "sae_n_steps",
+            "sae_n_seeds",
+        ):
             check_int(getattr(self, name), name, low=1)
+        if 5 not in ns:
+            raise ValueError(f"packing_n_features must include 5 (the SAE view's model); got {ns}.")
+        check_real(self.sae_sparsity, "sae_sparsity", low=0.0, high=1.0, high_inclusive=False)
+        if self.sae_sparsity not in self.packing_sparsities:
+            raise ValueError(
+                f"sae_sparsity must be one of packing_sparsities {self.packing_sparsities}; "
+                f"got {self.sae_sparsity}."
+            )
+        widths = tuple(
+            check_int(w, f"sae_widths[{j}]", low=1, high=32) for j, w in enumerate(self.sae_widths)
+        )
+        if not widths or any(b <= a for a, b in itertools.pairwise(widths)):
+            raise ValueError(f"sae_widths must be increasing and non-empty; got {widths}.")
+        object.__setattr__(self, "sae_widths", widths)
+        check_int(self.sae_n_samples, "sae_n_samples", low=100)
         check_int(self.correlation_active, "correlation_active", low=10)
         check_int(self.correlation_max_samples, "correlation_max_samples", low=100)
         check_real(self.lr, "lr", low=0.0, low_inclusive=False)
@@ -181,6 +239,10 @@ def quick_config() -> LabConfig:
         packing_sparsities=(0.0, 0.7, 0.95),
         packing_n_steps=3000,
         packing_n_seeds=3,
+        sae_widths=(3, 5, 8),
+        sae_n_samples=10_000,
+        sae_n_steps=2000,
+        sae_n_seeds=6,
     )
 
 
@@ -292,12 +354,14 @@ def _neurons(config: LabConfig, gen: np.random.Generator, progress: bool) -> dic
     }
 
 
-def _packing(config: LabConfig, gen: np.random.Generator, progress: bool) -> dict:
+def _packing(
+    config: LabConfig, gen: np.random.Generator, progress: bool
+) -> tuple[dict, dict[int, ToyModel]]:
     m, t = PACKING["n_dims"], PACKING["represented_threshold"]
     S = np.array(config.packing_sparsities)
     p = 1.0 - S
     settings = _settings(PACKING["model"], config.packing_n_steps, config.lr)
-    grid = []
+    grid, models = [], {}
     bar = _bar(len(config.packing_n_features), "packing models", progress)
     for n in config.packing_n_features:
         importance = PACKING["importance_ratio"] ** np.arange(n)
@@ -330,9 +394,10 @@ def _packing(config: LabConfig, gen: np.random.Generator, progress: bool) -> dic
                 }
             )
         grid.append({"n_features": n, "importance": importance, "models": rows})
+        models[n] = model
         bar.update()
     bar.close()
-    return {
+    view = {
         **PACKING,
         "n_features": list(config.packing_n_features),
         "sparsities": list(S),
@@ -340,6 +405,64 @@ def _packing(config: LabConfig, gen: np.random.Generator, progress: bool) -> dic
         "n_seeds": config.packing_n_seeds,
         "fractions": {name: d / k for (k, d), name in POLYTOPE_NAMES.items() if d <= 2},
         "grid": grid,
+    }
+    return view, models
+
+
+def _sae(config: LabConfig, model: ToyModel, gen: np.random.Generator, progress: bool) -> dict:
+    r = config.packing_sparsities.index(config.sae_sparsity)
+    data = toy_model_data(model, config.sae_n_samples, instance=r, rng=gen)
+    X, F = data.X, data.dictionary
+    active = np.any(data.codes > 0, axis=1)  # inputs with at least one active feature
+    shown = gen.choice(np.flatnonzero(active), size=min(400, int(active.sum())), replace=False)
+    settings = SAESettings(n_steps=config.sae_n_steps, lr=1e-2, batch_size=256)
+    architectures = []
+    bar = _bar(len(SAE_VIEW) * len(config.sae_widths), "sparse autoencoders", progress)
+    for name, spec in SAE_VIEW.items():
+        rows = []
+        for width in config.sae_widths:
+            sae = train_sae(X, width, name, **spec["knob"], settings=settings,
+                            n_seeds=config.sae_n_seeds, rng=gen)  # fmt: skip
+            q = int(np.argmin(sae.loss_history[:, -100:].mean(axis=1)))  # best of the seeds
+            every = [
+                recovery_rate(F, sae.W_dec[j], threshold=SAE_RECOVERED) == 1.0
+                for j in range(sae.n_instances)
+            ]
+            codes = sae.encode(X)[q]
+            cos = cosine_matrix(F, sae.W_dec[q])
+            rows.append({
+                "width": width,
+                "seed": int(sae.seeds[q]),
+                "loss": float(sae.loss_history[q, -100:].mean()),
+                "W_dec": sae.W_dec[q],
+                "b_dec": sae.b_dec[q],
+                "best_cosine": cos.max(axis=1),
+                "best_atom": cos.argmax(axis=1),
+                "mmcs": mmcs_features(F, sae.W_dec[q]),
+                "recovery_rate": recovery_rate(F, sae.W_dec[q], threshold=SAE_RECOVERED),
+                "n_seeds_recovering": int(sum(every)),
+                "dead_latents": dead_latents(codes),
+                "l0": l0(codes[active]),
+                "fvu": fraction_of_variance_unexplained(X, sae.reconstruct(X)[q]),
+            })  # fmt: skip
+            bar.update()
+        architectures.append({"name": name, "label": spec["label"], "models": rows})
+    bar.close()
+    return {
+        "n_features": model.n_features,
+        "n_dims": model.n_dims,
+        "sparsity": config.sae_sparsity,
+        "W": model.W[r],
+        "dictionary": F,
+        "polytopes": [q.name for q in detect_polytopes(model.W[r])],
+        "n_samples": config.sae_n_samples,
+        "fraction_active": float(active.mean()),
+        "points": X[shown].T,
+        "n_steps": config.sae_n_steps,
+        "n_seeds": config.sae_n_seeds,
+        "widths": list(config.sae_widths),
+        "recovered_threshold": SAE_RECOVERED,
+        "architectures": architectures,
     }
 
 
@@ -374,9 +497,9 @@ def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool =
     Returns
     -------
     dict
-        ``{"format", "csuper_version", "config", "neurons", "interference", "packing"}``: plain
-        lists, ints, strings and floats rounded to 6 decimals (NaN as None), exactly what the
-        page embeds.
+        Keys ``format``, ``csuper_version``, ``config``, ``neurons``, ``interference``,
+        ``packing`` and ``sae``; plain lists, ints, strings and floats rounded to 6 decimals
+        (NaN as None), exactly what the page embeds.
 
     Notes
     -----
@@ -387,8 +510,13 @@ def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool =
     (:func:`csuper.toy.neuron_polysemanticity`) and the Pearson correlation of h_k with each
     x_i (:func:`neuron_feature_correlation`); the regime by :func:`neuron_regime`.
     Third view: ReLU-output models with m = 2, I_i = 0.9^i (:data:`PACKING`) for each n and
-    sparsity, best of ``packing_n_seeds``; D_i (:func:`csuper.toy.feature_dimensionality`) and
-    the polytopes of :func:`csuper.toy.detect_polytopes`.
+    sparsity, best of ``packing_n_seeds``; D_i (:func:`csuper.geometry.feature_dimensionality`)
+    and the polytopes of :func:`csuper.toy.detect_polytopes`.
+    Fourth view: sparse autoencoders of each width in ``sae_widths`` and each architecture of
+    :data:`SAE_VIEW`, trained on the activations h = W x of the third view's n = 5 model at
+    ``sae_sparsity`` (:func:`csuper.sae.toy_model_data`), the lowest-loss of ``sae_n_seeds``
+    seeds; MMCS, recovery rate (best cosine > 0.9), dead latents, L0 (over inputs with an
+    active feature) and FVU from :mod:`csuper.sae`.
 
     Examples
     --------
@@ -398,7 +526,7 @@ def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool =
     >>> cfg = quick_config().replace(
     ...     neuron_sparsities=(0.0, 0.99), neuron_n_steps=1000, neuron_n_seeds=1,
     ...     packing_n_features=(5,), packing_sparsities=(0.0, 0.99), packing_n_steps=1000,
-    ...     packing_n_seeds=1)
+    ...     packing_n_seeds=1, sae_sparsity=0.99, sae_widths=(5,), sae_n_steps=300)
     >>> payload = build_payload(cfg, rng=0)
     >>> [row["regime"] for row in payload["neurons"]["models"]]
     ['monosemantic', 'superposition']
@@ -417,6 +545,7 @@ def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool =
         "config": dataclasses.asdict(config),
         "neurons": _neurons(config, gen, progress),
         "interference": {"angle_deg": 45.0, "bias": 0.0, "bias_range": [-1.0, 1.0]},
-        "packing": _packing(config, gen, progress),
     }
+    payload["packing"], models = _packing(config, gen, progress)
+    payload["sae"] = _sae(config, models[5], gen, progress)
     return _round(payload)

@@ -4,8 +4,8 @@ Usage: python tests/lab/screenshots.py [--page PAGE.html] [-o docs/lab]
 
 Builds the default page (what ``csuper lab`` writes, seed 0) unless ``--page`` gives one, opens
 it in headless Chromium (the browser tests' setup, ``_lab_browser.py``), moves the sliders to a
-telling state (view 1 at sparse data, view 2 at an obtuse angle, view 3 at the pentagon) and
-saves each view as an 8-bit palette PNG to keep the files small.
+telling state (view 1 at sparse data, view 2 at an obtuse angle, view 3 at the pentagon, view 4
+at 5 latents) and saves each view as an 8-bit palette PNG to keep the files small.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ STATES = {
     "neurons": [("v1-sparsity", "sparse")],
     "interference": [("v2-angle", 120), ("v2-bias", 0.0)],
     "packing": [("v3-n", 5), ("v3-sparsity", "last")],
+    "sae": [("v4-width", "five")],
 }
 
 
@@ -51,6 +52,11 @@ def main(argv=None) -> int:
                 if value in ("sparse", "last"):
                     top = int(driver.find_element("id", slider).get_attribute("max"))
                     value = top - 2 if value == "sparse" else top
+                elif value == "five":  # the SAE width equal to the number of features
+                    value = driver.execute_script(
+                        "return JSON.parse(document.getElementById('lab-data').textContent)"
+                        ".sae.widths.indexOf(5)"
+                    )
                 driver.execute_script(
                     "const s = document.getElementById(arguments[0]); s.value = arguments[1];"
                     "s.dispatchEvent(new Event('input'));",

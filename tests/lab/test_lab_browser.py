@@ -255,6 +255,34 @@ def test_packing_view_follows_both_sliders(browser, quick_page):
     assert_clean(browser, quick_page.path)
 
 
+# ------------------------------------------------------------------ view 4: an SAE
+@needs_browser
+def test_sae_view_follows_the_width_slider_and_the_architecture(browser, quick_page):
+    sae = quick_page.payload["sae"]
+    for arch in sae["architectures"]:
+        browser.find_element("id", f"v4-arch-{arch['name']}").click()
+        for j, row in enumerate(arch["models"]):
+            move(browser, "v4-width", j)
+            assert text(browser, "v4-width-out") == f"{row['width']} latents"
+            recovered = round(row["recovery_rate"] * sae["n_features"])
+            assert text(browser, "v4-recovered") == f"{recovered} of {sae['n_features']}"
+            assert float(text(browser, "v4-mmcs")) == pytest.approx(row["mmcs"], abs=5e-4)
+            assert text(browser, "v4-dead") == f"{row['dead_latents']} of {row['width']}"
+            assert float(text(browser, "v4-fvu")) == pytest.approx(row["fvu"], abs=5e-4)
+            drawn = js(
+                browser,
+                """return [
+                document.querySelectorAll('#v4-plane g.atom').length,
+                document.querySelectorAll('#v4-plane g.truth').length,
+                document.querySelectorAll('#v4-plane circle.point').length,
+                Array.from(document.querySelectorAll('#v4-cos rect.cos'))
+                    .map((e) => +e.dataset.value)]""",
+            )
+            assert drawn == [row["width"], sae["n_features"], len(sae["points"][0]),
+                             row["best_cosine"]]  # fmt: skip
+    assert_clean(browser, quick_page.path)
+
+
 # ------------------------------------------------------------------ layout and screenshots
 @needs_browser
 def test_phone_layout_and_screenshots(browser, quick_page, shots):
@@ -272,7 +300,7 @@ def test_phone_layout_and_screenshots(browser, quick_page, shots):
                 .map((s) => s.getBoundingClientRect().right))]""",
             )
             assert widths[0] <= widths[1] and widths[2] <= widths[1], widths
-            for section in ("neurons", "interference", "packing"):
+            for section in ("neurons", "interference", "packing", "sae"):
                 png = lb.screenshot(browser, f"#{section}")
                 path = shots / f"{name}-{section}.png"
                 path.write_bytes(png)

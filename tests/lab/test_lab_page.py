@@ -20,12 +20,15 @@ from csuper.lab import (
     NEURONS,
     PAYLOAD_BUDGET,
     REGIMES,
+    SAE_RECOVERED,
+    SAE_VIEW,
     LabConfig,
     build_payload,
     neuron_regime,
     quick_config,
     render_page,
 )
+from csuper.sae import cosine_matrix, mmcs_features, recovery_rate
 from csuper.toy import detect_polytopes, dimensions_per_feature, neuron_polysemanticity
 
 if sys.version_info >= (3, 11):
@@ -81,6 +84,24 @@ def check_packing_geometry(packing: dict) -> None:
     assert np.allclose(sparse["feature_dimensionality"], 0.4, atol=0.05)
 
 
+def check_sae_recovery(sae: dict) -> None:
+    """The fourth view's claim. A feature is recovered when an atom has cosine > 0.9 with it.
+
+    1. pigeonhole: with fewer atoms than the 5 pentagon directions (72 degrees apart, while
+       cosine > 0.9 means within 25.9 degrees, so one atom recovers at most one direction) some
+       feature is missed, for every architecture;
+    2. TopK with k = 1, at least 5 atoms: every feature recovered, MMCS > 0.95.
+    """
+    assert sae["polytopes"] == ["pentagon"]
+    for arch in sae["architectures"]:
+        for row in arch["models"]:
+            if row["width"] < sae["n_features"]:
+                assert row["recovery_rate"] < 1.0, (arch["name"], row["width"])
+            elif arch["name"] == "topk":
+                assert row["recovery_rate"] == 1.0 and row["mmcs"] > 0.95, row["width"]
+                assert row["n_seeds_recovering"] >= 1
+
+
 def test_quick_page_shows_polysemanticity_emerging(quick_page):
     check_polysemanticity_emerges(quick_page.payload["neurons"])
 
@@ -89,11 +110,16 @@ def test_quick_page_shows_the_pair_and_the_pentagon(quick_page):
     check_packing_geometry(quick_page.payload["packing"])
 
 
+def test_quick_page_shows_the_sae_recovering_the_pentagon(quick_page):
+    check_sae_recovery(quick_page.payload["sae"])
+
+
 @pytest.mark.slow
 def test_default_page_shows_what_it_claims(tmp_path):
     page = csuper.lab.write_lab(tmp_path / "lab.html", rng=0)
     check_polysemanticity_emerges(page.payload["neurons"])
     check_packing_geometry(page.payload["packing"])
+    check_sae_recovery(page.payload["sae"])
     assert page.payload_bytes < PAYLOAD_BUDGET and page.n_bytes < PAYLOAD_BUDGET
 
 
@@ -137,19 +163,43 @@ def test_payload_numbers_are_csupers_metrics(quick_page):
                 p.name for p in detect_polytopes(W, represented_threshold=t)
             ]
     assert P["packing"]["fractions"]["pentagon"] == pytest.approx(0.4)
+    sae = P["sae"]
+    F = np.array(sae["dictionary"])
+    five = next(g for g in P["packing"]["grid"] if g["n_features"] == 5)
+    W = np.array(five["models"][P["packing"]["sparsities"].index(sae["sparsity"])]["W"])
+    np.testing.assert_allclose(F, W / np.linalg.norm(W, axis=0), atol=1e-5)
+    for arch in sae["architectures"]:
+        assert arch["name"] in SAE_VIEW
+        for row in arch["models"]:
+            D = np.array(row["W_dec"])
+            assert D.shape == (2, row["width"])
+            cos = cosine_matrix(F, D)
+            np.testing.assert_allclose(row["best_cosine"], cos.max(axis=1), atol=1e-4)
+            assert row["mmcs"] == pytest.approx(mmcs_features(F, D), abs=1e-4)
+            assert row["recovery_rate"] == recovery_rate(F, D, threshold=SAE_RECOVERED)
+
+
+def _tiny_config() -> LabConfig:
+    """Every view with a few steps: seconds."""
+    return quick_config().replace(
+        neuron_sparsities=(0.0, 0.9),
+        neuron_n_steps=50,
+        neuron_n_seeds=1,
+        packing_n_features=(3, 5),
+        packing_sparsities=(0.0, 0.9),
+        packing_n_steps=50,
+        packing_n_seeds=1,
+        correlation_active=50,
+        sae_sparsity=0.9,
+        sae_widths=(2,),
+        sae_n_samples=500,
+        sae_n_steps=50,
+        sae_n_seeds=1,
+    )
 
 
 def test_same_seed_same_payload():
-    cfg = quick_config().replace(
-        neuron_sparsities=(0.0, 0.9),
-        neuron_n_steps=100,
-        neuron_n_seeds=1,
-        packing_n_features=(3,),
-        packing_sparsities=(0.0, 0.9),
-        packing_n_steps=100,
-        packing_n_seeds=1,
-    )
-    assert build_payload(cfg, rng=5) == build_payload(cfg, rng=5)
+    assert build_payload(_tiny_config(), rng=5) == build_payload(_tiny_config(), rng=5)
 
 
 # ------------------------------------------------------------------ the page itself
@@ -254,24 +304,15 @@ def test_config_validation():
         ValueError, match=r"packing_n_features\[0\] must be an integer in \[3, 12\]"
     ):
         LabConfig(packing_n_features=(2, 5))
+    with pytest.raises(ValueError, match="sae_sparsity must be one of packing_sparsities"):
+        LabConfig(sae_sparsity=0.9, packing_sparsities=(0.0, 0.5))
+    with pytest.raises(ValueError, match="packing_n_features must include 5"):
+        LabConfig(packing_n_features=(3, 4))
     with pytest.raises(TypeError, match="config must be a LabConfig"):
         build_payload({"neuron_n_steps": 10})
 
 
 # ------------------------------------------------------------------ the command
-def _tiny_config() -> LabConfig:
-    return quick_config().replace(
-        neuron_sparsities=(0.0, 0.9),
-        neuron_n_steps=50,
-        neuron_n_seeds=1,
-        packing_n_features=(3, 5),
-        packing_sparsities=(0.0, 0.9),
-        packing_n_steps=50,
-        packing_n_seeds=1,
-        correlation_active=50,
-    )
-
-
 def test_cli_writes_the_page(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(csuper.lab, "quick_config", _tiny_config)  # seconds, not the real preview
     out = tmp_path / "lab.html"

@@ -678,15 +678,134 @@
     return draw;
   }
 
+  // ------------------------------------------------------------------ view 4: an SAE
+  const SAE = DATA.sae;
+
+  function drawPlane(svg, r) {
+    clear(svg);
+    const W = widthOf(svg, 260, 380), H = W;
+    setBox(svg, W, H);
+    const cx = W / 2, cy = H / 2;
+    let top = 1;
+    SAE.points[0].forEach((x, j) => { top = Math.max(top, Math.hypot(x, SAE.points[1][j])); });
+    const R = (W * 0.42) / top;
+    el("circle", { cx: cx, cy: cy, r: R, fill: "none", stroke: "#cfd4dd",
+      "stroke-dasharray": "3 4" }, svg);
+    el("line", { x1: cx - W * 0.45, x2: cx + W * 0.45, y1: cy, y2: cy, class: "grid" }, svg);
+    el("line", { y1: cy - W * 0.45, y2: cy + W * 0.45, x1: cx, x2: cx, class: "grid" }, svg);
+    SAE.points[0].forEach((x, j) => el("circle", { cx: cx + R * x, cy: cy - R * SAE.points[1][j],
+      r: 2.2, fill: "#6b7385", opacity: 0.5, class: "point" }, svg));
+    const n = SAE.n_features;
+    for (let i = 0; i < n; i++) {
+      const x = SAE.dictionary[0][i], y = SAE.dictionary[1][i];
+      arrow(svg, cx, cy, cx + R * x, cy - R * y, featureColor(i, n),
+        { class: "truth", opacity: 0.75 });
+      el("text", { x: cx + (R + 12) * x, y: cy - (R + 12) * y + 4, "text-anchor": "middle",
+        class: "tick", style: "font-weight:700;fill:" + featureColor(i, n) }, svg, String(i + 1));
+    }
+    const b = r.b_dec;
+    if (Math.hypot(b[0], b[1]) > 0.05) {
+      const bx = cx + R * b[0], by = cy - R * b[1];
+      el("path", { d: "M " + (bx - 5) + " " + (by - 5) + " L " + (bx + 5) + " " + (by + 5) +
+        " M " + (bx - 5) + " " + (by + 5) + " L " + (bx + 5) + " " + (by - 5),
+      stroke: COLORS.poly, "stroke-width": 2.5, class: "bias" }, svg);
+      el("text", { x: bx + 8, y: by - 6, class: "tick", style: "fill:" + COLORS.poly }, svg,
+        "decoder bias");
+    }
+    for (let j = 0; j < r.width; j++) {
+      const x = r.W_dec[0][j], y = r.W_dec[1][j];
+      arrow(svg, cx, cy, cx + R * 0.92 * x, cy - R * 0.92 * y, "#1d2330",
+        { class: "atom", "stroke-dasharray": "1 0" });
+    }
+  }
+
+  function drawCosines(svg, r) {
+    clear(svg);
+    const W = widthOf(svg, 260, 520), H = 230;
+    setBox(svg, W, H);
+    const L = 40, R = 112, T = 14, B = 40, n = SAE.n_features;
+    const bw = (W - L - R) / n;
+    // from 0 (or the lowest cosine, rounded down to a half) to 1
+    const lo = Math.min(0, Math.floor(Math.min(...r.best_cosine) * 2) / 2);
+    const y = (v) => T + ((1 - v) / (1 - lo)) * (H - T - B);
+    [-1, -0.5, 0, 0.25, 0.5, 0.75, 1].filter((v) => v >= lo).forEach((v) => {
+      el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: v === 0 ? "axis" : "grid" }, svg);
+      el("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, svg, fmt(v, 2));
+    });
+    for (let i = 0; i < n; i++) {
+      const c = r.best_cosine[i];
+      const bar = el("rect", { x: L + i * bw + bw * 0.15, y: Math.min(y(c), y(0)),
+        width: bw * 0.7, height: Math.abs(y(c) - y(0)), fill: featureColor(i, n),
+        class: "cos", "data-feature": i, "data-value": String(c) }, svg);
+      el("title", {}, bar, "feature " + (i + 1) + ": best atom " + (r.best_atom[i] + 1) +
+        ", cosine " + fmt(c, 3));
+      el("text", { x: L + (i + 0.5) * bw, y: y(Math.max(c, 0)) - 4, "text-anchor": "middle",
+        class: "tick" }, svg, fmt(c, 2));
+      el("text", { x: L + (i + 0.5) * bw, y: H - B + 15, "text-anchor": "middle",
+        class: "tick" }, svg, String(i + 1));
+    }
+    const t = SAE.recovered_threshold;
+    el("line", { x1: L, x2: W - R + 4, y1: y(t), y2: y(t), stroke: "#1d2330",
+      "stroke-dasharray": "4 3" }, svg);
+    el("text", { x: W - R + 8, y: y(t) + 4, class: "tick" }, svg, "recovered > " + t);
+    el("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", class: "title" }, svg,
+      "true feature i");
+  }
+
+  function initSae() {
+    const slider = $("v4-width");
+    slider.min = 0;
+    slider.max = SAE.widths.length - 1;
+    slider.value = SAE.widths.indexOf(5) >= 0 ? SAE.widths.indexOf(5) : 0;
+    $("v4-s").textContent = SAE.sparsity;
+    $("v4-poly").textContent = SAE.polytopes.join(", ") || "no polytope";
+    $("v4-steps").textContent = SAE.n_steps;
+    $("v4-seeds").textContent = SAE.n_seeds;
+    document.querySelectorAll(".v4-threshold").forEach((e) => {
+      e.textContent = SAE.recovered_threshold;
+    });
+    const group = $("v4-arch");
+    SAE.architectures.forEach((a, q) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = "v4-arch";
+      input.value = String(q);
+      input.id = "v4-arch-" + a.name;
+      input.checked = q === 0;
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(a.label));
+      group.appendChild(label);
+      onInput(input, () => draw());
+    });
+    function draw() {
+      const q = parseInt(group.querySelector("input:checked").value, 10);
+      const r = SAE.architectures[q].models[intValue(slider)];
+      $("v4-width-out").textContent = r.width + " latents";
+      $("v4-recovered").textContent = Math.round(r.recovery_rate * SAE.n_features) + " of " +
+        SAE.n_features;
+      $("v4-mmcs").textContent = fmt(r.mmcs, 3);
+      $("v4-dead").textContent = r.dead_latents + " of " + r.width;
+      $("v4-l0").textContent = fmt(r.l0, 2);
+      $("v4-fvu").textContent = fmt(r.fvu, 3);
+      $("v4-seeds-ok").textContent = r.n_seeds_recovering + " of " + SAE.n_seeds;
+      drawPlane($("v4-plane"), r);
+      drawCosines($("v4-cos"), r);
+    }
+    onInput(slider, draw);
+    return draw;
+  }
+
   // ------------------------------------------------------------------ start
   const cfg = DATA.config;
   $("provenance").textContent = "Built by csuper " + DATA.csuper_version + " (payload " +
     DATA.format + "). View 1: " + NEU.n_steps + " AdamW steps per model, best of " +
     NEU.n_seeds + " seeds; correlations from about " + cfg.correlation_active +
     " firings of each feature (at most " + cfg.correlation_max_samples + " samples). View 3: " +
-    PACK.n_steps + " steps, best of " + PACK.n_seeds + " seeds. Learning rate " + cfg.lr +
-    " decayed linearly to 0, batch 1024.";
-  const draws = [initNeurons(), initInterference(), initPacking()];
+    PACK.n_steps + " steps, best of " + PACK.n_seeds + " seeds; toy models: learning rate " +
+    cfg.lr + " decayed linearly to 0, batch 1024. View 4: " + SAE.n_samples +
+    " activations, SAEs trained with Adam (learning rate 0.01, batch 256).";
+  const draws = [initNeurons(), initInterference(), initPacking(), initSae()];
   draws.forEach((d) => d());
   let pending = 0;
   window.addEventListener("resize", () => {
