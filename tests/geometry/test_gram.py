@@ -5,10 +5,7 @@ forms ``W.T @ W``."""
 from __future__ import annotations
 
 import ast
-import os
 import pathlib
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -166,7 +163,7 @@ def test_the_source_check_sees_gram_products():
 
 
 @pytest.mark.slow
-def test_wide_float32_gram_does_not_crash_with_two_blas_threads():
+def test_wide_float32_gram_does_not_crash_with_two_blas_threads(run_with_two_blas_threads):
     """The float32 case of the crash (issue 17 item 7), in a subprocess with a memory cap: a wide
     float32 Gram matrix (19,500 x 19,500, 1.5 GB) through gram_matrix with 2 OpenBLAS threads
     exits 0 and agrees with an einsum on a corner."""
@@ -185,9 +182,4 @@ def test_wide_float32_gram_does_not_crash_with_two_blas_threads():
         print("ok")
         """
     )
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
-    proc = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=1800
-    )
-    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
-    assert proc.stdout.strip() == "ok"
+    run_with_two_blas_threads(script)

@@ -5,8 +5,6 @@ against numpy 2.4's OpenBLAS float64 syrk crash."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 import tracemalloc
 
@@ -510,7 +508,7 @@ def test_no_product_of_a_buffer_with_itself(monkeypatch, dtype):
 
 
 @pytest.mark.slow
-def test_wide_float64_frame_does_not_crash_with_two_blas_threads(tmp_path):
+def test_wide_float64_frame_does_not_crash_with_two_blas_threads(run_with_two_blas_threads):
     """The real thing, in a subprocess (a segfault must not kill pytest): float64 W of shape
     (512, 19500) with 2 OpenBLAS threads through the streamed pass, overlap_matrix and the
     benchmark's numpy baseline must exit 0 (``W.T @ W`` itself segfaults there)."""
@@ -531,9 +529,4 @@ def test_wide_float64_frame_does_not_crash_with_two_blas_threads(tmp_path):
         print("ok")
         """
     )
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
-    proc = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=1800
-    )
-    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
-    assert proc.stdout.strip() == "ok"
+    run_with_two_blas_threads(script)
