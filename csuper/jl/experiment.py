@@ -331,12 +331,21 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     >>> ax.get_yscale()
     'log'
     """
+    if isinstance(results, DistortionExperiment):
+        results = [results]
+    if not isinstance(results, Sequence) or isinstance(results, str):
+        raise TypeError(
+            "results must be a sequence of DistortionExperiment objects; got "
+            f"{type(results).__name__}."
+        )
     if not results:
         raise ValueError("results must hold at least one DistortionExperiment; got none.")
     if not all(isinstance(r, DistortionExperiment) for r in results):
         raise TypeError(
             "results must be DistortionExperiment objects (from distortion_experiment)."
         )
+    if ax is not None and not callable(getattr(ax, "errorbar", None)):
+        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}.")
     if ax is None:
         import matplotlib.pyplot as plt
 

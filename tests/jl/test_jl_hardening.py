@@ -123,3 +123,12 @@ def test_point_sets_dispatch(name):
         np.testing.assert_array_equal(np.sort(X.sum(axis=1)), np.ones(5))
     r = jl.distortion_experiment("srht", 5, 8, 0.5, n_dims=[8], n_trials=1, points=name, rng=0)
     assert r.success_rate[0] == 1.0  # the SRHT at m = n' = 8 is an isometry
+
+
+def test_plot_min_dims_arguments():
+    r = jl.distortion_experiment("srht", 5, 8, 0.5, n_dims=[8], n_trials=1, rng=0)
+    for bad in (3, "results", None):
+        with pytest.raises(TypeError, match="results must be a sequence"):
+            jl.plot_min_dims(bad)
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        jl.plot_min_dims([r], ax=3)
