@@ -258,39 +258,3 @@ def solver_output(verbose: bool) -> Iterator[None]:
                 os.dup2(_quiet_state["saved"], 1)
                 os.close(_quiet_state["saved"])
                 _quiet_state["saved"] = -1
-
-
-class MemoryBudgetError(ValueError, MemoryError):
-    """A call would allocate more than the memory budget (a ValueError: the input asks for too
-    much; a MemoryError: what it would become)."""
-
-
-def memory_budget() -> int:
-    """Bytes one call may allocate: ``$CSUPER_MEMORY_BUDGET`` (bytes) if set, else half of the
-    machine's physical memory (16 GiB assumed where it cannot be read)."""
-    text = os.environ.get("CSUPER_MEMORY_BUDGET", "").strip()
-    if text:
-        try:
-            return int(float(text))
-        except ValueError:
-            raise ValueError(
-                f"CSUPER_MEMORY_BUDGET must be a number of bytes; got {text!r}."
-            ) from None
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
-        total = 32 << 30
-    return int(total) // 2
-
-
-def check_memory(nbytes: float, what: str, alternative: str) -> None:
-    """Raise :class:`MemoryBudgetError` before allocating when ``nbytes`` exceeds
-    :func:`memory_budget`, naming the work and its size, the estimate and what to do instead."""
-    budget = memory_budget()
-    if nbytes <= budget:
-        return
-    estimate = f"{nbytes / 2**30:.1f} GiB" if nbytes < 1e300 else "more than 1e300 bytes"
-    raise MemoryBudgetError(
-        f"{what} needs about {estimate}, more than the memory budget of {budget / 2**30:.1f} GiB "
-        f"(half of this machine's memory, or $CSUPER_MEMORY_BUDGET); {alternative}."
-    )

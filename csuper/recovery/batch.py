@@ -11,14 +11,16 @@ from numba import config as _numba_config
 from threadpoolctl import threadpool_limits
 
 from csuper._errors import ConvergenceWarning
-from csuper._validation import check_array, check_bool, check_int, check_real
-from csuper.recovery._admm_kernels import polish_certify, shrink_update, shrink_update_numpy
-from csuper.recovery._common import (
-    BatchRecoveryResult,
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
     check_memory,
-    check_system,
+    check_real,
     memory_budget,
 )
+from csuper.recovery._admm_kernels import polish_certify, shrink_update, shrink_update_numpy
+from csuper.recovery._common import BatchRecoveryResult, check_system
 from csuper.recovery._duality import backward_error, l1_objective, negativity, verify_columns
 from csuper.recovery._exact import ExactSolver
 from csuper.recovery._linalg import range_basis

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from csuper._validation import check_array, check_bool, check_real
-from csuper.recovery._common import RecoveryResult, check_memory, check_system, solver_output
+from csuper._validation import check_array, check_bool, check_memory, check_real
+from csuper.recovery._common import RecoveryResult, check_system, solver_output
 from csuper.recovery._duality import (
     gamma,
     l1_objective,

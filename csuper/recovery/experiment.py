@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csuper._store import ResultStore, make_key
-from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
-from csuper.recovery._common import check_memory, draw_matrix, resolve_matrix
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
+from csuper.recovery._common import draw_matrix, resolve_matrix
 from csuper.recovery.batch import batch_basis_pursuit
 from csuper.recovery.convex import L1Problem, highs_basis_pursuit
 from csuper.recovery.greedy import iht, omp

@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 
-from csuper._validation import check_bool, check_int, check_real
-from csuper.recovery._common import BatchRecoveryResult, check_memory, check_system
+from csuper._validation import check_bool, check_int, check_memory, check_real
+from csuper.recovery._common import BatchRecoveryResult, check_system
 from csuper.recovery._greedy_kernels import hard_threshold, omp_column
 
 __all__ = ["omp", "iht"]
