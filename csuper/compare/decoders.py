@@ -56,7 +56,7 @@ def _relu(P: _Problem) -> tuple[np.ndarray, np.ndarray]:
 
 def _relu_refit(P: _Problem) -> tuple[np.ndarray, np.ndarray]:
     """Untied read-out ReLU(D h + c) re-fitted on half the fit set (full-batch Adam, lr 3e-3,
-    400 steps from D = W^T, c = b), keeping the checkpoint (every 50 steps, the start included)
+    200 steps from D = W^T, c = b), keeping the checkpoint (every 25 steps, the start included)
     with the lowest error on the other half: the learned encoder with the best read-out of the
     model's own form that the fit set can tell."""
     half = P.X_fit.shape[1] // 2
@@ -72,7 +72,7 @@ def _relu_refit(P: _Problem) -> tuple[np.ndarray, np.ndarray]:
     best = (val_error(D, c), D.copy(), c.copy())
     mD, vD, mc, vc = np.zeros_like(D), np.zeros_like(D), np.zeros_like(c), np.zeros_like(c)
     lr, b1, b2 = 3e-3, 0.9, 0.999
-    for t in range(1, 401):
+    for t in range(1, 201):
         Z = D @ H + c[:, None]
         R = np.where(Z > 0, Z - X, 0.0) * (2.0 / half)
         gD, gc = R @ H.T, R.sum(axis=1)
@@ -81,7 +81,7 @@ def _relu_refit(P: _Problem) -> tuple[np.ndarray, np.ndarray]:
         s = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
         D -= s * mD / (np.sqrt(vD) + 1e-12)
         c -= s * mc / (np.sqrt(vc) + 1e-12)
-        if t % 50 == 0 and (e := val_error(D, c)) < best[0]:
+        if t % 25 == 0 and (e := val_error(D, c)) < best[0]:
             best = (e, D.copy(), c.copy())
     _, D, c = best
     return np.maximum(D @ P.H + c[:, None], 0.0), np.zeros(P.H.shape[1], dtype=bool)
@@ -127,7 +127,7 @@ def _ista(P: _Problem) -> tuple[np.ndarray, np.ndarray]:
         return np.maximum(P.W.T @ H + P.b[:, None], 0.0)
 
     top = float(np.max(P.W.T @ P.H_fit)) or 1.0
-    lams = np.concatenate([[0.0], np.geomspace(1e-4, 1.0, 21) * top])
+    lams = np.concatenate([[0.0], np.geomspace(1e-4, 1.0, 11) * top])
     X0 = start(P.H_fit)
     errs = [
         float(np.sum((_ista_run(P.W, P.H_fit, X0, lam, P.ista_n_iter) - P.X_fit) ** 2))

@@ -215,7 +215,7 @@ def statistical_dimension_monte_carlo(
     n_features: int,
     k: int,
     *,
-    nonnegative: bool = True,
+    nonnegative: bool = False,
     n_samples: int = 4000,
     rng=None,
 ) -> MonteCarloEstimate:
@@ -227,9 +227,9 @@ def statistical_dimension_monte_carlo(
         n >= 1.
     k : int
         Number of nonzeros, in [0, n].
-    nonnegative : bool, default True
-        The nonnegative program ``min sum(x) s.t. A x = y, x >= 0`` (the toy models' signals are
-        nonnegative); False: basis pursuit ``min ||x||_1``.
+    nonnegative : bool, default False
+        True: the nonnegative program ``min sum(x) s.t. A x = y, x >= 0`` (the toy models'
+        signals are nonnegative); False: basis pursuit ``min ||x||_1``.
     n_samples : int
         Gaussian draws, in [2, 10**8].
     rng : None, int or numpy.random.Generator
@@ -260,7 +260,7 @@ def statistical_dimension_monte_carlo(
 
     Examples
     --------
-    >>> est = statistical_dimension_monte_carlo(20, 2, n_samples=20000, rng=0)
+    >>> est = statistical_dimension_monte_carlo(20, 2, nonnegative=True, n_samples=20000, rng=0)
     >>> print(f"{est.value:.2f} +- {est.se:.2f}")
     4.67 +- 0.02
     >>> print(f"{nonnegative_threshold(20, 2):.2f}")   # the Amelunxen et al. approximation

@@ -195,6 +195,11 @@ class StudyConfig:
     robustness_long_factor: int = _f(
         2, _int(2, 100), "the long-training variant runs this many times the notebook's steps"
     )
+    robustness_variants: tuple[str, ...] = _f(
+        ("study", "no_weight_decay", "notebook", "notebook_long"),
+        {"kind": "names", "registry": "csuper.study.tasks.VARIANTS"},
+        "training variants compared (keys of csuper.study.tasks.VARIANTS; 'study' included)",
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -270,6 +275,16 @@ def _check_field(f: dataclasses.Field, value: Any) -> Any:
             high_inclusive=not spec["high_open"],
         )
     items = _seq(value, name)
+    if kind == "names":
+        from csuper.study.tasks import VARIANTS
+
+        bad = [v for v in items if not isinstance(v, str) or v not in VARIANTS]
+        if bad or "study" not in items or len(set(items)) != len(items):
+            raise ValueError(
+                f"{name} must be distinct names from {tuple(VARIANTS)} including 'study'; "
+                f"got {items!r}."
+            )
+        return tuple(v for v in VARIANTS if v in items)
     if kind == "pair":
         if len(items) != 2:
             raise ValueError(f"{name} must be a pair [low, high]; got {items!r}.")
@@ -278,6 +293,7 @@ def _check_field(f: dataclasses.Field, value: Any) -> Any:
         )
         hi = check_real(items[1], f"{name}[1]", low=lo, high=spec["high"], low_inclusive=False)
         return (lo, hi)
+    out: tuple
     if kind == "ints":
         out = tuple(check_int(v, name, low=spec["low"], high=spec["high"]) for v in items)
     else:
@@ -440,7 +456,8 @@ def load_config(path, *, preset: str | None = None) -> tuple[StudyConfig, str | 
     --------
     >>> import pathlib, tempfile
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
-    >>> _ = f.write_text('preset = "quick"\nn_seeds = 4\n[scaling]\nn_dims = [2, 3]\n')
+    >>> lines = ['preset = "quick"', "n_seeds = 4", "[scaling]", "n_dims = [2, 3]"]
+    >>> _ = f.write_text("\\n".join(lines))
     >>> cfg, output, name = load_config(f)
     >>> cfg.n_seeds, cfg.scaling_n_dims, output, name
     (4, (2, 3), None, 'quick')

@@ -216,7 +216,9 @@ def _q4(result: QuestionResult, config) -> Figure | None:
                 ms=4,
                 label=f"{t.replace('_', ' ')}: cold replicates in the higher state",
             )
-            loc = next(x for x in rec.located if x.transition == t)
+            loc = next((x for x in rec.located if x.transition == t), None)
+            if loc is None:
+                continue
             extra = [e for e in loc.evaluated if e["value"] not in set(values.tolist())]
             if extra:
                 ax.plot(

@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from csuper.study.records import ModelRecord, QuadraticRecord, TransitionRecord
+from csuper.study.records import (
+    CapacityRecord,
+    ModelRecord,
+    QuadraticRecord,
+    ReplicateRecord,
+    TransitionRecord,
+)
 from csuper.study.stats import Estimate, bootstrap, format_estimate, format_number
 
 __all__ = ["QUESTIONS", "Question", "QuestionResult", "answer_questions"]
@@ -106,7 +112,7 @@ def _not_run(q: Question, qid: str, why: str) -> QuestionResult:
     return _result(q, qid, "not run", f"Not run: {why}.")
 
 
-def _boot(ctx, strata, stat) -> Estimate:
+def _boot(ctx, strata, stat) -> Any:
     return bootstrap(
         strata, stat, n_bootstrap=ctx["n_bootstrap"], confidence=ctx["confidence"], rng=ctx["rng"]
     )
@@ -431,9 +437,9 @@ def _q2(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
     strat: dict[tuple, list] = {}
     for m in models:
         for r in m.replicates:
-            for d in r.decoders:
-                for row in d.by_active:
-                    s = strat.setdefault((d.arm, d.decoder, row["active"]), [0, 0.0])
+            for dec in r.decoders:
+                for row in dec.by_active:
+                    s = strat.setdefault((dec.arm, dec.decoder, row["active"]), [0, 0.0])
                     s[0] += row["n_samples"]
                     s[1] += row["exact_rate"] * row["n_samples"]
     strat_rows = [
@@ -500,6 +506,12 @@ def _q2(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
 # -- Q3 capacity and the Lagrangian ----------------------------------------------------------------
 
 
+def _capacity(r: ReplicateRecord) -> CapacityRecord:
+    if r.capacity is None:  # pragma: no cover - callers select replicates with capacities
+        raise ValueError("replicate has no capacity record")
+    return r.capacity
+
+
 def _q3(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
     from csuper.compare import RELU_MODEL_MAX_PROBABILITY
 
@@ -512,8 +524,8 @@ def _q3(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
     strata = [
         np.array(
             [
-                [r.capacity.mae[k] for k in names]
-                + [r.capacity.spearman if r.capacity.spearman is not None else math.nan]
+                [_capacity(r).mae[k] for k in names]
+                + [_capacity(r).spearman if _capacity(r).spearman is not None else math.nan]
                 for r in m.replicates
             ]
         )
@@ -578,7 +590,7 @@ def _q3(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
         (d, c, m.feature_probability)
         for m in models
         for r in m.replicates
-        for d, c, nrm in zip(r.dimensionality, r.capacity.predicted, r.norms)
+        for d, c, nrm in zip(r.dimensionality, _capacity(r).predicted, r.norms)
         if nrm > cfg.represented_threshold
     ]
     return _result(
@@ -656,7 +668,7 @@ def _q4(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
                 )
                 states.append("missing")
             else:
-                lo, hi, v = loc.low, loc.high, loc.predicted
+                lo, hi, v = float(loc.low or math.nan), float(loc.high or math.nan), loc.predicted
                 r_lo, r_hi = lo / v, hi / v
                 if 1 / Q4_FACTOR <= r_lo and r_hi <= Q4_FACTOR:
                     state = "agrees"
@@ -778,7 +790,7 @@ def _q5(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
         )
         for m in models
     ]
-    per = []
+    per: list[dict[str, Any]] = []
     for m, s in zip(models, strata):
         per.append(
             {
@@ -801,13 +813,14 @@ def _q5(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
         status = "not supported"
     else:
         status = "inconclusive"
-    n, m = models[0].n_features, models[0].n_dims
+    n, n_dims = models[0].n_features, models[0].n_dims
     lo, hi = per[0], per[-1]
     sentence = (
         f"From S = {lo['sparsity']:g} to S = {hi['sparsity']:g} "
-        f"(n = {n}, m = {m}), the fraction of features recovered changes by {_ci(d_frac)} "
+        f"(n = {n}, m = {n_dims}), the fraction of features recovered changes by {_ci(d_frac)} "
         f"({format_number(lo['recovered'].value)} to {format_number(hi['recovered'].value)}; "
-        f"null, one feature per dimension: m/n = {m / n:.3g}) and the dimensions per feature D* "
+        f"null, one feature per dimension: m/n = {n_dims / n:.3g}) and the dimensions per "
+        "feature D* "
         f"by {_ci(d_dstar)} ({format_number(lo['dstar'].value)} to "
         f"{format_number(hi['dstar'].value)}) (rule: more features and lower D*, both intervals "
         "excluding 0)."
@@ -831,7 +844,7 @@ def _q5(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
                 [{**p, "recovered": _ci(p["recovered"]), "dstar": _ci(p["dstar"])} for p in per],
             )
         ],
-        data={"per": per, "n": n, "m": m},
+        data={"per": per, "n": n, "m": n_dims},
     )
 
 
@@ -1015,7 +1028,9 @@ def _q8(q: Question, qid: str, records, cfg, ctx) -> QuestionResult:
     ps = sorted({m.feature_probability for m in models}, reverse=True)
     if not any((p, "study") in by for p in ps):
         return _not_run(q, qid, "no reference models")
-    rows, diffs, points = [], [], []
+    rows: list[dict] = []
+    diffs: list[Estimate] = []
+    points: list[tuple] = []
     for p in ps:
         base = by.get((p, "study"))
         if base is None:

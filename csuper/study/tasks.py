@@ -233,7 +233,7 @@ def study_tasks(config: StudyConfig) -> list[dict[str, Any]]:
             )
         )
     for s in cfg.robustness_sparsities:
-        for variant in VARIANTS:
+        for variant in cfg.robustness_variants:
             specs.append(
                 _model_spec(
                     "robustness",
@@ -334,7 +334,7 @@ def _decoders(W, b, p, cfg: StudyConfig, rep, gen) -> list[DecoderRecord]:
     out = []
     for arm, (names, represented_only, noisy) in DECODER_ARMS.items():
         features = np.flatnonzero(rep) if represented_only else None
-        if represented_only and features.size == 0:
+        if features is not None and features.size == 0:
             continue
         res = decoder_gap(
             W,
@@ -373,10 +373,10 @@ def _finite_n_threshold(n: int, k: float, gen) -> tuple[float | None, float | No
     if n > MAX_FINITE_N:
         return None, None
     lo, hi = int(np.floor(k)), int(np.ceil(k))
-    a = statistical_dimension_monte_carlo(n, lo, n_samples=4000, rng=gen)
+    a = statistical_dimension_monte_carlo(n, lo, nonnegative=True, n_samples=4000, rng=gen)
     if hi == lo:
         return a.value, a.se
-    b = statistical_dimension_monte_carlo(n, hi, n_samples=4000, rng=gen)
+    b = statistical_dimension_monte_carlo(n, hi, nonnegative=True, n_samples=4000, rng=gen)
     t = k - lo
     return (1 - t) * a.value + t * b.value, (1 - t) * a.se + t * b.se
 
@@ -398,6 +398,8 @@ def model_task(task: dict[str, Any], clock: Callable[[], float] = time.perf_coun
     )
     corr, anti = CORRELATION_ARMS[task["correlation"]](n)
     dist = feature_distribution(n, np.full((R, n), p), correlated=corr, anticorrelated=anti)
+    # the correlation question compares the same pairs (0, 1), (2, 3), ... in every arm
+    pairs = _correlated(n)[0] if task["group"] == "correlation" else []
     settings = VARIANTS[task["variant"]][1](cfg)
     model = train(dist, m, importance=importance, settings=settings, seeds=seeds)
     replicates = []
@@ -409,7 +411,7 @@ def model_task(task: dict[str, Any], clock: Callable[[], float] = time.perf_coun
             W, b, p, min_explained_variance=cfg.min_explained_variance, rng=gen
         )
         mso, welch = _mse_overlap(W, rep)
-        gsq, gcos = _group_cosines(W, rep, corr + anti)
+        gsq, gcos = _group_cosines(W, rep, pairs)
         replicates.append(
             ReplicateRecord(
                 seed=int(seeds[r]),

@@ -218,7 +218,7 @@ def test_monte_carlo_closed_form_at_full_support(nonnegative):
     # delta = n - E[(1^T g / sqrt(n))_+^2] = n - 1/2 exactly (ALMT 2014's formula says n)
     est = statistical_dimension_monte_carlo(25, 25, nonnegative=nonnegative, n_samples=40000, rng=3)
     assert est.value == pytest.approx(24.5, abs=4 * est.se)
-    assert statistical_dimension_monte_carlo(25, 0, rng=0).value == 0.0
+    assert statistical_dimension_monte_carlo(25, 0, nonnegative=True, rng=0).value == 0.0
 
 
 @pytest.mark.parametrize("n, k", [(20, 2), (40, 4), (60, 15), (12, 11)])
@@ -252,7 +252,7 @@ def test_normal_cone_distance_matches_a_convex_program(nonnegative):
 
 def test_monte_carlo_bad_input():
     with pytest.raises(ValueError, match="k must be an integer"):
-        statistical_dimension_monte_carlo(10, 11)
+        statistical_dimension_monte_carlo(10, 11, nonnegative=True)
     with pytest.raises(TypeError, match="nonnegative must be True or False"):
         statistical_dimension_monte_carlo(10, 2, nonnegative="no")
     with pytest.raises(ValueError, match="n_samples"):
