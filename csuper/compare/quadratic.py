@@ -19,6 +19,7 @@ from scipy.optimize import minimize
 from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
 from csuper.compare._kkt import fill_budget
 from csuper.compare.capacity import CapacityAllocation
+from csuper.geometry import gram_matrix
 
 __all__ = [
     "quadratic_model_loss",
@@ -85,7 +86,7 @@ def quadratic_model_loss(W, importance, kurtosis) -> float:
     v, K = _check_v_K(importance, kurtosis)
     if v.shape[0] != W.shape[1]:
         raise ValueError(f"importance must have length n_features={W.shape[1]}; got {v.shape[0]}.")
-    G = W.T @ W.copy()
+    G = gram_matrix(W)
     d = np.diag(G)
     return float(np.sum((K - 1.0) * (d - v) ** 2) + 2.0 * (np.sum(G**2) - np.sum(d**2)))
 
@@ -208,7 +209,7 @@ def quadratic_allocation(importance, kurtosis, n_dims: int) -> CapacityAllocatio
 
 def _loss_and_gradient(W: np.ndarray, v: np.ndarray, K: np.ndarray) -> tuple[float, np.ndarray]:
     """L(W) of :func:`quadratic_model_loss` and dL/dW = 4 W diag((K - 1)(d - v)) + 8 W O."""
-    G = W.T @ W.copy()  # never W.T @ W on possibly-wide W (OpenBLAS segfault, CONTRIBUTING)
+    G = gram_matrix(W)  # never W.T @ W (BLAS syrk crashes for wide W; CONTRIBUTING)
     d = np.diag(G)
     off = G - np.diag(d)
     f = float(np.sum((K - 1.0) * (d - v) ** 2) + 2.0 * np.sum(off**2))

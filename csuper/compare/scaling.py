@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper.geometry import gram_matrix
 from csuper.recovery import statistical_dimension_curve
 
 __all__ = [
@@ -601,7 +602,7 @@ def _ols_slope(y, c):
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
     resid = y - X @ coef
     s2 = float(resid @ resid) / (y.size - 2)
-    cov = s2 * np.linalg.inv(X.T @ X)
+    cov = s2 * np.linalg.inv(gram_matrix(X))
     return float(coef[1]), float(np.sqrt(cov[1, 1]))
 
 
