@@ -119,13 +119,15 @@ def _q2(result: QuestionResult, config) -> Figure | None:
     fig = Figure(figsize=(11, 4.2))
     a, b = fig.subplots(1, 2)
     names = list(dict.fromkeys(r["decoder"] for r in rows))
+    never: list[str] = []
     for j, name in enumerate(names):
         sel = sorted((r for r in rows if r["decoder"] == name), key=lambda r: r["m_over_mstar"])
         a.errorbar(
-            [r["m_over_mstar"] * (1.0 + 0.02 * j) for r in sel],
+            [r["m_over_mstar"] * (1.0 + 0.05 * (j - len(names) / 2)) for r in sel],
             [max(r["relative_mse"], 1e-6) for r in sel],
             yerr=[np.nan_to_num(r["relative_mse_se"]) for r in sel],
             fmt=_MARKERS[j % len(_MARKERS)],
+            color=f"C{j}",
             ms=4,
             capsize=2,
             alpha=0.8,
@@ -134,11 +136,15 @@ def _q2(result: QuestionResult, config) -> Figure | None:
         strata = [
             s for s in result.data["strata"] if s["arm"] == "noiseless" and s["decoder"] == name
         ]
+        if all(s["exact_rate"] == 0.0 for s in strata):
+            never.append(name)
+            continue
         b.errorbar(
             [s["active"] + 0.06 * (j - len(names) / 2) for s in strata],
             [s["exact_rate"] for s in strata],
             yerr=[s["exact_se"] for s in strata],
             fmt=_MARKERS[j % len(_MARKERS)] + "-",
+            color=f"C{j}",
             ms=4,
             capsize=2,
             alpha=0.8,
@@ -151,6 +157,14 @@ def _q2(result: QuestionResult, config) -> Figure | None:
     a.set_ylabel("relative MSE (inputs with an active feature; floor 1e-6)")
     a.set_title("decoders of the same measurements h = W x")
     a.legend(fontsize=7)
+    if never:
+        b.axhline(
+            0.0,
+            color="grey",
+            lw=2,
+            alpha=0.5,
+            label="exactly 0 at every count: " + ", ".join(never),
+        )
     b.set_xlabel("realised number of active features")
     b.set_ylabel("exact-recovery rate (relative error < 1e-4)")
     b.set_ylim(-0.05, 1.05)
@@ -200,7 +214,7 @@ def _q4(result: QuestionResult, config) -> Figure | None:
     recs = result.data.get("records")
     if not recs:
         return None
-    fig = Figure(figsize=(5.8 * len(recs), 4.4))
+    fig = Figure(figsize=(6.2 * len(recs), 6.4))
     axes = np.atleast_1d(fig.subplots(1, len(recs)))
     thr = {"ignored_to_superposed": "C1", "superposed_to_own": "C0"}
     for ax, rec in zip(axes, recs):
@@ -271,7 +285,7 @@ def _q4(result: QuestionResult, config) -> Figure | None:
         ax.set_xlabel(f"{rec.parameter} of feature 0 (others: importance 1, S = {rec.sparsity:g})")
         ax.set_ylabel("fraction of replicates in the higher state")
         ax.set_title(f"{rec.parameter} sweep (n = {rec.n_features}, m = {rec.n_dims})")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.tight_layout()
     return fig
 
@@ -426,7 +440,15 @@ FIGURES: dict[str, Callable[[QuestionResult, object], Figure | None]] = {
 
 def draw(result: QuestionResult, config) -> Figure | None:
     """The figure of one answered question (None when it has nothing to draw)."""
-    return FIGURES[result.qid](result, config)
+    from matplotlib.ticker import NullFormatter
+
+    fig = FIGURES[result.qid](result, config)
+    if fig is not None:
+        for ax in fig.axes:  # label the decades only: minor labels on a log axis overlap
+            for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+                if scale == "log":
+                    axis.set_minor_formatter(NullFormatter())
+    return fig
 
 
 def save_figure(fig: Figure, path: Path) -> None:
