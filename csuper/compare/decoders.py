@@ -634,7 +634,7 @@ def recovered_features(
             f"n_samples_per_feature * n_features**2 = {per * n * n} exceeds {MAX_WORK} (hours of "
             "work); lower n_samples_per_feature."
         )
-    if magnitude not in MAGNITUDE_LAWS:
+    if not isinstance(magnitude, str) or magnitude not in MAGNITUDE_LAWS:
         raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
     gen = check_rng(rng)
     p = check_array(

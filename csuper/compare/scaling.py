@@ -155,7 +155,7 @@ def cs_capacity(n_dims: int, feature_probability: float, *, cap: int = CAPACITY_
     >>> cs_capacity(20, 0.05)
     119
     """
-    m = check_int(n_dims, "n_dims", low=1)
+    m = check_int(n_dims, "n_dims", low=1, high=CAPACITY_CAP)
     p = check_real(feature_probability, "feature_probability", low=0.0, high=1.0)
     cap = check_int(cap, "cap", low=m)
     if p == 0.0:

@@ -202,7 +202,7 @@ def _setup(
 
     n = check_int(n_features, "n_features", low=2, high=10**5)
     m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
-    if parameter not in SWEEP_PARAMETERS:
+    if not isinstance(parameter, str) or parameter not in SWEEP_PARAMETERS:
         raise ValueError(f"parameter must be one of {sorted(SWEEP_PARAMETERS)}; got {parameter!r}.")
     i = check_int(feature, "feature", low=0, high=n, high_inclusive=False)
     imp = (
@@ -245,7 +245,7 @@ def _values(values, setup: _Setup, name: str = "values") -> np.ndarray:
 
 
 def _check_transition(transition: Any) -> Transition:
-    if transition not in TRANSITIONS:
+    if not isinstance(transition, str) or transition not in TRANSITIONS:
         raise ValueError(f"transition must be one of {sorted(TRANSITIONS)}; got {transition!r}.")
     return TRANSITIONS[transition]
 
