@@ -136,7 +136,7 @@ def test_capacity_sparse_limit_and_cap():
 @pytest.mark.parametrize(
     "args, kwargs, exc, msg",
     [
-        ((0, 0.1), {}, ValueError, r"n_dims must be an integer in \[1, inf\); got 0"),
+        ((0, 0.1), {}, ValueError, r"n_dims must be an integer in \[1, 9007199254740992\]; got 0"),
         ((5.0, 0.1), {}, TypeError, "n_dims must be an integer"),
         (
             (5, 1.5),
