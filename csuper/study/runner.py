@@ -136,15 +136,21 @@ def _warm_up(log: Callable[[str], None] | None) -> None:
     that worker processes find them cached and the progress bar does not sit at 0 %."""
     import numpy as np
 
-    from csuper.compare import recovered_features
+    from csuper.compare import DECODERS, decoder_gap, recovered_features
+    from csuper.geometry import feature_dimensionality, mean_squared_overlap
     from csuper.toy import TrainSettings, feature_distribution, train
 
     _say(log, "preparing numba kernels (compiled on the first run, then cached)...")
     start = time.perf_counter()
     s = TrainSettings(n_steps=2, batch_size=4)
     for instances in (1, 2):
-        m = train(feature_distribution(3, np.full((instances, 3), 0.5)), 2, settings=s, rng=0)
-    recovered_features(m.W[0], m.b[0], 0.5, n_samples_per_feature=1, rng=0)
+        m = train(feature_distribution(4, np.full((instances, 4), 0.5)), 2, settings=s, rng=0)
+    train(feature_distribution(4, 0.5), 2, settings=s, init=(m.W[:1], m.b[:1]), seeds=[1])
+    W, b = m.W[0] + 0.1, m.b[0]
+    feature_dimensionality(W)
+    mean_squared_overlap(W)
+    recovered_features(W, b, 0.5, n_samples_per_feature=1, rng=0)
+    decoder_gap(W, b, 0.5, n_samples=2, n_fit_samples=4, decoders=tuple(DECODERS), rng=0)
     seconds = time.perf_counter() - start
     _say(
         log,
