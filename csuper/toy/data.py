@@ -146,14 +146,15 @@ def importance_profile(
     [1.   0.9  0.81]
     """
     n = check_int(n_features, "n_features", low=1)
+    r = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
+    a = check_real(alpha, "alpha", low=0.0)
+    check_memory(8 * n, f"importance_profile(n_features={n})", "a smaller n_features")
     i = np.arange(n, dtype=float)
     if kind == "constant":
         return np.ones(n)
     if kind == "geometric":
-        r = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
         return r**i
     if kind == "power_law":
-        a = check_real(alpha, "alpha", low=0.0)
         return (i + 1.0) ** -a
     raise ValueError(f"kind must be one of {sorted(IMPORTANCE_PROFILES)}; got {kind!r}.")
 

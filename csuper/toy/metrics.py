@@ -15,6 +15,7 @@ import numpy as np
 from csuper._validation import check_array, check_int, check_real
 from csuper.geometry import feature_dimensionality
 from csuper.geometry import interference as _interference
+from csuper.toy._memory import check_memory
 
 __all__ = [
     "STICKY_FRACTIONS",
@@ -197,6 +198,12 @@ def detect_polytopes(
     rep = np.flatnonzero(norms > t)
     if rep.size == 0:
         return []
+    check_memory(
+        16.0 * rep.size**2,
+        f"detect_polytopes on {rep.size} represented features (a {rep.size} x {rep.size} "
+        "adjacency matrix)",
+        "a higher represented_threshold or fewer features",
+    )
     D = feature_dimensionality(W)
     U = W[:, rep] / norms[rep]
     adj = np.abs(U.T @ U) > c

@@ -225,6 +225,15 @@ def train(
     I0 = distribution.n_instances
     imp = _check_importance(importance, I0, n)
     total = I0 * N
+    if parallel is None:
+        parallel = total >= 2 and (os.cpu_count() or 1) > 1
+    check_memory(
+        _training_memory(distribution, m, total, settings, parallel),
+        f"train: {total} instance(s) ({I0} x {N} seeds) with n_features={n}, n_dims={m}, "
+        f"batch_size={settings.batch_size}, n_steps={settings.n_steps} in {settings.dtype}",
+        "a smaller batch_size, dtype='float32', fewer instances per call (n_seeds) or "
+        "parallel=False",
+    )
     if seeds is None:
         seeds = check_rng(rng).integers(0, 2**63, size=total)
     else:
@@ -233,14 +242,6 @@ def train(
             raise ValueError("seeds must be nonnegative integers.")
     seeds = np.asarray(seeds, dtype=np.int64)
     init_arrays = None if init is None else _check_init(init, I0, m, n)
-    if parallel is None:
-        parallel = total >= 2 and (os.cpu_count() or 1) > 1
-    check_memory(
-        _training_memory(distribution, m, total, settings, parallel),
-        f"train: {total} instance(s) ({I0} x {N} seeds) with n_features={n}, n_dims={m}, "
-        f"batch_size={settings.batch_size}, n_steps={settings.n_steps} in {settings.dtype}",
-        "a smaller batch_size, dtype='float32', fewer instances per call or parallel=False",
-    )
     return _fit(distribution, m, imp, settings, seeds, N, init_arrays, parallel, progress)
 
 
