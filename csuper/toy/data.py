@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import check_array, check_int, check_memory, check_real, check_rng
 from csuper.toy import _train_kernels as _k
-from csuper.toy._memory import check_memory
 
 __all__ = [
     "MAGNITUDE_LAWS",
@@ -108,7 +107,7 @@ def power_law_probabilities(
     n = check_int(n_features, "n_features", low=1)
     a = check_real(alpha, "alpha", low=-1.0, low_inclusive=False)
     pm = check_real(p_max, "p_max", low=0.0, high=1.0, low_inclusive=False)
-    check_memory(8 * n, f"power_law_probabilities(n_features={n})", "a smaller n_features")
+    check_memory(8 * n, f"power_law_probabilities(n_features={n})", "use a smaller n_features")
     p = np.arange(1, n + 1, dtype=float) ** -(1.0 + a)
     if total is None:
         return pm * p
@@ -148,7 +147,7 @@ def importance_profile(
     n = check_int(n_features, "n_features", low=1)
     r = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
     a = check_real(alpha, "alpha", low=0.0)
-    check_memory(8 * n, f"importance_profile(n_features={n})", "a smaller n_features")
+    check_memory(8 * n, f"importance_profile(n_features={n})", "use a smaller n_features")
     i = np.arange(n, dtype=float)
     if kind == "constant":
         return np.ones(n)
@@ -261,7 +260,7 @@ def feature_distribution(
     check_memory(
         16.0 * n_inst * n,
         f"feature_distribution of {n_inst} instance(s) x n_features={n}",
-        "fewer features or instances",
+        "use fewer features or instances",
     )
     if not isinstance(magnitude, str) or magnitude not in MAGNITUDE_LAWS:
         raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
@@ -375,7 +374,7 @@ def sample_features(dist: FeatureDistribution, n_samples: int, *, rng=None) -> n
     check_memory(
         8 * B * dist.n_instances * dist.n_features,
         f"sample_features: {dist.n_instances} x {B} x {dist.n_features} float64 samples",
-        "fewer n_samples per call (draw in batches)",
+        "use fewer n_samples per call (draw in batches)",
     )
     seeds = gen.integers(0, 2**63, size=dist.n_instances)
     X = np.zeros((dist.n_instances, B, dist.n_features))

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real
-from csuper.geometry import feature_dimensionality
+from csuper._validation import check_array, check_int, check_memory, check_real
+from csuper.geometry import feature_dimensionality, gram_matrix
 from csuper.geometry import interference as _interference
-from csuper.toy._memory import check_memory
 
 __all__ = [
     "STICKY_FRACTIONS",
@@ -202,11 +201,11 @@ def detect_polytopes(
         16.0 * rep.size**2,
         f"detect_polytopes on {rep.size} represented features (a {rep.size} x {rep.size} "
         "adjacency matrix)",
-        "a higher represented_threshold or fewer features",
+        "use a higher represented_threshold or fewer features",
     )
     D = feature_dimensionality(W)
     U = W[:, rep] / norms[rep]
-    adj = np.abs(U.T @ U) > c
+    adj = np.abs(gram_matrix(U)) > c
     label = -np.ones(rep.size, dtype=int)
     out = []
     for s in range(rep.size):

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from csuper._validation import check_array, check_real
+from csuper._validation import check_array, check_memory, check_real
 from csuper.geometry import feature_dimensionality
-from csuper.toy._memory import check_memory
 from csuper.toy.metrics import STICKY_FRACTIONS
 
 __all__ = ["plot_feature_geometry", "plot_gram", "plot_dimensionality"]
@@ -86,7 +85,7 @@ def plot_gram(W, *, ax=None, title: str | None = None):
     W = check_array(W, "W", ndim=2, dtype=np.float64)
     title = _check_title(title)
     n = W.shape[1]
-    check_memory(8.0 * n * n, f"plot_gram of an {n} x {n} Gram matrix", "fewer features")
+    check_memory(8.0 * n * n, f"plot_gram of an {n} x {n} Gram matrix", "use fewer features")
     gram = np.einsum("ki,kj->ij", W, W)  # small n; never a BLAS W.T @ W on wide W
     norms = np.linalg.norm(W, axis=0)
     ax = _axes(ax, figsize=(5, 4))

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from csuper._validation import check_array, check_bool
+from csuper._validation import check_array, check_bool, check_memory
 from csuper.toy import _train_kernels as _k
-from csuper.toy._memory import check_memory
 from csuper.toy.data import FeatureDistribution
 
 __all__ = ["coactivation_matrix", "interference_penalty"]
@@ -77,7 +76,7 @@ def coactivation_matrix(distribution: FeatureDistribution) -> np.ndarray:
     """
     dist = _check_dist(distribution)
     I, n = dist.feature_probability.shape
-    check_memory(8.0 * I * n * n, f"coactivation_matrix of {I} x {n} x {n}", "fewer features")
+    check_memory(8.0 * I * n * n, f"coactivation_matrix of {I} x {n} x {n}", "use fewer features")
     P = dist.feature_probability
     C = P[:, :, None] * P[:, None, :]
     for g in dist.correlated:

@@ -12,9 +12,8 @@ import os
 
 import numpy as np
 
-from csuper._validation import check_array, check_bool, check_int, check_rng
+from csuper._validation import check_array, check_bool, check_int, check_memory, check_rng
 from csuper.toy import _train_kernels as _k
-from csuper.toy._memory import check_memory
 from csuper.toy.data import FeatureDistribution, _kernel_data, _stream_states
 from csuper.toy.model import ToyModel, _check_importance, _final_loss
 from csuper.toy.price import _price_data
@@ -169,10 +168,11 @@ def train(
     TrainingDivergedError
         On a non-finite loss or gradient; names the instance and step and carries the model
         trained so far.
-    MemoryError
-        Before allocating anything, if the run's estimated memory (weights, Adam's moments, loss
-        history, per-thread work arrays) exceeds the memory available; the message gives the
-        estimate and smaller alternatives (also a ValueError).
+    csuper._validation.MemoryBudgetError
+        (a ValueError and a MemoryError) before allocating anything, if the run's estimated
+        memory (weights, Adam's moments, loss history, per-thread work arrays) exceeds csuper's
+        memory budget (:func:`csuper._validation.memory_budget`); the message gives the
+        estimate and smaller alternatives.
 
     Notes
     -----
@@ -231,8 +231,8 @@ def train(
         _training_memory(distribution, m, total, settings, parallel),
         f"train: {total} instance(s) ({I0} x {N} seeds) with n_features={n}, n_dims={m}, "
         f"batch_size={settings.batch_size}, n_steps={settings.n_steps} in {settings.dtype}",
-        "a smaller batch_size, dtype='float32', fewer instances per call (n_seeds) or "
-        "parallel=False",
+        "use a smaller batch_size, dtype='float32', fewer instances per call (n_seeds) "
+        "or parallel=False",
     )
     if seeds is None:
         seeds = check_rng(rng).integers(0, 2**63, size=total)

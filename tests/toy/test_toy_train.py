@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+from csuper._validation import MemoryBudgetError
 from csuper.geometry import feature_dimensionality
 from csuper.toy import (
     MODELS,
@@ -26,7 +27,6 @@ from csuper.toy import (
     train,
 )
 from csuper.toy import _train_kernels as K
-from csuper.toy._memory import InsufficientMemoryError
 from csuper.toy.data import _kernel_data
 from csuper.toy.train import _fit, _seed_models
 
@@ -356,12 +356,10 @@ def test_memory_guard_refuses_before_allocating(monkeypatch):
     # n = 10^7 features, m = 10^4: W alone is 800 GB; refused at once with the estimate
     d = feature_distribution(2, 0.1)
     huge = dataclasses.replace(d, feature_probability=np.broadcast_to(0.1, (1, 10**7)))
-    with pytest.raises(InsufficientMemoryError, match=r"train: 1 instance.*needs about .*TiB"):
+    with pytest.raises(MemoryBudgetError, match=r"train: 1 instance.*needs about .*TiB"):
         train(huge, 10**4, settings=FAST, rng=0)
     # the estimate grows with the batch: refuse when it exceeds what is available
-    import csuper.toy._memory as mem
-
-    monkeypatch.setattr(mem, "available_memory", lambda: 50 * 2**20)
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "50MiB")
     with pytest.raises(ValueError, match="smaller batch_size"):
         train(feature_distribution(1000, 0.1), 20, settings=TrainSettings(batch_size=8192))
     train(feature_distribution(10, 0.1), 2, settings=FAST, rng=0)  # small runs still fit
