@@ -112,16 +112,36 @@ TrainState = namedtuple("TrainState", ["MW", "VW", "Mb", "Vb", "lanes", "ubuf", 
 
 
 @njit(cache=True)
+def _xorshift(x):
+    """One step of the xorshift64* generator (Vigna 2016): the next 64-bit state."""
+    x ^= x >> _S12
+    x ^= x << _S25
+    x ^= x >> _S27
+    return x
+
+
+@njit(cache=True)
+def _unit(x):
+    """The uniform in [0, 1) of state x (the top 53 bits of x * M, exact through int64)."""
+    return float(np.int64((x * _MULT) >> _S11)) * _TWO_M53
+
+
+@njit(cache=True)
+def _uniform(state):
+    """Next Uniform[0, 1) double of the single stream held in ``state[0]`` (the SAE trainer's
+    generator)."""
+    state[0] = _xorshift(state[0])
+    return _unit(state[0])
+
+
+@njit(cache=True)
 def _refill(st, buf):
-    """Fill buf (a multiple of LANES long) with the next uniforms in [0, 1) of the lanes st."""
+    """Fill buf (a multiple of LANES long) with the next uniforms of the LANES lanes in st."""
     for j in range(0, buf.shape[0], LANES):
         for q in range(LANES):
-            x = st[q]
-            x ^= x >> _S12
-            x ^= x << _S25
-            x ^= x >> _S27
+            x = _xorshift(st[q])
             st[q] = x
-            buf[j + q] = float(np.int64((x * _MULT) >> _S11)) * _TWO_M53
+            buf[j + q] = _unit(x)
 
 
 @njit(cache=True)
@@ -447,30 +467,30 @@ def _price_grad(Wt, q, delta, gstart, gmem, lam, gWt, tmp, scratch):
 
 
 @njit(cache=True)
-def _adam(P, g, M, V, lr, t, hy, wd, coef):
+def _adam_update(P, g, M, V, lr, beta1, beta2, eps, wd, decoupled, t):
     """One torch-style Adam step (L2 weight decay added to the gradient) or AdamW step
-    (decoupled: P *= 1 - lr wd before the update) on flat arrays; coef is a length-8 work array
-    of the working type."""
-    b1, b2 = hy.beta1, hy.beta2
-    coef[0] = lr / (1.0 - b1**t)  # step size
-    coef[1] = 1.0 / np.sqrt(1.0 - b2**t)  # 1 / sqrt(bias correction 2)
-    coef[2] = hy.eps
-    coef[3] = (1.0 - lr * wd) if hy.decoupled else wd
-    coef[4] = b1
-    coef[5] = 1.0 - b1
-    coef[6] = b2
-    coef[7] = 1.0 - b2
-    step, isq, eps, w = coef[0], coef[1], coef[2], coef[3]
+    (decoupled: P *= 1 - lr wd before the update) on flat arrays, at step t >= 1. Arithmetic in
+    P's type (the scalars are cast to it first). Also the SAE trainer's optimiser."""
+    coef = np.empty(8, P.dtype)
+    coef[0] = lr / (1.0 - beta1**t)  # step size
+    coef[1] = 1.0 / np.sqrt(1.0 - beta2**t)  # 1 / sqrt(bias correction 2)
+    coef[2] = eps
+    coef[3] = (1.0 - lr * wd) if decoupled else wd
+    coef[4] = beta1
+    coef[5] = 1.0 - beta1
+    coef[6] = beta2
+    coef[7] = 1.0 - beta2
+    step, isq, e, w = coef[0], coef[1], coef[2], coef[3]
     a1, c1, a2, c2 = coef[4], coef[5], coef[6], coef[7]
     for j in range(P.shape[0]):
         gj = g[j]
-        if hy.decoupled:
+        if decoupled:
             P[j] *= w
         else:
             gj += w * P[j]
         M[j] = a1 * M[j] + c1 * gj
         V[j] = a2 * V[j] + c2 * gj * gj
-        P[j] -= step * M[j] / (np.sqrt(V[j]) * isq + eps)
+        P[j] -= step * M[j] / (np.sqrt(V[j]) * isq + e)
 
 
 @njit(cache=True)
@@ -595,7 +615,6 @@ def _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0):
     tmp = np.zeros((n, m), dtype=dt)
     cimp = np.zeros(n, dtype=dt)
     scratch = np.zeros((m, m), dtype=dt)
-    coef = np.zeros(8, dtype=dt)
     imp = IMP[r]
     MW, VW, Mb, Vb = state.MW[r], state.VW[r], state.Mb[r], state.Vb[r]
     Wf = W.reshape(n * m)
@@ -644,12 +663,14 @@ def _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0):
             return t
         lr = lrs[t]
         step = t0 + t + 1
-        if hy.decoupled and hy.wd_w < 0.0:
-            _grow_columns(W, lr, hy.wd_w, hy.eps)
-            _adam(Wf, gf, MW, VW, lr, step, hy, 0.0, coef)
-        else:
-            _adam(Wf, gf, MW, VW, lr, step, hy, hy.wd_w, coef)
-        _adam(bias, gb, Mb, Vb, lr * hy.lr_ratio_b, step, hy, hy.wd_b, coef)
+        b1, b2, eps, dec = hy.beta1, hy.beta2, hy.eps, hy.decoupled
+        wd_w = hy.wd_w
+        if dec and wd_w < 0.0:
+            _grow_columns(W, lr, wd_w, eps)
+            wd_w = 0.0
+        _adam_update(Wf, gf, MW, VW, lr, b1, b2, eps, wd_w, dec, step)
+        lr_b = lr * hy.lr_ratio_b
+        _adam_update(bias, gb, Mb, Vb, lr_b, b1, b2, eps, hy.wd_b, dec, step)
         state.n_open[r] = n_open
         state.upos[r] = pos
     return -1

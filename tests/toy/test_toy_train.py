@@ -134,8 +134,7 @@ def test_routes_agree_and_float32_matches_float64(model, p):
 
 
 def _adam(P, g, M, V, lr, t, wd, decoupled):
-    hy = K.Hyper(0.9, 0.999, 1e-8, 0.0, 0.0, 1.0, decoupled, False, True, 0.0, 0, 0, 1)
-    K._adam(P, g, M, V, lr, t, hy, wd, np.zeros(8, P.dtype))
+    K._adam_update(P, g, M, V, lr, 0.9, 0.999, 1e-8, wd, decoupled, t)
 
 
 @pytest.mark.kernels
