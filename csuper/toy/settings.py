@@ -4,6 +4,26 @@ learning-rate schedules and initialisations.
 Each registry is the single place that maps a name to what it means: the trainer, the plain-numpy
 forward pass, the CLI choices and the parametrised tests all read it, so a new variant is added
 here and nowhere else.
+
+Examples
+--------
+Liu, Liu & Gore's setup (arXiv:2505.10465) at a tiny size: power-law frequencies summing to one,
+magnitudes U(0, 2), negative weight decay (growth) on W, none on b, warm-up then cosine:
+
+>>> import dataclasses
+>>> import csuper.toy as toy
+>>> p = toy.power_law_probabilities(100, 0.5, total=1.0)
+>>> d = toy.feature_distribution(100, p, magnitude="uniform_0_2")
+>>> s = dataclasses.replace(toy.LIU2025_SETTINGS, n_steps=50, batch_size=256, weight_decay=-1.0)
+>>> model = toy.train(d, 10, settings=s, rng=0)
+>>> model.W.shape, s.effective_bias_weight_decay, round(float(toy.learning_rates(s)[4]), 4)
+((1, 10, 100), 0.0, 0.01)
+
+The interference price at lambda = 0.1, weighted by the exact co-activation rates:
+
+>>> priced = toy.train(d, 10, settings=dataclasses.replace(s, interference_price=0.1), rng=0)
+>>> bool(toy.interference_penalty(priced.W[0], d) < toy.interference_penalty(model.W[0], d))
+True
 """
 
 from __future__ import annotations
