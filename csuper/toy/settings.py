@@ -233,7 +233,8 @@ class TrainSettings:
     bias_lr : float or None
         Learning rate of b (scaled by the same schedule); None: ``lr``.
     bias_weight_decay : float or None
-        Weight decay of b, >= 0; None: ``weight_decay`` (torch applies one value to both).
+        Weight decay of b, >= 0; None: ``weight_decay`` if it is >= 0 (torch applies one value
+        to both), else 0 (growth acts on W's feature vectors only, as in Liu et al.'s code).
     warmup_fraction, min_lr_ratio : float
         Of ``schedule="warmup_cosine"`` only: the first floor(warmup_fraction * n_steps) steps
         warm up linearly, then the rate decays along a half cosine to min_lr_ratio * lr.
@@ -327,9 +328,10 @@ class TrainSettings:
 
     @property
     def effective_bias_weight_decay(self) -> float:
-        """Weight decay of b (``bias_weight_decay``, else ``weight_decay``)."""
-        wd = self.weight_decay if self.bias_weight_decay is None else self.bias_weight_decay
-        return float(wd)
+        """Weight decay of b (``bias_weight_decay``, else max(``weight_decay``, 0))."""
+        if self.bias_weight_decay is None:
+            return max(float(self.weight_decay), 0.0)
+        return float(self.bias_weight_decay)
 
     def to_dict(self) -> dict:
         """JSON-serialisable form (``TrainSettings(**d)`` rebuilds it)."""

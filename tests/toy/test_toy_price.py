@@ -103,3 +103,36 @@ def test_bad_penalty_input():
         interference_penalty(W, coactivation_weighted=0)
     with pytest.raises(TypeError, match="distribution"):
         coactivation_matrix(np.ones(4))
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("weighted", [True, False])
+def test_priced_training_routes_and_precisions_agree(weighted):
+    # the price's gradient is added on every route: the sparse routes follow the GEMM route to
+    # rounding, float32 follows float64 to float32 precision, for a few steps
+    from csuper.toy.train import _fit
+
+    d = feature_distribution(30, [0.05, 0.4], correlated=[(0, 1, 2)])
+    s = TrainSettings(
+        n_steps=5,
+        batch_size=64,
+        lr=1e-3,
+        interference_price=0.3,
+        coactivation_weighted=weighted,
+    )
+
+    def run(settings, routes):
+        imp = np.ones((2, 30))
+        return _fit(d, 4, imp, settings, np.array([3, 4]), 1, None, False, False, routes)
+
+    ref = run(s, (0, 0))
+    for routes in [(1, 0), (0, 1), (1, 1)]:
+        out = run(s, routes)
+        assert np.allclose(out.W, ref.W, rtol=1e-8, atol=1e-11)
+    f32 = run(dataclasses.replace(s, dtype="float32"), (0, 0))
+    assert f32.W.dtype == np.float32
+    assert np.allclose(f32.loss_history, ref.loss_history, rtol=1e-5)
+    assert np.abs(f32.W - ref.W).max() < 1e-4 * s.lr * s.n_steps + 1e-6
+    # and the price moved the weights: a run without it differs by more than rounding
+    free = run(dataclasses.replace(s, interference_price=0.0), (0, 0))
+    assert np.abs(free.W - ref.W).max() > 1e-6

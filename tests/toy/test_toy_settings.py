@@ -104,6 +104,9 @@ def test_dtype_is_normalised_and_bias_defaults():
     s = TrainSettings(lr=0.1, bias_lr=0.5, bias_weight_decay=0.0)
     assert s.effective_bias_lr == 0.5 and s.effective_bias_weight_decay == 0.0
     assert TrainSettings(**s.to_dict()) == s
+    # growth (weight_decay < 0) acts on W's feature vectors only: b gets no decay unless asked
+    assert TrainSettings(weight_decay=-1.0).effective_bias_weight_decay == 0.0
+    assert TrainSettings(weight_decay=-1.0, bias_weight_decay=0.2).effective_bias_weight_decay == 0.2
 
 
 @pytest.mark.parametrize(
