@@ -106,7 +106,8 @@ def test_dtype_is_normalised_and_bias_defaults():
     assert TrainSettings(**s.to_dict()) == s
     # growth (weight_decay < 0) acts on W's feature vectors only: b gets no decay unless asked
     assert TrainSettings(weight_decay=-1.0).effective_bias_weight_decay == 0.0
-    assert TrainSettings(weight_decay=-1.0, bias_weight_decay=0.2).effective_bias_weight_decay == 0.2
+    s = TrainSettings(weight_decay=-1.0, bias_weight_decay=0.2)
+    assert s.effective_bias_weight_decay == 0.2
 
 
 @pytest.mark.parametrize(
