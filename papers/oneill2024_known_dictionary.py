@@ -21,7 +21,9 @@ weight (their ITO objective times M / 2: lam = 0.05 M / (2 N) = 0.0125), FISTA f
 iterations, nonnegative basis pursuit. Then their grid over N and M (smaller, for 2 cores:
 N in {8, 16, 32}, M in {4, 8, 16}, K = 3, 3 seeds, 5,000 steps).
 
-Runtime on 2 cores: RUNTIME_ONEILL.
+Runtime on 2 cores: not timed end to end; one grid cell (5,000 steps, one seed, with its
+sparse-coding baselines) takes 30 s at load 8-11, so about 10-20 minutes for both parts.
+``--part headline`` or ``--part grid`` runs one of them.
 
 Usage: python papers/oneill2024_known_dictionary.py OUTDIR [--part headline|grid|all]
 Writes OUTDIR/known_dictionary.json and OUTDIR/known_dictionary.png.

@@ -20,7 +20,9 @@ magnitudes, Gaussian unit features; dictionary ratios 0.5, 1, 2, 4 (widths 16-12
 coefficients, 2 seeds, 5,000 Adam steps of batch 256 (lr 1e-3), unit-norm decoder by gradient
 projection, decoder bias at the geometric median.
 
-Runtime on 2 cores: RUNTIME_SHARKEY.
+Runtime on 2 cores: not timed end to end; one of its 56 trainings (width 32, one L1
+coefficient, one seed) takes 17 s at load 8-11, so about 15-30 minutes (the wider
+dictionaries cost more). Fewer ``ratios``, ``coefficients`` or ``n_seeds`` in SETUP shrink it.
 
 Usage: python papers/sharkey2022_toy.py OUTDIR
 Writes OUTDIR/toy.json and OUTDIR/toy.png.

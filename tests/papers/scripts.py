@@ -14,6 +14,11 @@ A reproduction script ``papers/<name>.py`` declares
   seeds, so regenerating them on the same machine gives the same bits up to the last digits that
   JSON keeps).
 
+A script that does not declare ``drift`` has its drift test elsewhere (the scripts of other
+areas, e.g. tests/diagnose/test_papers.py): :func:`checked_elsewhere` finds the test files that
+load it by name; every committed JSON is then either in a script's ``RESULTS`` or read by such a
+test (tests/papers/test_drift.py asserts both).
+
 :func:`assert_same` compares a regenerated value with the committed one leaf by leaf: equal
 keys and lengths, equal strings, integers and booleans, floats within the tolerance.
 """
@@ -36,6 +41,16 @@ DEFAULT_RTOL = 1e-9
 def script_names() -> list[str]:
     """The reproduction scripts, papers/<name>.py (helpers starting with _ excluded)."""
     return sorted(p.stem for p in PAPERS.glob("*.py") if not p.stem.startswith("_"))
+
+
+def checked_elsewhere(text: str) -> list[str]:
+    """Test files outside tests/papers whose source contains ``text`` (a script's name, or a
+    committed result's path under papers/results/)."""
+    return sorted(
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "tests").rglob("test_*.py")
+        if p.parent.name != "papers" and text in p.read_text()
+    )
 
 
 @functools.cache

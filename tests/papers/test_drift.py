@@ -2,6 +2,7 @@
 (tests/papers/scripts.py), and every script keeps to csuper's public API."""
 
 import ast
+import re
 
 import pytest
 
@@ -11,6 +12,10 @@ from tests.papers import scripts
 @pytest.mark.parametrize("name", scripts.script_names())
 def test_committed_results_are_regenerated(name):
     mod = scripts.load(name)
+    if not hasattr(mod, "drift"):
+        # a script of another area: its own tests regenerate its results
+        assert scripts.checked_elsewhere(f'"{name}"'), f"{name}: no drift() and no test loads it"
+        return
     files = {path: scripts.committed(path) for path in mod.RESULTS}
     regenerated = mod.drift(files)
     # every committed file of the script is checked by at least one pointer
@@ -20,11 +25,14 @@ def test_committed_results_are_regenerated(name):
         scripts.assert_same(value, scripts.resolve(files, pointer), rtol, pointer)
 
 
-def test_every_committed_result_belongs_to_one_script():
-    claimed = [p for name in scripts.script_names() for p in scripts.load(name).RESULTS]
+def test_every_committed_result_is_checked_for_drift():
+    mods = [scripts.load(name) for name in scripts.script_names()]
+    claimed = [p for mod in mods for p in getattr(mod, "RESULTS", ())]
     assert len(claimed) == len(set(claimed))
     on_disk = {p.relative_to(scripts.RESULTS).as_posix() for p in scripts.RESULTS.rglob("*.json")}
-    assert on_disk == set(claimed)
+    assert set(claimed) <= on_disk, sorted(set(claimed) - on_disk)
+    unchecked = [p for p in on_disk - set(claimed) if not scripts.checked_elsewhere(f'"{p}"')]
+    assert not unchecked, f"committed results no test regenerates: {sorted(unchecked)}"
 
 
 @pytest.mark.parametrize("name", scripts.script_names())
@@ -32,7 +40,8 @@ def test_script_uses_the_public_api_and_states_its_runtime(name):
     source = (scripts.PAPERS / f"{name}.py").read_text()
     tree = ast.parse(source)
     doc = ast.get_docstring(tree) or ""
-    assert "Runtime on 2 cores" in doc, "the docstring states the runtime on 2 cores"
+    if hasattr(scripts.load(name), "drift"):  # this folder's convention (tests/papers/scripts.py)
+        assert re.search(r"Runtime on 2 cores: [^.]*\d", doc), "the docstring states the runtime"
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("csuper"):
             parts = node.module.split(".") + [a.name for a in node.names]
