@@ -72,8 +72,10 @@ def paley_q(n: int) -> int:
     def prime(q):
         return q > 2 and all(q % d for d in range(2, int(q**0.5) + 1))
 
-    return min((q for q in range(5, 2 * n + 6) if q % 4 == 1 and prime(q)),
-               key=lambda q: (abs(q - (n - 1)), q))
+    return min(
+        (q for q in range(5, 2 * n + 6) if q % 4 == 1 and prime(q)),
+        key=lambda q: (abs(q - (n - 1)), q),
+    )
 
 
 def partial_dct(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -148,9 +150,15 @@ def frame(kind: str, n: int, m: int, seed: int) -> np.ndarray:
 def block(ensemble: str, n: int, program: str, delta: float, n_trials: int, seed: int) -> dict:
     """Success counts over the k grid at one (ensemble, N, program, delta), and the fit."""
     nonneg = program == "nonnegative"
-    rng = [seed, n, int(round(delta * 1000)), list(RANDOM_ENSEMBLES).index(ensemble)
-           if ensemble in RANDOM_ENSEMBLES else 10 + DETERMINISTIC.index(ensemble),
-           int(nonneg)]
+    rng = [
+        seed,
+        n,
+        round(delta * 1000),
+        list(RANDOM_ENSEMBLES).index(ensemble)
+        if ensemble in RANDOM_ENSEMBLES
+        else 10 + DETERMINISTIC.index(ensemble),
+        int(nonneg),
+    ]
     t0 = time.perf_counter()
     if ensemble in RANDOM_ENSEMBLES:
         m = max(1, round(delta * n))
@@ -271,9 +279,12 @@ def drift(committed: dict) -> dict:
     for i, b in enumerate(res["blocks"]):
         fit = fit_logistic(np.array(b["k"]) / b["m"], b["successes"], [b["n_trials"]] * len(b["k"]))
         out[f"{path}#/blocks/{i}/rho_50"] = fit["rho_50"]
-        if b["ensemble"] == "gaussian" and b["program"] == "signed" and b["n"] == min(
-            s["n_features"]
-        ) and abs(b["delta"] - 0.5) < 1e-9:
+        if (
+            b["ensemble"] == "gaussian"
+            and b["program"] == "signed"
+            and b["n"] == min(s["n_features"])
+            and abs(b["delta"] - 0.5) < 1e-9
+        ):
             new = block("gaussian", b["n"], "signed", 0.5, b["n_trials"], s["seed"])
             out[f"{path}#/blocks/{i}/successes"] = new["successes"]
     out[f"{path}#/summary"] = summarise(res["blocks"])
@@ -293,25 +304,50 @@ def figure(res: dict):
     for r, prog in enumerate(PROGRAMS):
         for c, n in enumerate(ns):
             ax = axes[r, c]
-            ax.plot(dd, weak_threshold(dd, nonnegative=prog == "nonnegative"), "k-", lw=1.5,
-                    label="rho_W (asymptotic)")
+            ax.plot(
+                dd,
+                weak_threshold(dd, nonnegative=prog == "nonnegative"),
+                "k-",
+                lw=1.5,
+                label="rho_W (asymptotic)",
+            )
             for ens in ensembles:
-                sel = [b for b in res["blocks"] if b["ensemble"] == ens and b["program"] == prog
-                       and abs(b["n"] - n) <= 2]
-                ax.errorbar([b["delta"] for b in sel], [b["rho_50"] for b in sel],
-                            yerr=[1.96 * b["se"] for b in sel], fmt=markers[ens], ms=4,
-                            label=ens, alpha=0.8)
+                sel = [
+                    b
+                    for b in res["blocks"]
+                    if b["ensemble"] == ens and b["program"] == prog and abs(b["n"] - n) <= 2
+                ]
+                ax.errorbar(
+                    [b["delta"] for b in sel],
+                    [b["rho_50"] for b in sel],
+                    yerr=[1.96 * b["se"] for b in sel],
+                    fmt=markers[ens],
+                    ms=4,
+                    label=ens,
+                    alpha=0.8,
+                )
             ax.set_title(f"{prog}, N = {n}", fontsize=10)
             ax.set_xlabel("delta = m / N")
             ax.set_ylabel("rho_50 = k_50 / m")
         ax = axes[r, -1]
         for ens in ensembles:
             for n, ls in zip(ns, ("--", "-")):
-                sel = sorted((b for b in res["blocks"] if b["ensemble"] == ens
-                              and b["program"] == prog and abs(b["n"] - n) <= 2),
-                             key=lambda b: b["delta"])
-                ax.plot([b["delta"] for b in sel], [b["relative_deviation"] for b in sel],
-                        marker=markers[ens], ls=ls, ms=4, label=f"{ens}, N = {n}")
+                sel = sorted(
+                    (
+                        b
+                        for b in res["blocks"]
+                        if b["ensemble"] == ens and b["program"] == prog and abs(b["n"] - n) <= 2
+                    ),
+                    key=lambda b: b["delta"],
+                )
+                ax.plot(
+                    [b["delta"] for b in sel],
+                    [b["relative_deviation"] for b in sel],
+                    marker=markers[ens],
+                    ls=ls,
+                    ms=4,
+                    label=f"{ens}, N = {n}",
+                )
         ax.axhline(0, color="k", lw=0.8)
         ax.set_title(f"{prog}: rho_50 / rho_W - 1", fontsize=10)
         ax.set_xlabel("delta = m / N")
@@ -328,7 +364,9 @@ def main(argv=None) -> int:
     ap.add_argument("--deltas", type=float, nargs="+", default=list(DELTAS))
     ap.add_argument("--n-trials", type=int, default=40)
     ap.add_argument(
-        "--ensembles", nargs="+", default=[*RANDOM_ENSEMBLES, *DETERMINISTIC],
+        "--ensembles",
+        nargs="+",
+        default=[*RANDOM_ENSEMBLES, *DETERMINISTIC],
         choices=[*RANDOM_ENSEMBLES, *DETERMINISTIC],
     )
     ap.add_argument("--seed", type=int, default=2009)
@@ -355,8 +393,12 @@ def main(argv=None) -> int:
                 deltas = [0.5] if ens == "paley" else args.deltas
                 todo += [(ens, n, prog, d) for d in deltas]
     for i, (ens, n, prog, d) in enumerate(todo):
-        probe = {"ensemble": ens, "n": paley_q(n) + 1 if ens == "paley" else n, "program": prog,
-                 "delta": 0.5 if ens == "paley" else max(1, round(d * n)) / n}
+        probe = {
+            "ensemble": ens,
+            "n": paley_q(n) + 1 if ens == "paley" else n,
+            "program": prog,
+            "delta": 0.5 if ens == "paley" else max(1, round(d * n)) / n,
+        }
         if _key(probe) in done:
             continue
         b = block(ens, n, prog, d, args.n_trials, args.seed)

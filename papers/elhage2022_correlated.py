@@ -44,6 +44,7 @@ Writes OUTDIR/correlated.json and OUTDIR/correlated.png.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import pathlib
 
@@ -162,7 +163,7 @@ def verdicts(res: dict) -> dict:
         not any(q["represented"]) or q["collapsed"] for q in dense["pairs"]
     )
     counts = [x["n_collapsed"] for x in rows]
-    monotone = all(b >= a for a, b in zip(counts, counts[1:]))
+    monotone = all(b >= a for a, b in itertools.pairwise(counts))
     anti = all(c < ANTIPODAL_COS for x in res["anticorrelated"] for c in x["cos"])
     loc = res["local_bases"]
     local = (
@@ -219,8 +220,9 @@ def run(n_seeds: int, n_steps: int, seed: int):
     pairs4 = [list(q) for q in PAIRS4]
     anti = _train(4, 2, ANTI_P, n_seeds, n_steps, seed + 1, anticorrelated=pairs4)
     corr4 = _train(4, 2, PAIRS4_P, n_seeds, n_steps, seed + 3, correlated=pairs4)
-    local = _train(20, 10, np.array([LOCAL_P]), n_seeds, n_steps, seed + 2,
-                   correlated=[list(q) for q in SETS])
+    local = _train(
+        20, 10, np.array([LOCAL_P]), n_seeds, n_steps, seed + 2, correlated=[list(q) for q in SETS]
+    )
     res = {
         "settings": {"n_seeds": n_seeds, "n_steps": n_steps, "seed": seed, "notebook": True},
         "collapse": collapse_rows(sweep, SWEEP_P),
@@ -278,7 +280,9 @@ def main(argv=None) -> int:
         ax.set_title(title, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle("correlated pairs (colours) in 2 dims: collapse as p grows; n = 4 pairs", fontsize=10)
+    fig.suptitle(
+        "correlated pairs (colours) in 2 dims: collapse as p grows; n = 4 pairs", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(out / "correlated.png", dpi=110)
     print(f"wrote {out / 'correlated.json'} and {out / 'correlated.png'}")

@@ -104,7 +104,9 @@ def main(argv=None) -> int:
     )
     rows = [row(model, r, p[r]) for r in range(model.n_instances)]
     for x in rows:
-        print(f"1/(1-S)={x['inv_density']:8.1f}  D*={x['D_star']:.3f}  represented={x['represented']}")
+        print(
+            f"1/(1-S)={x['inv_density']:8.1f}  D*={x['D_star']:.3f}  represented={x['represented']}"
+        )
     res = {"n_features": n, "n_dims": m, "n_steps": args.n_steps, "rows": rows}
     res["verdicts"] = verdicts(res)
     print(res["verdicts"])

@@ -45,6 +45,7 @@ Writes OUTDIR/geometry.json, OUTDIR/geometry_models.npz and OUTDIR/geometry.png.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import pathlib
 
@@ -83,19 +84,24 @@ def enrichment(rows: list[dict], rng) -> dict:
     for name, v in STICKY.items():
         # exact length of the flanks: cut [v - 3W, v + 3W] at every window edge and keep the
         # pieces whose midpoints are in no window
-        cuts = sorted({v - 3 * WINDOW, v + 3 * WINDOW} | {
-            e for w in STICKY.values() for e in (w - WINDOW, w + WINDOW)
-            if v - 3 * WINDOW < e < v + 3 * WINDOW
-        })
+        cuts = sorted(
+            {v - 3 * WINDOW, v + 3 * WINDOW}
+            | {
+                e
+                for w in STICKY.values()
+                for e in (w - WINDOW, w + WINDOW)
+                if v - 3 * WINDOW < e < v + 3 * WINDOW
+            }
+        )
         flank_len = sum(
             b - a
-            for a, b in zip(cuts, cuts[1:])
+            for a, b in itertools.pairwise(cuts)
             if all(abs(0.5 * (a + b) - w) > WINDOW for w in STICKY.values())
         )
         width_ratio = (2 * WINDOW) / flank_len
         c = np.array([r["sticky_counts"][name] for r in rows], dtype=float)
 
-        def ratio(cc):
+        def ratio(cc, width_ratio=width_ratio):
             return cc[:, 0].sum() / max(cc[:, 1].sum(), 0.5) / width_ratio
 
         boot = [ratio(c[gen.integers(0, len(c), len(c))]) for _ in range(2000)]
@@ -217,8 +223,15 @@ def run(n: int, m: int, n_densities: int, p_min: float, n_steps: int, seed: int)
             flush=True,
         )
     res = {
-        "settings": {"n_features": n, "n_dims": m, "n_steps": n_steps, "seed": seed,
-                     "window": WINDOW, "eps_fraction": EPS_FRACTION, "n_test": N_TEST},
+        "settings": {
+            "n_features": n,
+            "n_dims": m,
+            "n_steps": n_steps,
+            "seed": seed,
+            "window": WINDOW,
+            "eps_fraction": EPS_FRACTION,
+            "n_test": N_TEST,
+        },
         "rows": rows,
     }
     res["enrichment"] = enrichment(rows, seed)
@@ -233,8 +246,12 @@ def drift(committed: dict) -> dict:
     (path,) = RESULTS
     res = committed[path]
     s = res["settings"]
-    saved = np.load(pathlib.Path(__file__).parent / "results" / pathlib.Path(path).parent
-                    / "geometry_models.npz")
+    saved = np.load(
+        pathlib.Path(__file__).parent
+        / "results"
+        / pathlib.Path(path).parent
+        / "geometry_models.npz"
+    )
     out = {}
     for r, x in enumerate(res["rows"]):
         a = analyse(saved["W"][r], saved["b"][r], x["p"], r, s["seed"], s["n_features"])
@@ -266,7 +283,9 @@ def figure(res: dict, W: np.ndarray, p: np.ndarray):
     rows = res["rows"]
     x = [r["inv_density"] for r in rows]
     ax = axes[1]
-    ax.plot(x, [r["vulnerability"] for r in rows], "o-", label="vulnerability (output change / eps)")
+    ax.plot(
+        x, [r["vulnerability"] for r in rows], "o-", label="vulnerability (output change / eps)"
+    )
     ax.plot(x, [r["features_per_dim"] for r in rows], "s--", label="features per dimension 1/D*")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -13,7 +13,8 @@ r p, r (the relative density) on 21 points from 10^-2.5 to 1; notebook settings 
 that follow the two geometries (from the trained r = 1 pentagon, and from two orthogonal digons
 of features 1-4 with feature 0 at zero). Each branch's loss is measured on a common test batch
 of 10^6 samples (paired differences, their standard error), and the crossing r* of the two
-loss curves, where both branches keep their geometry, is interpolated in log r. The paper gives the picture, not the value of r*.
+loss curves, where both branches keep their geometry, is interpolated in log r. The paper
+gives the picture, not the value of r*.
 
 Verdicts (criteria fixed here): "collapse" when the cold-start optimum is a pentagon at r = 1
 and two digons with feature 0 dropped at the smallest r; "first order" when both warm branches
@@ -49,7 +50,7 @@ Z_SIGN = 3.0
 
 
 def geometry(W) -> str:
-    """"pentagon", "two digons, feature 0 dropped", or detect_polytopes' description."""
+    """ "pentagon", "two digons, feature 0 dropped", or detect_polytopes' description."""
     W = np.asarray(W)
     rep = toy.feature_norms(W) > 0.5
     names = [q.name for q in toy.detect_polytopes(W)]
@@ -195,7 +196,7 @@ def verdicts(res: dict) -> dict:
     )
     first = False
     if c["r_star"] is not None:
-        lo, hi = c["bracket"]
+        lo, _hi = c["bracket"]
         k = next(i for i, x in enumerate(rows) if x["r"] == lo)
         near = rows[max(k - 1, 0) : k + 3]
         intact = all(_intact(x) for x in rows[k : k + 2])
@@ -233,8 +234,9 @@ def drift(committed: dict) -> dict:
         "digon_branch": _digons(),
     }
     for key, (W0, b0) in starts.items():
-        m = toy.train(dist, N_DIMS, settings=settings, init=(W0[None], b0[None]),
-                      seeds=[row[key]["seed"]])
+        m = toy.train(
+            dist, N_DIMS, settings=settings, init=(W0[None], b0[None]), seeds=[row[key]["seed"]]
+        )
         out[f"{path}#/rows/{k}/{key}"] = {
             "seed": row[key]["seed"],
             "geometry": geometry(m.W[0]),
@@ -252,10 +254,18 @@ def figure(res: dict):
     r = np.array([x["r"] for x in rows])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     ax = axes[0]
-    for key, label in (("pentagon_branch", "pentagon branch"), ("digon_branch", "digon branch"),
-                       ("cold", "cold start, best of seeds")):
-        ax.plot(r, [x[key]["test_loss"] for x in rows], "o-" if key != "cold" else "k.",
-                ms=4, label=label)
+    for key, label in (
+        ("pentagon_branch", "pentagon branch"),
+        ("digon_branch", "digon branch"),
+        ("cold", "cold start, best of seeds"),
+    ):
+        ax.plot(
+            r,
+            [x[key]["test_loss"] for x in rows],
+            "o-" if key != "cold" else "k.",
+            ms=4,
+            label=label,
+        )
     if res["crossing"]["r_star"] is not None:
         ax.axvline(res["crossing"]["r_star"], color="grey", ls=":", label="crossing r*")
     ax.set_xscale("log")

@@ -446,8 +446,15 @@ def figure(res: dict):
     exact = np.array([c["exact"]["phase"] for c in res["cells"]]).reshape(g, g)
     best = np.array([c["trained"]["best_seed_phase"] for c in res["cells"]]).reshape(g, g)
     frac = np.array([c["trained"]["fraction_in_exact_phase"] for c in res["cells"]]).reshape(g, g)
-    colours = ["lightgrey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
-               "tab:brown"]
+    colours = [
+        "lightgrey",
+        "tab:blue",
+        "tab:orange",
+        "tab:green",
+        "tab:red",
+        "tab:purple",
+        "tab:brown",
+    ]
     cmap = ListedColormap(colours)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
     for ax, grid_, title in (

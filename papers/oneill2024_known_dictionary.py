@@ -118,7 +118,7 @@ def drift(committed: dict) -> dict:
     committed numbers."""
     (path,) = RESULTS
     res = committed[path]
-    i, row = next(
+    i, _row = next(
         (i, r) for i, r in enumerate(res["grid"]) if (r["n_features"], r["n_dims"]) == (N, M)
     )
     cell = known_dictionary_cell(N, M, GRID["n_steps"], 1, SEED)

@@ -86,8 +86,13 @@ def blocks(W: np.ndarray) -> dict:
         idx = np.flatnonzero((lab == c) & keep)
         s = np.linalg.svd(W[:, idx], compute_uv=False)
         s = s[s > 1e-3 * s.max()]
-        out.append({"features": idx.tolist(), "rank": int(s.size),
-                    "singular_value_spread": float(s.max() / s.min() - 1.0)})
+        out.append(
+            {
+                "features": idx.tolist(),
+                "rank": int(s.size),
+                "singular_value_spread": float(s.max() / s.min() - 1.0),
+            }
+        )
     same = lab[:, None] == lab[None, :]
     cross = np.abs(G[~same & keep[:, None] & keep[None, :]])
     return {"blocks": out, "max_cross_block": float(cross.max() / scale) if cross.size else 0.0}
@@ -138,7 +143,9 @@ def verdicts(res: dict) -> dict:
     ) and all(c["band"] is not None for c in cells if c["kurtosis"] > 3)
     bands = all(
         c["band"] is not None
-        and c["band"]["ratio_bracket"][0] <= c["predicted_band_ratio"] <= c["band"]["ratio_bracket"][1]
+        and c["band"]["ratio_bracket"][0]
+        <= c["predicted_band_ratio"]
+        <= c["band"]["ratio_bracket"][1]
         for c in cells
         if c["kurtosis"] > 3
     )
@@ -164,8 +171,14 @@ def verdicts(res: dict) -> dict:
 def run(n: int, m: int, n_restarts: int, seed: int) -> dict:
     v = RATIO ** np.arange(n)
     res = {
-        "settings": {"n_features": n, "n_dims": m, "importance": f"{RATIO}^i",
-                     "n_restarts": n_restarts, "seed": seed, "kurtoses": list(KURTOSES)},
+        "settings": {
+            "n_features": n,
+            "n_dims": m,
+            "importance": f"{RATIO}^i",
+            "n_restarts": n_restarts,
+            "seed": seed,
+            "kurtoses": list(KURTOSES),
+        },
         "cells": [cell(v, K, m, n_restarts, seed) for K in KURTOSES],
     }
     res["verdicts"] = verdicts(res)

@@ -196,7 +196,7 @@ def drift(committed: dict) -> dict:
         "n_seeds": 1,
     }
     w = int(setup["n_dims"])
-    i, row = next(
+    i, _row = next(
         (i, r)
         for i, r in enumerate(res["rows"])
         if r["width"] == w and r["seed_index"] == 0 and r["coefficient"] == setup["coefficients"][0]

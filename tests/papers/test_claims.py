@@ -1,4 +1,4 @@
-"""papers/: each reproduction's claim at full size (slow; ``python -m pytest -m slow tests/papers``).
+"""papers/: each reproduction's claim at full size (slow: ``pytest -m slow tests/papers``).
 
 Each test runs a script of papers/ into a temporary folder and asserts the verdict its criterion
 (fixed in the script) computes from the regenerated numbers, plus the numbers behind it.
@@ -37,7 +37,7 @@ def test_elhage_intro_claims(tmp_path):
     assert res["verdicts"]["intro_sweep"] == "reproduced"
     assert res["verdicts"]["uniform_pentagon"] == "reproduced"
     assert res["verdicts"]["dense_limit"] == "reproduced"
-    assert [row["represented"] for row in res["sweep"]][0] == 2
+    assert next(row["represented"] for row in res["sweep"]) == 2
 
 
 def test_elhage_dimensionality_plateaus(tmp_path):
@@ -53,8 +53,12 @@ def test_scherlis_capacity_claims(tmp_path):
     v = json.loads((tmp_path / "capacity.json").read_text())["verdicts"]
     # Scherlis et al. 2022, abstract and Secs. 3-5: KKT allocation, all-or-nothing for K <= 3,
     # band width (K - 1)/2, block-semi-orthogonal W^T W
-    for key in ("allocation", "all_or_nothing_below_kurtosis_3", "band_width",
-                "block_semi_orthogonal"):
+    for key in (
+        "allocation",
+        "all_or_nothing_below_kurtosis_3",
+        "band_width",
+        "block_semi_orthogonal",
+    ):
         assert v[key] == "reproduced", key
 
 

@@ -46,7 +46,9 @@ def test_script_uses_the_public_api_and_states_its_runtime(name):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("csuper"):
             parts = node.module.split(".") + [a.name for a in node.names]
         elif isinstance(node, ast.Import):
-            parts = [p for a in node.names if a.name.startswith("csuper") for p in a.name.split(".")]
+            parts = [
+                p for a in node.names if a.name.startswith("csuper") for p in a.name.split(".")
+            ]
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             parts = [node.attr] if not node.attr.startswith("__") else []
         else:

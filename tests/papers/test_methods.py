@@ -20,7 +20,7 @@ def test_phase_exact_loss_terms_match_quadrature(seed):
     a1, a2, c = rng.normal(size=3)
     for i in range(2):
         two = integrate.dblquad(
-            lambda v, u: ((u if i == 0 else v) - max(a1 * u + a2 * v + c, 0.0)) ** 2,
+            lambda v, u, i=i: ((u if i == 0 else v) - max(a1 * u + a2 * v + c, 0.0)) ** 2,
             0,
             1,
             0,
@@ -28,7 +28,7 @@ def test_phase_exact_loss_terms_match_quadrature(seed):
             epsabs=1e-11,
         )[0]
         one = integrate.quad(
-            lambda u: ((u if i == 0 else 0.0) - max(a1 * u + c, 0.0)) ** 2, 0, 1, epsabs=1e-12
+            lambda u, i=i: ((u if i == 0 else 0.0) - max(a1 * u + c, 0.0)) ** 2, 0, 1, epsabs=1e-12
         )[0]
         assert mod._term_2d(a1, a2, c, i) == pytest.approx(two, abs=1e-8)
         assert mod._term_1d(a1, c, 1.0 if i == 0 else 0.0) == pytest.approx(one, abs=1e-9)
@@ -40,9 +40,7 @@ def test_phase_exact_loss_matches_monte_carlo_and_is_sign_invariant():
 
     w, b, imp, p = np.array([1.1, -0.7]), np.array([-0.05, 0.1]), (1.0, 0.6), 0.3
     X = toy.sample_features(toy.feature_distribution(2, p), 400_000, rng=0)[0]
-    per = 0.5 * np.sum(
-        (X - np.maximum(X @ np.outer(w, w) + b, 0.0)) ** 2 * np.array(imp), axis=1
-    )
+    per = 0.5 * np.sum((X - np.maximum(X @ np.outer(w, w) + b, 0.0)) ** 2 * np.array(imp), axis=1)
     exact = mod.expected_loss(w, b, imp, p)
     assert abs(exact - per.mean()) < 4 * per.std() / np.sqrt(per.size)
     assert mod.expected_loss(-w, b, imp, p) == exact  # W -> -W leaves the model unchanged
@@ -54,10 +52,12 @@ def test_phase_known_optima_and_classes():
     p, imp = 0.4, (1.0, 0.3)
     f1 = mod.expected_loss([1.0, 0.0], [0.0, p / 2], imp, p)
     assert f1 == pytest.approx(0.5 * imp[1] * (p / 3 - p * p / 4), rel=1e-12)
-    th, f = mod._minimise(np.array([1.0, 0.0, 0.0, p / 2]), imp, p)
+    _th, f = mod._minimise(np.array([1.0, 0.0, 0.0, p / 2]), imp, p)
     assert f <= f1 + 1e-12
-    assert [mod.classify(w) for w in ([1, 0.01], [0.01, 1], [1, -0.9], [0.8, 0.3], [1, -0.2],
-                                      [-0.2, 1.0])] == [0, 1, 2, 3, 4, 5]
+    assert [
+        mod.classify(w)
+        for w in ([1, 0.01], [0.01, 1], [1, -0.9], [0.8, 0.3], [1, -0.2], [-0.2, 1.0])
+    ] == [0, 1, 2, 3, 4, 5]
 
 
 # -- donoho_tanner2009_universality: the logistic fit ----------------------------------------
@@ -74,8 +74,12 @@ def test_logistic_fit_matches_direct_likelihood_maximisation():
         eta = beta[0] + beta[1] * rho
         return -np.sum(succ * eta - n * np.logaddexp(0.0, eta))
 
-    ref = optimize.minimize(nll, [0.0, 0.0], method="Nelder-Mead",
-                            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000}).x
+    ref = optimize.minimize(
+        nll,
+        [0.0, 0.0],
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
+    ).x
     assert fit["a"] == pytest.approx(ref[0], rel=1e-5)
     assert fit["b"] == pytest.approx(ref[1], rel=1e-5)
     assert fit["rho_50"] == pytest.approx(-ref[0] / ref[1], rel=1e-6)
