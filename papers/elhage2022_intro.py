@@ -7,7 +7,8 @@
 3. Dense limit (p = 1): the loss equals sum_{i >= m} I_i / (12 n) within 2% (closed form: the m
    most important features kept, the rest replaced by their mean through the bias).
 
-Runtime on 2 cores: about 40 seconds (load 8, the trainer of 2026-11-28); ``--n-steps`` and ``--n-seeds`` shrink it.
+Runtime on 2 cores: about 40 seconds (load 8, the trainer of 2026-11-28); ``--n-steps`` and
+``--n-seeds`` shrink it.
 
 Usage: python papers/elhage2022_intro.py OUTDIR [--n-steps 10000] [--n-seeds 4]
 Writes OUTDIR/intro.json, OUTDIR/intro_geometry.png, OUTDIR/intro_gram.png.
