@@ -35,7 +35,8 @@ has cosine < -0.9 at every p. (3) every correlated pair of the n = 4 model has a
 at every p, and in the n = 20 model the within-set mean abs cosine is < 0.1 and below the
 between-set value by more than 0.1.
 
-Runtime on 2 cores: about 4 minutes (load 5-8). ``--n-seeds`` and ``--n-steps`` shrink it.
+Runtime on 2 cores: about 1 minute (load 8-10, the trainer of 2026-11-28). ``--n-seeds`` and
+``--n-steps`` shrink it.
 
 Usage: python papers/elhage2022_correlated.py OUTDIR [--n-seeds 4] [--n-steps 10000]
 Writes OUTDIR/correlated.json and OUTDIR/correlated.png.

@@ -22,8 +22,8 @@ keep their geometry on both sides of r*, the loss difference changes sign once (
 standard errors at the neighbouring grid points), and the cold-start geometry switches within
 one grid step of r*.
 
-Runtime on 2 cores: about 3 minutes (load 4-6). ``--n-points``, ``--n-steps`` and
-``--n-seeds`` shrink it.
+Runtime on 2 cores: about 1 minute (load 8-10, the trainer of 2026-11-28). ``--n-points``,
+``--n-steps`` and ``--n-seeds`` shrink it.
 
 Usage: python papers/elhage2022_pentagon.py OUTDIR [--n-points 21] [--n-seeds 4]
 Writes OUTDIR/pentagon.json and OUTDIR/pentagon.png.
