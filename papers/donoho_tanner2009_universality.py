@@ -22,7 +22,9 @@ points spanning [0.7, 1.3] rho_W m, 40 trials per k; ensembles Gaussian and Rade
 (``csuper.recovery.MATRIX_FAMILIES``), sparse JL (``csuper.jl``, Kane-Nelson, 8 nonzeros per
 column), partial DCT (m rows of the orthonormal DCT-II drawn at random), the Paley equiangular
 tight frame (``csuper.geometry.paley_etf``, delta = 1/2 only, N = 198 and 398) and numerically
-optimised Grassmannian packings (``csuper.geometry.find_packing``, one start, no polishing);
+optimised Grassmannian packings (``csuper.geometry.find_packing``, one start, no polishing;
+N = 200 only in the committed run: at N = 200 one delta takes about 2 minutes, N = 400 would
+have taken over an hour on the loaded machine);
 signed signals (random signs: the signed program's success depends only on the support and the
 signs) and nonnegative ones; csuper's batched basis pursuit (``solver="admm"``, certified).
 
@@ -30,12 +32,14 @@ Verdicts (criteria fixed here): an ensemble agrees with the theory when, at the 
 mean over delta of abs(rho_50 / rho_W - 1) is at most AGREEMENT_TOL; the deviation shrinks with
 N when that mean is smaller at the largest N than at the smallest.
 
-Runtime on 2 cores: RUNTIME_DT (load 4-6, the solver of 2026-11-28); ``--n-features``,
+Runtime on 2 cores: about 45 minutes for the committed run (load 8-12, the solver of
+2026-11-28; the random ensembles take 2-5 minutes each, the packings most); ``--n-features``,
 ``--deltas``, ``--n-trials`` and ``--ensembles`` shrink it. The run resumes: finished blocks are
 kept in OUTDIR/universality.json and skipped.
 
 Usage: python papers/donoho_tanner2009_universality.py OUTDIR [--n-features 200 400]
        [--n-trials 40] [--deltas 0.1 ... 0.9] [--ensembles gaussian ...]
+       [--packing-n-features 200]  (the committed run: packings at N = 200 only)
 Writes OUTDIR/universality.json and OUTDIR/universality.png.
 """
 
@@ -369,6 +373,13 @@ def main(argv=None) -> int:
         default=[*RANDOM_ENSEMBLES, *DETERMINISTIC],
         choices=[*RANDOM_ENSEMBLES, *DETERMINISTIC],
     )
+    ap.add_argument(
+        "--packing-n-features",
+        type=int,
+        nargs="+",
+        default=None,
+        help="N for the packing ensemble (default: --n-features)",
+    )
     ap.add_argument("--seed", type=int, default=2009)
     args = ap.parse_args(argv)
     out = pathlib.Path(args.outdir)
@@ -381,6 +392,7 @@ def main(argv=None) -> int:
         "ensembles": args.ensembles,
         "seed": args.seed,
         "solver": "admm",
+        "packing_n_features": args.packing_n_features or args.n_features,
     }
     res = json.loads(path.read_text()) if path.exists() else {}
     if res.get("settings") != settings:
@@ -388,7 +400,7 @@ def main(argv=None) -> int:
     done = {_key(b) for b in res["blocks"]}
     todo = []
     for ens in args.ensembles:
-        for n in args.n_features:
+        for n in settings["packing_n_features"] if ens == "packing" else args.n_features:
             for prog in PROGRAMS:
                 deltas = [0.5] if ens == "paley" else args.deltas
                 todo += [(ens, n, prog, d) for d in deltas]
