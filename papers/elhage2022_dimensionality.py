@@ -3,8 +3,8 @@ n = 200 (or 100), m = 20, 20 sparsities; D* = m / ||W||_F^2 against 1/(1 - S) wi
 at 1 (no superposition) and 1/2 (antipodal pairs), and every feature's D_i with the sticky
 fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8 marked.
 
-Runtime on 2 cores: about 11 minutes at n = 200 and 10,000 steps (load 4-5.5); about 3 minutes
-with ``--n-features 100 --n-steps 5000``.
+Runtime on 2 cores: 19 minutes at n = 200 and 10,000 steps (load 8-12, the trainer of
+2026-11-28); 5.5 minutes with ``--n-features 100 --n-steps 5000``.
 
 Usage: python papers/elhage2022_dimensionality.py OUTDIR [--n-features 200] [--n-steps 10000]
        [--p-min 0.002] [--name dimensionality]

@@ -13,10 +13,10 @@ Claims:
    (the reciprocal of feature dimensionality)". They note gradient masking for very sparse
    inputs and attack along analytic directions instead.
 
-Ours: n = 400, m = 30, uniform importance, 20 densities p from 1 to 10^-3 (geometric),
-notebook settings (AdamW lr 1e-3, 10,000 steps of batch 1024), one seed per density (theirs: not
-stated). The analysed weights are the trained ones rounded to float32 (stored in
-geometry_models.npz, so every number below is recomputed from them exactly).
+Ours: n = 400, m = 30, uniform importance, densities p from 1 to 10^-3 (geometric; 20 by default,
+8 in the committed run), notebook settings (AdamW lr 1e-3, 10,000 steps of batch 1024), one
+seed per density (theirs: not stated). The analysed weights are the trained ones rounded to
+float32 (stored in geometry_models.npz, so every number below is recomputed from them exactly).
 
 Stickiness: for each sticky value v, the density of represented features (norm > 0.5) with
 D_i within WINDOW of v over their density in the two flanking bands (WINDOW to 3 WINDOW away,
@@ -35,7 +35,8 @@ values has a bootstrap 95% lower bound above 1; adversarial when the vulnerabili
 sparsest density is > 3 times the densest's and the Pearson correlation of log vulnerability
 with log(1/D*) across densities is >= 0.9.
 
-Runtime on 2 cores: RUNTIME_GEOMETRY (load 5-8); ``--n-features``, ``--n-dims``, ``--n-steps``
+Runtime on 2 cores: 26 minutes for the committed run with 8 densities (load 8-12, the trainer
+of 2026-11-28); ``--n-features``, ``--n-dims``, ``--n-steps``
 and ``--n-densities`` shrink it.
 
 Usage: python papers/elhage2022_geometry.py OUTDIR [--n-features 400] [--n-dims 30]
@@ -254,7 +255,8 @@ def drift(committed: dict) -> dict:
     )
     out = {}
     for r, x in enumerate(res["rows"]):
-        a = analyse(saved["W"][r], saved["b"][r], x["p"], r, s["seed"], s["n_features"])
+        W, b = (saved[k][r].astype(np.float64) for k in ("W", "b"))  # as run() analysed them
+        a = analyse(W, b, x["p"], r, s["seed"], s["n_features"])
         for key, value in a.items():
             out[f"{path}#/rows/{r}/{key}"] = value
     r = len(res["rows"]) - 1

@@ -22,8 +22,9 @@ data give antipodal superposition -- and "a real phase change": "The optimal wei
 discontinuously changes in magnitude and superposition" (first order: "there's crossover between
 the functions, causing a discontinuity in the derivative of the optimal loss").
 
-Runtime on 2 cores: about 25 minutes at the defaults (16 x 16 cells, 20 seeds, load 3-5): the
-exact multi-start optimisation takes about 5 minutes, training the 5,120 models about 20.
+Runtime on 2 cores: 27 minutes for the committed 8 x 8 grid with 20 seeds (``--grid 8``, load
+8-12): the exact multi-start optimisation about 3 minutes, the boundaries and the training of
+the 1,280 models the rest; the 16 x 16 default is about four times that.
 ``--grid``, ``--n-seeds`` and ``--n-steps`` shrink it.
 
 Usage: python papers/elhage2022_phase.py OUTDIR [--grid 16] [--n-seeds 20] [--n-steps 4000]
