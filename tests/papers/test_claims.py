@@ -91,6 +91,7 @@ def test_elhage_pentagon_collapse(tmp_path):
     _run("elhage2022_pentagon", tmp_path)
     v = json.loads((tmp_path / "pentagon.json").read_text())["verdicts"]
     assert v["collapse"] == "reproduced"
+    assert v["first_order"] == "reproduced"
 
 
 def test_elhage_phase_diagram_regions(tmp_path):
@@ -98,3 +99,5 @@ def test_elhage_phase_diagram_regions(tmp_path):
     _run("elhage2022_phase", tmp_path, "--grid", "8")
     v = json.loads((tmp_path / "phase.json").read_text())["verdicts"]
     assert v["three_regions"] == "reproduced"
+    assert v["first_order"] == "reproduced"
+    assert v["trained_match_exact"] == "reproduced"
