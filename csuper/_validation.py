@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from csuper._errors import MemoryBudgetError
+
 __all__ = [
     "check_array",
     "check_bool",
@@ -389,13 +391,6 @@ _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _FALLBACK_MEMORY = 16 << 30  # where the machine's memory cannot be read (half of it is the budget)
 
 
-class MemoryBudgetError(ValueError, MemoryError):
-    """A call would allocate more than csuper's memory budget (:func:`check_memory`).
-
-    A ``ValueError`` (the input asks for too much) and a ``MemoryError`` (what it would become).
-    """
-
-
 def _format_bytes(nbytes: float) -> str:
     value = float(nbytes)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
@@ -494,7 +489,7 @@ def check_memory(nbytes: float, what: str, alternative: str) -> None:
     >>> check_memory(8 * 60000**2, "a 60000 x 60000 float64 matrix", "stream it in blocks")
     Traceback (most recent call last):
     ...
-    csuper._validation.MemoryBudgetError: a 60000 x 60000 float64 matrix needs about 26.8 GiB, more
+    csuper._errors.MemoryBudgetError: a 60000 x 60000 float64 matrix needs about 26.8 GiB, more
     than csuper's memory budget of 1.0 GiB (set by CSUPER_MEMORY_BUDGET); stream it in blocks.
     >>> del os.environ["CSUPER_MEMORY_BUDGET"]
     """
