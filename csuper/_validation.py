@@ -9,6 +9,7 @@ contiguous arrays to the numba kernels, which do no checking of their own.
 from __future__ import annotations
 
 import numbers
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -380,6 +381,142 @@ def check_rng(rng: Any) -> np.random.Generator:
 
 
 # ----------------------------------------------------------------------------------------------
+# paths
+# ----------------------------------------------------------------------------------------------
+def check_path(value: Any, name: str) -> Path:
+    """Validate a filesystem path argument: a non-empty ``str`` or ``os.PathLike``.
+
+    An ``int`` would be taken by ``open`` as a file descriptor and ``bytes`` as a raw name: both
+    are refused, so that a misplaced argument cannot write into file descriptor 3.
+
+    Examples
+    --------
+    >>> check_path("models/run.npz", "output").name
+    'run.npz'
+    >>> check_path(3, "output")
+    Traceback (most recent call last):
+    ...
+    TypeError: output must be a path (str or os.PathLike); got 3 of type int.
+    """
+    import os
+
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"{name} must be a path (str or os.PathLike); got {value!r:.80} of type "
+            f"{type(value).__name__}."
+        )
+    text = os.fspath(value)
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a path (str or os.PathLike of str); got {value!r:.80}.")
+    if not text or "\0" in text:
+        raise ValueError(f"{name} must be a non-empty path without NUL characters; got {text!r}.")
+    return Path(text)
+
+
+def _check_parent(path: Path, name: str) -> None:
+    parent = path.parent
+    if not parent.exists():
+        missing = parent
+        while not missing.parent.exists() and missing.parent != missing:
+            missing = missing.parent
+        if missing.parent.exists() and not missing.parent.is_dir():
+            raise ValueError(
+                f"{name}: {str(path)!r} cannot be created: {str(missing.parent)!r} is a file, "
+                "not a folder."
+            )
+        raise ValueError(
+            f"{name}: folder {str(parent)!r} does not exist; create it first (csuper creates "
+            "no folders above the one it writes)."
+        )
+    if not parent.is_dir():
+        raise ValueError(
+            f"{name}: {str(path)!r} cannot be created: {str(parent)!r} is a file, not a folder."
+        )
+    import os
+
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{name}: folder {str(parent)!r} is not writable.")
+
+
+def check_output_file(value: Any, name: str) -> Path:
+    """Validate the path of a file that will be written, before the work that produces it.
+
+    The file may exist (it is replaced) but must not be a folder; its folder must exist and be
+    writable (nothing is created above it).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a str or os.PathLike.
+    ValueError
+        The path is a folder, its folder is missing, is a file, or is not writable.
+
+    Examples
+    --------
+    >>> check_output_file("/nonexistent/plot.png", "--plot")
+    Traceback (most recent call last):
+    ...
+    ValueError: --plot: folder '/nonexistent' does not exist; create it first (csuper creates no
+    folders above the one it writes).
+    """
+    path = check_path(value, name)
+    if path.is_dir():
+        raise ValueError(f"{name}: {str(path)!r} is a folder; give the name of a file.")
+    _check_parent(path, name)
+    return path
+
+
+def check_output_folder(value: Any, name: str) -> Path:
+    """Validate the path of a folder that will be written, before the work that fills it.
+
+    The folder may exist; if it does not, its parent must exist and be writable (only the last
+    folder is created, by the caller). Whether an existing folder's contents may be reused is
+    the caller's decision (:class:`csuper._store.ResultStore` refuses folders that are not
+    csuper's).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a str or os.PathLike.
+    ValueError
+        The path is a file, or its parent folder is missing, is a file, or is not writable.
+
+    Examples
+    --------
+    >>> check_output_folder("/nonexistent/results", "--output")
+    Traceback (most recent call last):
+    ...
+    ValueError: --output: folder '/nonexistent' does not exist; create it first (csuper creates
+    no folders above the one it writes).
+    """
+    path = check_path(value, name)
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"{name}: {str(path)!r} is a file, not a folder.")
+        return path
+    _check_parent(path, name)
+    return path
+
+
+def check_input_file(value: Any, name: str) -> Path:
+    """Validate the path of a file that will be read: it must exist and be a file.
+
+    Examples
+    --------
+    >>> check_input_file("/nonexistent/model.npz", "model")
+    Traceback (most recent call last):
+    ...
+    ValueError: model: file '/nonexistent/model.npz' does not exist.
+    """
+    path = check_path(value, name)
+    if not path.exists():
+        raise ValueError(f"{name}: file {str(path)!r} does not exist.")
+    if not path.is_file():
+        raise ValueError(f"{name}: {str(path)!r} is not a file.")
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
 # memory budget
 # ----------------------------------------------------------------------------------------------
 #: Environment variable that sets csuper's memory budget: bytes as a plain number, or with a
@@ -509,4 +646,5 @@ def check_memory(nbytes: float, what: str, alternative: str) -> None:
     )
 
 
+__all__ += ["check_path", "check_output_file", "check_output_folder", "check_input_file"]
 __all__ += ["MEMORY_BUDGET_ENV", "MemoryBudgetError", "check_memory", "memory_budget"]

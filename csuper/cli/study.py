@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = (
-    "the main job: train toy models over a sparsity sweep and test them against compressed sensing"
-)
 DESCRIPTION = (
     "Train toy models of superposition (Elhage et al. 2022) over a sweep of hidden dimensions m "
     "and sparsities S (best of several seeds) and answer, with numbers: do they pack features at "
@@ -173,10 +170,12 @@ def run(args: argparse.Namespace) -> int:
     anything is written (exit status 2); a failure while the study runs is a RuntimeError
     (exit status 1, with the traceback) so that it is not mistaken for a usage error.
     """
+    from csuper._validation import check_output_folder
     from csuper.executor import make_executor
     from csuper.study import format_summary, open_study_folder, run_study, study_tasks
 
     config, output = resolve(args)
+    check_output_folder(output, "--output")
     with make_executor(workers=args.workers, scheduler=args.scheduler) as executor:
         store = open_study_folder(output, config)  # refuses a folder holding anything else
         total, done = len(study_tasks(config)), len(store)

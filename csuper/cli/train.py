@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "train toy models of superposition (Elhage et al. 2022) over a sparsity sweep"
 DESCRIPTION = (
     "Train one toy model per feature probability p (a sweep, all instances in one call of the "
     "numba trainer), keep the best of --n-seeds runs per p, print a summary (loss, represented "
@@ -65,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     import csuper.toy as toy
+    from csuper._validation import check_output_file
 
+    if args.output:
+        check_output_file(args.output, "--output")
     p = args.feature_probability
     p = 20.0 ** -np.linspace(0, 1, 10) if p is None else np.asarray(p, dtype=float)
     dist = toy.feature_distribution(args.n_features, p, magnitude=args.magnitude)
