@@ -43,7 +43,7 @@ def imported_modules(args: list[str]) -> list[str]:
     for line in res.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
             name = line.rsplit("|", 1)[1].strip()
-            if name != "package":  # the header line
+            if name != "imported package":  # the header line
                 names.append(name)
     return names
 

@@ -24,10 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
 from csuper.geometry import feature_dimensionality, gram_matrix
+
+optimize = lazy_import("scipy.optimize")
+
 
 __all__ = [
     "CapacityAllocation",
@@ -347,7 +350,7 @@ def train_quadratic_model(
         return f, grad.ravel()
 
     runs = [
-        minimize(
+        optimize.minimize(
             fg,
             gen.standard_normal(m * n) / np.sqrt(m),
             jac=True,

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numba import config as _numba_config
 from threadpoolctl import threadpool_limits
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_real
-from csuper.recovery._admm_kernels import polish_certify, shrink_update, shrink_update_numpy
 from csuper.recovery._common import BatchRecoveryResult, check_system
 from csuper.recovery.certificate import _decide_planted, _range_basis
 from csuper.recovery.convex import _highs_bp
+
+_k = lazy_import("csuper.recovery._admm_kernels")
 
 __all__ = ["batch_basis_pursuit"]
 
@@ -191,7 +192,9 @@ _VERTEX_AFTER = 1
 
 
 def _shrink(*args):
-    (shrink_update_numpy if _numba_config.DISABLE_JIT else shrink_update)(*args)
+    from numba import config
+
+    (_k.shrink_update_numpy if config.DISABLE_JIT else _k.shrink_update)(*args)
 
 
 def _admm(
@@ -295,7 +298,7 @@ def _admm(
                         continue
                     xs = np.empty(n)
                     nu = np.empty(m)
-                    code = polish_certify(
+                    code = _k.polish_certify(
                         A,
                         U_r,
                         s_r,
@@ -393,7 +396,7 @@ def _admm(
             xs = np.empty(n)
             nus = np.empty(m)
             if (
-                polish_certify(
+                _k.polish_certify(
                     A,
                     U_r,
                     s_r,

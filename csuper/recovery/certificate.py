@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_real
 from csuper.recovery._common import check_system
+
+linalg = lazy_import("scipy.linalg")
+optimize = lazy_import("scipy.optimize")
 
 __all__ = ["Certificate", "certify_basis_pursuit"]
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 import warnings
 
-import cvxpy as cp
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_real
 from csuper.recovery._common import RecoveryResult, check_system
+
+cp = lazy_import("cvxpy")
 
 __all__ = ["FORMULATIONS", "DEFAULT_SOLVERS", "L1Problem", "solve_l1", "highs_basis_pursuit"]
 
@@ -31,13 +33,15 @@ DEFAULT_SOLVERS: dict[str, str] = {
     "lasso": "CLARABEL",
 }
 
+#: cvxpy's status strings (``cp.OPTIMAL == "optimal"``, ...), spelled out so that importing this
+#: module does not import cvxpy.
 _STATUS_MAP = {
-    cp.OPTIMAL: "optimal",
-    cp.OPTIMAL_INACCURATE: "optimal_inaccurate",
-    cp.INFEASIBLE: "infeasible",
-    cp.INFEASIBLE_INACCURATE: "infeasible",
-    cp.UNBOUNDED: "unbounded",
-    cp.UNBOUNDED_INACCURATE: "unbounded",
+    "optimal": "optimal",
+    "optimal_inaccurate": "optimal_inaccurate",
+    "infeasible": "infeasible",
+    "infeasible_inaccurate": "infeasible",
+    "unbounded": "unbounded",
+    "unbounded_inaccurate": "unbounded",
 }
 
 

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_real, check_rng
-from csuper.toy import _train_kernels as _k
+
+_k = lazy_import("csuper.toy._train_kernels")
+
 
 __all__ = [
     "MAGNITUDE_LAWS",

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_real, check_rng
-from csuper.toy import _train_kernels as _k
 from csuper.toy.data import FeatureDistribution, _stream_states, feature_distribution
+
+_k = lazy_import("csuper.toy._train_kernels")
 
 __all__ = [
     "MODELS",
