@@ -135,7 +135,14 @@ def check_real(
             f"{name} must be a real number in {interval}; got {value!r} "
             f"of type {type(value).__name__}."
         )
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range
+        text = str(value)
+        raise ValueError(
+            f"{name} must be a real number in {interval}; got an integer of {len(text)} digits "
+            f"({text[:12]}...), beyond floating point."
+        ) from None
     if not np.isfinite(value) or not _in_range(value, low, high, low_inclusive, high_inclusive):
         raise ValueError(f"{name} must be a real number in {interval}; got {value!r}.")
     return value
@@ -233,14 +240,29 @@ def check_array(
     ...
     ValueError: feature_probability must lie in [0, 1]; got 1.5.
     """
+    if value is None:
+        raise TypeError(f"{name} must be an array of real numbers; got None.")
+    if isinstance(value, (str, bytes, dict, set, frozenset)):
+        raise TypeError(
+            f"{name} must be an array of real numbers; got {type(value).__name__} {value!r:.60}."
+        )
     try:
         arr = np.asarray(value)
-    except Exception as exc:  # ragged nested sequences
-        raise ValueError(f"{name} must be a rectangular array of real numbers; {exc}") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
-        raise TypeError(f"{name} must be an array of real numbers; got dtype {arr.dtype}.")
+    except ValueError:  # ragged nested sequences
+        raise ValueError(
+            f"{name} must be a rectangular array of real numbers (every row the same length); "
+            "got a ragged nested sequence."
+        ) from None
+    except (TypeError, OverflowError) as exc:  # objects numpy cannot take as an array
+        raise TypeError(
+            f"{name} must be an array of real numbers; got {type(value).__name__} ({exc})."
+        ) from None
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be an array of real numbers; got {_first_non_real(arr)}.")
+    if not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+        kind = {"U": "strings", "S": "bytes", "M": "dates", "m": "time deltas", "V": "records"}
+        what = kind.get(arr.dtype.kind, "entries")
+        raise TypeError(f"{name} must be an array of real numbers; got {what} (dtype {arr.dtype}).")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name} must be real; got complex dtype {arr.dtype}.")
     if dtype is None:
@@ -285,6 +307,16 @@ def check_array(
                 f"{float(arr[outside].flat[0])!r}."
             )
     return arr
+
+
+def _first_non_real(arr: np.ndarray) -> str:
+    """Describe the first entry of an object array that is not a real number."""
+    for item in arr.flat:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Real):
+            return f"an entry {item!r:.40} of type {type(item).__name__}"
+        if isinstance(item, numbers.Integral) and not -(2**63) <= int(item) < 2**64:
+            return f"an integer entry too large for 64 bits ({str(item)[:12]}...)"
+    return f"entries numpy keeps as Python objects (dtype {arr.dtype})"
 
 
 def check_frame(

@@ -193,6 +193,8 @@ def _kind(param: inspect.Parameter) -> tuple[str, bool]:
     name = param.name
     if name == "rng":
         return "rng", True
+    if name == "ax":
+        return "ax", True
     if name in PATHS:
         return "path", optional
     if base == "bool" or isinstance(default, bool):
@@ -224,6 +226,8 @@ def _plausible(draw, name: str, param: inspect.Parameter, dims: dict) -> Any:
         return param.default
     if kind == "rng":
         return draw(st.sampled_from([None, 0, 1]))
+    if kind == "ax":
+        return None
     if kind == "path":
         return "out"
     if kind == "bool":
@@ -289,6 +293,9 @@ def _wild(kind: str, optional: bool, plausible: Any) -> list[tuple[Any, bool]]:
     elif kind == "callable":
         refuse = [3, "f"]
         edge = []
+    elif kind == "ax":  # a matplotlib Axes or None
+        refuse = [3, "ax", np.zeros(3), object()]
+        edge = []
     elif kind == "array":
         arr = np.asarray(plausible, dtype=float) if _numeric(plausible) else np.ones(3)
         arr = np.atleast_1d(arr)
@@ -304,7 +311,7 @@ def _wild(kind: str, optional: bool, plausible: Any) -> list[tuple[Any, bool]]:
         ]
         edge = [
             arr[:0],
-            arr.reshape(arr.shape + (1,)),
+            arr.reshape((*arr.shape, 1)),
             arr.ravel(),
             np.float64(1.0),
             arr * 1e300,
