@@ -208,7 +208,7 @@ def test_scheduler_without_dask_names_the_extra(capsys, monkeypatch):
         ([*HEAVY_PHASE, "--no-progress", "--workers", "2", "-o", "{out}"], True),
         # with its progress bar, training runs in chunks and Python sees the signal between
         # them (with --no-progress the whole run is one numba call: Ctrl-C waits for its end)
-        (["train", "--n-features", "400", "--n-dims", "40", "--n-steps", "1000000"], False),
+        (["train", "--n-features", "40", "--n-dims", "8", "--n-steps", "100000000"], False),
     ],
 )
 def test_ctrl_c_exits_130_with_one_line(tmp_path, argv, resumes):

@@ -53,8 +53,7 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {
     "study": Subcommand(
         "csuper.cli.study",
-        "the main job: train toy models over a sparsity sweep and test them against "
-        "compressed sensing",
+        "the main job: do toy models pack features at a compressed-sensing rate? (eight questions)",
         resumable=True,
     ),
     "demo": Subcommand(
