@@ -103,6 +103,8 @@ class ResultStore:
     config : dict
         JSON-serialisable configuration that identifies the experiment's results (grid, trials,
         seed, ...). Reopening the folder with a different ``experiment`` or ``config`` raises.
+    name : str, default "folder"
+        The caller's name of ``folder`` (its parameter), used in the messages of bad paths.
 
     Attributes
     ----------
@@ -119,12 +121,12 @@ class ResultStore:
         module docstring. Nothing is written in these cases.
     """
 
-    def __init__(self, folder, experiment: str, config: dict) -> None:
+    def __init__(self, folder, experiment: str, config: dict, *, name: str = "folder") -> None:
         if not isinstance(experiment, str) or not experiment:
             raise TypeError(f"experiment must be a non-empty string; got {experiment!r}.")
         if not isinstance(config, dict):
             raise TypeError(f"config must be a dict; got {type(config).__name__}.")
-        self.folder = check_output_folder(folder, "folder")
+        self.folder = check_output_folder(folder, name)
         self.experiment = experiment
         self.config = _normalise(config)
         self.header_path = self.folder / "header.json"

@@ -432,7 +432,7 @@ def phase_transition(
             )
         if fixed is not None:
             config["matrix_sha"] = _digest(fixed)
-        db = ResultStore(store, "csuper.recovery.phase_transition", config)
+        db = ResultStore(store, "csuper.recovery.phase_transition", config, name="store")
     m_max = fixed.shape[0] if fixed is not None else max(1, round(float(deltas.max()) * n))
     check_memory(
         _cell_bytes(n, m_max, n_trials),

@@ -293,7 +293,8 @@ def run_sweep(
         raise TypeError(f"config must be a SweepConfig; got {type(config).__name__}.")
     if output is None:
         raise ValueError("output (the sweep folder) is required.")
-    store = ResultStore(output, EXPERIMENT, {**config.to_dict(), "csuper_version": __version__})
+    identity = {**config.to_dict(), "csuper_version": __version__}
+    store = ResultStore(output, EXPERIMENT, identity, name="output")
     tasks = sweep_tasks(config)
     keys = [make_key(**t) for t in tasks]
     todo = [i for i, key in enumerate(keys) if key not in store]
