@@ -228,7 +228,8 @@ def check_array(
     Raises
     ------
     TypeError
-        If the input is not numeric (strings, objects, complex numbers).
+        If the input is not numeric (strings, objects, complex numbers) or is a single bool
+        (arrays of bools are taken as 0/1).
     ValueError
         On wrong dimensions or shape, too few elements, non-finite or negative entries, or
         entries outside ``[low, high]``.
@@ -246,6 +247,8 @@ def check_array(
         raise TypeError(
             f"{name} must be an array of real numbers; got {type(value).__name__} {value!r:.60}."
         )
+    if isinstance(value, (bool, np.bool_)):  # a flag where a number is expected (as check_real)
+        raise TypeError(f"{name} must be a real number or an array of them; got {value!r}.")
     try:
         arr = np.asarray(value)
     except ValueError:  # ragged nested sequences

@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from csuper._errors import MissingDependencyError
-from csuper._validation import check_int, check_real, check_rng
+from csuper._validation import check_int, check_memory, check_real, check_rng
 
-__all__ = ["Executor", "make_executor", "spawn_seeds"]
+__all__ = ["Executor", "check_executor", "make_executor", "spawn_seeds"]
 
 _ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?$")
 
@@ -72,6 +72,10 @@ def spawn_seeds(rng: Any, n_tasks: int) -> list[int]:
     100
     """
     n_tasks = check_int(n_tasks, "n_tasks", low=0)
+    # each seed costs a SeedSequence child and a 128-bit int while the list is built (~600 bytes)
+    check_memory(
+        600.0 * n_tasks, f"spawn_seeds of n_tasks={n_tasks}", "spawn the seeds of fewer tasks"
+    )
     if isinstance(rng, np.random.SeedSequence):
         root = rng
     elif isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
@@ -85,6 +89,28 @@ def spawn_seeds(rng: Any, n_tasks: int) -> list[int]:
         lo, hi = child.generate_state(2, np.uint64)
         out.append(int(lo) | (int(hi) << 64))
     return out
+
+
+def check_executor(executor: Any, name: str = "executor") -> Executor | None:
+    """Validate the ``executor`` argument of a function that runs tasks: None or an Executor.
+
+    None means the function makes (and closes) its own serial executor.
+
+    Examples
+    --------
+    >>> check_executor(None) is None
+    True
+    >>> check_executor("dask")
+    Traceback (most recent call last):
+    ...
+    TypeError: executor must be None or a csuper.executor.Executor (see make_executor); got str.
+    """
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(
+            f"{name} must be None or a csuper.executor.Executor (see make_executor); "
+            f"got {type(executor).__name__}."
+        )
+    return executor
 
 
 def _pin_blas(threads: int | None) -> None:

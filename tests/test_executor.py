@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from csuper._errors import MissingDependencyError
+from csuper._errors import MemoryBudgetError, MissingDependencyError
 from csuper.executor import Executor, make_executor, spawn_seeds
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +105,14 @@ def test_spawn_seeds_bad_input():
         spawn_seeds(-3, 2)
     with pytest.raises(TypeError, match="rng must be"):
         spawn_seeds("seed", 2)
+
+
+def test_spawn_seeds_refuses_more_seeds_than_memory(monkeypatch):
+    # found by tests/test_fuzz.py: n_tasks=2**31 ran into a raw MemoryError after minutes
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "1GiB")
+    with pytest.raises(MemoryBudgetError, match="n_tasks=2147483648"):
+        spawn_seeds(0, 2**31)
+    assert len(spawn_seeds(0, 10**5)) == 10**5  # 60 MB: within the budget
 
 
 # ---------------------------------------------------------------------------------------------

@@ -140,6 +140,8 @@ def test_check_real_huge_integers_name_the_parameter():
         (np.array(["2020"], dtype="datetime64[Y]"), TypeError, "got dates"),
         ([[1.0, 2.0], [3.0]], ValueError, "every row the same length"),
         ([1j], TypeError, "W must be real; got complex"),
+        (True, TypeError, "W must be a real number or an array of them; got True"),
+        (np.bool_(False), TypeError, "got np.False_|got False"),
     ],
 )
 def test_check_array_names_the_parameter_for_every_wrong_input(value, exc, message):
@@ -147,6 +149,10 @@ def test_check_array_names_the_parameter_for_every_wrong_input(value, exc, messa
         check_array(value, "W")
     assert str(err.value).startswith("W ")
     assert "inhomogeneous" not in str(err.value) and "dtype object" not in str(err.value)
+
+
+def test_check_array_takes_bool_arrays_as_zero_one():
+    assert check_array(np.array([True, False]), "mask").tolist() == [1.0, 0.0]
 
 
 # ---------------------------------------------------------------------------------------------

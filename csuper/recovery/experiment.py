@@ -471,13 +471,9 @@ def phase_transition(
                 },
             )
         )
-    from csuper.executor import Executor, make_executor
+    from csuper.executor import check_executor, make_executor
 
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            "executor must be None or a csuper.executor.Executor (see make_executor); "
-            f"got {type(executor).__name__}."
-        )
+    check_executor(executor)
     ex = make_executor(workers=1) if executor is None else executor
     keys = {j: key for j, (_, key, _) in enumerate(pending)}
     slots = {j: i for j, (i, _, _) in enumerate(pending)}
