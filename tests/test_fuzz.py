@@ -72,12 +72,8 @@ NAN_ALLOWED: dict[str, str] = {
 #: entry once the callable is fixed.
 KNOWN_FAILURES: dict[str, str] = {
     # toy
-    "toy.feature_distribution": "correlated=<float array>: ValueError 'The truth value of an "
-    "array ... is ambiguous' (numpy's text, names no parameter)",
-    "toy.learning_rates": "settings=<array>: AttributeError 'ndarray' has no attribute 'n_steps'",
     "toy.load_model": "path='': ValueError ' is not a readable csuper toy-model file' (an empty "
     "path, named by nothing)",
-    "toy.plot_gram": "ax=<array>: AttributeError 'ndarray' has no attribute 'imshow'",
     # sae
     "sae.code_law": "hierarchy=<float array>: ValueError 'The truth value of an array ... is "
     "ambiguous'",
@@ -99,7 +95,6 @@ KNOWN_FAILURES: dict[str, str] = {
     # lab
     "lab.payload_json": "payload=object(): TypeError 'Object of type object is not JSON "
     "serializable'",
-    "lab.write_lab": "progress=[True]: not refused before the work (runs past 5 s)",
 }
 
 TIME_LIMIT = 60.0  # seconds per call: first calls include numba compilation
