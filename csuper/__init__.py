@@ -34,9 +34,12 @@ from csuper._errors import (
     CsuperWarning,
     MemoryBudgetError,
     MissingDependencyError,
+    SAEDivergedError,
     SolverError,
     StoreCorruptionWarning,
     StoreError,
+    StudyRecordError,
+    TrainingDivergedError,
     ValidationError,
 )
 
@@ -66,6 +69,9 @@ __all__ = [
     "StoreError",
     "MissingDependencyError",
     "SolverError",
+    "TrainingDivergedError",
+    "SAEDivergedError",
+    "StudyRecordError",
     "CsuperWarning",
     "ConvergenceWarning",
     "StoreCorruptionWarning",

@@ -14,6 +14,11 @@ working, while ``except csuper.MemoryBudgetError`` (or a warnings filter on
   message names the extra that installs it.
 - :class:`SolverError` (``RuntimeError``): an external solver failed in a way no result status
   can describe.
+- :class:`TrainingDivergedError` (``RuntimeError``): training produced a non-finite loss or
+  gradient (:func:`csuper.toy.train`); :class:`SAEDivergedError`, one of them, for
+  :func:`csuper.sae.train_sae`.
+- :class:`StudyRecordError` (``ValueError``): a stored study record does not match this csuper's
+  schema.
 - :class:`CsuperWarning` (``RuntimeWarning``): the base class of csuper's warnings;
   :class:`ConvergenceWarning`: a numerical method stopped without the accuracy it promises;
   :class:`StoreCorruptionWarning`: a results file has unreadable lines (each is reported by
@@ -31,6 +36,9 @@ __all__ = [
     "StoreError",
     "MissingDependencyError",
     "SolverError",
+    "TrainingDivergedError",
+    "SAEDivergedError",
+    "StudyRecordError",
     "CsuperWarning",
     "ConvergenceWarning",
     "StoreCorruptionWarning",
@@ -62,6 +70,35 @@ class MissingDependencyError(ImportError):
 
 class SolverError(RuntimeError):
     """An external solver failed in a way no result status can describe."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """Training produced a non-finite loss or gradient.
+
+    Attributes
+    ----------
+    instance, step : int
+        First diverged instance (index into the instances trained, seeds included) and its step.
+    model : csuper.toy.ToyModel or None
+        For :func:`csuper.toy.train`: every instance as trained up to the chunk in which the
+        divergence happened (the diverged ones as they were before their bad step); loss_history
+        is NaN after that. None for an SAE.
+    """
+
+    def __init__(self, message: str, instance: int, step: int, model: object = None):
+        super().__init__(message)
+        self.instance = instance
+        self.step = step
+        self.model = model
+
+
+class SAEDivergedError(TrainingDivergedError):
+    """A sparse autoencoder's training produced a non-finite loss or gradient; ``.instance``,
+    ``.step`` name it (:func:`csuper.sae.train_sae`)."""
+
+
+class StudyRecordError(ValueError):
+    """A stored study record does not match this csuper's schema."""
 
 
 class CsuperWarning(RuntimeWarning):

@@ -216,3 +216,25 @@ def test_memory_budget_error_is_csupers_and_both_builtins():
         MemoryBudgetError, MemoryError
     )
     assert issubclass(MemoryBudgetError, csuper.ValidationError)
+
+
+def test_every_exception_class_is_defined_once_and_exported_from_csuper():
+    import csuper
+    import csuper._errors as errors
+    from csuper import sae, study, toy
+
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert getattr(csuper, name) is cls and name in csuper.__all__
+        assert cls.__module__ == "csuper._errors"
+    # the subpackages re-export the one definition
+    assert toy.TrainingDivergedError is csuper.TrainingDivergedError
+    assert sae.SAEDivergedError is csuper.SAEDivergedError
+    assert study.StudyRecordError is csuper.StudyRecordError
+    # each subclasses the built-in class a caller catches without knowing csuper
+    assert issubclass(csuper.SAEDivergedError, csuper.TrainingDivergedError)
+    assert issubclass(csuper.TrainingDivergedError, RuntimeError)
+    assert issubclass(csuper.StudyRecordError, ValueError)
+    assert issubclass(csuper.StoreCorruptionWarning, csuper.CsuperWarning)
+    err = csuper.SAEDivergedError("nan loss", instance=1, step=7)
+    assert (err.instance, err.step, err.model) == (1, 7, None)
