@@ -275,7 +275,7 @@ def parse_record(data: Any) -> ModelRecord | TransitionRecord | QuadraticRecord:
     >>> parse_record({"kind": "model", "W": []})
     Traceback (most recent call last):
     ...
-    csuper.study.records.StudyRecordError: record has no schema: it was written by an earlier csuper
+    csuper._errors.StudyRecordError: record has no schema: it was written by an earlier csuper
     study (record schema 1); this csuper reads schema 2. Rerun the study into a new folder.
     """
     if not isinstance(data, dict):
