@@ -98,6 +98,25 @@ KNOWN_FAILURES: dict[str, str] = {
     "serializable'",
 }
 
+#: Failures the nightly profile found that CI's few examples miss, pinned to the wild argument
+#: that causes them: callable -> (parameter, value, must it be refused, what happens). Each runs
+#: with that argument and plausible others, xfail(strict=True): remove the entry once fixed.
+#: (Nightly findings that depend on the drawn values too -- NaN results of sae.geometric_median,
+#: sae.fraction_of_variance_unexplained, sae.relative_reconstruction_bias, compare.decoder_gap,
+#: lab.neuron_feature_correlation, toy.neuron_polysemanticity, toy.from_weights with a float16
+#: b, recovery.highs_basis_pursuit; geometry.max_overlap's ZeroDivisionError -- are in the
+#: report to the lead, not here.)
+PINNED_FAILURES: dict[str, tuple[str, Any, bool, str]] = {
+    "toy.save_model": ("path", ".", False, "IsADirectoryError"),
+    "toy.dense_limit_loss": ("magnitude", ["lines"], True, "TypeError 'unhashable type'"),
+    "sae.ground_truth_dictionary": ("kind", ["lines"], True, "TypeError 'unhashable type'"),
+    "sae.sample_codes": ("n_samples", 10**30, False, "numpy's 'Maximum allowed dimension'"),
+    "sae.SAESettings": ("betas", None, True, "TypeError 'object of type NoneType has no len()'"),
+    "study.run_study": ("output", 1.5, True, "TypeError 'expected str, bytes or os.PathLike'"),
+    "lab.write_lab": ("output", b"out", True, "TypeError 'argument should be a str object'"),
+    "recovery.transition_width": ("n_features", 10**30, False, "TypeError 'loop of ufunc'"),
+}
+
 TIME_LIMIT = 60.0  # seconds per call: first calls include numba compilation
 #: seconds within which a long job (RUNNERS) must refuse a bad argument: before the work starts
 RUNNER_TIME_LIMIT = 5.0
@@ -561,7 +580,8 @@ def _sandbox(tmp_path, monkeypatch):
     monkeypatch.setenv("CSUPER_MEMORY_BUDGET", MEMORY_BUDGET)
 
 
-def _fuzz(key: str, data) -> None:
+def _fuzz(key: str, data, forced: tuple[str, Any, bool] | None = None) -> None:
+    """One call of ``key``: plausible arguments, one of them wild (``forced``: that one)."""
     fn = CALLABLES[key]
     params = {
         name: p
@@ -579,7 +599,10 @@ def _fuzz(key: str, data) -> None:
     kwargs = {name: data.draw(_plausible(name, p, dims), label=name) for name, p in params.items()}
     wild = None
     runner = key in RUNNERS
-    if params and (runner or data.draw(st.integers(0, 4), label="wild?") > 0):
+    if forced is not None:
+        kwargs[forced[0]] = forced[1]
+        wild = forced
+    elif params and (runner or data.draw(st.integers(0, 4), label="wild?") > 0):
         name = data.draw(st.sampled_from(sorted(params)), label="wild parameter")
         kind, optional = _kind(params[name])
         pool = [w for w in _wild(kind, optional, kwargs[name]) if w[1] or not runner]
@@ -620,10 +643,25 @@ def test_public_callable(key, data):
     _fuzz(key, data)
 
 
+@_LINUX
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(k, marks=pytest.mark.xfail(reason=PINNED_FAILURES[k][3], strict=True))
+        for k in PINNED_FAILURES
+    ],
+)
+@settings(max_examples=2, suppress_health_check=_HEALTH, phases=_PHASES)
+@given(data=st.data())
+def test_pinned_failure(key, data):
+    _fuzz(key, data, forced=PINNED_FAILURES[key][:3])
+
+
 def test_discovery_covers_every_topic():
     # every subpackage contributes callables, so a new one is fuzzed without editing this file
     topics = {key.split(".")[0] for key in CALLABLES}
     assert topics == set(TOPICS), set(TOPICS) - topics
     assert not set(KNOWN_FAILURES) - set(CALLABLES), "known failures of unknown callables"
     assert not set(NAN_ALLOWED) - set(CALLABLES)
+    assert not set(PINNED_FAILURES) - set(CALLABLES)
     assert len(CALLABLES) > 100
