@@ -20,7 +20,8 @@ a call that runs past :data:`TIME_LIMIT` seconds (a hang), a result holding NaN.
 Callables of other areas that still fail are listed in :data:`KNOWN_FAILURES`, each with the
 failure seen; they are marked ``xfail(strict=True)`` under the derandomized CI profile, so the
 entry must go once the callable is fixed (the test then reports XPASS as a failure). The nightly
-profile searches further and may fail on callables not listed here: add what it finds.
+profile searches further and may fail on callables not listed here: what one wild argument
+reproduces goes to :data:`PINNED_FAILURES` (run with that argument, also strict).
 
 Budget: ``max(4, max_examples // 12)`` examples per callable, so the default (CI) profile runs
 4 (the whole file in under a minute) and the nightly profile (``HYPOTHESIS_PROFILE=nightly``)
