@@ -18,6 +18,7 @@ represent f_i); ``absolute=True`` uses |cos|.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,9 +274,15 @@ def code_shrinkage(true_codes, inferred_codes, pairs) -> float:
     0.5
     """
     A, B = _codes(true_codes, inferred_codes)
-    rows, cols = (np.asarray(p, dtype=np.int64) for p in pairs)
-    if rows.shape != cols.shape:
-        raise ValueError("pairs must be two index arrays of the same length.")
+    P = check_array(pairs, "pairs", ndim=2, shape=(2, None), low=0, min_size=0)
+    if np.any(P != np.floor(P)):
+        raise ValueError("pairs must hold integer feature indices (rows, cols).")
+    rows, cols = P.astype(np.int64)
+    if rows.size and (rows.max() >= A.shape[1] or cols.max() >= B.shape[1]):
+        raise ValueError(
+            f"pairs must index true features in [0, {A.shape[1] - 1}] and inferred codes in "
+            f"[0, {B.shape[1] - 1}]; got a pair ({int(rows.max())}, {int(cols.max())})."
+        )
     a = A[:, rows]
     b = B[:, cols]
     on = a > 0
@@ -338,7 +345,9 @@ def absorption(
     A, B = _codes(true_codes, inferred_codes)
     n = A.shape[1]
     p = check_int(parent, "parent", low=0, high=n - 1)
-    kids = [check_int(c, "child", low=0, high=n - 1) for c in children]
+    if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
+        raise TypeError(f"children must be a sequence of feature indices; got {children!r:.80}.")
+    kids = [check_int(c, "children", low=0, high=n - 1) for c in children]
     C = cosine_matrix(dictionary, learned)
     j = int(np.argmax(C[p]))
     on = A[:, p] > 0

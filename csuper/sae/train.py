@@ -10,12 +10,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from csuper._errors import SAEDivergedError
-from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_input_file,
+    check_int,
+    check_output_file,
+    check_real,
+    check_rng,
+)
 
 __all__ = [
     "ARCHITECTURES",
@@ -128,6 +137,8 @@ class SAESettings:
         check_int(self.n_steps, "n_steps", low=1)
         check_int(self.batch_size, "batch_size", low=1)
         check_real(self.lr, "lr", low=0.0, low_inclusive=False)
+        if isinstance(self.betas, (str, bytes)) or not isinstance(self.betas, Sequence):
+            raise TypeError(f"betas must be a pair (beta1, beta2); got {self.betas!r:.80}.")
         if len(self.betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2); got {self.betas!r}.")
         for j, beta in enumerate(self.betas):
@@ -593,6 +604,7 @@ def save_sae(sae: SparseAutoencoder, path) -> None:
     """
     if not isinstance(sae, SparseAutoencoder):
         raise TypeError(f"sae must be a SparseAutoencoder; got {type(sae).__name__}.")
+    path = check_output_file(path, "path")
     meta = {
         "format": _FORMAT,
         "architecture": sae.architecture,
@@ -622,6 +634,7 @@ def load_sae(path) -> SparseAutoencoder:
     ValueError
         If the file is not a readable csuper SAE file, or its arrays are inconsistent.
     """
+    path = check_input_file(path, "path")
     try:
         with np.load(path, allow_pickle=False) as f:
             data = {key: f[key] for key in f.files}

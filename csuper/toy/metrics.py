@@ -314,8 +314,10 @@ def dense_limit_loss(importance, n_dims: int, magnitude: str = "uniform") -> flo
     imp = check_array(importance, "importance", ndim=1, dtype=np.float64, nonnegative=True)
     n = imp.shape[0]
     m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
-    if magnitude not in MAGNITUDE_LAWS:
-        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
+    if not isinstance(magnitude, str) or magnitude not in MAGNITUDE_LAWS:
+        raise ValueError(
+            f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r:.80}."
+        )
     law = MAGNITUDE_LAWS[magnitude]
     var = law.second_moment - law.mean**2
     return float(np.sort(imp)[::-1][m:].sum() * var / n)
