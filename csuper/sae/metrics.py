@@ -229,16 +229,21 @@ def fraction_of_variance_unexplained(X, X_hat) -> float:
     B = check_array(X_hat, "X_hat", ndim=2, dtype=np.float64)
     if A.shape != B.shape:
         raise ValueError(f"X and X_hat must have the same shape; got {A.shape} and {B.shape}.")
-    den = float(((A - A.mean(axis=0)) ** 2).sum())
+    scale = float(np.abs(A).max())  # FVU is scale-invariant: compute on X / max|X|
+    A0 = A / scale if scale > 0 else A
+    den = float(((A0 - A0.mean(axis=0)) ** 2).sum())
     if den == 0:
         raise ValueError("X has zero variance; FVU is undefined.")
-    return float(((A - B) ** 2).sum() / den)
+    with np.errstate(over="ignore"):  # X_hat beyond X's scale by 1e300: FVU is inf
+        return float(((A0 - B / scale) ** 2).sum() / den)
 
 
 def relative_reconstruction_bias(X, X_hat) -> float:
     """gamma = argmin_g E |x_hat / g - x|^2 = E|x_hat|^2 / E<x_hat, x> (Rajamanoharan et al. 2024).
 
     gamma < 1 means the reconstructions are shrunk towards 0 (the L1 penalty's shrinkage).
+    NaN when sum <x_hat, x> <= 0 (X_hat zero or not positively aligned with X): no positive
+    scale g brings X_hat towards X, so gamma is undefined (:func:`mean_ci` skips NaN).
 
     References
     ----------
@@ -254,10 +259,15 @@ def relative_reconstruction_bias(X, X_hat) -> float:
     B = check_array(X_hat, "X_hat", ndim=2, dtype=np.float64)
     if A.shape != B.shape:
         raise ValueError(f"X and X_hat must have the same shape; got {A.shape} and {B.shape}.")
-    cross = float((A * B).sum())
+    sa, sb = float(np.abs(A).max()), float(np.abs(B).max())
+    if sa == 0 or sb == 0:
+        return float("nan")
+    A0, B0 = A / sa, B / sb  # gamma = (sb / sa) sum B0^2 / sum A0 B0: no overflow, no underflow
+    cross = float((A0 * B0).sum())
     if cross <= 0:
         return float("nan")
-    return float((B * B).sum() / cross)
+    with np.errstate(over="ignore"):
+        return float(sb / sa * ((B0 * B0).sum() / cross))
 
 
 def code_shrinkage(true_codes, inferred_codes, pairs) -> float:
@@ -265,7 +275,7 @@ def code_shrinkage(true_codes, inferred_codes, pairs) -> float:
 
     For matched pairs (i, j) (e.g. from :func:`decoder_matching`), the slope
     sum c_i c_hat_j / sum c_i^2 over the samples with c_i > 0: 1 means unbiased magnitudes,
-    < 1 shrinkage.
+    < 1 shrinkage. NaN when no matched true feature is ever active (no slope is defined).
 
     Examples
     --------

@@ -288,7 +288,9 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     -----
     Weiszfeld's fixed point b <- sum_i w_i x_i / sum_i w_i, w_i = 1 / |x_i - b|, started at the
     mean; a data point hit exactly is nudged by 1e-12 of the scale (the minimiser may be a data
-    point, where the weight is undefined).
+    point, where the weight is undefined). The iteration runs on X / max|X| and scales back
+    (the median is scale-equivariant), so that entries near the float range neither overflow
+    nor underflow.
 
     References
     ----------
@@ -305,17 +307,20 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     X = check_array(X, "X", ndim=2, dtype=np.float64)
     check_int(n_iter, "n_iter", low=1)
     tol = check_real(tol, "tol", low=0.0)
-    b = X.mean(axis=0)
-    scale = max(float(np.abs(X).max()), 1e-300)
+    scale = float(np.abs(X).max())
+    if scale == 0.0:
+        return np.zeros(X.shape[1])
+    Y = X / scale  # the median is equivariant under scaling; this keeps |x_i - b| finite
+    b = Y.mean(axis=0)
     for _ in range(n_iter):
-        d = np.linalg.norm(X - b, axis=1)
-        w = 1.0 / np.maximum(d, 1e-12 * scale)
-        nb = (w[:, None] * X).sum(axis=0) / w.sum()
-        if np.linalg.norm(nb - b) <= tol * scale:
+        d = np.linalg.norm(Y - b, axis=1)
+        w = 1.0 / np.maximum(d, 1e-12)
+        nb = (w[:, None] * Y).sum(axis=0) / w.sum()
+        if np.linalg.norm(nb - b) <= tol:
             b = nb
             break
         b = nb
-    return b
+    return b * scale
 
 
 def _initial_state(

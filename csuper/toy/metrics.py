@@ -287,10 +287,11 @@ def neuron_polysemanticity(W, *, weight_threshold: float = 0.5) -> NeuronStats:
     t = check_real(weight_threshold, "weight_threshold", low=0.0)
     Wp = np.maximum(W, 0.0)
     count = np.count_nonzero(Wp > t, axis=1)
-    sq = Wp**2
-    tot = sq.sum(axis=1)
-    dead = tot == 0
-    mono = sq.max(axis=1) / np.where(dead, 1.0, tot)
+    top = Wp.max(axis=1)
+    dead = top == 0
+    # monosemanticity is scale-free: square W[k] / max_i W[k, i] (no overflow, no underflow)
+    sq = (Wp / np.where(dead, 1.0, top)[:, None]) ** 2
+    mono = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, sq.sum(axis=1)))
     return NeuronStats(count, mono, count >= 2, dead)
 
 
