@@ -71,6 +71,7 @@ NAN_ALLOWED: dict[str, str] = {
     "(status infeasible, ...; RecoveryResult)",
     "sae.relative_reconstruction_bias": "NaN when sum <x_hat, x> <= 0: no gamma (documented)",
     "sae.code_shrinkage": "NaN when no matched true feature is active: no slope (documented)",
+    "sae.absorption": "NaN fractions where a sample count is 0 (AbsorptionResult, documented)",
     "lab.neuron_feature_correlation": "NaN for a dead neuron or a feature that never fired "
     "(documented)",
     "toy.from_weights": "feature_probability is NaN (unknown) unless given (documented)",

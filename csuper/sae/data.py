@@ -225,16 +225,20 @@ def code_law(
     else:
         k = check_real(k, "k", low=0.0, high=float(n), low_inclusive=False)
     i = np.arange(n, dtype=float)
+    ratio = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
+    alpha = check_real(alpha, "alpha", low=0.0)
     if profile == "constant":
         shape = np.ones(n)
     elif profile == "decaying":
-        shape = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False) ** i
+        shape = ratio**i
     elif profile == "zipf":
-        shape = (i + 1.0) ** -check_real(alpha, "alpha", low=0.0)
+        shape = (i + 1.0) ** -alpha
     else:
-        raise ValueError(f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {profile!r}.")
-    if magnitude not in MAGNITUDES:
-        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDES)}; got {magnitude!r}.")
+        raise ValueError(
+            f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {profile!r:.80}."
+        )
+    if not isinstance(magnitude, str) or magnitude not in MAGNITUDES:
+        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDES)}; got {magnitude!r:.80}.")
     groups = []
     seen: set[int] = set()
     frac = check_real(child_fraction, "child_fraction", low=0.0, high=1.0)

@@ -310,10 +310,10 @@ class AbsorptionResult:
         The atom matched to the parent (largest cosine).
     absorbed : float
         Among samples with the parent and one of its children active: the fraction in which the
-        parent's latent is silent.
+        parent's latent is silent (NaN when ``n_with_child`` is 0: no such sample).
     baseline : float
         The same fraction among samples with the parent active and no child (the latent's plain
-        miss rate: the null that absorption must exceed).
+        miss rate: the null that absorption must exceed; NaN when ``n_without_child`` is 0).
     n_with_child, n_without_child : int
         Sample counts behind the two fractions.
     """
@@ -338,6 +338,7 @@ def absorption(
         True features and learned atoms; the parent's latent is the atom of largest cosine.
     parent : int
     children : sequence of int
+        At least one feature index.
 
     References
     ----------
@@ -358,6 +359,8 @@ def absorption(
     if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
         raise TypeError(f"children must be a sequence of feature indices; got {children!r:.80}.")
     kids = [check_int(c, "children", low=0, high=n - 1) for c in children]
+    if not kids:
+        raise ValueError("children must hold at least one feature index; got none.")
     C = cosine_matrix(dictionary, learned)
     j = int(np.argmax(C[p]))
     on = A[:, p] > 0

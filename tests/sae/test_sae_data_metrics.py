@@ -220,6 +220,12 @@ def test_bad_arguments_found_by_the_fuzz_suite_name_their_parameter():
         sae.code_shrinkage(C, C, np.array([[0.5], [1.0]]))
     with pytest.raises(ValueError, match="confidence"):
         sae.mean_ci([1.0, 2.0], confidence=float("nan"))
+    # parameters of another profile are checked too (nightly: ratio=True was accepted)
+    with pytest.raises(TypeError, match="ratio must be a real number"):
+        sae.code_law(4, 1.0, profile="constant", ratio=True)
+    # absorption needs a child (nightly: children=[] returned NaN)
+    with pytest.raises(ValueError, match="children must hold at least one"):
+        sae.absorption(C, C, np.eye(3), np.eye(3), 0, [])
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e300])
