@@ -337,6 +337,8 @@ def participation_ratio(A) -> np.ndarray:
     [ 1.  2. nan]
     """
     A = check_array(A, "A", ndim=2, dtype=np.float64)
+    top = np.max(np.abs(A), axis=1, keepdims=True)
+    A = A / np.where(top > 0, top, 1.0)  # scale-free; no underflow of tiny rows' fourth powers
     s2 = np.sum(A**2, axis=1)
     s4 = np.sum(A**4, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

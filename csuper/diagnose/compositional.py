@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from csuper._validation import check_array, check_int, check_real, check_rng
-from csuper.diagnose._inputs import numerical_rank
 from csuper.diagnose.results import DiagnosticResult
 
 __all__ = ["interaction_fraction", "additivity"]
@@ -75,7 +74,7 @@ def additivity(
         statistic = :func:`interaction_fraction` of the cell means; baseline = its mean when the
         cell codes are shuffled over the cells; diagnosis "additive" (decomposable) or
         "non-additive" (conjunctive). Details: ``p_value`` (share of the null at or below the
-        statistic), ``n_items``, ``rank`` (dimensions the item codes span) and
+        statistic), ``n_items``, ``rank`` (dimensions the item codes span, uncentred) and
         ``items_per_dimension``.
 
     Notes
@@ -128,7 +127,7 @@ def additivity(
         [interaction_fraction(flat[gen.permutation(A * B)].reshape(A, B, m)) for _ in range(n_perm)]
     )
     p = float((1 + np.sum(null <= stat)) / (n_perm + 1))
-    rank = numerical_rank(flat)
+    rank = int(np.linalg.matrix_rank(flat))
     diagnosis = "additive" if stat <= tol else "non-additive"
     summary = (
         f"{stat:.1%} of the item codes' variance is interaction (shuffled cells: "

@@ -18,6 +18,7 @@ __all__ = [
     "make_construction",
     "rotation_code",
     "superposition_code",
+    "antipodal_code",
     "incidental_code",
     "product_code",
     "magnitude_code",
@@ -163,6 +164,44 @@ def superposition_code(
             "scale_invariance": "scale-invariant",
         },
         description=f"{n} sparse features (p = {p:g}) on a random unit-norm frame in {m} dims",
+    )
+
+
+def antipodal_code(
+    *, n_samples: int = 1500, feature_probability: float = 0.2, rng=None
+) -> Construction:
+    """Superposition in its simplest form (Elhage et al. 2022): two features that never fire
+    together share one dimension as an antipodal pair, h = x1 - x2.
+
+    No linear read-out separates them (the linear budget, 1, is shared), yet the toy model's own
+    read-out does exactly: x1 = ReLU(h), x2 = ReLU(-h).
+
+    Examples
+    --------
+    >>> antipodal_code(rng=0).expected["decoder_ladder"]
+    'ReLU-linear code'
+    """
+    N = check_int(n_samples, "n_samples", low=20)
+    p = check_real(
+        feature_probability, "feature_probability", low=0.0, high=0.5, low_inclusive=False
+    )
+    gen = check_rng(rng)
+    d = feature_distribution(2, p, anticorrelated=((0, 1),))
+    X = sample_features(d, N, rng=gen)[0]
+    W = np.array([[1.0, -1.0]])
+    return Construction(
+        name="antipodal",
+        H=X @ W.T,
+        X=X,
+        W=W,
+        factors=None,
+        expected={
+            "linear_recoverability": "superposition",
+            "decoder_ladder": "ReLU-linear code",
+            "dimension_budget": "superposition",
+            "scale_invariance": "scale-invariant",
+        },
+        description="two exclusive features as an antipodal pair on one dimension, h = x1 - x2",
     )
 
 
@@ -387,6 +426,7 @@ def computation_code(
 CONSTRUCTIONS: dict = {
     "rotation": rotation_code,
     "superposition": superposition_code,
+    "antipodal": antipodal_code,
     "incidental": incidental_code,
     "product": product_code,
     "magnitude": magnitude_code,

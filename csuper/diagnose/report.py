@@ -76,7 +76,7 @@ def _scaling(H, X, W, factors, rng):
     """decoded identity under h -> a h (invariant for directions, not for magnitude codes)"""
     if H is None:
         return DiagnosticResult.not_applicable("scale_invariance", "it needs activations H")
-    return scale_invariance(H, X, rng=rng)
+    return scale_invariance(H, X, W=_frame(H, X, W), rng=rng)
 
 
 def _additivity(H, X, W, factors, rng):

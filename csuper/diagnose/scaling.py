@@ -13,7 +13,7 @@ from csuper.diagnose.results import DiagnosticResult, train_test_split_rows
 
 __all__ = ["scale_invariance"]
 
-_RUNGS = ("linear", "relu_linear", "mlp")
+_RUNGS = ("linear", "relu_linear", "basis_pursuit", "mlp")
 
 
 def _identity(Xhat: np.ndarray, sd: np.ndarray, signed: np.ndarray) -> np.ndarray:
@@ -26,6 +26,7 @@ def scale_invariance(
     H,
     X,
     *,
+    W=None,
     scales=(0.5, 2.0),
     threshold: float = 0.99,
     invariance_threshold: float = 0.9,
@@ -40,11 +41,13 @@ def scale_invariance(
     H : array_like, shape (N, m)
     X : array_like, shape (N, n) or None
         Known features (needed).
+    W : array_like, shape (m, n), optional
+        The frame for the basis-pursuit read-out (default: estimated when the code is linear).
     scales : sequence of float
         Factors a > 0, a != 1.
     threshold : float
-        Each feature is decoded by the first of linear, ReLU-linear and MLP read-outs (fitted at
-        scale 1) reaching this held-out R^2, as in the decoder ladder; else by the best of them.
+        Each feature is decoded by the first of the ladder's read-outs (linear, ReLU-linear,
+        basis pursuit, MLP; fitted at scale 1) reaching this held-out R^2; else by the best.
     invariance_threshold : float
         The identity is scale-invariant when the agreement, averaged over the scales, is at least
         this.
@@ -56,7 +59,8 @@ def scale_invariance(
     Returns
     -------
     DiagnosticResult
-        statistic = mean agreement between the identity decoded at scale 1 and at scale a;
+        statistic = mean agreement between the identity decoded at scale 1 and at scale a, on
+        the rows whose identity is decoded correctly at scale 1;
         baseline = the agreement of independent draws with the same identity frequencies,
         sum_i q_i(1) q_i(a); diagnosis "scale-invariant" or "magnitude-coded". Details:
         ``agreement`` per scale, ``identity_accuracy`` at scale 1 (against argmax x), ``rungs``
@@ -64,8 +68,9 @@ def scale_invariance(
 
     Notes
     -----
-    A linear read-out commutes with scaling up to its intercept, and ReLU(v . a h) =
-    a ReLU(v . h) without one: features carried by directions keep their identity when the
+    A linear read-out commutes with scaling up to its intercept, ReLU(v . a h) =
+    a ReLU(v . h) without one, and basis pursuit is positively homogeneous (x(a h) = a x(h)):
+    features carried by directions keep their identity when the
     activations grow or shrink, which is what a superposition of directions predicts. A code in
     which magnitude carries identity (feature i as h = c_i u) changes its decoded identity.
     Identities are decoded on held-out rows with at least one active feature; a row's identity is
@@ -95,7 +100,7 @@ def scale_invariance(
     active = np.any(X[test] != 0, axis=1)
     if active.sum() < 10:
         return DiagnosticResult.not_applicable(name, "fewer than 10 held-out rows are active")
-    ladder = fit_ladder(H[train], X[train], rungs=_RUNGS, n_steps=n_steps, rng=rng)
+    ladder = fit_ladder(H[train], X[train], W=W, rungs=_RUNGS, n_steps=n_steps, rng=rng)
     Hte, Xte = H[test][active], X[test][active]
     scores = {r: r2_scores(Xte, ladder.predict(r, Hte)) for r in ladder.fitted}
     if "relu_linear" in scores:
@@ -128,17 +133,18 @@ def scale_invariance(
             f"guess {majority:.2f})",
         )
     agreement, chance = [], []
-    q1 = np.bincount(base_id, minlength=n) / base_id.size
+    right = base_id == truth
+    q1 = np.bincount(base_id[right], minlength=n) / right.sum()
     for s in a:
-        ids = _identity(decode(s * Hte), sd, signed)
-        agreement.append(float(np.mean(ids == base_id)))
+        ids = _identity(decode(s * Hte[right]), sd, signed)
+        agreement.append(float(np.mean(ids == base_id[right])))
         chance.append(float(q1 @ (np.bincount(ids, minlength=n) / ids.size)))
     stat = float(np.mean(agreement))
     baseline = float(np.mean(chance))
     diagnosis = "scale-invariant" if stat >= inv else "magnitude-coded"
     summary = (
         f"the decoded identity (accuracy {accuracy:.2f} at scale 1) agrees with itself under "
-        f"h -> a h for a in {a.tolist()} on {stat:.1%} of active rows (chance "
+        f"h -> a h for a in {a.tolist()} on {stat:.1%} of the correctly decoded active rows (chance "
         f"{baseline:.1%}): {diagnosis}."
     )
     return DiagnosticResult(
