@@ -14,6 +14,8 @@ Subpackages (imported on first use, so ``import csuper`` stays fast):
   sensing and Lagrangian capacity, written to a report folder (``csuper study``).
 - :mod:`csuper.testing` -- hypothesis strategies and property checkers for users' own tests.
 - :mod:`csuper.toy` -- toy models of superposition: feature data, a fast numba trainer, metrics.
+- :mod:`csuper.sae` -- sparse autoencoders on data with known features, their metrics, and the
+  amortisation gap against compressed-sensing inference (``csuper sae``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-_SUBPACKAGES = ("geometry", "jl", "recovery", "toy", "compare", "study", "executor", "testing")
+_SUBPACKAGES = (
+    "geometry",
+    "jl",
+    "recovery",
+    "toy",
+    "sae",
+    "compare",
+    "study",
+    "executor",
+    "testing",
+)
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS: tuple[str, ...] = ("study", "demo", "bounds", "jl", "phase", "train", "compare")
+SUBCOMMANDS: tuple[str, ...] = ("study", "demo", "bounds", "jl", "phase", "train", "compare", "sae")
 DEFAULT_COMMAND = "study"
 
 
