@@ -114,6 +114,7 @@ def rotation_code(
             "linear_recoverability": "linear code",
             "decoder_ladder": "linear code",
             "unmixing": "rotated basis",
+            "sae_unmixing": "rotated basis",
             "dimension_budget": "no superposition",
             "neuron_alignment": "no privileged basis",
             "scale_invariance": "scale-invariant",
@@ -159,6 +160,7 @@ def superposition_code(
         expected={
             "linear_recoverability": "superposition",
             "unmixing": "superposition",
+            "sae_unmixing": "superposition",
             "dimension_budget": "superposition",
             "neuron_alignment": "no privileged basis",
             "scale_invariance": "scale-invariant",
@@ -198,6 +200,7 @@ def antipodal_code(
         expected={
             "linear_recoverability": "superposition",
             "decoder_ladder": "ReLU-linear code",
+            "sae_unmixing": "superposition",
             "dimension_budget": "superposition",
             "scale_invariance": "scale-invariant",
         },

@@ -8,7 +8,7 @@ import numpy as np
 
 from csuper._validation import check_rng
 from csuper.diagnose._inputs import check_activations, check_weights
-from csuper.diagnose.basis import dimension_budget, neuron_alignment, unmixing
+from csuper.diagnose.basis import dimension_budget, neuron_alignment, sae_unmixing, unmixing
 from csuper.diagnose.compositional import additivity
 from csuper.diagnose.ladder import decoder_ladder
 from csuper.diagnose.linear import linear_recoverability
@@ -48,6 +48,13 @@ def _unmixing(H, X, W, factors, rng):
     if H is None:
         return DiagnosticResult.not_applicable("unmixing", "it needs activations H")
     return unmixing(H, X, rng=rng)
+
+
+def _sae(H, X, W, factors, rng):
+    """sparse autoencoders of width m, 2m, 4m against the features (square vs overcomplete)"""
+    if H is None:
+        return DiagnosticResult.not_applicable("sae_unmixing", "it needs activations H")
+    return sae_unmixing(H, X, W=_frame(H, X, W), rng=rng)
 
 
 def _budget(H, X, W, factors, rng):
@@ -91,6 +98,7 @@ TESTS: dict = {
     "linear_recoverability": _linear,
     "decoder_ladder": _ladder,
     "unmixing": _unmixing,
+    "sae_unmixing": _sae,
     "dimension_budget": _budget,
     "neuron_alignment": _alignment,
     "scale_invariance": _scaling,
@@ -172,7 +180,8 @@ class Diagnosis:
 def headline(results: dict) -> list[str]:
     """Findings from the diagnostics, by rules fixed in code.
 
-    - superposition: the linear budget, the dimension budget or unmixing says "superposition";
+    - superposition: the linear budget, the dimension budget, ICA or SAE unmixing says
+      "superposition";
     - else incidental superposition: the dimension budget says so (n <= m, yet shared dimensions);
     - else, when neurons mix features (some participation ratio >
       :data:`POLYSEMANTIC_PARTICIPATION`): polysemanticity without superposition, from a rotated

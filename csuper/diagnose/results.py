@@ -1,5 +1,7 @@
 """The result object every diagnostic returns, and the small statistics they share.
 
+Confidence intervals over seeds use :func:`csuper.sae.mean_ci` (Student t).
+
 A diagnostic answers one question about a representation (is it a linear code? does it have
 more features than dimensions? do neurons align with features?) with a number, the value that
 number takes under a stated null or reference, and a plain-language class chosen by a rule
@@ -12,11 +14,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
-from csuper._validation import check_array, check_real
+from csuper._validation import check_real
 
-__all__ = ["NOT_APPLICABLE", "DiagnosticResult", "mean_ci", "train_test_split_rows"]
+__all__ = ["NOT_APPLICABLE", "DiagnosticResult", "train_test_split_rows"]
 
 #: The diagnosis of a test that cannot apply to the data it was given.
 NOT_APPLICABLE = "not applicable"
@@ -107,37 +108,6 @@ class DiagnosticResult:
             "summary": self.summary,
             "details": plain(self.details),
         }
-
-
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided Student-t confidence interval of the mean over independent runs.
-
-    Parameters
-    ----------
-    values : array_like, shape (N,)
-        One number per seed (finite).
-    confidence : float
-        Coverage in (0, 1).
-
-    Returns
-    -------
-    (mean, low, high) : tuple of float
-        With a single value the interval is (value, value): no spread can be estimated.
-
-    Examples
-    --------
-    >>> print([round(v, 4) for v in mean_ci([1.0, 2.0, 3.0])])
-    [2.0, -0.4841, 4.4841]
-    """
-    x = check_array(values, "values", ndim=1, dtype=np.float64)
-    c = check_real(
-        confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    )
-    mean = float(x.mean())
-    if x.size == 1:
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.5 + c / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return mean, mean - half, mean + half
 
 
 def train_test_split_rows(n_rows: int, test_fraction: float = 1 / 3) -> tuple[slice, slice]:

@@ -144,8 +144,8 @@ def scale_invariance(
     diagnosis = "scale-invariant" if stat >= inv else "magnitude-coded"
     summary = (
         f"the decoded identity (accuracy {accuracy:.2f} at scale 1) agrees with itself under "
-        f"h -> a h for a in {a.tolist()} on {stat:.1%} of the correctly decoded active rows (chance "
-        f"{baseline:.1%}): {diagnosis}."
+        f"h -> a h for a in {a.tolist()} on {stat:.1%} of the correctly decoded active rows "
+        f"(chance {baseline:.1%}): {diagnosis}."
     )
     return DiagnosticResult(
         test=name,

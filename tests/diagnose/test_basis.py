@@ -12,6 +12,7 @@ from csuper.diagnose import (
     neuron_alignment,
     participation_ratio,
     rotation_code,
+    sae_unmixing,
     superposition_code,
     unmixing,
 )
@@ -118,3 +119,29 @@ def test_neuron_alignment_not_applicable():
     assert not neuron_alignment().applicable
     assert not neuron_alignment(W=np.ones((1, 3))).applicable
     assert not neuron_alignment(W=np.zeros((3, 3))).applicable
+
+
+def test_sae_width_sweep_separates_rotation_from_superposition():
+    c = rotation_code(n_samples=3000, rng=0)
+    res = sae_unmixing(c.H, c.X, W=c.W, widths=[10, 20], n_steps=1500, rng=0)
+    assert res.diagnosis == "rotated basis", res.summary
+    assert res.statistic > res.baseline
+    c = superposition_code(rng=0)
+    res = sae_unmixing(c.H, c.X, widths=[8, 32], n_steps=1500, rng=0)  # frame estimated
+    assert res.details["space"] == "decoder"
+    assert res.diagnosis == "superposition", res.summary
+    rows = res.details["widths"]
+    # an overcomplete dictionary cannot beat the Welch bound; a square one need not meet it
+    assert rows[1]["welch_bound"] > 0 and rows[1]["coherence"] >= rows[1]["welch_bound"]
+    assert rows[0]["welch_bound"] == 0.0
+
+
+def test_sae_unmixing_falls_back_to_code_space_for_coincident_directions():
+    from csuper.diagnose import magnitude_code
+
+    c = magnitude_code(rng=0)
+    res = sae_unmixing(c.H, c.X, widths=[1, 4], n_steps=500, rng=0)
+    assert res.details["space"] == "code" and res.diagnosis == "not unmixed"
+    assert not sae_unmixing(c.H, None).applicable
+    with pytest.raises(ValueError, match="widths"):
+        sae_unmixing(c.H, c.X, widths=[0])

@@ -12,7 +12,6 @@ from csuper.diagnose import (
     DiagnosticResult,
     diagnose,
     make_construction,
-    mean_ci,
     neuron_view,
     rotation_code,
     run_test,
@@ -98,11 +97,7 @@ def test_neuron_view_signed_and_correlations():
         neuron_view(W, weight_threshold=1.0)
 
 
-def test_result_object_and_mean_ci():
+def test_result_object():
     r = DiagnosticResult.not_applicable("unmixing", "no features")
     assert not r.applicable and np.isnan(r.statistic)
     assert r.to_dict()["diagnosis"] == "not applicable"
-    # t interval: mean 2, s = 1, n = 3: half-width t_{0.975, 2} / sqrt(3) = 4.302653 / 1.732051
-    mean, lo, hi = mean_ci([1.0, 2.0, 3.0])
-    assert (mean, hi - mean) == pytest.approx((2.0, 4.302653 / np.sqrt(3)), rel=1e-6)
-    assert mean_ci([5.0]) == (5.0, 5.0, 5.0)

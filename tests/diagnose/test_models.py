@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import csuper.toy as toy
+from csuper.diagnose import _train_kernels as K
 from csuper.diagnose import (
     abs_forward,
     incidental_law,
@@ -13,7 +14,6 @@ from csuper.diagnose import (
     train_abs_value,
     train_tied_autoencoder,
 )
-from csuper.diagnose import _train_kernels as K
 
 
 def _abs_loss_numpy(W1, W2, b, X, imp):
