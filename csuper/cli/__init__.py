@@ -13,7 +13,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS: tuple[str, ...] = ("study", "demo", "bounds", "jl", "phase", "train", "compare", "sae")
+SUBCOMMANDS: tuple[str, ...] = (
+    "study",
+    "demo",
+    "bounds",
+    "jl",
+    "phase",
+    "train",
+    "compare",
+    "sae",
+    "diagnose",
+)
 DEFAULT_COMMAND = "study"
 
 

@@ -45,8 +45,12 @@ def test_relu_linear_gradient_by_finite_differences():
 def test_mlp_gradient_by_finite_differences():
     rng = np.random.default_rng(1)
     Z, Y = rng.standard_normal((25, 3)), rng.standard_normal((25, 2))
-    P = [rng.standard_normal((3, 5)), rng.standard_normal(5), rng.standard_normal((5, 2)),
-         rng.standard_normal(2)]  # fmt: skip
+    P = [
+        rng.standard_normal((3, 5)),
+        rng.standard_normal(5),
+        rng.standard_normal((5, 2)),
+        rng.standard_normal(2),
+    ]
     w = np.array([0.5, 1.5])
     grads = mlp_loss_grad(*P, Z, Y, w)[1:]
     _fd(lambda: mlp_loss_grad(*P, Z, Y, w)[0], P, grads)
@@ -111,13 +115,18 @@ def test_frame_is_estimated_when_the_code_is_linear():
     assert lad.frame_fit_r2 == pytest.approx(1.0)
     np.testing.assert_allclose(lad.frame, c.W, atol=1e-8)
     lad = fit_ladder(*(lambda c: (c.H, c.X))(product_code(rng=0)), rungs=("basis_pursuit",))
-    assert "basis_pursuit" not in lad.fitted and "not a linear measurement" in lad.notes[
-        "basis_pursuit"]  # fmt: skip
+    assert (
+        "basis_pursuit" not in lad.fitted
+        and "not a linear measurement" in lad.notes["basis_pursuit"]
+    )
 
 
 def test_classify_features_follows_rung_order():
-    r2 = {"linear": np.array([0.2, 0.2, 0.2]), "relu_linear": np.array([0.995, np.nan, 0.1]),
-          "mlp": np.array([1.0, 0.999, 0.5])}  # fmt: skip
+    r2 = {
+        "linear": np.array([0.2, 0.2, 0.2]),
+        "relu_linear": np.array([0.995, np.nan, 0.1]),
+        "mlp": np.array([1.0, 0.999, 0.5]),
+    }
     assert classify_features(r2, 0.99) == ["relu_linear", "non_linear", "not_recoverable"]
     assert list(FEATURE_CLASSES)[:4] == ["linear", "relu_linear", "cs_recoverable", "non_linear"]
     assert set(DECODERS) == {v for v in FEATURE_CLASSES.values() if v}

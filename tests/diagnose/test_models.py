@@ -80,8 +80,9 @@ def test_serial_equals_parallel_and_seeds_reproduce():
     np.testing.assert_array_equal(a.W1, b.W1)
     np.testing.assert_array_equal(a.loss_history, b.loss_history)
     # an instance's result depends only on its seed
-    c = train_abs_value(toy.feature_distribution(3, 0.1), 4, settings=s, seeds=[a.seeds[1]],
-                        parallel=False)  # fmt: skip
+    c = train_abs_value(
+        toy.feature_distribution(3, 0.1), 4, settings=s, seeds=[a.seeds[1]], parallel=False
+    )
     np.testing.assert_array_equal(c.W1[0], a.W1[1])
     t1 = train_tied_autoencoder(4, 6, n_steps=20, n_seeds=3, parallel=False, rng=2)
     t2 = train_tied_autoencoder(4, 6, n_steps=20, n_seeds=3, parallel=True, rng=2)
