@@ -49,7 +49,8 @@ def test_make_construction_rejects_unknown_names():
 
 def test_diagnose_headlines():
     c = rotation_code(rng=0)
-    d = diagnose(c.H, c.X, W=c.W, rng=0)
+    fast = ["linear_recoverability", "dimension_budget", "neuron_alignment", "additivity"]
+    d = diagnose(c.H, c.X, W=c.W, tests=fast, rng=0)
     assert d.headline == ["polysemanticity without superposition: a rotated basis of the features"]
     assert not d.results["additivity"].applicable
     c = superposition_code(rng=0)
