@@ -91,7 +91,52 @@ def _design_measurements(n: int, repeat: int) -> None:
     print_table(["n", "dtype", "block", "product", "time s"], rows)
 
 
+def gram_vs_syrk(quick: bool = False) -> None:
+    """csuper's crash-free Gram product (issue 17 item 7) against numpy's ``W.T @ W`` (BLAS
+    syrk), interleaved call by call, at sizes where syrk does not crash (n < 19,000)."""
+    from csuper.geometry import gram_matrix
+
+    with open("/proc/loadavg") as fh:
+        load = " ".join(fh.read().split()[:3])
+    print(f"\ngram_matrix(W) vs numpy W.T @ W (syrk), m = 512 (load before: {load})")
+    rng = np.random.default_rng(1)
+    rows = []
+    for n in [1000, 2000] if quick else [2000, 4000, 8000]:
+        for dtype in (np.float32, np.float64):
+            W = rng.standard_normal((512, n)).astype(dtype)
+            ours, syrk = functools.partial(gram_matrix, W), functools.partial(_syrk, W)
+            ours()
+            syrk()
+            best = {"ours": np.inf, "syrk": np.inf}
+            for _ in range(2 if quick else 5):
+                for name, fn in (("syrk", syrk), ("ours", ours)):
+                    t0 = time.perf_counter()
+                    fn()
+                    best[name] = min(best[name], time.perf_counter() - t0)
+            diff = float(np.abs(gram_matrix(W) - _syrk(W)).max())
+            rows.append(
+                [
+                    n,
+                    np.dtype(dtype).name,
+                    f"{best['syrk'] * 1e3:.1f}",
+                    f"{best['ours'] * 1e3:.1f}",
+                    f"{best['syrk'] / best['ours']:.2f}",
+                    f"{diff:.1e}",
+                ]
+            )
+    print_table(
+        ["n", "dtype", "numpy syrk ms", "gram_matrix ms", "time ratio", "max |difference|"], rows
+    )
+
+
+def _syrk(W):
+    """numpy's ``W.T @ W`` on one buffer: the BLAS syrk path that crashes for wide W (the
+    benchmark keeps n below the crash sizes)."""
+    return W.T @ W
+
+
 def main(quick: bool = False) -> None:
+    gram_vs_syrk(quick)
     sizes = [2_000, 5_000] if quick else [10_000, 20_000, 50_000]
     m = 64 if quick else M
     dense_limit = min(4e9, 0.3 * _available_bytes())

@@ -375,3 +375,143 @@ def check_rng(rng: Any) -> np.random.Generator:
             "rng must be None, an int seed, a SeedSequence, a BitGenerator or a numpy "
             f"Generator; got {rng!r} ({exc})."
         ) from None
+
+
+# ----------------------------------------------------------------------------------------------
+# memory budget
+# ----------------------------------------------------------------------------------------------
+#: Environment variable that sets csuper's memory budget: bytes as a plain number, or with a
+#: unit (``"512MiB"``, ``"8GiB"``, ``"2GB"``, ``"1.5T"``; K/M/G/T and KiB/MiB/GiB/TiB are powers
+#: of 1024, KB/MB/GB/TB powers of 1000).
+MEMORY_BUDGET_ENV = "CSUPER_MEMORY_BUDGET"
+
+_UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_FALLBACK_MEMORY = 16 << 30  # where the machine's memory cannot be read (half of it is the budget)
+
+
+class MemoryBudgetError(ValueError, MemoryError):
+    """A call would allocate more than csuper's memory budget (:func:`check_memory`).
+
+    A ``ValueError`` (the input asks for too much) and a ``MemoryError`` (what it would become).
+    """
+
+
+def _format_bytes(nbytes: float) -> str:
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024.0 or unit == "PiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024.0
+    raise AssertionError  # pragma: no cover
+
+
+def _parse_bytes(text: str) -> int:
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)(i?)(B?)\s*", text, flags=re.IGNORECASE)
+    if match is None or float(match[1]) <= 0:
+        raise ValueError(
+            f"{MEMORY_BUDGET_ENV} must be a positive number of bytes, optionally with a unit "
+            f"(e.g. 8GiB, 500MB); got {text!r}."
+        )
+    unit = match[2].upper()
+    decimal = unit and not match[3] and match[4]  # "GB": powers of 1000; "G", "GiB": of 1024
+    scale = 1000 ** "KMGT".index(unit) * 1000 if decimal else _UNITS[unit]
+    return int(float(match[1]) * scale)
+
+
+def _machine_memory() -> int:
+    """Physical memory, or the cgroup (container) limit if that is lower; a fallback if unknown."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        total = _FALLBACK_MEMORY
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as fh:
+                limit = fh.read().strip()
+        except OSError:
+            continue
+        if limit.isdigit():
+            total = min(total, int(limit))
+    return int(total)
+
+
+def memory_budget() -> int:
+    """The most memory, in bytes, that one csuper call may allocate (:func:`check_memory`).
+
+    ``$CSUPER_MEMORY_BUDGET`` if set (read at every call); otherwise half of the machine's memory
+    (its physical memory, or the container's cgroup limit when that is lower).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["CSUPER_MEMORY_BUDGET"] = "8GiB"
+    >>> memory_budget() == 8 * 2**30
+    True
+    >>> del os.environ["CSUPER_MEMORY_BUDGET"]
+    """
+    import os
+
+    text = os.environ.get(MEMORY_BUDGET_ENV)
+    if text:
+        return _parse_bytes(text)
+    return _machine_memory() // 2
+
+
+def check_memory(nbytes: float, what: str, alternative: str) -> None:
+    """Raise before allocating if ``nbytes`` exceeds csuper's memory budget.
+
+    Parameters
+    ----------
+    nbytes : int or float
+        Estimated peak memory of the work, in bytes (may be astronomically large or ``inf``).
+    what : str
+        The work and its size, e.g. ``"overlap_matrix of n_features=60000 (a 60000 x 60000
+        float64 matrix)"``.
+    alternative : str
+        What to do instead: the streamed function, a smaller size, another option.
+
+    Raises
+    ------
+    MemoryBudgetError
+        (a ``ValueError`` and a ``MemoryError``) naming the size, the estimate, the budget and
+        the alternative.
+
+    Notes
+    -----
+    The budget is :func:`memory_budget`: ``$CSUPER_MEMORY_BUDGET`` if set, else half of the
+    machine's memory. Functions that can allocate more than their input call this with their
+    estimate before allocating, so that an impossible size fails at once with advice instead of
+    an out-of-memory kill minutes later.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["CSUPER_MEMORY_BUDGET"] = "1GiB"
+    >>> check_memory(8 * 60000**2, "a 60000 x 60000 float64 matrix", "stream it in blocks")
+    Traceback (most recent call last):
+    ...
+    csuper._validation.MemoryBudgetError: a 60000 x 60000 float64 matrix needs about 26.8 GiB, more
+    than csuper's memory budget of 1.0 GiB (set by CSUPER_MEMORY_BUDGET); stream it in blocks.
+    >>> del os.environ["CSUPER_MEMORY_BUDGET"]
+    """
+    import os
+
+    budget = memory_budget()
+    if nbytes <= budget:
+        return
+    if os.environ.get(MEMORY_BUDGET_ENV):
+        source = f"set by {MEMORY_BUDGET_ENV}"
+    else:
+        source = f"half of this machine's memory; raise it with {MEMORY_BUDGET_ENV}=..."
+    estimate = "more than 1e300 bytes" if not nbytes < 1e300 else f"about {_format_bytes(nbytes)}"
+    raise MemoryBudgetError(
+        f"{what} needs {estimate}, more than csuper's memory budget of {_format_bytes(budget)} "
+        f"({source}); {alternative}."
+    )
+
+
+__all__ += ["MEMORY_BUDGET_ENV", "MemoryBudgetError", "check_memory", "memory_budget"]

@@ -26,7 +26,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'csuper.testing needs hypothesis; install it with: pip install "csuper[test]"'
     ) from exc
 
+from typing import Any
+
 import numpy as np
+
+from csuper._validation import check_bool, check_frame, check_int, check_real
 
 __all__ = [
     "unit_norm_frames",
@@ -40,100 +44,102 @@ __all__ = [
 ]
 
 _MIN_NORM = 1e-3
+#: Largest size a strategy draws (beyond it examples would be slow and hypothesis would shrink
+#: them poorly).
+_MAX_SIZE = 10_000
 
 
-def _dims(spec: int | tuple[int, int], name: str) -> st.SearchStrategy[int]:
-    if isinstance(spec, int):
-        return st.just(spec)
-    lo, hi = spec
-    if not 1 <= lo <= hi:
-        raise ValueError(f"{name} range must satisfy 1 <= low <= high; got {spec}.")
-    return st.integers(lo, hi)
+def _dims(spec: Any, name: str, low: int = 1) -> tuple[int, int]:
+    """Validate a size given as an int or an inclusive (low, high) range; return (lo, hi)."""
+    if isinstance(spec, (tuple, list)):
+        if len(spec) != 2:
+            raise ValueError(
+                f"{name} must be an integer or a (low, high) pair; got {len(spec)} values."
+            )
+        lo = check_int(spec[0], f"{name}[0]", low=low, high=_MAX_SIZE)
+        hi = check_int(spec[1], f"{name}[1]", low=lo, high=_MAX_SIZE)
+        return lo, hi
+    value = check_int(spec, name, low=low, high=_MAX_SIZE)
+    return value, value
 
 
-def _gaussian_matrix(shape_strategy, *, min_col_norm: float = _MIN_NORM):
-    """Matrices with entries from a bounded normal-like law (uniform in [-1, 1], seeded by
-    hypothesis)."""
+def _sizes(lo_hi: tuple[int, int]) -> st.SearchStrategy[int]:
+    lo, hi = lo_hi
+    return st.just(lo) if lo == hi else st.integers(lo, hi)
+
+
+def _uniform_matrix(shape: tuple[int, int]) -> st.SearchStrategy[np.ndarray]:
+    """Matrices with entries uniform-like in [-1, 1] (floats drawn by hypothesis)."""
     elements = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False, width=64)
-    return shape_strategy.flatmap(lambda shape: hnp.arrays(np.float64, shape, elements=elements))
+    return hnp.arrays(np.float64, shape, elements=elements)
 
 
 @st.composite
+def _frames(draw, m_range, n_range, min_column_norm):
+    m = draw(_sizes(m_range))
+    n = draw(_sizes(n_range))
+    W = draw(_uniform_matrix((m, n)))
+    assume(np.all(np.linalg.norm(W, axis=0) >= min_column_norm))
+    return W
+
+
 def frames(
-    draw,
     n_dims: int | tuple[int, int] = (2, 8),
     n_features: int | tuple[int, int] = (2, 16),
     min_column_norm: float = _MIN_NORM,
-) -> np.ndarray:
+) -> st.SearchStrategy[np.ndarray]:
     """Frames W of shape (m, n) with entries in [-1, 1] and no column shorter than
     ``min_column_norm``.
 
     Parameters
     ----------
     n_dims, n_features : int or (low, high)
-        m and n, fixed or drawn from the inclusive range.
-    min_column_norm : float
+        m and n in [1, 10000], fixed or drawn from the inclusive range.
+    min_column_norm : float in [0, 1)
         Columns shorter than this are rejected (they have no well-defined direction).
+
+    Raises
+    ------
+    ValueError, TypeError
+        At once (not at the first draw), naming the argument, for sizes that are not integers
+        in range, a range with low > high, or a norm outside [0, 1).
     """
-    m = draw(_dims(n_dims, "n_dims"))
-    n = draw(_dims(n_features, "n_features"))
-    W = draw(_gaussian_matrix(st.just((m, n))))
-    assume(np.all(np.linalg.norm(W, axis=0) >= min_column_norm))
-    return W
+    m_range = _dims(n_dims, "n_dims")
+    n_range = _dims(n_features, "n_features")
+    norm = check_real(min_column_norm, "min_column_norm", low=0.0, high=1.0, high_inclusive=False)
+    return _frames(m_range, n_range, norm)
 
 
-@st.composite
 def unit_norm_frames(
-    draw,
     n_dims: int | tuple[int, int] = (2, 8),
     n_features: int | tuple[int, int] = (2, 16),
-) -> np.ndarray:
-    """Frames W of shape (m, n) whose columns have unit Euclidean norm."""
-    W = draw(frames(n_dims=n_dims, n_features=n_features, min_column_norm=0.05))
-    return W / np.linalg.norm(W, axis=0)
+) -> st.SearchStrategy[np.ndarray]:
+    """Frames W of shape (m, n) whose columns have unit Euclidean norm (sizes as in
+    :func:`frames`)."""
+    return frames(n_dims=n_dims, n_features=n_features, min_column_norm=0.05).map(
+        lambda W: W / np.linalg.norm(W, axis=0)
+    )
 
 
 @st.composite
-def orthogonal_matrices(draw, dim: int | tuple[int, int] = (2, 8)) -> np.ndarray:
-    """Orthogonal matrices Q (Q^T Q = I) of a drawn size, from the QR factor of a drawn matrix."""
-    d = draw(_dims(dim, "dim"))
+def _orthogonal_matrices(draw, d_range):
+    d = draw(_sizes(d_range))
     seed = draw(st.integers(0, 2**32 - 1))
     A = np.random.default_rng(seed).standard_normal((d, d))
     Q, R = np.linalg.qr(A)
     return Q * np.sign(np.diag(R))
 
 
-@st.composite
-def sparse_signals(
-    draw,
-    n_features: int | tuple[int, int] = (2, 32),
-    k: int | tuple[int, int] | None = None,
-    *,
-    nonnegative: bool = False,
-    min_magnitude: float = 0.1,
-) -> np.ndarray:
-    """Vectors in R^n with exactly k nonzeros of magnitude in [min_magnitude, 1].
+def orthogonal_matrices(dim: int | tuple[int, int] = (2, 8)) -> st.SearchStrategy[np.ndarray]:
+    """Orthogonal matrices Q (Q^T Q = I) of a drawn size in [1, 10000], from the QR factor of
+    a seeded Gaussian matrix."""
+    return _orthogonal_matrices(_dims(dim, "dim"))
 
-    Parameters
-    ----------
-    n_features : int or (low, high)
-        Length n.
-    k : int, (low, high) or None
-        Number of nonzeros; ``None`` draws it from [0, n].
-    nonnegative : bool
-        If True all nonzeros are positive (the toy-model case).
-    min_magnitude : float
-        Smallest magnitude of a nonzero (keeps the support well defined).
-    """
-    n = draw(_dims(n_features, "n_features"))
-    if k is None:
-        kk = draw(st.integers(0, n))
-    elif isinstance(k, int):
-        kk = k
-    else:
-        kk = draw(st.integers(k[0], min(k[1], n)))
-    if not 0 <= kk <= n:
-        raise ValueError(f"k must be an integer in [0, n_features={n}]; got {kk}.")
+
+@st.composite
+def _sparse_signals(draw, n_range, k_range, nonnegative, min_magnitude):
+    n = draw(_sizes(n_range))
+    kk = draw(st.integers(k_range[0], min(k_range[1], n)))
     support = draw(st.permutations(range(n)))[:kk]
     mags = draw(st.lists(st.floats(min_magnitude, 1.0), min_size=kk, max_size=kk))
     x = np.zeros(n)
@@ -144,31 +150,75 @@ def sparse_signals(
     return x
 
 
+def sparse_signals(
+    n_features: int | tuple[int, int] = (2, 32),
+    k: int | tuple[int, int] | None = None,
+    *,
+    nonnegative: bool = False,
+    min_magnitude: float = 0.1,
+) -> st.SearchStrategy[np.ndarray]:
+    """Vectors in R^n with exactly k nonzeros of magnitude in [min_magnitude, 1].
+
+    Parameters
+    ----------
+    n_features : int or (low, high)
+        Length n in [1, 10000].
+    k : int, (low, high) or None
+        Number of nonzeros; ``None`` draws it from [0, n]. A range's upper end is clipped to n;
+        an int k (or a range's lower end) must not exceed the smallest n.
+    nonnegative : bool
+        If True all nonzeros are positive (the toy-model case).
+    min_magnitude : float in (0, 1]
+        Smallest magnitude of a nonzero (keeps the support well defined).
+
+    Raises
+    ------
+    ValueError, TypeError
+        At once, naming the argument (e.g. ``k`` larger than the smallest ``n_features``).
+    """
+    n_range = _dims(n_features, "n_features")
+    k_range = (0, n_range[1]) if k is None else _dims(k, "k", low=0)
+    if k_range[0] > n_range[0]:
+        raise ValueError(
+            f"k must be at most the smallest n_features={n_range[0]}; got {k_range[0]}."
+        )
+    flag = check_bool(nonnegative, "nonnegative")
+    low = check_real(min_magnitude, "min_magnitude", low=0.0, high=1.0, low_inclusive=False)
+    return _sparse_signals(n_range, k_range, flag, low)
+
+
 def sparse_nonnegative_signals(
     n_features: int | tuple[int, int] = (2, 32),
     k: int | tuple[int, int] | None = None,
     min_magnitude: float = 0.1,
 ) -> st.SearchStrategy[np.ndarray]:
-    """k-sparse nonnegative vectors in R^n (toy-model features are nonnegative)."""
+    """k-sparse nonnegative vectors in R^n (toy-model features are nonnegative); arguments as
+    in :func:`sparse_signals`."""
     return sparse_signals(n_features=n_features, k=k, nonnegative=True, min_magnitude=min_magnitude)
 
 
 @st.composite
-def point_clouds(
-    draw,
-    n_points: int | tuple[int, int] = (2, 20),
-    dim: int | tuple[int, int] = (1, 32),
-    distinct: bool = True,
-) -> np.ndarray:
-    """Point sets X of shape (n_points, dim) with entries in [-1, 1], pairwise distinct if asked."""
-    p = draw(_dims(n_points, "n_points"))
-    d = draw(_dims(dim, "dim"))
-    X = draw(_gaussian_matrix(st.just((p, d))))
+def _point_clouds(draw, p_range, d_range, distinct):
+    p = draw(_sizes(p_range))
+    d = draw(_sizes(d_range))
+    X = draw(_uniform_matrix((p, d)))
     if distinct and p > 1:
         diff = X[:, None, :] - X[None, :, :]
         dist = np.sqrt((diff**2).sum(-1)) + np.eye(p)
         assume(dist.min() > 1e-3)
     return X
+
+
+def point_clouds(
+    n_points: int | tuple[int, int] = (2, 20),
+    dim: int | tuple[int, int] = (1, 32),
+    distinct: bool = True,
+) -> st.SearchStrategy[np.ndarray]:
+    """Point sets X of shape (n_points, dim) with entries in [-1, 1], pairwise distinct (at
+    distance > 1e-3) if ``distinct``; sizes in [1, 10000]."""
+    return _point_clouds(
+        _dims(n_points, "n_points"), _dims(dim, "dim"), check_bool(distinct, "distinct")
+    )
 
 
 def assert_no_frame_beats_bound(W, *, atol: float = 1e-9) -> float:
@@ -184,8 +234,8 @@ def assert_no_frame_beats_bound(W, *, atol: float = 1e-9) -> float:
     ----------
     W : array_like, shape (m, n)
         Frame with n >= 2 nonzero columns.
-    atol : float
-        Absolute slack for rounding.
+    atol : float >= 0
+        Absolute slack for rounding (finite: a NaN slack would make every comparison fail).
 
     Returns
     -------
@@ -196,6 +246,9 @@ def assert_no_frame_beats_bound(W, *, atol: float = 1e-9) -> float:
     ------
     AssertionError
         Naming the bound that W beats.
+    ValueError, TypeError
+        If W is not a finite frame with two nonzero columns, or atol is not a finite number
+        >= 0.
 
     Examples
     --------
@@ -206,20 +259,21 @@ def assert_no_frame_beats_bound(W, *, atol: float = 1e-9) -> float:
     """
     from csuper.geometry import PACKING_BOUNDS, best_coherence_bound, coherence
 
-    W = np.asarray(W)
-    m, n = W.shape
-    mu = coherence(W)
+    arr = check_frame(W, "W", min_columns=2)
+    tol = check_real(atol, "atol", low=0.0)
+    m, n = arr.shape
+    mu = coherence(arr)
     checks = {"best": best_coherence_bound(n, m).value}
     for name, spec in PACKING_BOUNDS.items():
         if spec.kind != "coherence" or spec.applies is None or not spec.applies(n, m):
             continue
-        if name in ("welch", "real_welch"):
+        if spec.orders:
             for k in range(1, 5):
                 checks[f"{name}(order={k})"] = spec.func(n, m, k)
         else:
             checks[name] = spec.func(n, m)
     for name, value in checks.items():
-        assert mu >= value - atol, (
+        assert mu >= value - tol, (
             f"frame of {n} vectors in R^{m} has coherence {mu:.12g} below the {name} bound "
             f"{value:.12g}"
         )
@@ -259,6 +313,7 @@ def assert_jl_distortion(X, Y, eps: float, *, n_pairs: int | None = None, rng=No
     """
     from csuper.jl import measure_distortion
 
+    eps = check_real(eps, "eps", low=0.0)
     d = measure_distortion(X, Y, quantiles=(), n_pairs=n_pairs, eps=eps, rng=rng)
     if d.max > eps:
         raise AssertionError(

@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "train",
     "compare",
     "sae",
+    "lab",
     "diagnose",
 )
 DEFAULT_COMMAND = "study"

@@ -62,13 +62,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _real_welch_best(n: int, d: int, kmax: int) -> tuple[float, int]:
-    """Largest real Welch bound over orders 1..kmax and the order attaining it."""
-    from csuper.geometry import real_welch_bound
-
-    best, order = float(real_welch_bound(n, d, 1)), 1
+def _best_order(func, n: int, d: int, kmax: int) -> tuple[float, int]:
+    """Largest value of an order-indexed bound over orders 1..kmax and the order attaining it
+    (the search stops once an order is trivial: every higher order is trivial too)."""
+    best, order = float(func(n, d, 1)), 1
     for k in range(2, kmax + 1):
-        val = float(real_welch_bound(n, d, k))
+        val = float(func(n, d, k))
+        if val == 0.0:
+            break
         if val > best * (1.0 + 1e-12) + 1e-15:
             best, order = val, k
     return best, order
@@ -78,15 +79,17 @@ def run(args: argparse.Namespace) -> int:
     """Run ``csuper bounds``; returns the exit status."""
     from csuper._validation import check_int, check_real
     from csuper.geometry import (
+        MAX_INT,
+        MAX_ORDER_SEARCH,
         PACKING_BOUNDS,
         best_coherence_bound,
         gerzon_bound,
         line_count_bounds,
     )
 
-    n = check_int(args.n_features, "--n-features", low=2)
-    d = check_int(args.n_dims, "--n-dims", low=1)
-    kmax = check_int(args.max_order, "--max-order", low=1)
+    n = check_int(args.n_features, "--n-features", low=2, high=MAX_INT)
+    d = check_int(args.n_dims, "--n-dims", low=1, high=MAX_INT)
+    kmax = check_int(args.max_order, "--max-order", low=1, high=MAX_ORDER_SEARCH)
     eps = (
         None
         if args.eps is None
@@ -102,14 +105,14 @@ def run(args: argparse.Namespace) -> int:
         if entry.applies is None or not entry.applies(n, d):
             print(f"  {name:16s} not applicable: requires {entry.domain}")
             continue
-        if name == "real_welch":
-            value, k = _real_welch_best(n, d, kmax)
-            print(f"  {name:16s} {value:.6f}   (best order k={k} of 1..{kmax})")
-        elif entry.kind == "code_inner_product":
-            value = float(entry.func(n, d))
-            print(f"  {name:16s} {value:.6f}   (bound on the max SIGNED inner product, not |.|)")
+        if entry.orders:
+            value, k = _best_order(entry.func, n, d, kmax)
+            note = f"   (best order k={k} of 1..{kmax})" if k > 1 else ""
         else:
-            print(f"  {name:16s} {float(entry.func(n, d)):.6f}")
+            value, note = float(entry.func(n, d)), ""
+        if entry.kind == "code_inner_product":
+            note += "   (bound on the max SIGNED inner product, not |.|)"
+        print(f"  {name:16s} {value:.6f}{note}")
     best = best_coherence_bound(n, d, max_order=kmax)
     print(f"Best coherence lower bound: {best.value:.6f} ({best.bound})")
     g = int(gerzon_bound(d))

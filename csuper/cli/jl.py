@@ -15,7 +15,7 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``csuper jl``."""
-    from csuper.jl import CONSTRUCTIONS
+    from csuper.jl import CONSTRUCTIONS, POINT_SETS
 
     parser.add_argument(
         "--construction",
@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--points",
-        choices=("gaussian", "basis"),
+        choices=sorted(POINT_SETS),
         default="gaussian",
         help="random point sets: standard normal, or standard basis vectors",
     )

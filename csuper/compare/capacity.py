@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
-from csuper.geometry import feature_dimensionality
+from csuper.geometry import feature_dimensionality, gram_matrix
 
 __all__ = [
     "CapacityAllocation",
@@ -187,7 +187,7 @@ def quadratic_model_loss(W, importance, kurtosis) -> float:
     v, K = _check_v_K(importance, kurtosis)
     if v.shape[0] != W.shape[1]:
         raise ValueError(f"importance must have length n_features={W.shape[1]}; got {v.shape[0]}.")
-    G = W.T @ W.copy()
+    G = gram_matrix(W)
     d = np.diag(G)
     return float(np.sum((K - 1.0) * (d - v) ** 2) + 2.0 * (np.sum(G**2) - np.sum(d**2)))
 
@@ -338,7 +338,7 @@ def train_quadratic_model(
 
     def fg(flat):
         W = flat.reshape(m, n)
-        G = W.T @ W.copy()  # never W.T @ W on possibly-wide W (OpenBLAS segfault, CONTRIBUTING)
+        G = gram_matrix(W)  # never W.T @ W (BLAS syrk crashes for wide W; CONTRIBUTING)
         d = np.diag(G)
         off = G - np.diag(d)
         f = np.sum((K - 1.0) * (d - v) ** 2) + 2.0 * np.sum(off**2)

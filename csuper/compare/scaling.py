@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._validation import check_array, check_int, check_real
+from csuper.geometry import gram_matrix
 from csuper.recovery import statistical_dimension_curve
 
 __all__ = [
@@ -396,7 +397,7 @@ def _loglog(r, x, n):
     resid = ly - X @ coef
     dof = ok.sum() - 2
     s2 = float(resid @ resid) / dof if dof > 0 else np.nan
-    cov = s2 * np.linalg.inv(X.T @ X)
+    cov = s2 * np.linalg.inv(gram_matrix(X))
     return float(coef[1]), float(np.sqrt(cov[1, 1]))
 
 

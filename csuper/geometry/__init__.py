@@ -13,11 +13,14 @@ Modules (their ``__all__`` lists are re-exported here):
   random frames.
 - :mod:`csuper.geometry.packings` -- numerical search for Grassmannian packings and spherical codes.
 - :mod:`csuper.geometry.frames` -- constructions of known optimal frames.
+- :mod:`csuper.geometry.gram` -- :func:`gram_matrix`, the crash-free ``A.T @ B`` that every
+  Gram-like product in csuper goes through (never BLAS syrk).
 """
 
-from csuper.geometry import bounds, frames, laws, overlaps, packings
+from csuper.geometry import bounds, frames, gram, laws, overlaps, packings
 from csuper.geometry.bounds import *  # noqa: F403
 from csuper.geometry.frames import *  # noqa: F403
+from csuper.geometry.gram import *  # noqa: F403
 from csuper.geometry.laws import *  # noqa: F403
 from csuper.geometry.overlaps import *  # noqa: F403
 from csuper.geometry.packings import *  # noqa: F403
@@ -28,4 +31,5 @@ __all__ = [
     *laws.__all__,
     *packings.__all__,
     *frames.__all__,
+    *gram.__all__,
 ]

@@ -8,28 +8,27 @@ Two routes, both materialising n x n matrices (small n only):
   matrix in W's dtype, reduced in place); the geometry benchmark races it against the streamed
   pass.
 
-OpenBLAS hazard: numpy 2.4's bundled OpenBLAS segfaults on the float64 product of a wide matrix
-with its own transpose (``W.T @ W``, ``np.dot(W.T, W)``, scipy's ``dsyrk``) for W of shape
-(512, n >= 19000) when it runs 2 threads: numpy routes ``A.T @ A`` on one buffer to syrk, which
-crashes. float32, one thread, or a right operand in a separate buffer (``W.T @ W.copy()``, the
-gemm path) all work. Every product here therefore goes through :func:`gram`, which hands BLAS two
-distinct buffers in float64 (float32 keeps the faster and safe syrk path).
+OpenBLAS hazard: numpy routes ``A.T @ A`` on one buffer to BLAS syrk, which crashes numpy 2.4's
+bundled OpenBLAS for wide frames (see :mod:`csuper.geometry.gram`). Every product here therefore
+goes through :func:`gram`, csuper's crash-free Gram product (gemm on distinct buffers, any dtype).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-_matmul = np.matmul  # module-level so that the guard test can spy on every product
+from csuper.geometry.gram import gram_product
 
 
 def gram(A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
-    """``A.T @ B`` (``B = A`` if omitted) without ever taking the crashing float64 syrk path."""
-    if B is None:
-        B = A
-    if A.dtype == np.float64 and np.shares_memory(A, B):
-        B = B.copy()  # distinct buffer -> gemm, see the module notes
-    return _matmul(A.T, B)
+    """``A.T @ B`` (``B = A`` if omitted: the upper triangle only, mirrored, as BLAS syrk would
+    compute it) in the dtype of A and B, never by BLAS syrk."""
+    symmetric = B is None
+    B = A if B is None else B
+    dtype = np.result_type(A, B)
+    return gram_product(
+        A.astype(dtype, copy=False), B.astype(dtype, copy=False), symmetric=symmetric
+    )
 
 
 def reference_statistics(W: np.ndarray) -> dict:
@@ -72,7 +71,7 @@ def numpy_baseline_statistics(W: np.ndarray) -> dict:
     and n >= 2 (like :func:`csuper.geometry.frame_statistics`). Sums are accumulated in float64.
     """
     n = W.shape[1]
-    G = gram(W)  # n x n, the dominant cost (float32: syrk; float64: gemm on a copy)
+    G = gram(W)  # n x n, the dominant cost (upper-triangle gemm panels on a copy of W)
     r2 = np.diagonal(G).astype(np.float64)
     inv = (1.0 / np.sqrt(r2)).astype(W.dtype)
     G *= inv[:, None]

@@ -25,9 +25,18 @@ import numpy as np
 from scipy import special
 
 from csuper._validation import check_int
-from csuper.geometry.laws import _abs_tail, _eps_values, _even_moment
+from csuper.geometry._sphere import (
+    MAX_INT,
+    abs_tail,
+    beyond_gerzon,
+    even_moment_lower,
+    int_param,
+    level_values,
+)
 
 __all__ = [
+    "MAX_INT",
+    "MAX_ORDER_SEARCH",
     "PACKING_BOUNDS",
     "PackingBound",
     "BestBound",
@@ -59,37 +68,33 @@ _STRICT = 1e-12
 # --------------------------------------------------------------------------------------------
 # argument handling (scalars or broadcastable integer arrays)
 # --------------------------------------------------------------------------------------------
-def _int_param(value: Any, name: str, low: int) -> tuple[np.ndarray, bool]:
-    """Validate an integer scalar or integer array with every entry >= low."""
-    if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
-        return np.asarray(check_int(value, name, low=low), dtype=np.int64), True
-    arr = np.asarray(value)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(
-            f"{name} must be an integer or an array of integers; got dtype {arr.dtype}."
-        )
-    if arr.size == 0:
-        raise ValueError(f"{name} must have at least 1 element(s); got shape {arr.shape}.")
-    bad = arr < low
-    if bad.any():
-        raise ValueError(
-            f"{name} must contain integers in [{low}, inf); got {int(arr[bad].flat[0])}."
-        )
-    return arr.astype(np.int64), False
+#: Highest order accepted by the functions that try every order up to ``max_order``: they stop at
+#: the first order beyond which no higher one can improve, but that can take millions of orders
+#: for a few inputs (d = 2, eps near 1), so the search itself is capped.
+MAX_ORDER_SEARCH = 10_000
 
 
 def _lines_args(n_features: Any, n_dims: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(N, d) of a coherence bound: N >= 2, d >= 1, scalars or integer arrays."""
-    n, s1 = _int_param(n_features, "n_features", 2)
-    d, s2 = _int_param(n_dims, "n_dims", 1)
+    """(N, d) of a coherence bound: 2 <= N <= 2**53, 1 <= d <= 2**53, scalars or integer
+    arrays."""
+    n, s1 = int_param(n_features, "n_features", 2)
+    d, s2 = int_param(n_dims, "n_dims", 1)
     return n, d, s1 and s2
 
 
 def _count_args(eps: Any, n_dims: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(eps, m) of a count bound: 0 < eps < 1, m >= 1, scalars or arrays."""
-    e, s1 = _eps_values(eps)
-    d, s2 = _int_param(n_dims, "n_dims", 1)
+    """(eps, m) of a count bound: 0 < eps < 1, 1 <= m <= 2**53, scalars or arrays."""
+    e, s1 = level_values(eps)
+    d, s2 = int_param(n_dims, "n_dims", 1)
     return e, d, s1 and s2
+
+
+def _order(order: Any) -> int:
+    return check_int(order, "order", low=1, high=MAX_INT)
+
+
+def _max_order(max_order: Any) -> int:
+    return check_int(max_order, "max_order", low=1, high=MAX_ORDER_SEARCH)
 
 
 def _scalar(x: Any, dtype=float):
@@ -123,14 +128,14 @@ _TINY_TAIL = 1e-300
 
 
 def _gv_count(e: np.ndarray, d: np.ndarray) -> np.ndarray:
-    tail = _abs_tail(e, d)
+    tail = abs_tail(e, d)
     with np.errstate(divide="ignore"):
         count = np.ceil(1.0 / tail * (1.0 - _COUNT_RTOL))
     return np.where(tail < _TINY_TAIL, 1.0 / _TINY_TAIL, count)
 
 
 def _cap_count(e: np.ndarray, d: np.ndarray) -> np.ndarray:
-    tail = _abs_tail(np.sqrt((1.0 + e) / 2.0), d)
+    tail = abs_tail(np.sqrt((1.0 + e) / 2.0), d)
     with np.errstate(divide="ignore"):
         return np.where(tail < _TINY_TAIL, np.inf, _floor_count(1.0 / tail))
 
@@ -190,10 +195,10 @@ def welch_bound(n_features: Any, n_dims: Any, order: int = 1) -> float | np.ndar
     0.000000
     """
     n, d, scalar = _lines_args(n_features, n_dims)
-    k = check_int(order, "order", low=1)
+    k = _order(order)
     if k == 1:
         return _out(_welch_order1(n, d), scalar)
-    return _out(_welch_root(n / special.binom(d + k - 1, k), n, k), scalar)
+    return _out(_welch_root(n / special.binom(d + k - 1.0, k), n, k), scalar)
 
 
 def real_welch_bound(n_features: Any, n_dims: Any, order: int = 1) -> float | np.ndarray:
@@ -240,8 +245,8 @@ def real_welch_bound(n_features: Any, n_dims: Any, order: int = 1) -> float | np
     0.447214
     """
     n, d, scalar = _lines_args(n_features, n_dims)
-    k = check_int(order, "order", low=1)
-    val = _welch_order1(n, d) if k == 1 else _welch_root(n * _even_moment(k, d), n, k)
+    k = _order(order)
+    val = _welch_order1(n, d) if k == 1 else _welch_root(n * even_moment_lower(k, d), n, k)
     return _out(val, scalar)
 
 
@@ -298,8 +303,7 @@ def orthoplex_bound(n_features: Any, n_dims: Any) -> float | np.ndarray:
 
 
 def _require_gerzon(n: np.ndarray, d: np.ndarray, func: str) -> None:
-    gerzon = d * (d + 1) // 2
-    ok = np.asarray(n > gerzon)
+    ok = np.asarray(beyond_gerzon(n, d))
     if ok.all():
         return
     shape = np.broadcast(n, d).shape
@@ -357,8 +361,15 @@ def levenstein_bound(n_features: Any, n_dims: Any) -> float | np.ndarray:
     """
     n, d, scalar = _lines_args(n_features, n_dims)
     _require_gerzon(n, d, "levenstein_bound")
-    val = (3.0 * n - d * d - 2.0 * d) / ((d + 2.0) * (n - d))
-    return _out(np.sqrt(np.maximum(val, 0.0)), scalar)
+    return _out(_levenstein(n, d), scalar)
+
+
+def _levenstein(n: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """sqrt((3N - d^2 - 2d) / ((d + 2)(N - d))) for N > d(d+1)/2 (float arithmetic: d^2 would
+    overflow int64)."""
+    nf, df = n.astype(np.float64), d.astype(np.float64)
+    val = (3.0 * nf - df * df - 2.0 * df) / ((df + 2.0) * np.maximum(nf - df, 1.0))
+    return np.sqrt(np.maximum(val, 0.0))
 
 
 def gerzon_bound(n_dims: Any) -> int | np.ndarray:
@@ -393,8 +404,11 @@ def gerzon_bound(n_dims: Any) -> int | np.ndarray:
     >>> gerzon_bound(7)
     28
     """
-    d, s = _int_param(n_dims, "n_dims", 1)
-    return _out(d * (d + 1) // 2, s, int)
+    d, s = int_param(n_dims, "n_dims", 1, high=MAX_INT if np.ndim(n_dims) == 0 else 2**32 - 2)
+    if s:
+        dd = int(d)
+        return dd * (dd + 1) // 2  # exact in Python integers
+    return d * (d + 1) // 2
 
 
 def rankin_simplex_bound(n_features: Any, n_dims: Any) -> float | np.ndarray:
@@ -498,9 +512,9 @@ def best_coherence_bound(n_features: Any, n_dims: Any, max_order: int = 16) -> B
     'welch'
     """
     n, d, scalar = _lines_args(n_features, n_dims)
-    kmax = check_int(max_order, "max_order", low=1)
+    kmax = _max_order(max_order)
     n, d = np.broadcast_arrays(n, d)
-    best = np.asarray(real_welch_bound(n, d, 1), dtype=np.float64).copy()
+    best = np.asarray(_welch_order1(n, d), dtype=np.float64).copy()
     names = np.full(best.shape, "welch", dtype=object)
 
     def consider(val, name, mask=None):
@@ -512,14 +526,14 @@ def best_coherence_bound(n_features: Any, n_dims: Any, max_order: int = 16) -> B
         names[better] = name
 
     for k in range(2, kmax + 1):
-        if not np.any(n * _even_moment(k, d) > 1.0):
-            break
-        consider(np.asarray(real_welch_bound(n, d, k)), f"real_welch({k})")
-    beyond = n > d * (d + 1) // 2
+        nc = n * even_moment_lower(k, d)
+        if not np.any(nc > 1.0):
+            break  # c_k decreases with k: every higher order is trivial too
+        consider(_welch_root(nc, n, k), f"real_welch({k})")
+    beyond = beyond_gerzon(n, d)
     if beyond.any():
         consider(np.where(beyond, 1.0 / np.sqrt(d), 0.0), "orthoplex", beyond)
-        lev = (3.0 * n - d * d - 2.0 * d) / ((d + 2.0) * np.maximum(n - d, 1))
-        consider(np.where(beyond, np.sqrt(np.maximum(lev, 0.0)), 0.0), "levenstein", beyond)
+        consider(np.where(beyond, _levenstein(n, d), 0.0), "levenstein", beyond)
     if scalar:
         return BestBound(_scalar(best), _scalar(names, str))
     return BestBound(best, names.astype(str))
@@ -622,24 +636,32 @@ def _inverted_bounds(e: np.ndarray, d: np.ndarray, max_order: int) -> tuple[np.n
         names[better] = name
 
     e2 = e * e
+    df = d.astype(np.float64)
+    gerzon = df * (df + 1.0) / 2.0
+    # orthoplex: eps < 1/sqrt(d) forces N <= d(d+1)/2
+    orthoplex = np.where(e2 * df < 1.0 - _STRICT, gerzon, np.inf)
+    # Levenstein: for N > d(d+1)/2, N (3 - (d+2) eps^2) <= d(d+2)(1 - eps^2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lev = np.where(
+            (df + 2.0) * e2 < 3.0 * (1.0 - _STRICT),
+            df * (df + 2.0) * (1.0 - e2) / (3.0 - (df + 2.0) * e2),
+            np.inf,
+        )
+    levenstein = np.maximum(lev, gerzon)
     for k in range(1, max_order + 1):
-        c = _even_moment(k, d)
+        # c_k decreases with k, and the order-k count (1 - eps^2k) / (c_k - eps^2k) is at least
+        # 1/c_k: once 1/c_k reaches the best count so far, no higher order can do better
+        c = even_moment_lower(k, d)
+        with np.errstate(divide="ignore", over="ignore"):
+            if k > 1 and np.all(1.0 / c >= np.minimum(best, np.minimum(orthoplex, levenstein))):
+                break
         ek = e2**k
         with np.errstate(divide="ignore", invalid="ignore"):
             # N (c_k - eps^2k) <= 1 - eps^2k  (real Welch of order k; k = 1 is the relative bound)
             val = np.where(ek < c * (1.0 - _STRICT), (1.0 - ek) / (c - ek), np.inf)
         consider(val, "welch" if k == 1 else f"real_welch({k})")
-    gerzon = (d * (d + 1) // 2).astype(np.float64)
-    # orthoplex: eps < 1/sqrt(d) forces N <= d(d+1)/2
-    consider(np.where(e2 * d < 1.0 - _STRICT, gerzon, np.inf), "orthoplex")
-    # Levenstein: for N > d(d+1)/2, N (3 - (d+2) eps^2) <= d(d+2)(1 - eps^2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lev = np.where(
-            (d + 2.0) * e2 < 3.0 * (1.0 - _STRICT),
-            d * (d + 2.0) * (1.0 - e2) / (3.0 - (d + 2.0) * e2),
-            np.inf,
-        )
-    consider(np.maximum(lev, gerzon), "levenstein")
+    consider(orthoplex, "orthoplex")
+    consider(levenstein, "levenstein")
     return best, names
 
 
@@ -684,7 +706,7 @@ def coherence_bound_line_count(eps: Any, n_dims: Any, max_order: int = 16) -> fl
     6.0
     """
     e, d, scalar = _count_args(eps, n_dims)
-    kmax = check_int(max_order, "max_order", low=1)
+    kmax = _max_order(max_order)
     best, _ = _inverted_bounds(e, d, kmax)
     return _out(_floor_count(best), scalar)
 
@@ -751,7 +773,7 @@ def line_count_bounds(eps: Any, n_dims: Any, max_order: int = 16) -> LineCountBo
     66 gilbert_varshamov 3437979725 real_welch(9)
     """
     e, d, scalar = _count_args(eps, n_dims)
-    kmax = check_int(max_order, "max_order", low=1)
+    kmax = _max_order(max_order)
     e, d = np.broadcast_arrays(e, d)
     gv = _gv_count(e, d)
     basis = d.astype(np.float64)
@@ -809,7 +831,7 @@ def kabatiansky_levenshtein_rate(eps: Any) -> float | np.ndarray:
     >>> print(f"{kabatiansky_levenshtein_rate(0.5):.6f}")
     0.401414
     """
-    e, s = _eps_values(eps)
+    e, s = level_values(eps)
     sn = np.sqrt(1.0 - e * e)
     a = (1.0 + sn) / (2.0 * sn)
     b = (1.0 - sn) / (2.0 * sn)
@@ -845,7 +867,7 @@ def gilbert_varshamov_rate(eps: Any) -> float | np.ndarray:
     >>> print(f"{gilbert_varshamov_rate(0.5):.6f}")
     0.207519
     """
-    e, s = _eps_values(eps)
+    e, s = level_values(eps)
     return _out(-0.5 * np.log2(1.0 - e * e), s)
 
 
@@ -871,12 +893,16 @@ class PackingBound:
     applies : callable
         ``applies(n_features, n_dims) -> bool`` (coherence kinds) telling whether (N, d) is in the
         domain; None for the other kinds (their domain is the argument validation).
+    orders : bool
+        The bound is a family indexed by an order k >= 1, ``func(n_features, n_dims, k)``; users
+        of the registry (the CLI, :mod:`csuper.testing`) try orders 1, 2, ... and keep the best.
     """
 
     func: Callable[..., Any]
     kind: str
     domain: str
     applies: Callable[[int, int], bool] | None = None
+    orders: bool = False
 
 
 def _always(n: int, d: int) -> bool:
@@ -884,13 +910,15 @@ def _always(n: int, d: int) -> bool:
 
 
 def _beyond_gerzon(n: int, d: int) -> bool:
-    return n >= 2 and d >= 1 and n > d * (d + 1) // 2
+    return n >= 2 and d >= 1 and n > d * (d + 1) // 2  # Python integers: exact
 
 
 PACKING_BOUNDS: dict[str, PackingBound] = {
-    "welch": PackingBound(welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always),
+    "welch": PackingBound(
+        welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always, orders=True
+    ),
     "real_welch": PackingBound(
-        real_welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always
+        real_welch_bound, "coherence", "n_features >= 2, n_dims >= 1", _always, orders=True
     ),
     "orthoplex": PackingBound(
         orthoplex_bound, "coherence", "n_features > n_dims*(n_dims+1)/2", _beyond_gerzon

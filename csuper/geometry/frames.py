@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from csuper._validation import check_int
+from csuper._validation import check_int, check_memory
 
 __all__ = [
     "KNOWN_FRAMES",
@@ -45,6 +45,15 @@ def _helmert_basis(n: int) -> np.ndarray:
         H[k - 1, k] = -float(k)
         H[k - 1] /= np.sqrt(k * (k + 1.0))
     return H
+
+
+def _check_frame_memory(name: str, d: int, n_columns: int, copies: int) -> None:
+    """Raise before building ``copies`` float64 arrays of shape (d, n_columns) beyond budget."""
+    check_memory(
+        8 * copies * d * n_columns,
+        f"{name}(n_dims={d}) (a {d} x {n_columns} float64 frame)",
+        "pass a smaller n_dims",
+    )
 
 
 def _unit_columns(W: np.ndarray) -> np.ndarray:
@@ -91,7 +100,8 @@ def simplex_frame(n_dims: int) -> np.ndarray:
     [ 1.     -0.3333 -0.3333 -0.3333]
     """
     d = check_int(n_dims, "n_dims", low=1)
-    return _unit_columns(_helmert_basis(d + 1) @ np.eye(d + 1))
+    _check_frame_memory("simplex_frame", d, d + 1, 3)
+    return _unit_columns(_helmert_basis(d + 1))
 
 
 def orthoplex_frame(n_dims: int) -> np.ndarray:
@@ -119,8 +129,11 @@ def orthoplex_frame(n_dims: int) -> np.ndarray:
            [ 0.,  0.,  1., -1.]])
     """
     d = check_int(n_dims, "n_dims", low=1)
-    eye = np.eye(d)
-    return np.ascontiguousarray(np.stack([eye, -eye], axis=2).reshape(d, 2 * d)) + 0.0
+    _check_frame_memory("orthoplex_frame", d, 2 * d, 1)
+    W = np.zeros((d, 2 * d))
+    W[np.arange(d), 2 * np.arange(d)] = 1.0
+    W[np.arange(d), 2 * np.arange(d) + 1] = -1.0
+    return W
 
 
 def orthonormal_frame(n_dims: int) -> np.ndarray:
@@ -142,6 +155,7 @@ def orthonormal_frame(n_dims: int) -> np.ndarray:
            [0., 1.]])
     """
     d = check_int(n_dims, "n_dims", low=1)
+    _check_frame_memory("orthonormal_frame", d, d, 1)
     return np.eye(d)
 
 

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import check_bool, check_int, check_memory, check_real, check_rng
 from csuper.geometry import _laws_kernels as _k
+from csuper.geometry._sphere import MAX_INT, abs_tail, even_moment, level_values
+from csuper.geometry.gram import gram_product
 
 __all__ = [
     "inner_product_law",
@@ -35,7 +37,7 @@ __all__ = [
 # Streaming: at most this many float64 numbers (32 MB) of Gaussian draws are held at once.
 _MAX_CHUNK_ELEMENTS = 1 << 22
 # Draws of at most _SMALL_N vectors go through one numba kernel over the whole batch; larger
-# draws take Gram blocks of _GRAM_BLOCK rows from BLAS (numpy, symmetric product on the diagonal)
+# draws take Gram blocks of _GRAM_BLOCK rows from BLAS (csuper.geometry.gram: gemm, never syrk)
 # and reduce them in a numba kernel: measured about 1.5x faster than one full numpy Gram matrix
 # per draw for N = 1000-5000 on a loaded 2-core machine (and O(block^2) memory instead of O(N^2)).
 _SMALL_N = 256
@@ -43,7 +45,7 @@ _GRAM_BLOCK = 1024
 
 
 def _check_dim(n_dims: Any) -> int:
-    return check_int(n_dims, "n_dims", low=1)
+    return check_int(n_dims, "n_dims", low=1, high=MAX_INT)
 
 
 def inner_product_law(n_dims: int) -> Any:
@@ -114,9 +116,9 @@ def inner_product_moment(order: int, n_dims: int) -> float:
     -----
     ``t^2 ~ Beta(1/2, (m-1)/2)``, so ``E t^(2k) = (1/2)_k / (m/2)_k = prod_{j<k} (2j+1)/(m+2j)``:
     ``E t^2 = 1/m``, ``E t^4 = 3/(m(m+2))``; by symmetry odd moments vanish. For m = 1
-    (t = +-1) every even moment is 1, as the formula gives. Computed with log-gamma functions.
-    These moments are the constants of the real Welch bounds
-    (:func:`csuper.geometry.real_welch_bound`).
+    (t = +-1) every even moment is 1, as the formula gives. Computed as a direct product for
+    k <= 256, with log-gamma functions beyond. These moments are the constants of the real Welch
+    bounds (:func:`csuper.geometry.real_welch_bound`).
 
     References
     ----------
@@ -127,53 +129,11 @@ def inner_product_moment(order: int, n_dims: int) -> float:
     >>> print(f"{inner_product_moment(4, 10):.6f}")  # 3 / (10 * 12)
     0.025000
     """
-    p = check_int(order, "order", low=0)
+    p = check_int(order, "order", low=0, high=MAX_INT)
     m = _check_dim(n_dims)
     if p % 2:
         return 0.0
-    return float(_even_moment(p // 2, m))
-
-
-def _eps_values(eps: Any, name: str = "eps") -> tuple[np.ndarray, bool]:
-    if np.ndim(eps) == 0 and not isinstance(eps, np.ndarray):
-        x = check_real(eps, name, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-        return np.asarray(x), True
-    arr = check_array(eps, name, dtype=np.float64)
-    bad = (arr <= 0.0) | (arr >= 1.0)
-    if bad.any():
-        first = float(arr[bad].flat[0])
-        raise ValueError(f"{name} must contain real numbers in (0, 1); got {first!r}.")
-    return arr, False
-
-
-def _abs_tail(eps: Any, n_dims: Any) -> np.ndarray:
-    """P(|<u, v>| >= eps), u, v uniform on S^(n_dims-1), 0 <= eps <= 1 (1 for n_dims = 1);
-    broadcasts."""
-    e = np.asarray(eps, dtype=np.float64)
-    d = np.asarray(n_dims, dtype=np.float64)
-    a = np.maximum((d - 1.0) / 2.0, 0.5)  # n_dims = 1 has no density; handled by the where below
-    # t^2 ~ Beta(1/2, (d-1)/2), so P(t^2 >= eps^2) = I_{1-eps^2}((d-1)/2, 1/2).
-    tail = special.betainc(a, 0.5, np.clip(1.0 - e * e, 0.0, 1.0))
-    return np.where(d <= 1, 1.0, tail)
-
-
-def _even_moment(k: Any, n_dims: Any) -> np.ndarray:
-    """E <u, v>^(2k) = (1/2)_k / (n_dims/2)_k = prod_{j<k} (2j+1)/(n_dims+2j); broadcasts."""
-    d = np.asarray(n_dims, dtype=np.float64)
-    if np.ndim(k) == 0 and int(k) <= 256:
-        # direct product: relative error ~ k * 2^-53 even for huge n_dims, where differences of
-        # log-gamma values would lose digits (and with them the sign of N c_k - 1 in the bounds)
-        out = np.ones_like(d)
-        for j in range(int(k)):
-            out = out * ((2.0 * j + 1.0) / (d + 2.0 * j))
-        return out
-    kk = np.asarray(k, dtype=np.float64)
-    return np.exp(
-        special.gammaln(kk + 0.5)
-        - special.gammaln(0.5)
-        - special.gammaln(kk + d / 2.0)
-        + special.gammaln(d / 2.0)
-    )
+    return float(even_moment(p // 2, m)[0])
 
 
 def inner_product_tail(eps: Any, n_dims: int) -> float | np.ndarray:
@@ -210,9 +170,9 @@ def inner_product_tail(eps: Any, n_dims: int) -> float | np.ndarray:
     >>> print(f"{inner_product_tail(0.5, 3):.6f}")  # uniform law on [-1, 1]
     0.500000
     """
-    e, scalar = _eps_values(eps)
+    e, scalar = level_values(eps)
     m = _check_dim(n_dims)
-    out = _abs_tail(e, m)
+    out = abs_tail(e, m)
     return float(out) if scalar else out
 
 
@@ -246,15 +206,17 @@ def expected_abs_inner_product(n_dims: int) -> float:
     0.636620
     """
     m = _check_dim(n_dims)
-    return float(math.exp(math.lgamma(m / 2.0) - math.lgamma((m + 1) / 2.0)) / math.sqrt(math.pi))
+    # Gamma(m/2) / Gamma((m+1)/2) = 1 / poch(m/2, 1/2): scipy's Pochhammer symbol keeps full
+    # relative accuracy for huge m, where a difference of log-gamma values loses every digit
+    return float(1.0 / (special.poch(m / 2.0, 0.5) * math.sqrt(math.pi)))
 
 
 def _coherence_args(
     x: Any, name: str, n_features: Any, n_dims: Any, min_vectors: int = 2
 ) -> tuple[np.ndarray, bool, int, int]:
     """Validate (level in (0, 1), N, m) of the random-coherence functions."""
-    values, scalar = _eps_values(x, name)
-    n = check_int(n_features, "n_features", low=min_vectors)
+    values, scalar = level_values(x, name)
+    n = check_int(n_features, "n_features", low=min_vectors, high=MAX_INT)
     return values, scalar, n, _check_dim(n_dims)
 
 
@@ -301,7 +263,7 @@ def coherence_tail_union_bound(threshold: Any, n_features: int, n_dims: int) -> 
     0.500000
     """
     e, scalar, n, m = _coherence_args(threshold, "threshold", n_features, n_dims)
-    out = np.minimum(1.0, _n_pairs(n) * _abs_tail(e, m))
+    out = np.minimum(1.0, _n_pairs(n) * abs_tail(e, m))
     return float(out) if scalar else out
 
 
@@ -393,7 +355,7 @@ def coherence_tail_bonferroni_bound(
     """
     e, scalar, n, m = _coherence_args(threshold, "threshold", n_features, n_dims)
     M = _n_pairs(n)
-    p = _abs_tail(e, m)
+    p = abs_tail(e, m)
     out = np.clip(M * p - M * (M - 1.0) * p * p / 2.0, 0.0, 1.0)
     return float(out) if scalar else out
 
@@ -563,10 +525,10 @@ def _streamed_coherence(U: np.ndarray, block: int) -> float:
     n = U.shape[0]
     best = 0.0
     for i0 in range(0, n, block):
-        A = U[i0 : i0 + block]
-        best = max(best, _k.max_abs_block(A @ A.T, True))
+        A = U[i0 : i0 + block].T  # (m, block): columns are the vectors
+        best = max(best, _k.max_abs_block(gram_product(A, A), True))
         for j0 in range(i0 + block, n, block):
-            best = max(best, _k.max_abs_block(A @ U[j0 : j0 + block].T, False))
+            best = max(best, _k.max_abs_block(gram_product(A, U[j0 : j0 + block].T), False))
     return best
 
 
@@ -646,17 +608,25 @@ def simulate_coherence(
     >>> print(f"{sim.union_bound_quantiles[0]:.6f}")  # exact median of |t|
     0.500000
     """
-    n = check_int(n_features, "n_features", low=2)
+    n = check_int(n_features, "n_features", low=2, high=MAX_INT)
     m = _check_dim(n_dims)
-    trials = check_int(n_trials, "n_trials", low=2)
-    levels = check_array(quantiles, "quantiles", ndim=(0, 1), dtype=np.float64).reshape(-1)
-    if np.any((levels <= 0.0) | (levels >= 1.0)):
-        bad = levels[(levels <= 0.0) | (levels >= 1.0)][0]
-        raise ValueError(f"quantiles must contain real numbers in (0, 1); got {float(bad)!r}.")
+    trials = check_int(n_trials, "n_trials", low=2, high=MAX_INT)
+    levels = level_values(quantiles, "quantiles")[0].reshape(-1)
     conf = check_real(
         confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
     )
     gen = check_rng(rng)
+    progress = check_bool(progress, "progress")
+    block = min(n, _GRAM_BLOCK)
+    check_memory(
+        8 * (max(n * m, min(trials * n * m, _MAX_CHUNK_ELEMENTS)) + 2 * trials + 3 * block * m)
+        + 8 * block * block,
+        f"simulate_coherence of n_features={n} vectors in R^{m} over n_trials={trials} "
+        f"(one draw holds {n} x {m} float64 numbers)",
+        "draw fewer or shorter vectors (the coherence of N random unit vectors is bracketed "
+        "without simulation by coherence_quantile_union_bound and "
+        "coherence_quantile_bonferroni_bound)",
+    )
 
     # whole draws per chunk within the budget (one draw at a time if a draw alone exceeds it)
     chunk = max(1, min(trials, _MAX_CHUNK_ELEMENTS // (n * m)))

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from csuper._validation import check_frame, check_int
+from csuper._validation import check_frame, check_int, check_memory
 from csuper.geometry import _overlap_kernels as _k
+from csuper.geometry.gram import gram_product
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -102,8 +103,9 @@ def _check_block_size(block_size: Any) -> int | None:
 
 
 def _tile_product(A: np.ndarray, B: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out = A @ B`` with BLAS. Never called with A and B sharing memory (see the module notes
-    on the OpenBLAS float64 syrk crash; ``tests/geometry/test_interference.py`` guards it)."""
+    """``out = A @ B`` with BLAS gemm. Never called with A and B sharing memory (numpy would take
+    the syrk path, which crashes OpenBLAS; see :mod:`csuper.geometry.gram`;
+    ``tests/geometry/test_overlaps.py`` guards it)."""
     return np.matmul(A, B, out=out)
 
 
@@ -138,6 +140,12 @@ def _streamed_pass(W: np.ndarray, block_size: int | None) -> FrameStatistics:
     columns allowed: they contribute nothing, and get D_i = 0)."""
     m, n = W.shape
     b = min(n, DEFAULT_BLOCK_SIZE if block_size is None else block_size)
+    check_memory(
+        W.dtype.itemsize * (n * m + b * b + m * b) + 8 * 5 * n,
+        f"the streamed pass over W of shape {W.shape} with block_size={b} (a normalised copy "
+        f"of W and one {b} x {b} tile)",
+        f"pass a smaller block_size (the default is {DEFAULT_BLOCK_SIZE}) or fewer columns",
+    )
     Ut, r2, k = _unit_rows(W)
     s_unit = np.zeros(n)
     s_weighted = np.zeros(n)
@@ -483,13 +491,20 @@ def overlap_matrix(W: Any) -> np.ndarray:
         (n = 50,000 in float64 is 20 GB): for statistics of large frames use
         :func:`frame_statistics`, which streams.
 
+    Raises
+    ------
+    ValueError
+        If W is not a finite 2-D array or has a zero column, or if the n x n result would exceed
+        the memory budget (a :class:`~csuper._validation.MemoryBudgetError` naming the size and
+        the estimate; :func:`frame_statistics` streams every statistic instead).
+
     Notes
     -----
-    H = U^T U with U = W diag(1/|w_i|), computed as ``U.T @ U.copy()`` (two distinct buffers, so
-    numpy never takes the float64 syrk path that crashes its bundled OpenBLAS for wide W). A
-    general matrix product need not round ``H[i, j]`` and ``H[j, i]`` alike (BLAS kernels sum in
-    different orders at tile edges; ``np.ones((8, 5))`` gave 1.1e-16 on one machine), so the
-    upper triangle is mirrored onto the lower one: H is exactly symmetric on every BLAS.
+    H = U^T U with U = W diag(1/|w_i|), computed by :func:`csuper.geometry.gram_matrix`'s
+    crash-free product (gemm on two distinct buffers, never the BLAS syrk path that crashes
+    OpenBLAS for wide W). Only the upper triangle is multiplied; it is mirrored onto the lower
+    one, so H is exactly symmetric on every BLAS (a general product need not round ``H[i, j]``
+    and ``H[j, i]`` alike: ``np.ones((8, 5))`` gave 1.1e-16 on one machine).
 
     Examples
     --------
@@ -501,21 +516,15 @@ def overlap_matrix(W: Any) -> np.ndarray:
      [0.707107 0.707107 1.      ]]
     """
     arr = check_frame(W, "W", min_columns=1)
-    n = arr.shape[1]
+    m, n = arr.shape
+    itemsize = arr.dtype.itemsize
+    check_memory(
+        itemsize * (n * n + 2 * n * m),
+        f"overlap_matrix of n_features={n} (a {n} x {n} {arr.dtype.name} matrix)",
+        "use csuper.geometry.frame_statistics(W), which streams the coherence, interference, "
+        "mean squared overlap and feature dimensionality in tiles without forming the matrix",
+    )
     Ut = _unit_rows(arr)[0]
-    H = _tile_product(Ut, Ut.T.copy(), np.empty((n, n), dtype=arr.dtype))
-    _mirror_upper(H)
+    H = gram_product(Ut.T, Ut.T, np.empty((n, n), dtype=arr.dtype), symmetric=True)
     np.fill_diagonal(H, 1.0)
     return H
-
-
-def _mirror_upper(H: np.ndarray, block: int = 1024) -> None:
-    """Copy the strict upper triangle of the square H onto its lower triangle, in place, one
-    block of rows at a time (extra memory O(block * n), never a second n x n array)."""
-    n = H.shape[0]
-    for i0 in range(0, n, block):
-        i1 = min(n, i0 + block)
-        H[i0:i1, :i0] = H[:i0, i0:i1].T
-        D = H[i0:i1, i0:i1]
-        lower = np.tril_indices(i1 - i0, -1)
-        D[lower] = D.T[lower]

@@ -14,6 +14,7 @@ known optimal constructions live in :mod:`csuper.geometry.frames`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,15 +23,67 @@ from scipy.optimize import linprog, minimize
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from csuper._validation import check_frame, check_int, check_rng
+from csuper._validation import check_bool, check_frame, check_int, check_memory, check_rng
 from csuper.geometry import _packing_kernels as _k
+from csuper.geometry._sphere import MAX_INT
 
-__all__ = ["PACKING_KINDS", "PackingResult", "find_packing", "max_overlap"]
+__all__ = ["PACKING_KINDS", "PackingKind", "PackingResult", "find_packing", "max_overlap"]
 
-#: The two packing problems :func:`find_packing` solves.
-PACKING_KINDS = {
-    "lines": "Grassmannian packing of lines: minimise max |<x_i, x_j>| (the coherence)",
-    "codes": "spherical code: minimise max <x_i, x_j> (Tammes' problem on the sphere S^{d-1})",
+
+def _lines_closed_form(n_features: int, n_dims: int) -> np.ndarray | None:
+    """R^1: every line is the same line (coherence 1); N <= d: an orthonormal set (coherence 0)."""
+    if n_dims == 1:
+        return np.ones((1, n_features))
+    if n_features <= n_dims:
+        return np.eye(n_dims, n_features)
+    return None
+
+
+def _codes_closed_form(n_features: int, n_dims: int) -> np.ndarray | None:
+    """R^1: points alternate +-1 (largest inner product -1 for N = 2, else 1)."""
+    if n_dims == 1:
+        return np.where(np.arange(n_features) % 2 == 0, 1.0, -1.0)[None, :]
+    return None
+
+
+@dataclass(frozen=True)
+class PackingKind:
+    """One packing problem of :data:`PACKING_KINDS`.
+
+    Attributes
+    ----------
+    description : str
+        What is minimised.
+    squared : bool
+        The overlap of a pair that the kernels maximise: ``<x_i, x_j>^2`` (True: lines, whose
+        sign does not matter and whose square is smooth) or ``<x_i, x_j>`` (False: points).
+    objective : callable
+        ``objective(largest_overlap) -> float``: the reported objective from the largest
+        overlap (its square root for lines).
+    closed_form : callable
+        ``closed_form(n_features, n_dims)``: the optimal frame when it is trivial, else None.
+    """
+
+    description: str
+    squared: bool
+    objective: Callable[[float], float]
+    closed_form: Callable[[int, int], np.ndarray | None]
+
+
+#: The packing problems :func:`find_packing` solves (name -> :class:`PackingKind`).
+PACKING_KINDS: dict[str, PackingKind] = {
+    "lines": PackingKind(
+        "Grassmannian packing of lines: minimise max |<x_i, x_j>| (the coherence)",
+        squared=True,
+        objective=lambda g_max: float(np.sqrt(max(g_max, 0.0))),
+        closed_form=_lines_closed_form,
+    ),
+    "codes": PackingKind(
+        "spherical code: minimise max <x_i, x_j> (Tammes' problem on the sphere S^{d-1})",
+        squared=False,
+        objective=float,
+        closed_form=_codes_closed_form,
+    ),
 }
 
 # increasing sharpness of the log-sum-exp surrogate (its excess over the max is <= log(pairs)/t)
@@ -45,10 +98,10 @@ _LP_OPTIONS = {
 }
 
 
-def _check_kind(kind: object) -> str:
+def _check_kind(kind: object) -> PackingKind:
     if not isinstance(kind, str) or kind not in PACKING_KINDS:
         raise ValueError(f"kind must be one of {sorted(PACKING_KINDS)}; got {kind!r}.")
-    return kind
+    return PACKING_KINDS[kind]
 
 
 @dataclass(frozen=True)
@@ -110,16 +163,16 @@ def max_overlap(W, kind: str = "lines") -> float:
     >>> max_overlap(W, "lines"), max_overlap(W, "codes")
     (1.0, 0.0)
     """
-    kind = _check_kind(kind)
+    spec = _check_kind(kind)
     X = check_frame(W, "W", min_columns=2, dtype=np.float64)
+    n = X.shape[1]
+    check_memory(
+        8 * (n * (n - 1) // 2 + X.size),
+        f"max_overlap of n_features={n} columns (the {n * (n - 1) // 2} pair overlaps)",
+        "use csuper.geometry.coherence(W), which streams the overlaps in tiles",
+    )
     X, _ = _k.normalize_columns(X)
-    g = _k.pair_overlaps(X, kind == "lines")
-    return _objective_from_g(g, kind == "lines")
-
-
-def _objective_from_g(g: np.ndarray, lines: bool) -> float:
-    m = float(g.max())
-    return float(np.sqrt(max(m, 0.0))) if lines else m
+    return spec.objective(float(_k.pair_overlaps(X, spec.squared).max()))
 
 
 def _angle_deg(objective: float) -> float:
@@ -339,21 +392,10 @@ def _polish(X: np.ndarray, lines: bool, max_iter: int) -> tuple[np.ndarray, int]
     return X, n_iter
 
 
-def _closed_form(n_features: int, n_dims: int, kind: str) -> np.ndarray | None:
-    """Frames whose optimality is trivial: R^1, and at most d lines (an orthonormal set)."""
-    if n_dims == 1:
-        if kind == "lines":
-            return np.ones((1, n_features))
-        return np.where(np.arange(n_features) % 2 == 0, 1.0, -1.0)[None, :]
-    if kind == "lines" and n_features <= n_dims:
-        return np.eye(n_dims, n_features)
-    return None
-
-
 def _result(X, kind, start_values, best_start, n_iter, method) -> PackingResult:
-    lines = kind == "lines"
-    objective = _objective_from_g(_k.pair_overlaps(X, lines), lines)
-    coherence = _objective_from_g(_k.pair_overlaps(X, True), True)
+    spec = PACKING_KINDS[kind]
+    objective = spec.objective(float(_k.pair_overlaps(X, spec.squared).max()))
+    coherence = PACKING_KINDS["lines"].objective(float(_k.pair_overlaps(X, True).max()))
     X = np.array(X, dtype=np.float64)
     X.setflags(write=False)
     values = np.array([objective] if start_values is None else start_values, dtype=np.float64)
@@ -369,6 +411,24 @@ def _result(X, kind, start_values, best_start, n_iter, method) -> PackingResult:
         start_values=values,
         method=method,
     )
+
+
+def _search_memory(n: int, d: int, polish: bool, n_starts: int = 1) -> int:
+    """Estimated peak bytes of one start of the search for N = n points in R^d.
+
+    The surrogate descent holds the N(N-1)/2 pair overlaps and their weights, L-BFGS-B ten
+    pairs of correction vectors of length d N. Polishing is dense in the nv = d N + 1 variables:
+    SLSQP's workspace is about (3 nv + mc)(nv + 1) + (nv + q) nv doubles and its constraint
+    Jacobian mc x nv, with mc = N + d(d-1)/2 + q constraints and q up to twice the pair cap.
+    """
+    pairs = n * (n - 1) // 2
+    nv = d * n + 1
+    descent = 8 * (3 * pairs + 30 * nv + n_starts)
+    if not polish:
+        return descent
+    q = 2 * min(pairs, _pair_cap(d, n))
+    mc = n + d * (d - 1) // 2 + q
+    return descent + 8 * ((3 * nv + mc) * (nv + 1) + (nv + q) * nv + 2 * mc * nv)
 
 
 def find_packing(
@@ -486,17 +546,36 @@ def find_packing(
     >>> print(f"{res.min_angle_deg:.4f}")
     63.4349
     """
-    n_features = check_int(n_features, "n_features", low=2)
-    n_dims = check_int(n_dims, "n_dims", low=1)
-    kind = _check_kind(kind)
-    n_starts = check_int(n_starts, "n_starts", low=1)
+    n_features = check_int(n_features, "n_features", low=2, high=MAX_INT)
+    n_dims = check_int(n_dims, "n_dims", low=1, high=MAX_INT)
+    spec = _check_kind(kind)
+    n_starts = check_int(n_starts, "n_starts", low=1, high=MAX_INT)
     max_iter = check_int(max_iter, "max_iter", low=1)
+    polish = check_bool(polish, "polish")
+    progress = check_bool(progress, "progress")
     rng = check_rng(rng)
-    lines = kind == "lines"
+    lines = spec.squared
 
-    fixed = _closed_form(n_features, n_dims, kind)
+    check_memory(
+        8 * n_dims * n_features,
+        f"find_packing of n_features={n_features} points in R^{n_dims} (the frame itself)",
+        "pass fewer n_features or a smaller n_dims",
+    )
+    fixed = spec.closed_form(n_features, n_dims)
     if fixed is not None:
         return _result(fixed, kind, None, 0, 0, "construction")
+    check_memory(
+        _search_memory(n_features, n_dims, polish, n_starts),
+        f"find_packing of n_features={n_features} points in R^{n_dims}"
+        + (" with polish=True (dense in the n_dims * n_features variables)" if polish else ""),
+        (
+            "pass polish=False (the smoothed search alone needs "
+            f"{_search_memory(n_features, n_dims, False) / 2**30:.2g} GiB) or fewer "
+            "n_features; polishing is practical up to n_dims * n_features of about 500"
+            if polish
+            else "pass fewer n_features (the search holds every pair's overlap)"
+        ),
+    )
 
     root = int(rng.integers(0, 2**63 - 1))
     values = np.empty(n_starts)
@@ -515,7 +594,7 @@ def find_packing(
             if polish:
                 X, it2 = _polish(X, lines, max_iter)
                 it += it2
-            val = _objective_from_g(_k.pair_overlaps(X, lines), lines)
+            val = spec.objective(float(_k.pair_overlaps(X, lines).max()))
             values[k] = val
             if val < best[0]:
                 best = (val, X, k, it)

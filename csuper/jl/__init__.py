@@ -26,7 +26,12 @@ from csuper.jl.bounds import (
     srht_min_dim,
 )
 from csuper.jl.distortion import Distortion, measure_distortion
-from csuper.jl.experiment import DistortionExperiment, distortion_experiment, plot_min_dims
+from csuper.jl.experiment import (
+    POINT_SETS,
+    DistortionExperiment,
+    distortion_experiment,
+    plot_min_dims,
+)
 from csuper.jl.transforms import (
     CONSTRUCTIONS,
     SRHT,
@@ -44,6 +49,7 @@ from csuper.jl.transforms import (
 __all__ = [
     "BOUNDS",
     "CONSTRUCTIONS",
+    "POINT_SETS",
     "SRHT",
     "AchlioptasJL",
     "CountSketch",

@@ -135,6 +135,115 @@ def _csc_apply(X, indptr, indices, data, ones, out):
                 out[b0 + bb, r] = acc[r, bb]
 
 
+def _csr_chunks(indptr, n_chunks):
+    """Row boundaries of ``n_chunks`` contiguous chunks of a CSR matrix with about equal nnz."""
+    N = indptr.shape[0] - 1
+    bounds = np.empty(n_chunks + 1, dtype=np.int64)
+    bounds[0] = 0
+    total = indptr[N]
+    row = 0
+    for c in range(1, n_chunks):
+        target = (total * c) // n_chunks
+        while row < N and indptr[row] < target:
+            row += 1
+        bounds[c] = row
+    bounds[n_chunks] = N
+    return bounds
+
+
+@njit(cache=True)
+def csr_csc_capacity(x_indptr, x_indices, a_indptr, m, capacity):
+    """``capacity[b] = min(m, sum over the stored j of row b of X of nnz(column j of A))``: an
+    upper bound on the nonzeros of row b of Y = X A^T, in O(nnz(X))."""
+    for b in range(x_indptr.shape[0] - 1):
+        total = 0
+        for p in range(x_indptr[b], x_indptr[b + 1]):
+            j = x_indices[p]
+            total += a_indptr[j + 1] - a_indptr[j]
+        capacity[b] = min(m, total)
+
+
+def _csr_csc_fill(
+    x_indptr,
+    x_indices,
+    x_data,
+    a_indptr,
+    a_indices,
+    a_data,
+    m,
+    bounds,
+    region,
+    y_indptr,
+    y_indices,
+    y_data,
+    region_end,
+):
+    """The sparse product Y = X A^T (X in CSR, shape (N, n); A in CSC, shape (m, n)) in CSR
+    form, column indices sorted, exact zeros dropped (as scipy's sparse product does).
+
+    Rows are split into chunks (``bounds``), one per parallel iteration, each with its own dense
+    accumulator (Gustavson's algorithm). Chunk c writes its rows one after the other from
+    ``region[c]`` (a capacity computed from :func:`csr_csc_capacity`) and records where they
+    end in ``region_end[c]``; ``y_indptr[b]`` is where row b starts. A row with more than m/8
+    possible columns is read back by scanning the accumulator in column order; a sparser row
+    records the columns it touches and sorts them. Each entry Y[b, r] = sum_j X[b, j] A[r, j]
+    is summed over the row's stored entries in order of increasing j (X canonical: sorted
+    indices, no duplicates): the order of the dense kernel :func:`_csc_apply`, whose extra terms
+    are exact zeros, so the nonzero values are bit-identical.
+    """
+    n_chunks = bounds.shape[0] - 1
+    for c in prange(n_chunks):
+        acc = np.zeros(m, dtype=y_data.dtype)
+        marker = np.full(m, -1, dtype=np.int64)
+        touched = np.empty(m, dtype=np.int64)
+        out = region[c]
+        for b in range(bounds[c], bounds[c + 1]):
+            y_indptr[b] = out
+            possible = 0
+            for p in range(x_indptr[b], x_indptr[b + 1]):
+                j = x_indices[p]
+                possible += a_indptr[j + 1] - a_indptr[j]
+            if 8 * possible > m:
+                # dense row: accumulate, then scan every column (an exact zero is dropped, and
+                # its slot may keep -0.0, which leaves the next row's nonzero sums unchanged)
+                for p in range(x_indptr[b], x_indptr[b + 1]):
+                    j = x_indices[p]
+                    v = x_data[p]
+                    for q in range(a_indptr[j], a_indptr[j + 1]):
+                        acc[a_indices[q]] += a_data[q] * v
+                for r in range(m):
+                    # branch-free: every column is written at `out`, which moves on only past a
+                    # nonzero (a branch on the data would mispredict at half density); the
+                    # last write can land one slot past the row, which the caller's one-slot
+                    # gap after each chunk's region absorbs
+                    v = acc[r]
+                    y_indices[out] = r
+                    y_data[out] = v
+                    out += v != 0.0
+                    acc[r] = 0.0
+            else:
+                t = 0
+                for p in range(x_indptr[b], x_indptr[b + 1]):
+                    j = x_indices[p]
+                    v = x_data[p]
+                    for q in range(a_indptr[j], a_indptr[j + 1]):
+                        r = a_indices[q]
+                        if marker[r] != b:
+                            marker[r] = b
+                            touched[t] = r
+                            t += 1
+                        acc[r] += a_data[q] * v
+                cols = np.sort(touched[:t])
+                for i in range(t):
+                    r = cols[i]
+                    if acc[r] != 0.0:
+                        y_indices[out] = r
+                        y_data[out] = acc[r]
+                        out += 1
+                    acc[r] = 0.0
+        region_end[c] = out
+
+
 # Each batch kernel in a serial and a parallel (prange over rows) build; rows are independent, so
 # both give bit-identical results. Callers pick the parallel build only for large batches: waking
 # the thread pool costs more than small jobs (and much more on a loaded machine).
@@ -146,118 +255,19 @@ def _renamed(fn, suffix):
     return g
 
 
-fwht_rows = njit(cache=True)(_renamed(_fwht_rows, "_serial"))
-fwht_rows_parallel = njit(parallel=True, cache=True)(_renamed(_fwht_rows, "_parallel"))
-srht_apply = njit(cache=True)(_renamed(_srht_apply, "_serial"))
-srht_apply_parallel = njit(parallel=True, cache=True)(_renamed(_srht_apply, "_parallel"))
-csc_apply = njit(cache=True)(_renamed(_csc_apply, "_serial"))
-csc_apply_parallel = njit(parallel=True, cache=True)(_renamed(_csc_apply, "_parallel"))
+def serial_and_parallel(fn):
+    """The serial (``@njit(cache=True)``) and parallel (``parallel=True``) builds of ``fn``."""
+    return (
+        njit(cache=True)(_renamed(fn, "_serial")),
+        njit(parallel=True, cache=True)(_renamed(fn, "_parallel")),
+    )
+
+
+fwht_rows, fwht_rows_parallel = serial_and_parallel(_fwht_rows)
+srht_apply, srht_apply_parallel = serial_and_parallel(_srht_apply)
+csc_apply, csc_apply_parallel = serial_and_parallel(_csc_apply)
+csr_chunks = njit(cache=True)(_csr_chunks)
+csr_csc_fill, csr_csc_fill_parallel = serial_and_parallel(_csr_csc_fill)
 
 PARALLEL_MIN_WORK = 20_000_000
 """Operations (rows x per-row cost) from which the parallel builds are used."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Pairwise distortion, streamed over pairs (never stores the N x N matrix)
-# ----------------------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _pair_ratio(X, Y, i, j):
-    """||y_i - y_j||^2 / ||x_i - x_j||^2, or -1.0 when x_i == x_j (accumulated in float64)."""
-    dx = 0.0
-    for k in range(X.shape[1]):
-        t = np.float64(X[i, k]) - np.float64(X[j, k])
-        dx += t * t
-    if dx == 0.0:
-        return -1.0
-    dy = 0.0
-    for k in range(Y.shape[1]):
-        t = np.float64(Y[i, k]) - np.float64(Y[j, k])
-        dy += t * t
-    return dy / dx
-
-
-@njit(cache=True)
-def _bin_of(d, top, n_bins):
-    if top <= 0.0:
-        return 0
-    b = int(d / top * n_bins)
-    if b >= n_bins:
-        b = n_bins - 1
-    return b
-
-
-@njit(cache=True)
-def pairs_summary(X, Y, eps):
-    """Pass 1 over all pairs i < j.
-
-    Returns (max_abs, max_expansion, max_contraction, n_valid, n_skipped, n_above, sum_abs) where
-    the distortion of a pair is |r - 1|, r the ratio of squared distances; pairs with
-    x_i == x_j are skipped; n_above counts pairs with |r - 1| > eps.
-    """
-    N = X.shape[0]
-    max_abs = 0.0
-    max_exp = 0.0
-    max_con = 0.0
-    n_valid = 0
-    n_skip = 0
-    n_above = 0
-    total = 0.0
-    for i in range(N):
-        for j in range(i + 1, N):
-            r = _pair_ratio(X, Y, i, j)
-            if r < 0.0:
-                n_skip += 1
-                continue
-            n_valid += 1
-            d = abs(r - 1.0)
-            total += d
-            if d > max_abs:
-                max_abs = d
-            if r - 1.0 > max_exp:
-                max_exp = r - 1.0
-            if 1.0 - r > max_con:
-                max_con = 1.0 - r
-            if d > eps:
-                n_above += 1
-    return max_abs, max_exp, max_con, n_valid, n_skip, n_above, total
-
-
-@njit(cache=True)
-def pairs_histogram(X, Y, top, n_bins):
-    """Pass 2: counts of |r - 1| in n_bins equal bins of [0, top] over all valid pairs."""
-    N = X.shape[0]
-    counts = np.zeros(n_bins, dtype=np.int64)
-    for i in range(N):
-        for j in range(i + 1, N):
-            r = _pair_ratio(X, Y, i, j)
-            if r >= 0.0:
-                counts[_bin_of(abs(r - 1.0), top, n_bins)] += 1
-    return counts
-
-
-@njit(cache=True)
-def pairs_collect(X, Y, top, n_bins, wanted, n_out):
-    """Pass 3: the values |r - 1| of all valid pairs whose bin is flagged in ``wanted``."""
-    N = X.shape[0]
-    out = np.empty(n_out, dtype=np.float64)
-    c = 0
-    for i in range(N):
-        for j in range(i + 1, N):
-            r = _pair_ratio(X, Y, i, j)
-            if r >= 0.0:
-                d = abs(r - 1.0)
-                if wanted[_bin_of(d, top, n_bins)]:
-                    out[c] = d
-                    c += 1
-    return out[:c]
-
-
-@njit(cache=True)
-def pairs_ratios(X, Y, I, J):
-    """Ratios r for the listed pairs (I[k], J[k]); -1.0 marks a skipped (zero-distance) pair."""
-    out = np.empty(I.shape[0], dtype=np.float64)
-    for k in range(I.shape[0]):
-        out[k] = _pair_ratio(X, Y, I[k], J[k])
-    return out

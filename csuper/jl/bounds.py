@@ -48,8 +48,12 @@ def _delta(failure_probability) -> float:
     return _open01(failure_probability, "failure_probability")
 
 
+#: Largest number of points accepted (every integer up to 2**53 is exact in float64).
+_MAX_POINTS = 2**53
+
+
 def _points(n_points) -> int:
-    return check_int(n_points, "n_points", low=2)
+    return check_int(n_points, "n_points", low=2, high=_MAX_POINTS)
 
 
 _Real = TypeVar("_Real", float, np.ndarray)
@@ -62,6 +66,23 @@ def _chernoff_rate(eps: _Real) -> _Real:
 
 def _n_pairs(n_points: int) -> float:
     return n_points * (n_points - 1) / 2.0
+
+
+def _over(numerator: float, denominator: float) -> float:
+    """numerator / denominator, inf when the denominator underflowed to 0 (tiny eps)."""
+    return numerator / denominator if denominator > 0.0 else math.inf
+
+
+def _dimension(value: float, bound: str, eps: float, delta: float | None) -> int:
+    """Round a bound's real value up to an int; a value beyond float64 (tiny eps or
+    failure_probability) raises instead of overflowing."""
+    if not math.isfinite(value):
+        extra = "" if delta is None else f", failure_probability={delta!r}"
+        raise ValueError(
+            f"the {bound} bound needs more than 1.8e308 dimensions at eps={eps!r}{extra}: eps "
+            "(or failure_probability) is too small for any target dimension to be computed."
+        )
+    return math.ceil(value)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -108,37 +129,53 @@ def dasgupta_gupta_min_dim(n_points, eps=0.1):
     e_arr = np.asarray(eps)
     if scalar:
         n_val, e_val = _points(n_points), _eps(eps)
-        return int(4.0 * math.log(n_val) / _chernoff_rate(e_val))
-    if not np.issubdtype(n_arr.dtype, np.integer):
+        value = _over(4.0 * math.log(n_val), _chernoff_rate(e_val))
+        _dimension(value, "dasgupta-gupta", e_val, None)
+        return int(value)
+    if n_arr.dtype == np.bool_ or not np.issubdtype(n_arr.dtype, np.integer):
         raise TypeError(f"n_points must be integers >= 2; got dtype {n_arr.dtype}.")
-    if np.any(n_arr < 2):
-        raise ValueError(f"n_points must be integers in [2, inf); got minimum {int(n_arr.min())}.")
+    if n_arr.size == 0 or e_arr.size == 0:
+        raise ValueError("n_points and eps must have at least 1 element(s); got an empty array.")
+    if np.any((n_arr < 2) | (n_arr > _MAX_POINTS)):
+        bad_n = n_arr[(n_arr < 2) | (n_arr > _MAX_POINTS)].ravel()[0]
+        raise ValueError(f"n_points must be integers in [2, {_MAX_POINTS}]; got {int(bad_n)}.")
     if not np.issubdtype(e_arr.dtype, np.floating) or not np.all(np.isfinite(e_arr)):
         raise TypeError(f"eps must be finite real numbers in (0, 1); got {eps!r}.")
     if np.any((e_arr <= 0) | (e_arr >= 1)):
         bad = e_arr[(e_arr <= 0) | (e_arr >= 1)].ravel()[0]
         raise ValueError(f"eps must be real numbers in (0, 1); got {float(bad)!r}.")
-    return (4.0 * np.log(n_arr.astype(float)) / _chernoff_rate(e_arr)).astype(np.int64)
+    with np.errstate(divide="ignore", over="ignore"):
+        value = 4.0 * np.log(n_arr.astype(float)) / _chernoff_rate(e_arr.astype(float))
+    if not np.all(value < 2.0**63):
+        bad_e = np.broadcast_to(e_arr, value.shape)[~(value < 2.0**63)].ravel()[0]
+        raise ValueError(
+            f"eps={float(bad_e)!r} is too small: the dasgupta-gupta target dimension exceeds "
+            "the int64 range of an array result (pass scalars for a Python int)."
+        )
+    return value.astype(np.int64)
 
 
 # ----------------------------------------------------------------------------------------------
 # Real-valued forms (used for min_dim by ceiling and for max_eps by inversion)
 # ----------------------------------------------------------------------------------------------
 def _achlioptas_real(n: int, eps: float, delta: float) -> float:
-    return (4.0 * math.log(n) + 2.0 * math.log(1.0 / delta)) / _chernoff_rate(eps)
+    return _over(4.0 * math.log(n) - 2.0 * math.log(delta), _chernoff_rate(eps))
 
 
 def _srht_real(n: int, eps: float, delta: float, n_features: int | None) -> float:
     if n_features is None:
         raise ValueError("the srht bound needs n_features (the input dimension n).")
-    n_pad = 1 << max(0, (n_features - 1).bit_length())
-    pairs = _n_pairs(n)
-    b = 2.0 * math.log(4.0 * n_pad * pairs / delta)
-    return b * b * math.log(4.0 * pairs / delta) / (2.0 * eps**2)
+    log_pad = math.log(2.0) * max(0, (n_features - 1).bit_length())
+    log_pairs = math.log(_n_pairs(n))
+    b = 2.0 * (math.log(4.0) + log_pad + log_pairs - math.log(delta))
+    return _over(b * b * (math.log(4.0) + log_pairs - math.log(delta)), 2.0 * eps**2)
 
 
 def _countsketch_real(n: int, eps: float, delta: float) -> float:
-    return 2.0 * _n_pairs(n) / (eps**2 * delta)
+    # 2 P / (eps^2 delta) through logarithms: eps^2 delta may underflow to 0 (the value is then
+    # beyond float64, which _dimension reports) where the division would fail
+    log_value = math.log(2.0 * _n_pairs(n)) - 2.0 * math.log(eps) - math.log(delta)
+    return math.exp(log_value) if log_value < 709.0 else math.inf
 
 
 def achlioptas_min_dim(n_points: int, eps: float, failure_probability: float | None = None) -> int:
@@ -178,7 +215,7 @@ def achlioptas_min_dim(n_points: int, eps: float, failure_probability: float | N
     """
     n, e = _points(n_points), _eps(eps)
     d = 1.0 / n if failure_probability is None else _delta(failure_probability)
-    return math.ceil(_achlioptas_real(n, e, d))
+    return _dimension(_achlioptas_real(n, e, d), "achlioptas", e, d)
 
 
 @dataclass(frozen=True)
@@ -248,7 +285,7 @@ def kane_nelson_min_dim(
     n, e = _points(n_points), _eps(eps)
     d = 1.0 / n if failure_probability is None else _delta(failure_probability)
     c = check_real(nnz_fraction, "nnz_fraction", low=0.0, high=1.0, low_inclusive=False)
-    m = math.ceil(_achlioptas_real(n, e, d))
+    m = _dimension(_achlioptas_real(n, e, d), "kane-nelson", e, d)
     return SparseJLDims(n_dims=m, nnz_per_column=min(m, max(1, math.ceil(c * e * m))))
 
 
@@ -298,8 +335,8 @@ def srht_min_dim(n_points: int, eps: float, failure_probability: float, n_featur
     41059
     """
     n, e, d = _points(n_points), _eps(eps), _delta(failure_probability)
-    nf = check_int(n_features, "n_features", low=1)
-    return math.ceil(_srht_real(n, e, d, nf))
+    nf = check_int(n_features, "n_features", low=1, high=_MAX_POINTS)
+    return _dimension(_srht_real(n, e, d, nf), "srht", e, d)
 
 
 def countsketch_min_dim(n_points: int, eps: float, failure_probability: float) -> int:
@@ -342,7 +379,7 @@ def countsketch_min_dim(n_points: int, eps: float, failure_probability: float) -
     3600
     """
     n, e, d = _points(n_points), _eps(eps), _delta(failure_probability)
-    return math.ceil(_countsketch_real(n, e, d))
+    return _dimension(_countsketch_real(n, e, d), "countsketch", e, d)
 
 
 def larsen_nelson_lower_bound(n_points: int, eps: float, n_features: int | None = None) -> float:
@@ -387,7 +424,11 @@ def larsen_nelson_lower_bound(n_points: int, eps: float, n_features: int | None 
     921.034
     """
     n, e = _points(n_points), _eps(eps)
-    size = n if n_features is None else min(n, check_int(n_features, "n_features", low=2))
+    size = (
+        n
+        if n_features is None
+        else min(n, check_int(n_features, "n_features", low=2, high=_MAX_POINTS))
+    )
     low = size**-0.4999
     if e <= low:
         raise ValueError(
@@ -414,7 +455,7 @@ class _Bound:
 
 BOUNDS: dict[str, _Bound] = {
     "dasgupta-gupta": _Bound(
-        real=lambda n, e, d, nf: 4.0 * math.log(n) / _chernoff_rate(e),
+        real=lambda n, e, d, nf: _over(4.0 * math.log(n), _chernoff_rate(e)),
         rounding=int,
         uses_failure_probability=False,
         applies_to=("gaussian",),
@@ -447,7 +488,7 @@ BOUNDS: dict[str, _Bound] = {
 
 
 def _bound(name) -> _Bound:
-    if name not in BOUNDS:
+    if not isinstance(name, str) or name not in BOUNDS:
         raise ValueError(f"bound must be one of {sorted(BOUNDS)}; got {name!r}.")
     return BOUNDS[name]
 
@@ -455,12 +496,11 @@ def _bound(name) -> _Bound:
 def _bound_args(b: _Bound, n_points, failure_probability, n_features):
     n = _points(n_points)
     d = 1.0 / n if failure_probability is None else _delta(failure_probability)
-    nf = None
-    if b.needs_n_features:
-        if n_features is None:
+    if n_features is None:
+        if b.needs_n_features:
             raise ValueError("n_features must be given (an integer >= 1) for this bound; got None.")
-        nf = check_int(n_features, "n_features", low=1)
-    return n, d, nf
+        return n, d, None
+    return n, d, check_int(n_features, "n_features", low=1, high=_MAX_POINTS)
 
 
 def min_dim(
@@ -501,7 +541,9 @@ def min_dim(
     b = _bound(bound)
     e = _eps(eps)
     n, d, nf = _bound_args(b, n_points, failure_probability, n_features)
-    return int(b.rounding(b.real(n, e, d, nf)))
+    value = b.real(n, e, d, nf)
+    _dimension(value, bound, e, d if b.uses_failure_probability else None)
+    return int(b.rounding(value))
 
 
 def max_eps(
@@ -542,7 +584,7 @@ def max_eps(
     0.5001
     """
     b = _bound(bound)
-    m = check_int(n_dims, "n_dims", low=1)
+    m = check_int(n_dims, "n_dims", low=1, high=_MAX_POINTS)
     n, d, nf = _bound_args(b, n_points, failure_probability, n_features)
 
     def f(e: float) -> float:
@@ -553,7 +595,7 @@ def max_eps(
         need = math.ceil(b.real(n, hi, d, nf))
         raise ValueError(
             f"n_dims must be an integer >= {need} for the {bound} bound to guarantee any eps < 1 "
-            f"with n_points={n}; got {m}."
+            f"with n_points={n} and failure_probability={d!r}; got {m}."
         )
     lo = 1e-12
     if f(lo) <= 0:  # pragma: no cover - would need astronomically many dimensions

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
 from csuper.jl.bounds import BOUNDS, larsen_nelson_lower_bound, min_dim
 from csuper.jl.distortion import measure_distortion
 from csuper.jl.transforms import CONSTRUCTIONS, make_jl
 
-__all__ = ["DistortionExperiment", "distortion_experiment", "plot_min_dims"]
-
-_POINT_SETS = ("gaussian", "basis")
+__all__ = ["POINT_SETS", "DistortionExperiment", "distortion_experiment", "plot_min_dims"]
 
 
 @dataclass(frozen=True)
@@ -107,13 +112,25 @@ def _all_bounds(n_points, eps, delta, n_features) -> dict[str, int]:
     }
 
 
-def _points(kind: str, n_points: int, n_features: int, rng: np.random.Generator) -> np.ndarray:
-    if kind == "gaussian":
-        return rng.standard_normal((n_points, n_features))
+def _gaussian_points(n_points: int, n_features: int, rng: np.random.Generator) -> np.ndarray:
+    """i.i.d. standard normal points."""
+    return rng.standard_normal((n_points, n_features))
+
+
+def _basis_points(n_points: int, n_features: int, rng: np.random.Generator) -> np.ndarray:
+    """Distinct standard basis vectors (their 2-sparse differences are hard for sparse maps)."""
     idx = rng.choice(n_features, size=n_points, replace=False)
     X = np.zeros((n_points, n_features))
     X[np.arange(n_points), idx] = 1.0
     return X
+
+
+#: Random point sets of :func:`distortion_experiment` (name -> ``draw(n_points, n_features,
+#: rng)``); the CLI choices read it.
+POINT_SETS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
+    "gaussian": _gaussian_points,
+    "basis": _basis_points,
+}
 
 
 def distortion_experiment(
@@ -154,9 +171,10 @@ def distortion_experiment(
         Trials per m (>= 1).
     failure_probability : float
         delta in (0, 1).
-    points : {"gaussian", "basis"}
-        i.i.d. standard normal points, or distinct standard basis vectors (their 2-sparse
-        differences are the hard case for sparse maps).
+    points : str
+        A key of :data:`POINT_SETS`: ``"gaussian"`` (i.i.d. standard normal points) or
+        ``"basis"`` (distinct standard basis vectors, whose 2-sparse differences are the hard
+        case for sparse maps).
     construction_params : dict or None
         Extra parameters of the construction (e.g. ``{"nnz_per_column": 4}``).
     rng : None, int or Generator
@@ -175,13 +193,13 @@ def distortion_experiment(
     >>> r.success_rate.tolist(), r.empirical_min_dim
     ([0.0, 1.0], 400)
     """
-    if construction not in CONSTRUCTIONS:
+    if not isinstance(construction, str) or construction not in CONSTRUCTIONS:
         raise ValueError(
             f"construction must be one of {sorted(CONSTRUCTIONS)}; got {construction!r}."
         )
     cls = CONSTRUCTIONS[construction]
-    N = check_int(n_points, "n_points", low=2)
-    n = check_int(n_features, "n_features", low=1)
+    N = check_int(n_points, "n_points", low=2, high=2**53)
+    n = check_int(n_features, "n_features", low=1, high=2**53)
     e = check_real(eps, "eps", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     delta = check_real(
         failure_probability,
@@ -191,12 +209,24 @@ def distortion_experiment(
         low_inclusive=False,
         high_inclusive=False,
     )
-    T = check_int(n_trials, "n_trials", low=1)
-    if points not in _POINT_SETS:
-        raise ValueError(f"points must be one of {list(_POINT_SETS)}; got {points!r}.")
+    T = check_int(n_trials, "n_trials", low=1, high=2**53)
+    if not isinstance(points, str) or points not in POINT_SETS:
+        raise ValueError(f"points must be one of {list(POINT_SETS)}; got {points!r}.")
     if points == "basis" and n < N:
         raise ValueError(f"n_features must be >= n_points={N} for points='basis'; got {n}.")
+    progress = check_bool(progress, "progress")
+    if construction_params is not None and not isinstance(construction_params, dict):
+        raise TypeError(
+            "construction_params must be a dict of the construction's parameters or None; got "
+            f"{type(construction_params).__name__}."
+        )
     params = dict(construction_params or {})
+    unknown = sorted(set(params) - set(cls.params))
+    if unknown:
+        raise TypeError(
+            f"construction_params of the {construction!r} construction must be among "
+            f"{list(cls.params)}; got unexpected {unknown}."
+        )
     cap = cls.max_dims(n)
     if n_dims is None:
         top = min_dim(N, e, bound="achlioptas", failure_probability=delta)
@@ -204,11 +234,22 @@ def distortion_experiment(
             top = min(top, cap)
         grid = np.unique(np.geomspace(min(4, top), top, 12).round().astype(np.int64))
     else:
-        grid = np.unique(check_array(n_dims, "n_dims", ndim=1, dtype=np.int64))
-        high = cap if cap is not None else None
-        for m in grid:
+        raw = check_array(n_dims, "n_dims", ndim=1, dtype=np.float64)
+        if not np.all(raw == np.round(raw)) or np.asarray(n_dims).dtype == np.bool_:
+            raise TypeError(f"n_dims must be a sequence of integers; got {n_dims!r}.")
+        high = 2**53 if cap is None else cap
+        for m in np.unique(raw):
             check_int(int(m), "n_dims", low=1, high=high)
+        grid = np.unique(raw).astype(np.int64)
     gen = check_rng(rng)
+    top_m = int(grid.max())
+    check_memory(
+        8 * (2 * N * n + 4 * top_m * n + N * top_m),
+        f"distortion_experiment with n_points={N}, n_features={n} and n_dims up to {top_m} "
+        "(one point set, one map and its images at a time)",
+        "pass smaller n_points, n_features or n_dims",
+    )
+    draw_points = POINT_SETS[points]
 
     successes = np.zeros(len(grid), dtype=np.int64)
     medians = np.zeros(len(grid))
@@ -222,7 +263,7 @@ def distortion_experiment(
         for gi, m in enumerate(grid):
             worst = np.empty(T)
             for t in range(T):
-                X = _points(points, N, n, gen)
+                X = draw_points(N, n, gen)
                 f = make_jl(construction, n, int(m), rng=gen, **params)
                 d = measure_distortion(X, f(X), quantiles=())
                 worst[t] = d.max
@@ -290,12 +331,21 @@ def plot_min_dims(results: Sequence[DistortionExperiment], ax=None):
     >>> ax.get_yscale()
     'log'
     """
+    if isinstance(results, DistortionExperiment):
+        results = [results]
+    if not isinstance(results, Sequence) or isinstance(results, str):
+        raise TypeError(
+            "results must be a sequence of DistortionExperiment objects; got "
+            f"{type(results).__name__}."
+        )
     if not results:
         raise ValueError("results must hold at least one DistortionExperiment; got none.")
     if not all(isinstance(r, DistortionExperiment) for r in results):
         raise TypeError(
             "results must be DistortionExperiment objects (from distortion_experiment)."
         )
+    if ax is not None and not callable(getattr(ax, "errorbar", None)):
+        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}.")
     if ax is None:
         import matplotlib.pyplot as plt
 

@@ -16,11 +16,19 @@ blocks of rows, ``NUMBA_NUM_THREADS`` of them), whose results are bit-identical 
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
 from csuper.jl import _jl_kernels as K
 
 __all__ = [
@@ -40,6 +48,51 @@ __all__ = [
 
 def _next_pow2(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
+
+
+# Largest n_features and n_dims (sizes beyond are not exact in float64, and never fit anyway).
+_MAX_SIZE = 2**53
+_SPARSE_NAMES = ("very-sparse", "sparse-jl", "countsketch")
+_SPARSE_LIST = ", ".join(_SPARSE_NAMES)
+
+# Sparse rows densified at once by the generic sparse path (8 MB of float64).
+_SPARSE_CHUNK_ELEMENTS = 1 << 20
+# Result capacity (stored entries) from which the sparse product runs its parallel kernels.
+_PARALLEL_MIN_ENTRIES = 1 << 18
+
+
+def _is_sparse(X: Any) -> bool:
+    """Whether X is a scipy.sparse matrix or array (without importing scipy.sparse)."""
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and bool(module.issparse(X))
+
+
+def _check_sparse(X: Any, name: str, n_features: int) -> Any:
+    """A canonical CSR copy (or X itself) of a 2-D scipy.sparse input: float32 or float64
+    (integers and bools become float64), sorted indices, no duplicates, finite entries."""
+    from scipy import sparse
+
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D sparse matrix; got {X.ndim}-D with shape {X.shape}."
+        )
+    if X.shape[1] != n_features:
+        raise ValueError(f"{name} must have n_features={n_features} columns; got shape {X.shape}.")
+    kind = X.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got a sparse matrix of dtype {X.dtype}.")
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    flavour = sparse.csr_array if isinstance(X, sparse.sparray) else sparse.csr_matrix
+    csr = flavour(X, dtype=dtype)  # a new object (it may share X's arrays)
+    if not csr.has_canonical_format:
+        csr = csr.copy()  # never sort or merge the caller's arrays in place
+        csr.sum_duplicates()  # also sorts the indices
+    if not np.all(np.isfinite(csr.data)):
+        bad = int(np.size(csr.data) - np.count_nonzero(np.isfinite(csr.data)))
+        raise ValueError(
+            f"{name} must contain only finite values; got {bad} NaN or infinite entries."
+        )
+    return csr
 
 
 def fwht(X: Any, *, normalize: bool = False, pad: bool = False) -> np.ndarray:
@@ -73,8 +126,16 @@ def fwht(X: Any, *, normalize: bool = False, pad: bool = False) -> np.ndarray:
     [3.0, 1.0, 4.0, 1.0]
     """
     arr = check_array(X, "X", ndim=(1, 2))
+    normalize = check_bool(normalize, "normalize")
+    pad = check_bool(pad, "pad")
     length = arr.shape[-1]
     target = _next_pow2(length)
+    rows = arr.size // length
+    check_memory(
+        rows * target * arr.dtype.itemsize,
+        f"fwht of {rows} vectors of length {length} (padded to {target})",
+        "transform fewer vectors at a time",
+    )
     if target != length and not pad:
         raise ValueError(
             f"X must have a power-of-two length along its last axis (or pass pad=True); "
@@ -107,15 +168,32 @@ class JLTransform:
         Key in :data:`CONSTRUCTIONS`.
     bound : str or None
         Key in :data:`csuper.jl.BOUNDS` of the bound that certifies the construction.
+    params : tuple of str
+        The construction's own keyword parameters (``make_jl`` passes them on).
+
+    Raises
+    ------
+    ValueError
+        For sizes out of range, or a map whose drawing would exceed the memory budget
+        (:class:`~csuper._validation.MemoryBudgetError`, naming the estimate).
     """
 
     name: ClassVar[str] = ""
     bound: ClassVar[str | None] = None
+    params: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_features: int, n_dims: int, *, rng=None) -> None:
-        self.n_features = check_int(n_features, "n_features", low=1)
-        self.n_dims = check_int(n_dims, "n_dims", low=1, high=self.max_dims(self.n_features))
-        self._draw(check_rng(rng))
+        self.n_features = check_int(n_features, "n_features", low=1, high=_MAX_SIZE)
+        high = self.max_dims(self.n_features)
+        self.n_dims = check_int(n_dims, "n_dims", low=1, high=_MAX_SIZE if high is None else high)
+        gen = check_rng(rng)
+        check_memory(
+            self._draw_bytes(),
+            f"{type(self).__name__}(n_features={self.n_features}, n_dims={self.n_dims})",
+            "pass a smaller n_dims or n_features"
+            + ("" if self.name in _SPARSE_NAMES else f" or a sparse construction ({_SPARSE_LIST})"),
+        )
+        self._draw(gen)
 
     # -- to be provided by subclasses -----------------------------------------------------------
     @staticmethod
@@ -126,6 +204,18 @@ class JLTransform:
     def _draw(self, rng: np.random.Generator) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _draw_bytes(self) -> float:
+        """Estimated peak memory of :meth:`_draw` (checked against the budget before drawing)."""
+        return 0.0
+
+    def _check_matrix_memory(self) -> None:
+        check_memory(
+            8 * self.n_dims * self.n_features,
+            f"{type(self).__name__}.matrix() (a dense {self.n_dims} x {self.n_features} float64 "
+            "matrix)",
+            "apply the map to vectors instead, or use to_sparse() for the sparse constructions",
+        )
+
     def _apply(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -133,9 +223,33 @@ class JLTransform:
         """The explicit (m, n) float64 matrix A with f(x) = A x."""
         raise NotImplementedError
 
+    def _apply_sparse(self, X: Any) -> Any:
+        """f(X) for a canonical CSR matrix X (N, n): rows densified in chunks of bounded memory
+        and mapped by :meth:`_apply` (constructions with a sparse kernel override this)."""
+        out = np.empty((X.shape[0], self.n_dims), dtype=X.dtype)
+        rows = max(1, _SPARSE_CHUNK_ELEMENTS // max(1, self.n_features))
+        for b0 in range(0, X.shape[0], rows):
+            out[b0 : b0 + rows] = self._apply(X[b0 : b0 + rows].toarray())
+        return out
+
     # -- shared ---------------------------------------------------------------------------------
-    def apply(self, X: Any) -> np.ndarray:
-        """Map a vector (n,) or a batch (N, n) to (m,) or (N, m); float32 stays float32."""
+    def apply(self, X: Any) -> Any:
+        """Map a vector (n,) or a batch (N, n) to (m,) or (N, m); float32 stays float32.
+
+        ``X`` may be a scipy.sparse matrix or array of shape (N, n) (any format; CSR is used as
+        it is). Like scikit-learn's random projections, the sparse constructions
+        (``very-sparse``, ``sparse-jl``, ``countsketch``) then return a sparse CSR result of
+        the same flavour as the input (``csr_array`` for sparse arrays, ``csr_matrix`` for
+        sparse matrices; exact zeros dropped), computed by a parallel numba kernel in
+        O(nnz(X) s) work; the dense ones (and the SRHT) return an ndarray. Either way the
+        values equal those for ``X.toarray()`` (bit for bit for the sparse constructions and the
+        SRHT; to rounding for the dense ones, which use scipy's sparse-times-dense product).
+        """
+        if _is_sparse(X):
+            csr = _check_sparse(X, "X", self.n_features)
+            if csr.shape[0] == 0:
+                raise ValueError(f"X must have at least 1 row; got shape {csr.shape}.")
+            return self._apply_sparse(csr)
         arr = check_array(X, "X", ndim=(1, 2))
         if arr.shape[-1] != self.n_features:
             raise ValueError(
@@ -143,6 +257,12 @@ class JLTransform:
                 f"got shape {arr.shape}."
             )
         batch = arr.reshape(-1, self.n_features)
+        check_memory(
+            batch.shape[0] * self.n_dims * arr.dtype.itemsize,
+            f"{type(self).__name__}.apply of {batch.shape[0]} vectors (a {batch.shape[0]} x "
+            f"{self.n_dims} {arr.dtype.name} result)",
+            "map the vectors in smaller batches",
+        )
         out = self._apply(batch)
         return out.reshape(self.n_dims) if arr.ndim == 1 else out
 
@@ -160,6 +280,22 @@ class _DenseJL(JLTransform):
     def _apply(self, X: np.ndarray) -> np.ndarray:
         A = self._A if X.dtype == np.float64 else self._A.astype(X.dtype)
         return X @ A.T
+
+    def _apply_sparse(self, X: Any) -> np.ndarray:
+        check_memory(
+            X.shape[0] * self.n_dims * X.dtype.itemsize,
+            f"{type(self).__name__}.apply of {X.shape[0]} sparse vectors (a dense "
+            f"{X.shape[0]} x {self.n_dims} result)",
+            "map the vectors in smaller batches",
+        )
+        A = self._A if X.dtype == np.float64 else self._A.astype(X.dtype)
+        return np.asarray(X @ A.T)  # scipy's sparse x dense product: O(nnz(X) m)
+
+    #: float64 (m, n) arrays alive at once while drawing (the matrix and its temporaries).
+    _draw_copies: ClassVar[int] = 2
+
+    def _draw_bytes(self) -> float:
+        return 8.0 * self._draw_copies * self.n_dims * self.n_features
 
     def matrix(self) -> np.ndarray:
         return self._A.copy()
@@ -217,6 +353,7 @@ class RademacherJL(_DenseJL):
 
     name = "rademacher"
     bound = "achlioptas"
+    _draw_copies = 3
 
     def _draw(self, rng):
         signs = rng.integers(0, 2, size=(self.n_dims, self.n_features), dtype=np.int8)
@@ -247,6 +384,7 @@ class AchlioptasJL(_DenseJL):
 
     name = "achlioptas"
     bound = "achlioptas"
+    _draw_copies = 4
 
     def _draw(self, rng):
         u = rng.random((self.n_dims, self.n_features))
@@ -269,12 +407,68 @@ class _SparseJLBase(JLTransform):
         kernel(X, self._indptr, self._indices, self._data.astype(X.dtype, copy=False), ones, out)
         return out
 
+    def _apply_sparse(self, X: Any) -> Any:
+        from scipy import sparse
+
+        N, m = X.shape[0], self.n_dims
+        capacity = np.empty(N, dtype=np.int64)
+        K.csr_csc_capacity(X.indptr, X.indices, self._indptr, m, capacity)
+        slots = np.zeros(N + 1, dtype=np.int64)
+        np.cumsum(capacity, out=slots[1:])
+        total = int(slots[-1])
+        index = np.int32 if total + 64 < 2**31 else np.int64  # scipy's index dtype rule
+        check_memory(
+            total * (np.dtype(index).itemsize + X.dtype.itemsize) + 16 * N,
+            f"{type(self).__name__}.apply of a sparse ({N} x {self.n_features}) X (a sparse "
+            f"result with up to {total} stored entries)",
+            "map the rows in smaller batches",
+        )
+        parallel = total >= _PARALLEL_MIN_ENTRIES
+        bounds = K.csr_chunks(slots, min(N, 64) if parallel else 1)
+        region = slots[bounds[:-1]] + np.arange(bounds.size - 1)  # one slot of slack per chunk
+        region_end = np.empty_like(region)
+        indptr = np.empty(N + 1, dtype=index)
+        indices = np.empty(total + region.size, dtype=index)
+        data = np.empty(total + region.size, dtype=X.dtype)
+        (K.csr_csc_fill_parallel if parallel else K.csr_csc_fill)(
+            X.indptr,
+            X.indices,
+            X.data,
+            self._indptr,
+            self._indices,
+            self._data.astype(X.dtype, copy=False),
+            m,
+            bounds,
+            region,
+            indptr,
+            indices,
+            data,
+            region_end,
+        )
+        # close the gaps between the chunks' regions (each chunk moves down as one block)
+        start = 0
+        for c in range(region.size):
+            size = int(region_end[c] - region[c])
+            if region[c] != start:
+                indices[start : start + size] = indices[region[c] : region_end[c]]
+                data[start : start + size] = data[region[c] : region_end[c]]
+                indptr[bounds[c] : bounds[c + 1]] -= region[c] - start
+            start += size
+        indptr[N] = start
+        indices.resize(start, refcheck=False)
+        data.resize(start, refcheck=False)
+        flavour = sparse.csr_array if isinstance(X, sparse.sparray) else sparse.csr_matrix
+        out = flavour((data, indices, indptr), shape=(N, m))
+        out.has_sorted_indices = True
+        return out
+
     @property
     def nnz(self) -> int:
         """Number of stored nonzeros of the matrix."""
         return int(self._indptr[-1])
 
     def matrix(self) -> np.ndarray:
+        self._check_matrix_memory()
         A = np.zeros((self.n_dims, self.n_features))
         cols = np.repeat(np.arange(self.n_features), np.diff(self._indptr))
         np.add.at(A, (self._indices, cols), self._data)
@@ -325,15 +519,23 @@ class VerySparseJL(_SparseJLBase):
 
     name = "very-sparse"
     bound = None
+    params: ClassVar[tuple[str, ...]] = ("density",)
 
     def __init__(self, n_features: int, n_dims: int, *, density: float | None = None, rng=None):
-        nf = check_int(n_features, "n_features", low=1)
+        nf = check_int(n_features, "n_features", low=1, high=_MAX_SIZE)
         self.density = (
             1.0 / math.sqrt(nf)
             if density is None
             else check_real(density, "density", low=0.0, high=1.0, low_inclusive=False)
         )
         super().__init__(nf, n_dims, rng=rng)
+
+    def _draw_bytes(self) -> float:
+        total = self.n_dims * self.n_features
+        k = total * self.density  # expected nonzeros
+        # numpy's choice without replacement shuffles all `total` indices unless k is small
+        choice = 8.0 * total if (self.density >= 1.0 / 50 or total <= 10_000) else 0.0
+        return 8.0 * (6 * k + 2 * self.n_features) + choice
 
     def _draw(self, rng):
         m, n, d = self.n_dims, self.n_features, self.density
@@ -391,14 +593,18 @@ class SparseJL(_SparseJLBase):
 
     name = "sparse-jl"
     bound = "kane-nelson"
+    params: ClassVar[tuple[str, ...]] = ("nnz_per_column",)
 
     def __init__(
         self, n_features: int, n_dims: int, *, nnz_per_column: int | None = None, rng=None
     ):
-        m = check_int(n_dims, "n_dims", low=1)
+        m = check_int(n_dims, "n_dims", low=1, high=_MAX_SIZE)
         s = min(8, m) if nnz_per_column is None else nnz_per_column
         self.nnz_per_column = check_int(s, "nnz_per_column", low=1, high=m)
         super().__init__(n_features, m, rng=rng)
+
+    def _draw_bytes(self) -> float:
+        return 8.0 * 6 * self.n_features * self.nnz_per_column
 
     def _draw(self, rng):
         m, n, s = self.n_dims, self.n_features, self.nnz_per_column
@@ -434,6 +640,7 @@ class CountSketch(SparseJL):
 
     name = "countsketch"
     bound = "countsketch"
+    params = ()
 
     def __init__(self, n_features: int, n_dims: int, *, rng=None):
         super().__init__(n_features, n_dims, nnz_per_column=1, rng=rng)
@@ -488,7 +695,11 @@ class SRHT(JLTransform):
         kernel(X, self._signs.astype(X.dtype), self._rows, self.n_padded, scale, out)
         return out
 
+    def _draw_bytes(self) -> float:
+        return 8.0 * (self.n_features + 2 * self.n_dims)
+
     def matrix(self) -> np.ndarray:
+        self._check_matrix_memory()
         A = np.empty((self.n_dims, self.n_features))
         block = 512
         for start in range(0, self.n_features, block):
@@ -530,6 +741,13 @@ def make_jl(name: str, n_features: int, n_dims: int, *, rng=None, **params) -> J
     >>> make_jl("sparse-jl", 1000, 64, nnz_per_column=4, rng=1)
     SparseJL(n_features=1000, n_dims=64)
     """
-    if name not in CONSTRUCTIONS:
-        raise ValueError(f"construction must be one of {sorted(CONSTRUCTIONS)}; got {name!r}.")
-    return CONSTRUCTIONS[name](n_features, n_dims, rng=rng, **params)
+    if not isinstance(name, str) or name not in CONSTRUCTIONS:
+        raise ValueError(f"name must be one of {sorted(CONSTRUCTIONS)}; got {name!r}.")
+    cls = CONSTRUCTIONS[name]
+    unknown = sorted(set(params) - set(cls.params))
+    if unknown:
+        raise TypeError(
+            f"params of the {name!r} construction must be among {list(cls.params)}; got "
+            f"unexpected {unknown}."
+        )
+    return cls(n_features, n_dims, rng=rng, **params)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._validation import check_array, check_bool, check_int, check_real
+from csuper.geometry import gram_matrix
 from csuper.sae.data import GroundTruthData
 from csuper.sae.metrics import code_mcc, decoder_matching
 from csuper.sae.train import SparseAutoencoder
@@ -55,7 +56,7 @@ def _proximal(D, X, lam, n_iter, accelerated, tol, nonnegative):
     """Batched (F)ISTA on 0.5 |x - D c|^2 + lam |c|_1 (c >= 0 if nonnegative): (C, iterations)."""
     lip = float(np.linalg.norm(D, 2) ** 2)
     step = 1.0 / lip
-    G = D.T @ D
+    G = gram_matrix(D)  # never D.T @ D (BLAS syrk crashes for wide D; CONTRIBUTING)
     DX = X @ D  # (N, L)
     C = np.zeros((X.shape[0], D.shape[1]))
     Y = C.copy()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._validation import check_array, check_int, check_real
-from csuper.geometry import feature_dimensionality
+from csuper.geometry import feature_dimensionality, gram_matrix
 from csuper.geometry import interference as _interference
 
 __all__ = [
@@ -196,7 +196,7 @@ def detect_polytopes(
         return []
     D = feature_dimensionality(W)
     U = W[:, rep] / norms[rep]
-    adj = np.abs(U.T @ U) > c
+    adj = np.abs(gram_matrix(U)) > c
     label = -np.ones(rep.size, dtype=int)
     out = []
     for s in range(rep.size):

@@ -230,13 +230,17 @@ def test_edge_dimensions_in_simulation():
 # bad input
 # ------------------------------------------------------------------------------------------
 def test_bad_input_names_the_parameter():
-    with pytest.raises(ValueError, match=r"n_dims must be an integer in \[1, inf\); got 0"):
+    with pytest.raises(
+        ValueError, match=r"n_dims must be an integer in \[1, 9007199254740992\]; got 0"
+    ):
         L.inner_product_moment(2, 0)
-    with pytest.raises(ValueError, match=r"n_dims must be an integer in \[1, inf\); got 0"):
+    with pytest.raises(
+        ValueError, match=r"n_dims must be an integer in \[1, 9007199254740992\]; got 0"
+    ):
         L.simulate_coherence(5, 0)
-    with pytest.raises(ValueError, match=r"n_features must be an integer in \[2, inf\); got 1"):
+    with pytest.raises(ValueError, match=r"n_features must be an integer in \[2, \d+\]; got 1"):
         L.simulate_coherence(1, 3)
-    with pytest.raises(ValueError, match=r"n_trials must be an integer in \[2, inf\); got 1"):
+    with pytest.raises(ValueError, match=r"n_trials must be an integer in \[2, \d+\]; got 1"):
         L.simulate_coherence(5, 3, n_trials=1)
     for bad in (0.0, 1.0, -0.5, 2.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match=r"eps must be a real number in \(0, 1\)"):
@@ -253,7 +257,7 @@ def test_bad_input_names_the_parameter():
         L.simulate_coherence(5, 3, quantiles=(0.5, 1.5))
     with pytest.raises(ValueError, match=r"confidence must be a real number in \(0, 1\)"):
         L.simulate_coherence(5, 3, confidence=1.0)
-    with pytest.raises(ValueError, match=r"order must be an integer in \[0, inf\); got -1"):
+    with pytest.raises(ValueError, match=r"order must be an integer in \[0, \d+\]; got -1"):
         L.inner_product_moment(-1, 3)
     with pytest.raises(TypeError, match="n_dims must be an integer"):
         L.inner_product_law(3.0)
@@ -271,7 +275,7 @@ def test_gumbel_limit_agrees_with_the_union_bound_at_large_sizes(n, m):
     assert np.allclose(g, u, rtol=0.01)
     # at the median the union bound is looser than the Poisson limit (it ignores overlaps)
     assert L.coherence_quantile_gumbel(0.5, n, m) < L.coherence_quantile_union_bound(0.5, n, m)
-    with pytest.raises(ValueError, match=r"n_features must be an integer in \[3, inf\); got 2"):
+    with pytest.raises(ValueError, match=r"n_features must be an integer in \[3, \d+\]; got 2"):
         L.coherence_quantile_gumbel(0.5, 2, m)
 
 

@@ -170,7 +170,7 @@ def test_fwht_pad():
 def test_bad_dimensions(name):
     with pytest.raises(ValueError, match=r"n_dims must be an integer in \[1, .*; got 0"):
         make_jl(name, 10, 0)
-    with pytest.raises(ValueError, match=r"n_features must be an integer in \[1, inf\); got 0"):
+    with pytest.raises(ValueError, match=r"n_features must be an integer in \[1, \d+\]; got 0"):
         make_jl(name, 0, 3)
     with pytest.raises(TypeError, match="n_dims"):
         make_jl(name, 10, 2.0)
@@ -198,7 +198,7 @@ def test_bad_construction_parameters():
         SparseJL(10, 4, nnz_per_column=5)
     with pytest.raises(ValueError, match=r"density must be a real number in \(0, 1\]; got 0.0"):
         VerySparseJL(10, 4, density=0.0)
-    with pytest.raises(ValueError, match="construction must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         make_jl("fourier", 10, 4)
     with pytest.raises(TypeError, match="RandomState"):
         make_jl("gaussian", 10, 4, rng=np.random.RandomState(0))
