@@ -15,13 +15,13 @@ The paper's regimes (its "Superposition vs Sparsity" figure, read off its captio
 | 0.001 | all neurons are highly polysemantic |
 
 plus "the neurons representing the most important features tend to be monosemantic". Ours: the
-toy notebook's optimiser (AdamW lr 1e-3, batch 1024, 10,000 steps), best of 2 seeds, inputs 0
+toy notebook's optimiser (AdamW lr 1e-3, batch 1024, 10,000 steps), best of 8 seeds, inputs 0
 with probability S else Uniform[-1, 1]. Each neuron's input weights are scaled so that the
 largest |weight| is 1 (the paper's footnote 15) and a feature drives it when its scaled |weight|
 exceeds 1/2 (:func:`csuper.diagnose.neuron_view` with ``signed=True``); the participation ratio
 of the scaled weights measures "slightly" against "highly" polysemantic.
 
-Usage: python papers/elhage2022_computation.py OUTDIR [--n-seeds 2] [--n-steps 10000]
+Usage: python papers/elhage2022_computation.py OUTDIR [--n-seeds 8] [--n-steps 10000]
 Writes OUTDIR/computation.json and OUTDIR/computation.png.
 """
 
@@ -43,7 +43,7 @@ SETUP = {
     "n_dims": 40,
     "importance_ratio": 0.8,
     "densities": [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001],
-    "n_seeds": 2,
+    "n_seeds": 8,
     "n_steps": 10_000,
     "seed": 2022,
 }
