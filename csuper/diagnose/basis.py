@@ -12,7 +12,7 @@ import numpy as np
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose._inputs import check_activations, check_weights, numerical_rank
 from csuper.diagnose.results import DiagnosticResult
-from csuper.geometry import coherence, feature_dimensionality, welch_bound
+from csuper.geometry import coherence, feature_dimensionality, gram_matrix, welch_bound
 
 __all__ = [
     "ICAResult",
@@ -118,7 +118,7 @@ def fast_ica(
     for it in range(1, max_iter + 1):  # noqa: B007 (it is reported)
         Y = Z @ W.T
         W1 = ((Y**3).T @ Z) / N - 3.0 * np.mean(Y**2, axis=0)[:, None] * W
-        ev, E = np.linalg.eigh(W1 @ W1.T)
+        ev, E = np.linalg.eigh(gram_matrix(W1.T))
         W1 = (E / np.sqrt(np.maximum(ev, 1e-300))) @ E.T @ W1
         moved = float(np.max(np.abs(np.abs(np.sum(W1 * W, axis=1)) - 1.0)))
         W = W1
@@ -378,7 +378,7 @@ def sae_unmixing(
             F = None
         else:
             U = F / norms
-            C = U.T @ U
+            C = gram_matrix(U)
             C = np.abs(C) if signed else C
             if np.max(C - 2 * np.eye(live.size)) > 0.99:
                 F = None

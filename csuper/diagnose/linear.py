@@ -15,6 +15,7 @@ from csuper.diagnose._inputs import (
     varying_features,
 )
 from csuper.diagnose.results import DiagnosticResult
+from csuper.geometry import gram_matrix
 
 __all__ = [
     "LINEAR_DIAGNOSES",
@@ -89,7 +90,7 @@ def linear_r2(W, feature_variance=None) -> np.ndarray:
             feature_variance, "feature_variance", shape=(n,), dtype=np.float64, nonnegative=True
         )
     Ws = W * np.sqrt(v)
-    M = Ws @ Ws.T
+    M = gram_matrix(Ws.T)
     Mp = np.linalg.pinv(M, rcond=1e-12, hermitian=True)
     return np.clip(np.einsum("ki,kl,li->i", Ws, Mp, Ws), 0.0, 1.0)
 
