@@ -96,7 +96,7 @@ def fast_ica(
     >>> S = rng.laplace(size=(4000, 2))
     >>> res = fast_ica(S @ np.array([[1.0, 0.5], [0.3, 1.0]]), rng=0)
     >>> C = np.abs(np.corrcoef(S.T, res.sources.T)[:2, 2:])
-    >>> print(np.round(np.sort(C.max(axis=1)), 3))
+    >>> print(np.round(np.sort(C.max(axis=1)), 2))
     [1. 1.]
     """
     H = check_array(H, "H", ndim=2, dtype=np.float64)
@@ -365,6 +365,7 @@ def sae_unmixing(
         ),
     )
     Htr, Hte, Xte = H[:-n_test], H[-n_test:], X[-n_test:, live]
+    F: np.ndarray | None
     if W is not None:
         F = check_weights(W, n_features=X.shape[1], n_dims=m)[:, live]
     else:
@@ -389,16 +390,14 @@ def sae_unmixing(
     for w in ws:
         sae = train_sae(Htr, w, "topk", k=[min(k, w)], settings=settings, n_seeds=n_seeds, rng=gen)
         codes = sae.encode(Hte)
-        best = None
-        for r in range(sae.n_instances):
-            match = (
-                mmcs_features(F, sae.W_dec[r], absolute=signed)
-                if F is not None
-                else float(_code_match(Xte, codes[r]).mean())
-            )
-            if best is None or match > best[0]:
-                best = (match, r)
-        match, r = best
+        matches = [
+            mmcs_features(F, sae.W_dec[r], absolute=signed)
+            if F is not None
+            else float(_code_match(Xte, codes[r]).mean())
+            for r in range(sae.n_instances)
+        ]
+        r = int(np.argmax(matches))
+        match = matches[r]
         fired = np.any(codes[r] != 0, axis=0)
         atoms = sae.W_dec[r][:, fired]
         coh = coherence(atoms) if atoms.shape[1] >= 2 else float("nan")
