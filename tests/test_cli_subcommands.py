@@ -133,7 +133,7 @@ def test_compare_prints_and_writes_json(capsys, tmp_path, model_file):
     assert code == 0
     # k = n p: 6 * 0.3 and 6 * 0.03.
     assert "k=1.8000" in out and "k=0.1800" in out
-    for dec in ("relu", "nnbp", "nnbp_gaussian"):
+    for dec in ("relu", "ista", "nnbp", "nnbp_gaussian"):
         assert re.search(rf"^\s+{dec}\s", out, re.M)
     assert "Instance 0:" in out and "Instance 1:" in out and "agreement=" in out
     res = json.loads(out_json.read_text())
@@ -143,14 +143,15 @@ def test_compare_prints_and_writes_json(capsys, tmp_path, model_file):
         # represented count from the column norms directly (Elhage et al.'s 0.5 threshold)
         assert inst["scaling"]["represented"] == int(np.sum(np.linalg.norm(W, axis=0) > 0.5))
         assert inst["scaling"]["k"] == pytest.approx(6 * model.feature_probability[r][0])
-        assert [row["decoder"] for row in inst["decoder_gap"]] == ["relu", "nnbp", "nnbp_gaussian"]
+        decoders = ["relu", "ista", "nnbp", "nnbp_gaussian"]
+        assert [row["decoder"] for row in inst["decoder_gap"]] == decoders
         # the CLI's decoder gap is the library's with the documented seed [seed, instance]
         ref = decoder_gap(
             W,
             model.b[r],
             model.feature_probability[r],
             n_samples=40,
-            decoders=["relu", "nnbp", "nnbp_gaussian"],
+            decoders=decoders,
             rng=[3, r],
         )
         for row, s in zip(inst["decoder_gap"], ref.scores):
@@ -213,7 +214,7 @@ def test_compare_bad_decoder_and_help(capsys, model_file):
         "--seed",
         "--output",
         "--represented-threshold",
-        "nnbp_packing",
+        "gaussian_relu",
     ):
         assert opt in out
 

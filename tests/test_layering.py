@@ -18,9 +18,10 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "csuper"
 
-#: Importable from everywhere: input validation, the result store, the executor and the root
-#: package (``from csuper import __version__``). They import nothing above themselves.
-BOTTOM = {"_validation", "_store", "executor", "csuper"}
+#: Importable from everywhere: input validation, csuper's exception and warning classes, the
+#: result store, the executor and the root package (``from csuper import __version__``). They
+#: import nothing above themselves.
+BOTTOM = {"_validation", "_errors", "_store", "executor", "csuper"}
 
 _BELOW_TOY = {"geometry", "jl", "recovery"}
 
@@ -28,6 +29,7 @@ _BELOW_TOY = {"geometry", "jl", "recovery"}
 MAY_IMPORT: dict[str, set[str]] = {
     "csuper": set(),
     "_validation": set(),
+    "_errors": set(),
     "_store": {"_validation"},
     "executor": {"_validation"},
     # frame geometry and JL maps know nothing of recovery, toy models or anything above

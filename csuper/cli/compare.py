@@ -8,14 +8,16 @@ HELP = "compare a saved toy model with compressed sensing (scaling, decoder gap,
 DESCRIPTION = (
     "Load toy models saved by 'csuper train --output MODEL.npz' (csuper.toy.save_model) and "
     "print, for each instance asked: the compressed-sensing scaling point (expected active "
-    "features k, the exact nonnegative l1 threshold m*(n, k), k log(n/k), the compressed-sensing "
-    "capacity and the number of represented features); the decoder gap (relative MSE and "
-    "exact-recovery rate of the model's ReLU read-out against l1 decoders on the same "
-    "measurements h = W x of fresh samples); and the learned per-feature capacities against the "
-    "Lagrangian allocation (csuper.compare.compare_capacities)."
+    "features k, Amelunxen et al.'s approximation m*(n, k) of the nonnegative l1 threshold, "
+    "k log(n/k), the compressed-sensing capacity, the represented features (|w_i| > T) and the "
+    "recovered ones (the read-out explains half their variance)); the decoder gap (relative MSE "
+    "and exact-recovery rate, on inputs with at least one active feature, of the model's ReLU "
+    "read-out against other decoders of the same measurements h = W x); and the learned "
+    "per-feature capacities against the Lagrangian allocation "
+    "(csuper.compare.compare_capacities)."
 )
 
-_DEFAULT_DECODERS = ("relu", "nnbp", "nnbp_gaussian")
+_DEFAULT_DECODERS = ("relu", "ista", "nnbp", "nnbp_gaussian")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=list(_DEFAULT_DECODERS),
         metavar="NAME",
         help="decoders of the decoder gap; choices: "
-        + "; ".join(f"{k}: {v}" for k, v in DECODERS.items()),
+        + "; ".join(f"{k}: {v.description}" for k, v in DECODERS.items()),
     )
     parser.add_argument(
         "--represented-threshold",
@@ -67,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _instance_result(model, r: int, args: argparse.Namespace) -> dict:
-    from csuper.compare import compare_capacities, decoder_gap, scaling_point
+    from csuper.compare import compare_capacities, decoder_gap, recovered_features, scaling_point
 
     W, p = model.W[r], model.feature_probability[r]
     pt = scaling_point(W, p, represented_threshold=args.represented_threshold)
@@ -81,7 +83,8 @@ def _instance_result(model, r: int, args: argparse.Namespace) -> dict:
         rng=[args.seed, r],
     )
     cap = compare_capacities(model, r, represented_threshold=args.represented_threshold)
-    scaling = {**pt.__dict__, "two_klogk": pt.two_klogk}
+    recovered = recovered_features(W, model.b[r], p, rng=[args.seed, r, 1]).count
+    scaling = {**pt.__dict__, "two_klogk": pt.two_klogk, "recovered": recovered}
     return {
         "instance": r,
         "scaling": scaling,
@@ -98,9 +101,9 @@ def _print(res: dict) -> None:
         f"  scaling: k={s['k']:.4f} (p={s['feature_probability']:.4f}), "
         f"m*(n,k)={s['threshold']:.4f}, k log(n/k)={s['klogk']:.4f}, "
         f"2 k log(n/k)={s['two_klogk']:.4f}, cs_capacity={s['cs_capacity']}, "
-        f"represented={s['represented']}"
+        f"represented={s['represented']}, recovered={s['recovered']}"
     )
-    print(f"  decoder gap ({res['decoder_gap'][0]['n_samples']} samples):")
+    print(f"  decoder gap ({res['decoder_gap'][0]['n_samples']} samples with an active feature):")
     print(f"    {'decoder':14s} {'rel_mse':>10s} {'exact':>7s} {'+-se':>7s} {'failed':>6s}")
     for row in res["decoder_gap"]:
         print(
@@ -110,9 +113,13 @@ def _print(res: dict) -> None:
     coh = ", ".join(f"{k}={v:.4f}" for k, v in res["frame_coherence"].items())
     print(f"    coherence: {coh}")
     print(
-        f"  capacities: agreement={c['agreement']:.3f}, learned budget={c['learned_budget']:.4f}, "
+        f"  capacities: rank correlation={c['spearman']:.3f}, mean |C-D| on represented="
+        f"{c['mae_represented']:.4f}, class agreement={c['agreement']:.3f}"
+    )
+    print(
+        f"    learned budget={c['learned_budget']:.4f}, "
         f"predicted budget={c['predicted_budget']:.4f} (m={c['n_dims']}), "
-        f"mean |C-D|={c['mean_abs_capacity_error']:.4f}, shadow price={c['shadow_price']:.4g}"
+        f"shadow price={c['shadow_price']:.4g}"
     )
     if c["disagree_features"]:
         print(f"    disagreeing features: {c['disagree_features']}")

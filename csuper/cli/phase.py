@@ -42,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", default=None, help="write the success map to this image file")
     add_executor_arguments(parser, default_workers="1")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="let the solvers print their logs to standard output (silent by default, so that "
+        "the table can be piped)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             success_tol=args.success_tol,
             rng=args.seed,
             progress=not args.no_progress,
+            verbose=args.verbose,
             store=args.output,
             executor=executor,
         )

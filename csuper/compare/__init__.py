@@ -2,20 +2,30 @@
 
 Modules (their ``__all__`` lists are re-exported here):
 
-- :mod:`csuper.compare.scaling` -- represented features against m, k log(n/k) and the exact
-  nonnegative l1 threshold; the compressed-sensing capacity; fits of the scaling laws.
-- :mod:`csuper.compare.decoders` -- the decoder gap: the model's ReLU read-out against l1
-  recovery on the same measurements, and the learned W against Gaussian and packing frames.
-- :mod:`csuper.compare.capacity` -- Scherlis et al.'s capacities, their quadratic model and the
-  Lagrangian (KKT) allocation; a per-feature loss model for the ReLU toy model.
+- :mod:`csuper.compare.scaling` -- represented features against m, k log(n/k) and the nonnegative
+  l1 threshold (Amelunxen et al.'s approximation and a Monte Carlo of the exact finite-n value);
+  the compressed-sensing capacity; fits of the scaling laws and their rivals.
+- :mod:`csuper.compare.decoders` -- the decoder gap: the model's ReLU read-out against iterative
+  and l1 decoders on the same measurements, and the learned W against random frames.
+- :mod:`csuper.compare.capacity` -- capacities D_i = C_i of the ReLU toy model against the
+  Lagrangian (KKT) allocation of a per-feature loss model, and null allocations.
+- :mod:`csuper.compare.quadratic` -- the quadratic model of Scherlis et al., where the
+  allocation is exact.
 - :mod:`csuper.compare.transitions` -- sweeps of one feature's importance or frequency and the
-  transitions they cross, against the Lagrangian prediction.
+  transitions they cross (bracketed and bisected), against the Lagrangian prediction.
 """
 
-from csuper.compare import capacity, decoders, scaling, transitions
+from csuper.compare import capacity, decoders, quadratic, scaling, transitions
 from csuper.compare.capacity import *  # noqa: F403
 from csuper.compare.decoders import *  # noqa: F403
+from csuper.compare.quadratic import *  # noqa: F403
 from csuper.compare.scaling import *  # noqa: F403
 from csuper.compare.transitions import *  # noqa: F403
 
-__all__ = [*scaling.__all__, *decoders.__all__, *capacity.__all__, *transitions.__all__]
+__all__ = [
+    *scaling.__all__,
+    *decoders.__all__,
+    *capacity.__all__,
+    *quadratic.__all__,
+    *transitions.__all__,
+]

@@ -1,4 +1,5 @@
-"""Capacity allocation: measured capacities D_i = C_i against Lagrangian (KKT) predictions.
+"""Capacity allocation in the ReLU toy model: learned capacities D_i = C_i against a Lagrangian
+(KKT) prediction, with continuous agreement metrics and null baselines.
 
 The measured capacity C_i of Scherlis et al. (2022) is the feature dimensionality D_i of Elhage
 et al. (2022): it is computed by :func:`csuper.geometry.feature_dimensionality`, the one public
@@ -12,34 +13,36 @@ feature whose marginal benefit -l_i'(C) exceeds the shadow price lambda at C = 1
 dimension (monosemantic), features whose benefit at C = 0 is below lambda are ignored, and the
 rest are fractional (superposed) with equal marginal benefit -l_i'(C_i) = lambda.
 
-This module implements
-- the quadratic toy model of Scherlis et al. exactly (its expected loss, its loss as a function
-  of capacities, its KKT allocation, and a trainer for the model itself), and
-- for the ReLU toy model of Elhage et al. (:mod:`csuper.toy`) an explicit per-feature loss
-  model solved the same way and compared feature by feature with trained models.
+For the ReLU toy model of Elhage et al. (:mod:`csuper.toy`) this module states an explicit
+per-feature loss model (:func:`relu_capacity_loss`, valid in the sparse regime, see its Notes),
+solves it (:func:`relu_allocation`) and compares it feature by feature with trained models
+(:func:`compare_capacities`), next to the null allocations of :data:`CAPACITY_BASELINES`. The
+quadratic model of Scherlis et al., where the reduction is exact, is in
+:mod:`csuper.compare.quadratic`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.stats import spearmanr
 
-from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
-from csuper.geometry import feature_dimensionality, gram_matrix
+from csuper._validation import check_array, check_int, check_real
+from csuper.compare._kkt import classify, fill_budget
+from csuper.geometry import feature_dimensionality
 
 __all__ = [
     "CapacityAllocation",
     "CapacityComparison",
-    "quadratic_model_loss",
-    "quadratic_capacity_loss",
-    "quadratic_allocation",
-    "train_quadratic_model",
+    "CAPACITY_BASELINES",
+    "CAPACITY_CLASSES",
+    "RELU_MODEL_MAX_PROBABILITY",
     "relu_capacity_loss",
     "relu_allocation",
     "compare_capacities",
-    "CAPACITY_CLASSES",
+    "capacity_agreement",
 ]
 
 #: Classes of a feature by its capacity (name -> rule; thresholds are parameters).
@@ -48,6 +51,11 @@ CAPACITY_CLASSES: dict[str, str] = {
     "fractional": "ignored_below < C_i < monosemantic_above",
     "monosemantic": "C_i >= monosemantic_above",
 }
+
+#: Largest feature probability at which the ReLU loss model is used: its interference term
+#: assumes at most one active neighbour (the sparse limit), so q pbar << 1; at p = 0.1 and
+#: q = 1/C - 1 <= 3 neighbours the chance of two active neighbours is below 4 %.
+RELU_MODEL_MAX_PROBABILITY = 0.1
 
 
 @dataclass(frozen=True)
@@ -69,295 +77,17 @@ class CapacityAllocation:
         The budget m.
     """
 
-    capacity: np.ndarray
+    capacity: np.ndarray = field(repr=False)
     shadow_price: float
     loss: float
-    feature_loss: np.ndarray
+    feature_loss: np.ndarray = field(repr=False)
     n_dims: int
 
     def classes(
         self, *, monosemantic_above: float = 1.0 - 1e-6, ignored_below: float = 1e-6
     ) -> np.ndarray:
         """Class of each feature ('monosemantic', 'fractional', 'ignored'), array of str."""
-        return _classify(self.capacity, monosemantic_above, ignored_below)
-
-
-def _classify(C: np.ndarray, mono: float, ign: float) -> np.ndarray:
-    out = np.full(C.shape, "fractional", dtype=object)
-    out[C >= mono] = "monosemantic"
-    out[C <= ign] = "ignored"
-    return out.astype(str)
-
-
-# --------------------------------------------------------------------------------------------
-# Generic KKT solver
-# --------------------------------------------------------------------------------------------
-
-
-def _kkt(capacity_at, lam_max: float, m: int) -> tuple[np.ndarray, float]:
-    """Solve sum_i C_i(lambda) = m for nonincreasing C_i(lambda) by bisection on log lambda.
-
-    ``capacity_at(lam)`` returns C(lambda) as the argmax of -l_i(C) - lam C (right-continuous:
-    at a tie it returns the smallest maximiser). At lambda* = inf{lambda: sum C(lambda) <= m}
-    the features tied between C(lambda*-) and C(lambda*+) share the remaining budget
-    proportionally (the continuous-knapsack fill), so that sum C = m exactly.
-    """
-    c0 = capacity_at(0.0)
-    if c0.sum() <= m:
-        return c0, 0.0
-    lo, hi = 0.0, float(lam_max)
-    while capacity_at(hi).sum() > m:  # lam_max should already exceed every marginal benefit
-        hi *= 2.0
-    for _ in range(400):
-        mid = np.sqrt(lo * hi) if lo > 0 else 1e-3 * hi
-        if mid <= lo or mid >= hi:
-            break
-        if capacity_at(mid).sum() > m:
-            lo = mid
-        else:
-            hi = mid
-        if lo > 0 and hi <= lo * (1.0 + 1e-14):
-            break
-    c_hi, c_lo = capacity_at(hi), capacity_at(lo)  # sums: <= m and > m
-    gap = c_lo.sum() - c_hi.sum()
-    t = 0.0 if gap <= 0 else (m - c_hi.sum()) / gap
-    return np.clip(c_hi + t * (c_lo - c_hi), 0.0, 1.0), float(np.sqrt(hi * lo) if lo > 0 else hi)
-
-
-# --------------------------------------------------------------------------------------------
-# The quadratic model of Scherlis et al. (2022)
-# --------------------------------------------------------------------------------------------
-
-
-def _check_v_K(importance, kurtosis) -> tuple[np.ndarray, np.ndarray]:
-    v = check_array(importance, "importance", ndim=1, dtype=np.float64)
-    K = np.asarray(kurtosis, dtype=np.float64)
-    if K.ndim == 0:
-        check_real(float(K), "kurtosis", low=1.0)
-        K = np.full(v.shape, float(K))
-    else:
-        K = check_array(K, "kurtosis", ndim=1, shape=v.shape, dtype=np.float64)
-        if np.any(K < 1.0):
-            raise ValueError(
-                f"kurtosis must be >= 1 (E[x^4] >= E[x^2]^2 = 1); got min {K.min():g}."
-            )
-    return v, K
-
-
-def quadratic_model_loss(W, importance, kurtosis) -> float:
-    """Expected loss of the quadratic model of Scherlis et al. at the optimal bias.
-
-    Model: y = sum_i v_i x_i^2 (target), y_hat = |W x|^2 + b = sum_{ij} (w_i . w_j) x_i x_j + b,
-    loss E[(y - y_hat)^2], inputs x_i independent, symmetric, E[x_i^2] = 1, E[x_i^4] = K_i.
-
-    Parameters
-    ----------
-    W : array_like, shape (m, n)
-        Embedding, columns w_i.
-    importance : array_like, shape (n,)
-        v_i (the coefficients of the target; may be negative).
-    kurtosis : float or array_like, shape (n,)
-        K_i = E[x_i^4] >= 1 (3 for Gaussian inputs; 1/p for a sparse input that is +-1/sqrt(p)
-        with probability p and 0 otherwise).
-
-    Returns
-    -------
-    float
-        L(W) = sum_i (K_i - 1)(|w_i|^2 - v_i)^2 + 2 sum_{i != j} (w_i . w_j)^2.
-
-    Notes
-    -----
-    Expanding y_hat - y = sum_i a_i x_i^2 + sum_{i != j} c_ij x_i x_j + b with a_i = |w_i|^2 - v_i,
-    c_ij = w_i . w_j: the diagonal, off-diagonal and constant parts are uncorrelated (odd moments
-    vanish), Var(sum_i a_i x_i^2) = sum_i a_i^2 (K_i - 1), E[(sum_{i != j} c_ij x_i x_j)^2] =
-    2 sum_{i != j} c_ij^2, and the optimal b = -sum_i a_i removes the mean. This is the loss of the
-    quadratic toy model of Scherlis et al., derived here from the model definition (the
-    expansion is elementary; compare with the paper's own expression before citing numbers).
-
-    References
-    ----------
-    A. Scherlis et al., "Polysemanticity and Capacity in Neural Networks", arXiv:2210.01892.
-
-    Examples
-    --------
-    >>> print(round(quadratic_model_loss(np.eye(2, 3), [1.0, 1.0, 0.5], 5.0), 6))
-    1.0
-    """
-    W = check_frame(W, "W", allow_zero_columns=True)
-    v, K = _check_v_K(importance, kurtosis)
-    if v.shape[0] != W.shape[1]:
-        raise ValueError(f"importance must have length n_features={W.shape[1]}; got {v.shape[0]}.")
-    G = gram_matrix(W)
-    d = np.diag(G)
-    return float(np.sum((K - 1.0) * (d - v) ** 2) + 2.0 * (np.sum(G**2) - np.sum(d**2)))
-
-
-def quadratic_capacity_loss(capacity, importance, kurtosis) -> np.ndarray:
-    """Per-feature loss l_i(C_i) of the quadratic model as a function of capacity.
-
-    Parameters
-    ----------
-    capacity : array_like, shape (n,)
-        C_i in [0, 1].
-    importance : array_like, shape (n,)
-        v_i.
-    kurtosis : float or array_like, shape (n,)
-        K_i >= 1.
-
-    Returns
-    -------
-    ndarray, shape (n,)
-        l_i(C) = 2 v_i^2 (K_i - 1)(1 - C) / (2 + (K_i - 3) C).
-
-    Notes
-    -----
-    With s_i = |w_i|^2 and sum_{j != i} (w_i . w_j)^2 = s_i^2 (1/C_i - 1) (the definition of C_i),
-    the loss of :func:`quadratic_model_loss` is sum_i (K_i - 1)(s_i - v_i)^2 + 2 s_i^2 (1/C_i - 1).
-    Minimising each term over the norm s_i at fixed C_i (A (s - v)^2 + B s^2 has minimum
-    A B v^2 / (A + B)) gives l_i(C). It is linear in C for Gaussian inputs (K = 3), convex for
-    K > 3 (sparse, heavy-tailed inputs: fractional allocations, i.e. polysemanticity) and concave
-    for K < 3 (all-or-nothing), the kurtosis dependence Scherlis et al. describe. The reduction
-    is a lower bound, L(W) >= sum_i l_i(C_i(W)), attained when the norms can be tuned
-    independently of the overlaps.
-
-    References
-    ----------
-    A. Scherlis et al., "Polysemanticity and Capacity in Neural Networks", arXiv:2210.01892.
-
-    Examples
-    --------
-    >>> print(np.round(quadratic_capacity_loss([0.0, 0.5, 1.0], [1.0, 1.0, 1.0], 5.0), 6))
-    [4.       1.333333 0.      ]
-    """
-    v, K = _check_v_K(importance, kurtosis)
-    C = check_array(capacity, "capacity", ndim=1, shape=v.shape, dtype=np.float64)
-    if np.any((C < 0) | (C > 1)):
-        raise ValueError(f"capacity must lie in [0, 1]; got range [{C.min():g}, {C.max():g}].")
-    # K = 1 (x_i^2 constant): the bias absorbs the target, l = 0 (the formula's limit)
-    den = np.where(K > 1.0, 2.0 + (K - 3.0) * C, 1.0)
-    return np.where(K > 1.0, 2.0 * v**2 * (K - 1.0) * (1.0 - C) / den, 0.0)
-
-
-def quadratic_allocation(importance, kurtosis, n_dims: int) -> CapacityAllocation:
-    """Lagrangian (KKT) capacity allocation of the quadratic model of Scherlis et al.
-
-    Minimises sum_i l_i(C_i) (see :func:`quadratic_capacity_loss`) over 0 <= C_i <= 1,
-    sum_i C_i <= m.
-
-    Parameters
-    ----------
-    importance : array_like, shape (n,)
-        v_i.
-    kurtosis : float or array_like, shape (n,)
-        K_i >= 1.
-    n_dims : int
-        m >= 1, the embedding dimension (the capacity budget).
-
-    Returns
-    -------
-    CapacityAllocation
-
-    Notes
-    -----
-    The marginal benefit is -l_i'(C) = 2 v_i^2 (K_i - 1)^2 / (2 + (K_i - 3) C)^2. For K_i > 3 it
-    decreases in C, the problem is convex and the KKT conditions are sufficient: C_i(lambda) =
-    clip(((K_i - 1)|v_i| sqrt(2 / lambda) - 2) / (K_i - 3), 0, 1), and lambda solves
-    sum_i C_i(lambda) = m (bisection on log lambda, exact fill at ties). For K_i <= 3 the
-    benefit is nondecreasing in C, feature i is all-or-nothing at the price lambda and is taken
-    when its total benefit l_i(0) - l_i(1) = v_i^2 (K_i - 1) exceeds lambda (the greedy/KKT rule
-    for the convexified problem; for a mix of K_i <= 3 features this is exact at integer budgets).
-
-    References
-    ----------
-    A. Scherlis et al., "Polysemanticity and Capacity in Neural Networks", arXiv:2210.01892
-    (capacity allocation as a constrained optimisation with marginal benefits and a price).
-
-    Examples
-    --------
-    >>> a = quadratic_allocation([1.0, 0.9, 0.8, 0.3, 0.1], kurtosis=10.0, n_dims=2)
-    >>> print(np.round(a.capacity, 4), round(a.shadow_price, 4))
-    [0.7619 0.6571 0.5524 0.0286 0.    ] 3.0124
-    """
-    v, K = _check_v_K(importance, kurtosis)
-    m = check_int(n_dims, "n_dims", low=1)
-    a = np.abs(v) * (K - 1.0)
-    eps = K - 3.0
-    convex = eps > 0
-
-    def capacity_at(lam: float) -> np.ndarray:
-        C = np.zeros_like(v)
-        if lam <= 0.0:
-            C[v != 0] = 1.0
-            return C
-        x = a[convex] * np.sqrt(2.0 / lam) - 2.0
-        C[convex] = np.clip(x / eps[convex], 0.0, 1.0)
-        total = v**2 * (K - 1.0)  # l(0) - l(1), the benefit of all-or-nothing features
-        C[~convex] = (total[~convex] > lam).astype(float)
-        return C
-
-    lam_max = 2.0 * float(np.max(v**2 * (K - 1.0) ** 2)) + 1.0
-    C, lam = _kkt(capacity_at, lam_max, m)
-    ell = quadratic_capacity_loss(C, v, K)
-    return CapacityAllocation(C, lam, float(ell.sum()), ell, m)
-
-
-def train_quadratic_model(
-    importance, kurtosis, n_dims: int, *, n_restarts: int = 4, rng=None
-) -> np.ndarray:
-    """Train the quadratic model of Scherlis et al. by minimising its exact expected loss over W.
-
-    L-BFGS (scipy) on L(W) of :func:`quadratic_model_loss` with its analytic gradient, from
-    ``n_restarts`` Gaussian initialisations (std 1/sqrt(m)); the best run is returned.
-
-    Parameters
-    ----------
-    importance : array_like, shape (n,)
-    kurtosis : float or array_like, shape (n,)
-    n_dims : int
-        m >= 1.
-    n_restarts : int
-        >= 1.
-    rng : None, int or numpy.random.Generator
-
-    Returns
-    -------
-    ndarray, shape (m, n)
-
-    Examples
-    --------
-    >>> W = train_quadratic_model([1.0, 0.5, 0.1], 3.0, 1, rng=0)
-    >>> from csuper.geometry import feature_dimensionality
-    >>> print(np.round(feature_dimensionality(W), 3))
-    [1. 0. 0.]
-    """
-    v, K = _check_v_K(importance, kurtosis)
-    m = check_int(n_dims, "n_dims", low=1)
-    R = check_int(n_restarts, "n_restarts", low=1)
-    gen = check_rng(rng)
-    n = v.shape[0]
-
-    def fg(flat):
-        W = flat.reshape(m, n)
-        G = gram_matrix(W)  # never W.T @ W (BLAS syrk crashes for wide W; CONTRIBUTING)
-        d = np.diag(G)
-        off = G - np.diag(d)
-        f = np.sum((K - 1.0) * (d - v) ** 2) + 2.0 * np.sum(off**2)
-        # dL/dW = W (2 diag((K-1)(d-v)) + 8 off)
-        grad = 2.0 * W * ((K - 1.0) * (d - v))[None, :] + 8.0 * (W @ off)
-        return f, grad.ravel()
-
-    runs = [
-        minimize(
-            fg,
-            gen.standard_normal(m * n) / np.sqrt(m),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-11},
-        )
-        for _ in range(R)
-    ]
-    best = min(runs, key=lambda res: res.fun)  # the first of equal minima, as before
-    return best.x.reshape(m, n)
+        return classify(self.capacity, monosemantic_above, ignored_below)
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,7 +219,7 @@ def relu_allocation(importance, feature_probability, n_dims: int) -> CapacityAll
         C[cur] = np.clip(np.sqrt(alpha[cur] / lam), Cs[cur], 1.0)
         return C
 
-    C, lam = _kkt(capacity_at, 2.0 * float(top.max()) + 1.0, m)
+    C, lam = fill_budget(capacity_at, 2.0 * float(top.max()) + 1.0, m)
     # convex envelope at C: chord part below C*, the curve above
     ell = np.where(
         chord,
@@ -518,13 +248,14 @@ class CapacityComparison:
     n_dims : int
     """
 
-    learned: np.ndarray
-    norm: np.ndarray
-    predicted: np.ndarray
-    learned_class: np.ndarray
-    predicted_class: np.ndarray
+    learned: np.ndarray = field(repr=False)
+    norm: np.ndarray = field(repr=False)
+    predicted: np.ndarray = field(repr=False)
+    learned_class: np.ndarray = field(repr=False)
+    predicted_class: np.ndarray = field(repr=False)
     allocation: CapacityAllocation
     n_dims: int
+    represented_threshold: float = 0.5
 
     @property
     def agree(self) -> np.ndarray:
@@ -547,7 +278,9 @@ class CapacityComparison:
         ]
 
     def summary(self) -> dict:
-        """Agreement rate, confusion counts (predicted -> learned), budgets, mean |C - D|."""
+        """Agreement rate, confusion counts (predicted -> learned), budgets, mean |C - D|, and
+        the continuous metrics of :func:`capacity_agreement` (rank correlation over every
+        feature, mean |C - D| over the represented ones)."""
         names = list(CAPACITY_CLASSES)
         confusion = {
             f"{a}->{b}": int(np.sum((self.predicted_class == a) & (self.learned_class == b)))
@@ -564,6 +297,9 @@ class CapacityComparison:
             "n_dims": self.n_dims,
             "mean_abs_capacity_error": float(np.mean(np.abs(self.learned - self.predicted))),
             "shadow_price": self.allocation.shadow_price,
+            **capacity_agreement(
+                self.learned, self.predicted, represented=self.norm > self.represented_threshold
+            ),
         }
 
 
@@ -603,6 +339,8 @@ def compare_capacities(
     ['fractional', 'fractional', 'monosemantic', 'ignored']
     >>> print(c.predicted_class.tolist(), round(c.summary()["agreement"], 2))
     ['fractional', 'fractional', 'fractional', 'fractional'] 0.5
+    >>> c
+    CapacityComparison(allocation=CapacityAllocation(shadow_price=..., n_dims=2), n_dims=2, ...)
     """
     from csuper.toy import ToyModel
 
@@ -623,14 +361,85 @@ def compare_capacities(
     D = feature_dimensionality(W)
     norm = np.linalg.norm(W, axis=0)
     alloc = relu_allocation(model.importance[r], p, model.n_dims)
-    learned_class = _classify(D, mono, ign)
+    learned_class = classify(D, mono, ign)
     learned_class[norm <= thr] = "ignored"  # represented means |w_i| > represented_threshold
     return CapacityComparison(
         D,
         norm,
         alloc.capacity,
         learned_class,
-        _classify(alloc.capacity, mono, ign),
+        classify(alloc.capacity, mono, ign),
         alloc,
         model.n_dims,
+        thr,
     )
+
+
+def capacity_agreement(learned, predicted, *, represented=None) -> dict:
+    """Continuous agreement of predicted capacities C_i with learned D_i.
+
+    Parameters
+    ----------
+    learned, predicted : array_like, shape (n,)
+        D_i and C_i, each in [0, 1].
+    represented : array_like of bool, shape (n,), optional
+        Features with a direction (|w_i| > 0.5); default every feature.
+
+    Returns
+    -------
+    dict
+        ``spearman``: Spearman rank correlation of C against D over every feature (NaN when
+        either is constant: no ranking to agree with); ``mae_represented``: mean |D_i - C_i| over
+        the represented features (NaN if none); ``n_represented``.
+
+    Examples
+    --------
+    >>> a = capacity_agreement([1.0, 0.5, 0.0], [0.9, 0.6, 0.1], represented=[True, True, False])
+    >>> round(a["spearman"], 3), round(a["mae_represented"], 3), a["n_represented"]
+    (1.0, 0.1, 2)
+    """
+    D = check_array(learned, "learned", ndim=1, dtype=np.float64, low=0, high=1)
+    C = check_array(predicted, "predicted", ndim=1, shape=D.shape, dtype=np.float64, low=0, high=1)
+    if represented is None:
+        rep = np.ones(D.shape, dtype=bool)
+    else:
+        rep = np.asarray(represented)
+        if rep.dtype != bool or rep.shape != D.shape:
+            raise TypeError(
+                f"represented must be a boolean array of shape {D.shape}; got dtype "
+                f"{rep.dtype} and shape {rep.shape}."
+            )
+    if np.ptp(D) == 0 or np.ptp(C) == 0:
+        rho = float("nan")
+    else:
+        rho = float(spearmanr(C, D).statistic)
+    mae = float(np.mean(np.abs(D[rep] - C[rep]))) if rep.any() else float("nan")
+    return {"spearman": rho, "mae_represented": mae, "n_represented": int(rep.sum())}
+
+
+def _lagrangian(predicted, importance, n_dims, rng):
+    return predicted
+
+
+def _permuted(predicted, importance, n_dims, rng):
+    return rng.permutation(predicted)
+
+
+def _uniform(predicted, importance, n_dims, rng):
+    return np.full(predicted.shape, min(1.0, n_dims / predicted.shape[0]))
+
+
+def _top_m(predicted, importance, n_dims, rng):
+    out = np.zeros(predicted.shape)
+    out[np.argsort(-importance, kind="stable")[:n_dims]] = 1.0
+    return out
+
+
+#: Allocations a learned D is compared with (name -> (description, allocation function of
+#: (predicted, importance, n_dims, rng))): the Lagrangian prediction and three null baselines.
+CAPACITY_BASELINES: dict[str, tuple[str, Callable]] = {
+    "lagrangian": ("the KKT allocation of the per-feature loss model", _lagrangian),
+    "permuted": ("the Lagrangian capacities permuted within the model", _permuted),
+    "uniform": ("every feature gets m / n (capped at 1)", _uniform),
+    "top_m": ("the m most important features get 1, the rest 0", _top_m),
+}

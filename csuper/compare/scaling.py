@@ -2,32 +2,41 @@
 
 For a model with n features, m hidden dimensions and activation probabilities p_i, the expected
 number of active features is ``k = sum p_i``. Compressed sensing says m measurements suffice to
-recover k-sparse nonnegative signals in R^n when m exceeds the nonnegative statistical dimension
-``m*(n, k)`` (the exact l1 threshold, Amelunxen et al. 2014), whose leading-order form is
-``2 k log(n / k)``. Turned around: with m dimensions and per-feature probability p, l1 recovery
-can serve at most the *compressed-sensing capacity* ``n'`` features, the largest n' with
-``m*(n', n' p) <= m``. This module computes these quantities for trained models and fits, over a
-sweep of (n, m, S), which law the represented-feature counts follow.
+recover k-sparse nonnegative signals in R^n (with a Gaussian sensing matrix) when m exceeds the
+statistical dimension of the nonnegative l1 descent cone. Amelunxen et al. (2014) give a formula
+for it, ``m*_A(n, k) = n psi(k / n)`` (:func:`nonnegative_threshold`), which is exact as n grows
+and an upper bound at finite n; :func:`statistical_dimension_monte_carlo` estimates the exact
+finite-n value. Its leading-order form for small k / n is ``2 k log(n / k)``. Turned around: with
+m dimensions and per-feature probability p, l1 recovery can serve at most the
+*compressed-sensing capacity* ``n'`` features, the largest n' with ``m*_A(n', n' p) <= m``.
+
+:func:`fit_scaling` fits represented-feature counts over a sweep of (n, m, S) to every law of
+:data:`SCALING_LAWS` -- the two compressed-sensing laws and their rivals with and without a log
+-- on the points where every law is defined, and reports each law's residual trends in n, m and
+S (a law that fits by its coefficient but leaves a trend is misspecified).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real
+from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
 from csuper.geometry import gram_matrix
 from csuper.recovery import statistical_dimension_curve
 
 __all__ = [
     "SCALING_LAWS",
+    "ScalingLaw",
     "ScalingPoint",
     "LawFit",
     "ScalingFit",
+    "MonteCarloEstimate",
     "nonnegative_threshold",
+    "statistical_dimension_monte_carlo",
     "cs_capacity",
     "scaling_point",
     "scaling_points",
@@ -38,13 +47,24 @@ __all__ = [
 #: ``m*(n', n' p)`` cannot tell n' from n' + 1, so the "largest n'" is no longer defined.
 CAPACITY_CAP = 2**53
 
+#: Largest n_features * n_samples drawn at once by :func:`statistical_dimension_monte_carlo`
+#: (the draws are chunked; 2**22 float64 values are 32 MiB).
+_MC_CHUNK = 2**22
+
 
 def _psi(p: np.ndarray) -> np.ndarray:
-    return np.asarray(statistical_dimension_curve(p, nonnegative=True))
+    """psi(p) elementwise, evaluated once per distinct value (sweeps repeat a few p)."""
+    p = np.asarray(p, dtype=np.float64)
+    values, inverse = np.unique(p, return_inverse=True)
+    return (
+        np.asarray(statistical_dimension_curve(values, nonnegative=True))
+        .reshape(-1)[inverse]
+        .reshape(p.shape)
+    )
 
 
 def nonnegative_threshold(n_features, k) -> np.ndarray | float:
-    """Exact l1 threshold m*(n, k) for nonnegative signals, for real (non-integer) k too.
+    """Amelunxen et al.'s approximation m*_A(n, k) of the nonnegative l1 threshold, real k too.
 
     Parameters
     ----------
@@ -56,7 +76,7 @@ def nonnegative_threshold(n_features, k) -> np.ndarray | float:
     Returns
     -------
     float or ndarray
-        ``m*(n, k) = n psi(k / n)``, with psi the normalised nonnegative statistical dimension
+        ``m*_A(n, k) = n psi(k / n)``, with psi the normalised nonnegative statistical dimension
         (:func:`csuper.recovery.statistical_dimension_curve`). A float for scalar input.
 
     Notes
@@ -66,6 +86,12 @@ def nonnegative_threshold(n_features, k) -> np.ndarray | float:
     homogeneous of degree one in (n, k)); the same expression is the natural continuous extension
     to the expected count ``k = sum p_i``, which is rarely an integer. The tests check agreement at
     integer k.
+
+    It is the infimum over tau of ``E dist^2(g, tau * subdifferential)``, an upper bound on the
+    exact statistical dimension ``E dist^2(g, cone(subdifferential))`` that is exact as
+    n -> infinity at fixed k / n and exceeds it by at most ``2 sqrt(n / k)`` (ALMT 2014,
+    Thm. 4.3); at n = 20, k = 2 it is 5.31 against 4.6 for the exact value
+    (:func:`statistical_dimension_monte_carlo` estimates that one).
 
     References
     ----------
@@ -97,7 +123,7 @@ def nonnegative_threshold(n_features, k) -> np.ndarray | float:
 
 
 def cs_capacity(n_dims: int, feature_probability: float, *, cap: int = CAPACITY_CAP) -> int:
-    """Compressed-sensing capacity: the largest n' with m*(n', n' p) <= m.
+    """Compressed-sensing capacity: the largest n' with m*_A(n', n' p) <= m.
 
     Parameters
     ----------
@@ -116,7 +142,7 @@ def cs_capacity(n_dims: int, feature_probability: float, *, cap: int = CAPACITY_
 
     Notes
     -----
-    ``m*(n', n' p) = n' psi(p)`` is linear, hence strictly increasing, in n' for p > 0, so the
+    ``m*_A(n', n' p) = n' psi(p)`` is linear, hence strictly increasing, in n' for p > 0, so the
     root find has the closed form ``n' = floor(m / psi(p))``, corrected by +-1 steps so that the
     defining inequalities hold for the floating-point m* itself. psi(1) = 1 gives n' = m (no
     compression of dense features); as p -> 0, ``psi(p) ~ 2 p log(1 / p)`` and n' grows without
@@ -129,7 +155,7 @@ def cs_capacity(n_dims: int, feature_probability: float, *, cap: int = CAPACITY_
     >>> cs_capacity(20, 0.05)
     119
     """
-    m = check_int(n_dims, "n_dims", low=1)
+    m = check_int(n_dims, "n_dims", low=1, high=CAPACITY_CAP)
     p = check_real(feature_probability, "feature_probability", low=0.0, high=1.0)
     cap = check_int(cap, "cap", low=m)
     if p == 0.0:
@@ -150,6 +176,114 @@ def cs_capacity(n_dims: int, feature_probability: float, *, cap: int = CAPACITY_
 
 
 @dataclass(frozen=True)
+class MonteCarloEstimate:
+    """A Monte Carlo estimate with its standard error.
+
+    Attributes
+    ----------
+    value, se : float
+        The sample mean and its standard error (sample standard deviation / sqrt(n_samples)).
+    n_samples : int
+    """
+
+    value: float
+    se: float
+    n_samples: int
+
+
+def _normal_cone_distance2(g_on: np.ndarray, a_off: np.ndarray) -> np.ndarray:
+    """Squared distance of each row's point to the cone {t u : t >= 0, u_T = 1, u_off <= 1}.
+
+    ``g_on`` (B, k) holds the on-support coordinates, ``a_off`` (B, n - k) the off-support ones
+    (signed program: their absolute values). Exact: F(t) = sum_T (g - t)^2 +
+    sum_off (a - t)_+^2 is convex and piecewise quadratic; with the off-support values sorted
+    decreasingly, its minimiser over t in [a_(j+1), a_(j)] is t_j = (sum g_T + sum_{l <= j}
+    a_(l)) / (k + j), and the first j with t_j >= a_(j+1) is the global minimiser (clipped to
+    t >= 0).
+    """
+    B, k = g_on.shape
+    a = -np.sort(-a_off, axis=1)  # decreasing
+    N = a.shape[1]
+    csum = np.concatenate([np.zeros((B, 1)), np.cumsum(a, axis=1)], axis=1)  # (B, N + 1)
+    t = (g_on.sum(axis=1, keepdims=True) + csum) / (k + np.arange(N + 1))[None, :]
+    nxt = np.concatenate([a, np.full((B, 1), -np.inf)], axis=1)  # a_(j+1)
+    j = np.argmax(t >= nxt, axis=1)
+    ts = np.maximum(t[np.arange(B), j], 0.0)[:, None]
+    return np.sum((g_on - ts) ** 2, axis=1) + np.sum(np.maximum(a_off - ts, 0.0) ** 2, axis=1)
+
+
+def statistical_dimension_monte_carlo(
+    n_features: int,
+    k: int,
+    *,
+    nonnegative: bool = False,
+    n_samples: int = 4000,
+    rng=None,
+) -> MonteCarloEstimate:
+    """Monte Carlo estimate of the exact statistical dimension of the l1 descent cone.
+
+    Parameters
+    ----------
+    n_features : int
+        n >= 1.
+    k : int
+        Number of nonzeros, in [0, n].
+    nonnegative : bool, default False
+        True: the nonnegative program ``min sum(x) s.t. A x = y, x >= 0`` (the toy models'
+        signals are nonnegative); False: basis pursuit ``min ||x||_1``.
+    n_samples : int
+        Gaussian draws, in [2, 10**8].
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    MonteCarloEstimate
+        delta(n, k) = E dist^2(g, N) for g ~ N(0, I_n) and N the normal cone of the objective at
+        a k-sparse point, with its standard error.
+
+    Notes
+    -----
+    The statistical dimension of the descent cone D is ``E ||Pi_D(g)||^2 = E dist^2(g, D°)``
+    (Moreau), and the polar D° is the normal cone ``cone(subdifferential)``: ``{t u : t >= 0,
+    u_T = 1, u_j <= 1 off T}`` for the nonnegative program (``u_j in [-1, 1]`` for basis pursuit,
+    with the support's signs taken positive by symmetry). The distance is computed exactly per
+    draw (see ``_normal_cone_distance2``), so the only error is the Monte Carlo one.
+    The exact value is ``E inf_t dist^2(g, t * subdifferential)``; Amelunxen et al.'s formula
+    (:func:`nonnegative_threshold`) is ``inf_t E dist^2(g, t * subdifferential)``, its upper
+    bound, exact as n grows and above this one at finite n (by at most ``2 sqrt(n / k)``).
+    Closed form at k = n: the cone is the ray t 1, so delta = n - E[(1^T g / sqrt(n))_+^2] =
+    n - 1/2.
+
+    References
+    ----------
+    D. Amelunxen, M. Lotz, M. B. McCoy, J. A. Tropp, "Living on the edge", Inf. Inference 3
+    (2014), arXiv:1303.6672 (Prop. 3.1 and Sec. 4).
+
+    Examples
+    --------
+    >>> est = statistical_dimension_monte_carlo(20, 2, nonnegative=True, n_samples=20000, rng=0)
+    >>> print(f"{est.value:.2f} +- {est.se:.2f}")
+    4.67 +- 0.02
+    >>> print(f"{nonnegative_threshold(20, 2):.2f}")   # the Amelunxen et al. approximation
+    5.31
+    """
+    n = check_int(n_features, "n_features", low=1, high=10**7)
+    kk = check_int(k, "k", low=0, high=n)
+    nonneg = check_bool(nonnegative, "nonnegative")
+    B = check_int(n_samples, "n_samples", low=2, high=10**8)
+    gen = check_rng(rng)
+    if kk == 0:  # the normal cone is all of R^n
+        return MonteCarloEstimate(0.0, 0.0, B)
+    chunk = max(1, _MC_CHUNK // n)
+    values = np.empty(B)
+    for s in range(0, B, chunk):
+        g = gen.standard_normal((min(chunk, B - s), n))
+        off = g[:, kk:] if nonneg else np.abs(g[:, kk:])
+        values[s : s + g.shape[0]] = _normal_cone_distance2(g[:, :kk], off)
+    return MonteCarloEstimate(float(values.mean()), float(values.std(ddof=1) / np.sqrt(B)), B)
+
+
+@dataclass(frozen=True)
 class ScalingPoint:
     """Compressed-sensing quantities of one trained model.
 
@@ -162,9 +296,10 @@ class ScalingPoint:
     feature_probability : float
         Mean p = k / n.
     threshold : float
-        m*(n, k), the exact nonnegative l1 threshold (:func:`nonnegative_threshold`).
+        m*_A(n, k), Amelunxen et al.'s approximation of the nonnegative l1 threshold
+        (:func:`nonnegative_threshold`).
     klogk : float
-        ``k log(n / k)`` (0 for k = 0); ``2 klogk`` is the leading-order form of m*.
+        ``k log(n / k)`` (0 for k = 0); ``2 klogk`` is the leading-order form of m*_A.
     cs_capacity : int
         :func:`cs_capacity` of (m, p).
     represented : int
@@ -271,31 +406,98 @@ def _x_dimensions(n, m, p):
     return m.astype(float)
 
 
+def _x_inverse_p(n, m, p):
+    return m / p
+
+
+def _x_inverse_sqrt_p(n, m, p):
+    return m / np.sqrt(p)
+
+
+def _x_log_inverse_p(n, m, p):
+    return m * np.log(1.0 / p)
+
+
+def _x_log_e_over_p(n, m, p):
+    return m * (1.0 - np.log(p))
+
+
 def _x_klogk(n, m, p):
-    with np.errstate(divide="ignore"):
-        d = p * np.log(1.0 / np.where(p > 0, p, 1.0))
-        return np.where(d > 0, m / np.where(d > 0, d, 1.0), np.inf)
+    return m / (p * np.log(1.0 / p))
 
 
-def _x_threshold(n, m, p):
-    psi = _psi(p)
-    return np.where(psi > 0, m / np.where(psi > 0, psi, 1.0), np.inf)
+def _x_statistical_dimension(n, m, p):
+    return m / _psi(p)
 
 
-#: Scaling laws for the represented count r of a model with (n, m, p = k / n): name ->
-#: (description, regressor x(n, m, p)). Each law predicts ``r = min(n, a x)`` (no model can
-#: represent more than its n features) with one fitted coefficient a:
-#:
-#: - ``dimensions``: ``x = m``, a fixed number of features per dimension;
-#: - ``klogk``: ``x = m / (p log(1 / p))``, the n' solving ``m = k' log(n' / k')`` with
-#:   ``k' = n' p``; the fitted form is ``m = C k log(n / k)`` with ``C = 1 / a`` (C = 2 is the
-#:   ``2 k log(n / k)`` asymptote of m*);
-#: - ``threshold``: ``x = m / psi(p)``, the continuous compressed-sensing capacity (exact
-#:   nonnegative l1 threshold); a = 1 means models represent exactly what l1 recovery could.
-SCALING_LAWS: dict[str, tuple[str, Callable]] = {
-    "dimensions": ("represented = a m", _x_dimensions),
-    "klogk": ("m = C k log(n/k) over represented features (C = 1/a)", _x_klogk),
-    "threshold": ("represented = a x CS capacity m / psi(p) (exact l1 threshold)", _x_threshold),
+def _everywhere(p):
+    return p > 0
+
+
+def _sparse_only(p):
+    return (p > 0) & (p < 1)
+
+
+@dataclass(frozen=True)
+class ScalingLaw:
+    """A law for the represented count r of a model with (n, m, p): ``r = min(n, a x(n, m, p))``.
+
+    Attributes
+    ----------
+    description : str
+        The law as a formula.
+    regressor : callable
+        ``x(n, m, p)`` on arrays (evaluated on the law's domain only).
+    domain : callable
+        ``domain(p)``: the boolean mask of probabilities where the law is defined (a regressor
+        that is infinite or zero there is not a prediction).
+    compressed_sensing : bool
+        Whether this is a compressed-sensing law (the question's hypothesis) or a rival.
+    has_log : bool
+        Whether the regressor carries a logarithm of 1/p.
+    """
+
+    description: str
+    regressor: Callable = field(repr=False)
+    domain: Callable = field(repr=False)
+    compressed_sensing: bool
+    has_log: bool
+
+
+#: Scaling laws for the represented count r of a model with (n, m, p = k / n), name ->
+#: :class:`ScalingLaw`. Each predicts ``r = min(n, a x)`` (no model represents more than its n
+#: features) with one fitted coefficient a. ``klogk`` is the n' solving ``m = C k' log(n' / k')``
+#: with k' = n' p (the fitted C = 1 / a; C = 2 is the leading order of m*);
+#: ``statistical_dimension`` is the continuous compressed-sensing capacity m / psi(p) (a = 1:
+#: models represent exactly what l1 recovery could); the rest are rivals with and without a log.
+SCALING_LAWS: dict[str, ScalingLaw] = {
+    "statistical_dimension": ScalingLaw(
+        "r = a m / psi(p) (CS capacity, Amelunxen et al. approximation)",
+        _x_statistical_dimension,
+        _everywhere,
+        True,
+        True,
+    ),
+    "klogk": ScalingLaw(
+        "r = a m / (p ln(1/p)), i.e. m = (1/a) k log(n/k) over represented features",
+        _x_klogk,
+        _sparse_only,
+        True,
+        True,
+    ),
+    "inverse_p": ScalingLaw("r = a m / p", _x_inverse_p, _everywhere, False, False),
+    "inverse_sqrt_p": ScalingLaw("r = a m / sqrt(p)", _x_inverse_sqrt_p, _everywhere, False, False),
+    "log_inverse_p": ScalingLaw("r = a m ln(1/p)", _x_log_inverse_p, _sparse_only, False, True),
+    "log_e_over_p": ScalingLaw("r = a m ln(e/p)", _x_log_e_over_p, _everywhere, False, True),
+    "dimensions": ScalingLaw("r = a m", _x_dimensions, _everywhere, False, False),
+}
+
+#: Covariates of the residual-trend check (name -> covariate of (n, m, p)): a well-specified law
+#: leaves residuals with no trend in any of them.
+TREND_COVARIATES: dict[str, Callable] = {
+    "log_n": lambda n, m, p: np.log(n),
+    "log_m": lambda n, m, p: np.log(m),
+    "log_inverse_p": lambda n, m, p: np.log(1.0 / p),
 }
 
 
@@ -306,6 +508,9 @@ class LawFit:
     Attributes
     ----------
     name, description : str
+    n_points : int
+        Points the law was fitted on (its domain, intersected with the other laws' when the
+        fit compares laws on a common domain).
     coefficient, se : float
         a and its standard error ``s / sqrt(sum_U x_i^2)`` over the points U the fit leaves
         unsaturated (``a x_i < n_i``), ``s^2 = RSS / (N - 1)``; NaN (with a warning) when fewer
@@ -318,14 +523,18 @@ class LawFit:
         AIC minus the best law's AIC (0 for the best).
     slope, slope_se : float
         Log-log slope of r against x (ordinary least squares) over the points with
-        ``0 < r < n`` and finite x, and its standard error (1 means proportional); NaN (with a
-        warning) with fewer than 3 such points.
+        ``0 < r < n``, and its standard error (1 means proportional); NaN with fewer than 3.
+    trends : dict
+        Residual trends: covariate name (:data:`TREND_COVARIATES`) -> (slope, se) of the
+        residuals r - min(n, a x) regressed on that covariate alone (features per unit of the
+        covariate; NaN when it does not vary).
     predicted : ndarray
-        ``min(n, a x)`` per point.
+        ``min(n, a x)`` per fitted point.
     """
 
     name: str
     description: str
+    n_points: int
     coefficient: float
     se: float
     rms: float
@@ -333,7 +542,8 @@ class LawFit:
     delta_aic: float
     slope: float
     slope_se: float
-    predicted: np.ndarray
+    trends: dict
+    predicted: np.ndarray = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -344,24 +554,22 @@ class ScalingFit:
     ----------
     laws : dict of str -> LawFit
     best : str
-        Law with the smallest AIC.
-    verdict : str
-        One or two sentences built from the numbers.
+        Law with the smallest AIC (compared on a common set of points).
+    summary : str
+        One or two sentences describing the fit (built from the numbers).
+    domain : ndarray of bool
+        The points every law was fitted on (all True with ``common_domain=False`` means each
+        law used its own domain; see ``LawFit.n_points``).
     table : dict of str -> ndarray
         Per point: ``n_features``, ``n_dims``, ``k``, ``feature_probability``, ``threshold``
-        (m*), ``klogk``, ``cs_capacity`` (continuous, m / psi(p)), ``represented``.
+        (m*_A), ``klogk``, ``cs_capacity`` (continuous, m / psi(p)), ``represented``.
     """
 
-    laws: dict
+    laws: dict = field(repr=False)
     best: str
-    verdict: str
-    table: dict
-
-
-def _predict(a: float, x: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``min(n, a x)``, with an infinite regressor always saturated (the a -> 0+ limit)."""
-    fin = np.isfinite(x)
-    return np.where(fin, np.minimum(n, a * np.where(fin, x, 0.0)), n)
+    summary: str
+    domain: np.ndarray = field(repr=False)
+    table: dict = field(repr=False)
 
 
 def _fit_saturated(r, x, n):
@@ -371,8 +579,7 @@ def _fit_saturated(r, x, n):
     unsaturated iff a < b_i); on each piece the unsaturated set is fixed and the minimiser is
     closed form, clipped to the piece.
     """
-    fin = np.isfinite(x)
-    b = np.where(fin, n / np.where(fin, x, 1.0), 0.0)
+    b = n / x
     edges = np.unique(np.concatenate([[0.0], b]))
     best_loss, best_a = np.inf, 0.0
     for j, lo in enumerate(edges):
@@ -381,24 +588,29 @@ def _fit_saturated(r, x, n):
         sxx = float(np.sum(x[U] ** 2))
         a = float(np.sum(r[U] * x[U]) / sxx) if sxx > 0 else lo
         a = min(max(a, lo), hi)
-        loss = float(np.sum((r - _predict(a, x, n)) ** 2))
+        loss = float(np.sum((r - np.minimum(n, a * x)) ** 2))
         if loss < best_loss:
             best_loss, best_a = loss, a
     return best_a, best_loss
 
 
-def _loglog(r, x, n):
-    ok = (r > 0) & (r < n) & np.isfinite(x) & (x > 0)
-    if ok.sum() < 3 or np.ptp(np.log(x[ok])) == 0:
-        return np.nan, np.nan
-    lx, ly = np.log(x[ok]), np.log(r[ok])
-    X = np.column_stack([np.ones_like(lx), lx])
-    coef, *_ = np.linalg.lstsq(X, ly, rcond=None)
-    resid = ly - X @ coef
-    dof = ok.sum() - 2
-    s2 = float(resid @ resid) / dof if dof > 0 else np.nan
+def _ols_slope(y, c):
+    """Slope of y on c (with intercept) and its standard error; NaN if c does not vary."""
+    if y.size < 3 or np.ptp(c) == 0:
+        return float("nan"), float("nan")
+    X = np.column_stack([np.ones_like(c), c])
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ coef
+    s2 = float(resid @ resid) / (y.size - 2)
     cov = s2 * np.linalg.inv(gram_matrix(X))
     return float(coef[1]), float(np.sqrt(cov[1, 1]))
+
+
+def _loglog(r, x, n):
+    ok = (r > 0) & (r < n)
+    if ok.sum() < 3:
+        return float("nan"), float("nan")
+    return _ols_slope(np.log(r[ok]), np.log(x[ok]))
 
 
 def fit_scaling(
@@ -408,6 +620,8 @@ def fit_scaling(
     represented=None,
     *,
     points: Sequence[ScalingPoint] | None = None,
+    laws: Sequence[str] | None = None,
+    common_domain: bool = True,
 ) -> ScalingFit:
     """Fit how represented-feature counts scale over a sweep, and say which law fits best.
 
@@ -421,6 +635,13 @@ def fit_scaling(
         Represented-feature count of each model, in [0, n].
     points : sequence of ScalingPoint, optional
         Instead of the four arrays (e.g. from :func:`scaling_points`).
+    laws : sequence of str, optional
+        Keys of :data:`SCALING_LAWS` to fit (default all).
+    common_domain : bool, default True
+        Fit every law on the points where all of them are defined (dense models, p = 1, are
+        outside the domain of ``klogk`` and ``log_inverse_p``), so that AIC compares laws on the
+        same data; False fits each law on its own domain (then AIC values are not comparable
+        and ``best`` is chosen by RMS).
 
     Returns
     -------
@@ -428,25 +649,27 @@ def fit_scaling(
 
     Notes
     -----
-    Every law of :data:`SCALING_LAWS` predicts ``r = min(n, a x(n, m, p))`` with p = k / n; the
-    one coefficient a minimises the squared error exactly (the loss is piecewise quadratic in a).
-    Laws are compared by AIC; a difference below 2 is reported as indistinguishable. The
-    log-log slope of r against x over unsaturated points (0 < r < n) is reported as a check that
-    does not assume proportionality.
+    Every law predicts ``r = min(n, a x(n, m, p))`` with p = k / n; the one coefficient a
+    minimises the squared error exactly (the loss is piecewise quadratic in a). Laws are compared
+    by AIC; a difference below 2 is reported as indistinguishable. Two checks do not assume the
+    law: the log-log slope of r against x over unsaturated points (1 when proportional), and the
+    residual trends against log n, log m and log(1/p), which a well-specified law leaves flat.
 
     Examples
     --------
     >>> m = np.array([4, 8, 16, 4, 8, 16]); n = np.full(6, 400); p = np.repeat([0.05, 0.01], 3)
     >>> cap = m / nonnegative_threshold(1.0, p)      # continuous CS capacity m / psi(p)
     >>> fit = fit_scaling(n, m, n * p, np.round(0.5 * cap))
-    >>> fit.best, round(fit.laws["threshold"].coefficient, 2)
-    ('threshold', 0.5)
+    >>> fit.best, round(fit.laws["statistical_dimension"].coefficient, 2)
+    ('statistical_dimension', 0.5)
     """
     if points is not None:
         if any(v is not None for v in (n_features, n_dims, k, represented)):
             raise ValueError(
                 "give either points or the arrays n_features, n_dims, k, represented; not both."
             )
+        if isinstance(points, (str, bytes)) or not hasattr(points, "__iter__"):
+            raise TypeError("points must be a sequence of ScalingPoint (see scaling_points).")
         pts = list(points)
         if not all(isinstance(pt, ScalingPoint) for pt in pts):
             raise TypeError("points must be a sequence of ScalingPoint (see scaling_points).")
@@ -462,25 +685,53 @@ def fit_scaling(
     kk = check_array(k, "k", shape=(N,), dtype=np.float64)
     r = check_array(represented, "represented", shape=(N,), dtype=np.float64)
     for name, v in (("n_features", n), ("n_dims", m)):
-        if np.any(v < 1) or np.any(v != np.round(v)):
-            raise ValueError(
-                f"{name} must hold integers >= 1; got {v[(v < 1) | (v != np.round(v))][0]!r}."
-            )
+        if np.any(v < 1) or np.any(v != np.round(v)) or np.any(v > 2.0**53):
+            bad = v[(v < 1) | (v != np.round(v)) | (v > 2.0**53)][0]
+            raise ValueError(f"{name} must hold integers in [1, 2**53]; got {bad!r}.")
     if np.any(kk <= 0) or np.any(kk > n):
         raise ValueError("k must lie in (0, n_features] for every point; got a value outside it.")
     if np.any(r < 0) or np.any(r > n):
         raise ValueError(
             "represented must lie in [0, n_features] for every point; got a value outside it."
         )
+    if laws is None:
+        names = list(SCALING_LAWS)
+    else:
+        if isinstance(laws, str) or not hasattr(laws, "__iter__"):
+            raise TypeError(f"laws must be a sequence of names from {tuple(SCALING_LAWS)}.")
+        names = list(dict.fromkeys(laws))
+        bad = [x for x in names if x not in SCALING_LAWS]
+        if bad or len(names) < 1:
+            raise ValueError(f"laws must be names from {tuple(SCALING_LAWS)}; got {bad or names}.")
+    common = check_bool(common_domain, "common_domain")
     p = kk / n
-    laws = {}
-    for name, (desc, regressor) in SCALING_LAWS.items():
-        x = regressor(n, m, p)
-        a, rss = _fit_saturated(r, x, n)
-        pred = _predict(a, x, n)
-        U = np.isfinite(x) & (a * x < n)
+    masks = {name: SCALING_LAWS[name].domain(p) for name in names}
+    shared = np.logical_and.reduce([masks[name] for name in names])
+    if common and shared.sum() < 3:
+        raise ValueError(
+            f"only {int(shared.sum())} point(s) lie in the domain of every law in {names}; "
+            "at least 3 are needed (dense models, p = 1, are outside the domain of the laws "
+            "with ln(1/p))."
+        )
+    fitted = {}
+    for name in names:
+        law = SCALING_LAWS[name]
+        use = shared if common else masks[name]
+        if use.sum() < 3:
+            warnings.warn(
+                f"law {name!r}: fewer than 3 points in its domain; not fitted.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            continue
+        nn, mm, pp, rr = n[use], m[use], p[use], r[use]
+        x = law.regressor(nn, mm, pp)
+        a, rss = _fit_saturated(rr, x, nn)
+        pred = np.minimum(nn, a * x)
+        U = a * x < nn
+        NU = int(use.sum())
         if U.sum() >= 2:
-            se = float(np.sqrt(rss / (N - 1) / np.sum(x[U] ** 2)))
+            se = float(np.sqrt(rss / (NU - 1) / np.sum(x[U] ** 2)))
         else:
             warnings.warn(
                 f"law {name!r}: fewer than 2 points left unsaturated by the fit; "
@@ -488,31 +739,29 @@ def fit_scaling(
                 RuntimeWarning,
                 stacklevel=2,
             )
-            se = np.nan
-        slope, slope_se = _loglog(r, x, n)
-        aic = float(N * np.log(max(rss / N, 1e-300)) + 2.0)
-        laws[name] = dict(
+            se = float("nan")
+        slope, slope_se = _loglog(rr, x, nn)
+        resid = rr - pred
+        trends = {cov: _ols_slope(resid, f(nn, mm, pp)) for cov, f in TREND_COVARIATES.items()}
+        fitted[name] = dict(
             name=name,
-            description=desc,
+            description=law.description,
+            n_points=NU,
             coefficient=float(a),
             se=se,
-            rms=float(np.sqrt(rss / N)),
-            aic=aic,
+            rms=float(np.sqrt(rss / NU)),
+            aic=float(NU * np.log(max(rss / NU, 1e-300)) + 2.0),
             slope=slope,
             slope_se=slope_se,
+            trends=trends,
             predicted=pred,
         )
-    if all(np.isnan(v["slope"]) for v in laws.values()):
-        warnings.warn(
-            "fewer than 3 points with 0 < represented < n_features: no log-log slopes "
-            "(slope = NaN).",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    order = sorted(laws, key=lambda name: laws[name]["aic"])
-    best_aic = laws[order[0]]["aic"]
-    fits = {name: LawFit(delta_aic=laws[name]["aic"] - best_aic, **laws[name]) for name in laws}
-    verdict = _verdict(fits, order)
+    key = (lambda name: fitted[name]["aic"]) if common else (lambda name: fitted[name]["rms"])
+    order = sorted(fitted, key=key)
+    best_aic = fitted[order[0]]["aic"]
+    fits = {
+        name: LawFit(delta_aic=fitted[name]["aic"] - best_aic, **fitted[name]) for name in order
+    }
     table = {
         "n_features": n.astype(np.int64),
         "n_dims": m.astype(np.int64),
@@ -520,28 +769,30 @@ def fit_scaling(
         "feature_probability": p,
         "threshold": n * _psi(p),
         "klogk": kk * np.log(1.0 / p),
-        "cs_capacity": _x_threshold(n, m, p),
+        "cs_capacity": m / _psi(p),
         "represented": r,
     }
-    return ScalingFit(laws=fits, best=order[0], verdict=verdict, table=table)
-
-
-def _describe(f: LawFit) -> str:
-    if f.name == "klogk":
-        c = 1.0 / f.coefficient if f.coefficient > 0 else np.inf
-        c_se = f.se / f.coefficient**2 if f.coefficient > 0 else np.nan
-        return f"m = C k log(n/k) with C = {c:.3g} +- {c_se:.2g}"
-    if f.name == "threshold":
-        return f"represented = {f.coefficient:.3g} +- {f.se:.2g} x CS capacity m/psi(p)"
-    return f"represented = {f.coefficient:.3g} +- {f.se:.2g} x m"
-
-
-def _verdict(fits: dict, order: list) -> str:
-    b, s = fits[order[0]], fits[order[1]]
-    head = (
-        f"Best law: {b.name} ({_describe(b)}; residual RMS {b.rms:.3g} features, "
-        f"log-log slope {b.slope:.3g} +- {b.slope_se:.2g})."
+    return ScalingFit(
+        laws=fits,
+        best=order[0],
+        summary=_summary(fits, order, common),
+        domain=shared if common else np.ones(N, dtype=bool),
+        table=table,
     )
-    if s.delta_aic < 2.0:
+
+
+def _summary(fits: dict, order: list, common: bool) -> str:
+    b = fits[order[0]]
+    head = (
+        f"Lowest {'AIC' if common else 'RMS'}: {b.name} ({b.description}; a = "
+        f"{b.coefficient:.3g} +- {b.se:.2g}, residual RMS {b.rms:.3g} features over "
+        f"{b.n_points} models)."
+    )
+    if len(order) < 2:
+        return head
+    s = fits[order[1]]
+    if common and s.delta_aic < 2.0:
         return head + f" Not distinguishable from {s.name} (delta AIC = {s.delta_aic:.2g} < 2)."
-    return head + f" Next: {s.name}, delta AIC = {s.delta_aic:.3g} (RMS {s.rms:.3g})."
+    if common:
+        return head + f" Next: {s.name}, delta AIC = {s.delta_aic:.3g} (RMS {s.rms:.3g})."
+    return head + f" Next: {s.name} (RMS {s.rms:.3g})."

@@ -4,7 +4,7 @@ statistical-dimension theory and phase-transition experiments."""
 from csuper.recovery._common import MATRIX_FAMILIES, BatchRecoveryResult, RecoveryResult
 from csuper.recovery.batch import batch_basis_pursuit
 from csuper.recovery.certificate import Certificate, certify_basis_pursuit
-from csuper.recovery.convex import DEFAULT_SOLVERS, FORMULATIONS, L1Problem, solve_l1
+from csuper.recovery.convex import FORMULATIONS, Formulation, L1Problem, solve_l1
 from csuper.recovery.theory import (
     crpw_bound,
     l1_scaling,
@@ -23,7 +23,7 @@ __all__ = [
     "Certificate",
     "certify_basis_pursuit",
     "FORMULATIONS",
-    "DEFAULT_SOLVERS",
+    "Formulation",
     "L1Problem",
     "solve_l1",
     "statistical_dimension",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from csuper.recovery._triangular_kernels import cholesky_solve
+
 
 @njit(cache=True)
 def shrink_update(X, Z, U, thresh, alpha, nonnegative, r2, s2, x2, z2, u2):
@@ -75,29 +77,37 @@ def shrink_update_numpy(X, Z, U, thresh, alpha, nonnegative, r2, s2, x2, z2, u2)
 
 
 @njit(cache=True)
-def _back_sub(R, b):
-    """Solve R x = b for upper-triangular R."""
-    k = R.shape[0]
-    x = np.empty(k)
-    for i in range(k - 1, -1, -1):
-        acc = b[i]
-        for j in range(i + 1, k):
-            acc -= R[i, j] * x[j]
-        x[i] = acc / R[i, i]
-    return x
+def _support_fit(A, S, y):
+    """(A_S, Cholesky factor L of A_S^T A_S, x_S) of the least-squares fit of y on the columns
+    S; L is empty when A_S^T A_S is not numerically positive definite.
 
-
-@njit(cache=True)
-def _forward_sub_t(R, b):
-    """Solve R^T x = b for upper-triangular R."""
-    k = R.shape[0]
-    x = np.empty(k)
+    The normal equations cost m k^2 flops in one matrix product (a QR with its Q costs four
+    times as much, and was what made polishing grow as n^3 on large problems); they lose
+    accuracy only as cond(A_S)^2, and every answer is verified afterwards anyway (a rejected fit
+    leaves the column to ADMM or the exact path). The Gram matrix is k x k with k <= rank(A),
+    never the n x n product of a wide matrix.
+    """
+    m = A.shape[0]
+    k = S.size
+    As = np.empty((m, k))
+    for c in range(k):
+        As[:, c] = A[:, S[c]]
+    G = np.ascontiguousarray(As.T) @ As
+    dmax = 0.0
+    dmin = np.inf
     for i in range(k):
-        acc = b[i]
-        for j in range(i):
-            acc -= R[j, i] * x[j]
-        x[i] = acc / R[i, i]
-    return x
+        dmax = max(dmax, G[i, i])
+        dmin = min(dmin, G[i, i])
+    if not dmin > 1e-20 * dmax:
+        return As, np.empty((0, 0)), np.empty(0)
+    try:
+        L = np.linalg.cholesky(G)
+    except Exception:  # not positive definite to machine precision: A_S rank deficient
+        return As, np.empty((0, 0)), np.empty(0)
+    for i in range(k):
+        if not L[i, i] > 1e-7 * np.sqrt(dmax):  # cond(A_S) beyond 1e7
+            return As, np.empty((0, 0)), np.empty(0)
+    return As, L, cholesky_solve(L, np.ascontiguousarray(As.T) @ y)
 
 
 @njit(cache=True)
@@ -107,42 +117,24 @@ def _certify_on(A, U_r, s_r, V_r, y, S, w, nonnegative, tol, x_out, nu_out):
     Returns 0 (no exact fit on S, or nonnegative and some x_S <= 0), 1 (x_out holds an exactly
     feasible point, not certified) or 2 (certified optimal: x_out and nu_out written).
     """
-    m, _n = A.shape
     r = s_r.size
-    xs = np.empty(0)
-    Q = np.empty((m, 0))
-    R = np.empty((0, 0))
     ynorm = np.sqrt(np.sum(y * y))
-    ok = False
     for _ in range(2):
         k = S.size
         if k == 0 or k > r:
             return 0
-        As = np.empty((m, k))
-        for c in range(k):
-            As[:, c] = A[:, S[c]]
-        Q, R = np.linalg.qr(As)
-        dmax = 0.0
-        dmin = np.inf
-        for i in range(k):
-            d = abs(R[i, i])
-            dmax = max(dmax, d)
-            dmin = min(dmin, d)
-        if dmin <= 1e-12 * dmax:
+        As, L, xs = _support_fit(A, S, y)
+        if L.shape[0] == 0:
             return 0
-        Qt = np.ascontiguousarray(Q.T)
-        qy = Qt @ y
-        res = y - np.ascontiguousarray(Q) @ qy
+        res = y - As @ xs
         if np.sqrt(np.sum(res * res)) > 1e-9 * max(ynorm, 1e-300):
             return 0
-        xs = _back_sub(R, qy)
         amax = np.max(np.abs(xs))
         big = np.abs(xs) > 1e-9 * amax
         if big.all():
-            ok = True
             break
         S = S[big]
-    if not ok:
+    else:
         return 0
     k = S.size
     sg = np.empty(k)
@@ -156,31 +148,37 @@ def _certify_on(A, U_r, s_r, V_r, y, S, w, nonnegative, tol, x_out, nu_out):
     x_out[:] = 0.0
     for i in range(k):
         x_out[S[i]] = xs[i]
-    nu = U_r @ ((V_r.T @ w) / s_r)
-    corr = sg - (A.T @ nu)[S]
-    nu = nu + np.ascontiguousarray(Q) @ _forward_sub_t(R, corr)
-    g = A.T @ nu
-    c = np.max(g) if nonnegative else np.max(np.abs(g))
-    if c > 1.0 + tol:
-        return 1
-    nu_out[:] = nu
-    return 2
+    # two dual candidates on S: ADMM's estimate projected onto {A_S^T nu = sign(x_S)}, and the
+    # least-norm solution of those equations (Fuchs' certificate), which also holds in the
+    # success region before ADMM's dual estimate is accurate
+    nu0 = U_r @ ((V_r.T @ w) / s_r)
+    AsT = np.ascontiguousarray(As.T)
+    for candidate in range(2):
+        if candidate == 0:
+            nu = nu0 + As @ cholesky_solve(L, sg - AsT @ nu0)
+        else:
+            nu = As @ cholesky_solve(L, sg)
+        g = A.T @ nu
+        c = np.max(g) if nonnegative else np.max(np.abs(g))
+        if c <= 1.0 + tol:
+            nu_out[:] = nu
+            return 2
+    return 1
 
 
 @njit(cache=True)
-def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out, attempts=3):
+def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out):
     """Polish an approximate basis-pursuit solution z and certify it.
 
     Tries the support S = nonzeros of z, then S joined with the near-equicorrelation set
     ``{i : |w_i| >= 1 - 1e-2}`` (w = ADMM's ``rho u``, an approximate subgradient; an optimal
     support lies where ``|a_i^T nu| = 1``), which catches small entries ADMM has not yet switched
-    on, then (vertex guess) the support of z completed to rank(A) indices by the largest
-    ``|w_i|``. On each: ``x_S`` = least squares on ``A_S`` (QR), required to fit y to round-off,
-    a second pass dropping entries at round-off level; nu = the least-squares solution of
-    ``A^T nu = w`` projected onto ``{A_S^T nu = sign(x_S)}``; accepted when
-    ``max |A^T nu| <= 1 + tol`` (nonnegative: ``max A^T nu <= 1 + tol`` and ``x_S > 0``).
-
-    ``attempts`` (1 to 3) limits how many of these supports are tried, in this order.
+    on (a superset T' of the optimal support T with A_T' injective gives back x_T exactly: the
+    extra coefficients are round-off, dropped by a second pass). On each: ``x_S`` = least squares
+    on ``A_S`` (normal equations, Cholesky), required to fit y to round-off; the dual vector is
+    the least-squares solution of ``A^T nu = w`` projected onto ``{A_S^T nu = sign(x_S)}``, or
+    else the least-norm solution of those equations; accepted when ``max |A^T nu| <= 1 + tol``
+    (nonnegative: ``max A^T nu <= 1 + tol`` and ``x_S > 0``).
 
     Returns 2 when certified (x_out, nu_out written), 1 when only exactly feasible points were
     found (x_out = the one of least l1 norm), 0 otherwise.
@@ -190,28 +188,14 @@ def polish_certify(A, U_r, s_r, V_r, y, z, w, nonnegative, tol, x_out, nu_out, a
     best = np.inf
     status = 0
     S = np.flatnonzero(z)
-    for attempt in range(min(attempts, 3)):
-        if attempt == 1:
-            if nonnegative:
-                near = (z != 0) | (w >= 1.0 - 1e-2)
-            else:
-                near = (z != 0) | (np.abs(w) >= 1.0 - 1e-2)
-            S2 = np.flatnonzero(near)
-            if S2.size == S.size or S2.size > s_r.size:
-                continue
-            Sa = S2
-        elif attempt == 2:
-            if S.size >= s_r.size:
-                break
-            # vertex guess: the support of z completed to r = rank(A) columns by the largest |w|
-            key = np.abs(w) if not nonnegative else w.copy()
-            for i in range(key.size):
-                if z[i] != 0.0:
-                    key[i] = np.inf
-            order = np.argsort(-key)
-            Sa = np.sort(order[: s_r.size])
-        else:
+    equi = (w >= 1.0 - 1e-2) if nonnegative else (np.abs(w) >= 1.0 - 1e-2)
+    for attempt in range(2):
+        if attempt == 0:
             Sa = S
+        else:
+            Sa = np.flatnonzero((z != 0) | equi)
+            if Sa.size == S.size or Sa.size > s_r.size:
+                continue
         code = _certify_on(A, U_r, s_r, V_r, y, Sa, w, nonnegative, tol, tmp, nu_out)
         if code == 2:
             x_out[:] = tmp

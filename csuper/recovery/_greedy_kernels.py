@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from csuper.recovery._admm_kernels import _back_sub
+from csuper.recovery._triangular_kernels import back_sub
 
 
 @njit(cache=True)
@@ -58,7 +58,7 @@ def omp_column(A, y, kmax, tol, nonnegative, x_out):
         r -= np.sum(Q[:, k - 1] * r) * Q[:, k - 1]
     if k == 0:
         return 0
-    coef = _back_sub(R[:k, :k], np.ascontiguousarray(Q[:, :k].T) @ y)
+    coef = back_sub(R[:k, :k], np.ascontiguousarray(Q[:, :k].T) @ y)
     for i in range(k):
         x_out[S[i]] = coef[i]
     return k

@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csuper._store import ResultStore, make_key
-from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
-from csuper.recovery._common import MATRIX_FAMILIES, draw_matrix
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
+from csuper.recovery._common import draw_matrix, resolve_matrix
 from csuper.recovery.batch import batch_basis_pursuit
 from csuper.recovery.convex import L1Problem, highs_basis_pursuit
 from csuper.recovery.greedy import iht, omp
@@ -37,13 +44,37 @@ def _uniform_values(k, rng):
     return rng.uniform(0.0, 1.0, size=k)
 
 
-#: Signal laws: name -> (values sampler (k, rng) -> k nonzeros, nonnegative?). The support is a
-#: uniformly random k-subset. Nonnegative laws are recovered by the nonnegative program.
-SIGNAL_LAWS: dict[str, tuple[Callable, bool]] = {
-    "gaussian": (_gaussian_values, False),
-    "sign": (_sign_values, False),
-    "uniform": (_uniform_values, True),
+@dataclass(frozen=True)
+class SignalLaw:
+    """A law of k-sparse signals of :data:`SIGNAL_LAWS`: a uniformly random k-subset as support,
+    values drawn by ``sample(k, rng)``; a ``nonnegative`` law is recovered by the nonnegative
+    program."""
+
+    name: str
+    sample: Callable[[int, np.random.Generator], np.ndarray]
+    nonnegative: bool
+    description: str
+
+    def __repr__(self) -> str:
+        return f"SignalLaw({self.name!r}: {self.description})"
+
+
+#: Signal laws by name: the single place that maps a name to its sampler and its program (read by
+#: :func:`draw_sparse`, :func:`phase_transition`, the CLI and the tests).
+SIGNAL_LAWS: dict[str, SignalLaw] = {
+    law.name: law
+    for law in (
+        SignalLaw("gaussian", _gaussian_values, False, "N(0, 1) values, signed program"),
+        SignalLaw("sign", _sign_values, False, "+-1 values, signed program"),
+        SignalLaw("uniform", _uniform_values, True, "U(0, 1) values, nonnegative program"),
+    )
 }
+
+
+def _signal_law(signal) -> SignalLaw:
+    if not isinstance(signal, str) or signal not in SIGNAL_LAWS:
+        raise ValueError(f"signal must be one of {tuple(SIGNAL_LAWS)}; got {signal!r}.")
+    return SIGNAL_LAWS[signal]
 
 
 def draw_sparse(
@@ -60,10 +91,14 @@ def draw_sparse(
     n = check_int(n_features, "n_features", low=1)
     k = check_int(k, "k", low=0, high=n)
     n_trials = check_int(n_trials, "n_trials", low=1)
-    if signal not in SIGNAL_LAWS:
-        raise ValueError(f"signal must be one of {tuple(SIGNAL_LAWS)}; got {signal!r}.")
+    law = _signal_law(signal)
     rng = check_rng(rng)
-    values = SIGNAL_LAWS[signal][0]
+    check_memory(
+        8.0 * n * n_trials,
+        f"draw_sparse of n_features={n}, n_trials={n_trials} (an n x n_trials float64 array)",
+        "draw fewer trials at a time",
+    )
+    values = law.sample
     X = np.zeros((n, n_trials))
     for t in range(n_trials):
         S = rng.choice(n, size=k, replace=False)
@@ -71,18 +106,21 @@ def draw_sparse(
     return X
 
 
-def _solve_admm(A, Y, X0, nonnegative):
+def _solve_admm(A, Y, X0, nonnegative, verbose):
     res = batch_basis_pursuit(A, Y, nonnegative=nonnegative, reference=X0)
     return res.x, res.status
 
 
-def _solve_highs(A, Y, X0, nonnegative):
-    out = [highs_basis_pursuit(A, Y[:, j], nonnegative=nonnegative) for j in range(Y.shape[1])]
+def _solve_highs(A, Y, X0, nonnegative, verbose):
+    out = [
+        highs_basis_pursuit(A, Y[:, j], nonnegative=nonnegative, verbose=verbose)
+        for j in range(Y.shape[1])
+    ]
     return _stack(out, A.shape[1])
 
 
-def _solve_cvxpy(A, Y, X0, nonnegative):
-    prob = L1Problem(A, "bp", nonnegative=nonnegative)
+def _solve_cvxpy(A, Y, X0, nonnegative, verbose):
+    prob = L1Problem(A, "bp", nonnegative=nonnegative, verbose=verbose)
     out = [prob.solve(Y[:, j]) for j in range(Y.shape[1])]
     return _stack(out, A.shape[1])
 
@@ -92,19 +130,19 @@ def _stack(results, n):
     return X, np.array([r.status for r in results])
 
 
-def _solve_omp(A, Y, X0, nonnegative):
+def _solve_omp(A, Y, X0, nonnegative, verbose):
     k = max(1, int((X0 != 0).sum(axis=0).max()))
     res = omp(A, Y, min(k, A.shape[1]), nonnegative=nonnegative)
     return res.x, res.status
 
 
-def _solve_iht(A, Y, X0, nonnegative):
+def _solve_iht(A, Y, X0, nonnegative, verbose):
     k = max(1, int((X0 != 0).sum(axis=0).max()))
     res = iht(A, Y, min(k, A.shape[1]), nonnegative=nonnegative)
     return res.x, res.status
 
 
-#: Solvers of the experiment: name -> (A, Y, X_planted, nonnegative) -> (X_hat, status).
+#: Solvers of the experiment: name -> (A, Y, X_planted, nonnegative, verbose) -> (X_hat, status).
 #: ``admm`` is the batched solver (stops early on a proof of failure, see
 #: :func:`batch_basis_pursuit`'s ``reference``); ``highs`` / ``cvxpy`` solve one LP per trial;
 #: ``omp`` / ``iht`` are greedy baselines told the true k.
@@ -157,6 +195,16 @@ class PhaseTransitionResult:
     signal: str
     nonnegative: bool
     config: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        t = self.table
+        program = "nonnegative" if self.nonnegative else "signed"
+        return (
+            f"PhaseTransitionResult(n={int(t['n'][0])}, signal={self.signal!r} ({program}), "
+            f"grid={self.deltas.size} deltas x {self.rhos.size} rhos, "
+            f"trials={int(t['n_trials'].sum())}, successes={int(t['successes'].sum())}, "
+            f"unsolved={int(t['unsolved'].sum())})"
+        )
 
     def success_grid(self) -> np.ndarray:
         """Empirical success probabilities, shape (len(rhos), len(deltas))."""
@@ -249,6 +297,7 @@ def phase_transition(
     criterion: Callable | None = None,
     rng=None,
     progress: bool = False,
+    verbose: bool = False,
     store=None,
     executor=None,
 ) -> PhaseTransitionResult:
@@ -285,6 +334,9 @@ def phase_transition(
         run reproduces the cells it had not finished.
     progress : bool, default False
         Show a tqdm progress bar.
+    verbose : bool, default False
+        Let the solvers print their logs to standard output (``cvxpy``, ``highs``); by default
+        they are silent, so that the results can be piped.
     store : str or Path, optional
         Folder of a :class:`csuper._store.ResultStore`: finished cells are appended as they
         complete and skipped on rerun. Requires ``rng`` to be an int seed (so the rerun is the
@@ -321,27 +373,14 @@ def phase_transition(
     >>> res.table["k"].tolist(), res.table["p_hat"].tolist()
     ([2, 18], [1.0, 0.0])
     """
-    if signal not in SIGNAL_LAWS:
-        raise ValueError(f"signal must be one of {tuple(SIGNAL_LAWS)}; got {signal!r}.")
-    if solver not in EXPERIMENT_SOLVERS:
+    nonnegative = _signal_law(signal).nonnegative
+    if not isinstance(solver, str) or solver not in EXPERIMENT_SOLVERS:
         raise ValueError(f"solver must be one of {tuple(EXPERIMENT_SOLVERS)}; got {solver!r}.")
     n_trials = check_int(n_trials, "n_trials", low=1)
     success_tol = check_real(success_tol, "success_tol", low=0.0)
-    nonnegative = SIGNAL_LAWS[signal][1]
-    fixed = None
-    if isinstance(matrix, str):
-        if matrix not in MATRIX_FAMILIES:
-            raise ValueError(
-                f"matrix must be one of {tuple(MATRIX_FAMILIES)}, a callable (m, n, rng) -> A or "
-                "an "
-                f"array of shape (m, n); got {matrix!r}."
-            )
-        matrix_name = matrix
-    elif callable(matrix):
-        matrix_name = getattr(matrix, "__name__", "callable")
-    else:
-        fixed = check_frame(matrix, "matrix", dtype=np.float64)
-        matrix_name = "fixed"
+    progress = check_bool(progress, "progress")
+    verbose = check_bool(verbose, "verbose")
+    matrix_name, _, fixed = resolve_matrix(matrix)
     if fixed is not None:
         if deltas is not None:
             raise ValueError(
@@ -394,6 +433,12 @@ def phase_transition(
         if fixed is not None:
             config["matrix_sha"] = _digest(fixed)
         db = ResultStore(store, "csuper.recovery.phase_transition", config)
+    m_max = fixed.shape[0] if fixed is not None else max(1, round(float(deltas.max()) * n))
+    check_memory(
+        _cell_bytes(n, m_max, n_trials),
+        f"a phase-transition cell of n_features={n}, m={m_max}, n_trials={n_trials}",
+        "use fewer n_trials per cell (run several seeds and pool the tables) or a smaller n",
+    )
     cells = [(d, r) for d in deltas for r in rhos]
     seqs = np.random.SeedSequence(entropy).spawn(len(cells))
     rows: list = [None] * len(cells)
@@ -422,6 +467,7 @@ def phase_transition(
                     "success_tol": success_tol,
                     "criterion": criterion,
                     "nonnegative": nonnegative,
+                    "verbose": verbose,
                 },
             )
         )
@@ -461,7 +507,9 @@ def _run_cell(task: dict) -> dict:
     matrix = task["matrix"]
     A = matrix if isinstance(matrix, np.ndarray) else draw_matrix(matrix, m, n, cell_rng)
     X = draw_sparse(n, k, n_trials, task["signal"], rng=cell_rng)
-    Xh, status = EXPERIMENT_SOLVERS[task["solver"]](A, A @ X, X, task["nonnegative"])
+    Xh, status = EXPERIMENT_SOLVERS[task["solver"]](
+        A, A @ X, X, task["nonnegative"], task["verbose"]
+    )
     optimal = status == "optimal"
     if task["criterion"] is None:
         ok = _default_success(Xh, X, task["success_tol"])
@@ -483,6 +531,12 @@ def _run_cell(task: dict) -> dict:
         "unsolved": int(np.sum(~optimal & (status != "refuted"))),
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _cell_bytes(n: int, m: int, n_trials: int) -> float:
+    """Peak bytes of one cell: the matrix and its SVD factors, the signals and the batched
+    solver's iterates (about a dozen n x n_trials float64 arrays)."""
+    return 8.0 * (4.0 * m * n + 12.0 * n * n_trials + 4.0 * m * n_trials)
 
 
 def _default_success(Xh: np.ndarray, X: np.ndarray, tol: float) -> np.ndarray:

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from csuper._validation import check_int, check_real
+from csuper._validation import check_bool, check_int, check_memory, check_real
 from csuper.recovery._common import BatchRecoveryResult, check_system
 from csuper.recovery._greedy_kernels import hard_threshold, omp_column
 
@@ -24,6 +24,16 @@ def _finish(A, Y, X, status, iters, solver, t0) -> BatchRecoveryResult:
         n_iter=np.asarray(iters),
         solver=solver,
         time=time.perf_counter() - t0,
+    )
+
+
+def _check_greedy_memory(name: str, A: np.ndarray, Y: np.ndarray) -> None:
+    """Both methods hold about six n x B float64 arrays (estimates, gradients, candidates)."""
+    (m, n), B = A.shape, Y.shape[1]
+    check_memory(
+        8.0 * (6.0 * n * B + 3.0 * m * B),
+        f"{name} of A with shape ({m}, {n}) and {B} right-hand sides",
+        "solve Y in chunks of fewer columns (they are independent)",
     )
 
 
@@ -73,6 +83,8 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
     n = A.shape[1]
     k = check_int(k, "k", low=1, high=n)
     tol = check_real(tol, "tol", low=0.0)
+    nonnegative = check_bool(nonnegative, "nonnegative")
+    _check_greedy_memory("omp", A, Y)
     t0 = time.perf_counter()
     B = Y.shape[1]
     X = np.zeros((n, B))
@@ -82,7 +94,7 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
     for j in range(B):
         y = np.ascontiguousarray(Y[:, j])
         xj = np.zeros(n)
-        iters[j] = omp_column(Af, y, k, tol, bool(nonnegative), xj)
+        iters[j] = omp_column(Af, y, k, tol, nonnegative, xj)
         X[:, j] = xj
         yn = np.linalg.norm(y)
         status.append(
@@ -140,9 +152,10 @@ def iht(
     A, Y = check_system(A, Y, y_name="Y", batch=True)
     n = A.shape[1]
     k = check_int(k, "k", low=1, high=n)
-    max_iter = check_int(max_iter, "max_iter", low=1)
+    max_iter = check_int(max_iter, "max_iter", low=1, high=np.iinfo(np.int64).max)
     tol = check_real(tol, "tol", low=0.0)
-    nonnegative = bool(nonnegative)
+    nonnegative = check_bool(nonnegative, "nonnegative")
+    _check_greedy_memory("iht", A, Y)
     t0 = time.perf_counter()
     B = Y.shape[1]
     mu0 = 1.0 / np.linalg.norm(A, 2) ** 2

@@ -1,31 +1,58 @@
-"""Tables, figures, headline numbers and the Markdown report of a study, from its records.
+"""The report of a study, rebuilt at any time from its stored records.
 
-Everything here is a pure function of the stored records (:mod:`csuper.study.tasks`), so a
-report can be rebuilt at any time from a study folder, and an interrupted study's report is
-rebuilt from what finished once the rest has run.
+:func:`write_report` parses the records (:func:`csuper.study.records.parse_record`), answers
+the questions (:mod:`csuper.study.questions`), draws their figures and writes into the study
+folder::
 
-Layout written by :func:`write_report` into the study folder::
+    report.md       Conclusions first (one verdict per question, with its numbers), then
+                    Limitations, one section per question, the method and the run
+    report.html     the same report, self-contained (figures embedded as data URIs)
+    study.json      configuration, versions, run facts, every verdict and the numbers behind it
+    tables/*.csv    every table of the report (and tables/*.json with the configuration)
+    figures/*.png   one figure per question
 
-    report.md            the report (figures linked from figures/)
-    study.json           config, versions, timings and the headline summary
-    tables/*.csv, *.json tidy tables (each JSON also carries the config and versions)
-    figures/*.png
+Nothing in the report is written by hand: every sentence that states a result is generated from
+the numbers by the question's declared rule.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import html
 import json
 import math
 import os
 import platform
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["versions", "build_tables", "headline", "write_report", "format_summary"]
+from csuper.study.stats import Estimate, format_number
+
+__all__ = ["versions", "write_report", "format_summary", "LIMITATIONS"]
+
+#: What every study's design leaves out, stated in its report (numbers filled in from the
+#: configuration).
+LIMITATIONS = (
+    "Seeds are the only replicates: each interval covers training noise at the stated sizes, "
+    "not other sizes, importance profiles or optimisers. With {n_seeds} seeds per configuration, "
+    "percentile intervals are rough (they can be too narrow).",
+    "Recovered means the model's own read-out explains at least {min_explained_variance:g} of a "
+    "feature's variance; compressed sensing counts exact recovery of k-sparse signals. The two "
+    "are comparable in kind (a decoder's success per feature), not in error level.",
+    "The l1 threshold and the compressed-sensing capacity use Amelunxen et al.'s formula for a "
+    "Gaussian sensing matrix, an upper bound on the exact statistical dimension at finite n "
+    "(estimated by Monte Carlo for n <= 200 in the Q1 table); trained W are not Gaussian.",
+    "The per-feature loss model of the ReLU toy model assumes at most one active neighbour "
+    "(p <= 0.1); the quadratic model of Scherlis et al. is the case where it is exact.",
+    "Transitions are located to a bracket of the grid after bisection, on the state of the "
+    "lowest-loss replicate; a bracket is as precise as the replicates' best-of-N decides.",
+    "Training settings are fixed per question ({n_steps} steps of {batch_size}, lr {lr:g}, weight "
+    "decay {weight_decay:g}); Q8 checks the headline number against other settings only at "
+    "its reference sizes.",
+)
 
 
 def versions() -> dict[str, str]:
@@ -45,353 +72,118 @@ def versions() -> dict[str, str]:
     return out
 
 
-# -- tables --------------------------------------------------------------------------------------
+# -- blocks: one document, rendered as Markdown and as HTML --------------------------------------
 
 
-def _models(records: list[dict]) -> list[dict]:
-    return [r for r in records if r["kind"] == "model"]
+def _cell(v: Any) -> str:
+    if isinstance(v, Estimate):
+        return format_number(v.value)
+    if isinstance(v, float):
+        return format_number(v)
+    return str(v)
 
 
-def build_tables(records: list[dict]) -> dict[str, Any]:
-    """Tidy tables of a study: ``models``, ``decoders``, ``capacities``, ``scaling_fit``,
-    ``transitions`` and ``transition_points`` (lists of flat dicts), plus ``scaling`` (the
-    :class:`csuper.compare.ScalingFit` or None), ``dead_legs`` (warm-start legs on which the
-    swept feature never got a direction) and ``notes`` (warnings met on the way)."""
-    from csuper.compare import fit_scaling
-    from csuper.toy import dimensions_per_feature
-
-    models = _models(records)
-    notes: list[str] = []
-    model_rows, decoder_rows, capacity_rows = [], [], []
-    for rec in models:
-        sc, cs = rec["scaling"], rec["capacity_summary"]
-        m_over = sc["n_dims"] / sc["threshold"] if sc["threshold"] > 0 else math.inf
-        W = np.asarray(rec["W"])
-        model_rows.append(
-            {
-                "n_features": sc["n_features"],
-                "n_dims": sc["n_dims"],
-                "sparsity": rec["sparsity"],
-                "feature_probability": rec["feature_probability"],
-                "k": sc["k"],
-                "threshold_mstar": sc["threshold"],
-                "m_over_mstar": m_over,
-                "klogk": sc["klogk"],
-                "two_klogk": sc["two_klogk"],
-                "cs_capacity": sc["cs_capacity"],
-                "represented": sc["represented"],
-                "represented_over_capacity": sc["represented"] / sc["cs_capacity"]
-                if sc["cs_capacity"]
-                else math.nan,
-                "final_loss": rec["final_loss"],
-                "dimensions_per_feature": dimensions_per_feature(W) if np.any(W) else math.nan,
-                "learned_budget": cs["learned_budget"],
-                "predicted_budget": cs["predicted_budget"],
-                "capacity_agreement": cs["agreement"],
-                "shadow_price": cs["shadow_price"],
-                "coherence_learned": rec["frame_coherence"].get("learned", math.nan),
-                "welch_bound": rec["frame_coherence"].get("welch", math.nan),
-                "seconds": rec.get("seconds", math.nan),
-            }
-        )
-        for row in rec["decoders"]:
-            decoder_rows.append(
-                {
-                    "n_dims": sc["n_dims"],
-                    "sparsity": rec["sparsity"],
-                    "m_over_mstar": m_over,
-                    **{
-                        k: row[k]
-                        for k in (
-                            "decoder",
-                            "relative_mse",
-                            "exact_rate",
-                            "exact_se",
-                            "n_samples",
-                            "n_failed",
-                        )
-                    },
-                }
-            )
-        for row in rec["capacity"]:
-            capacity_rows.append(
-                {
-                    "n_dims": sc["n_dims"],
-                    "sparsity": rec["sparsity"],
-                    "importance": rec["importance"][row["feature"]],
-                    **row,
-                }
-            )
-    fit = None
-    fit_rows: list[dict] = []
-    if len(models) >= 3:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit = fit_scaling(
-                [r["n_features"] for r in model_rows],
-                [r["n_dims"] for r in model_rows],
-                [r["k"] for r in model_rows],
-                [r["represented"] for r in model_rows],
-            )
-        notes += [f"scaling fit: {w.message}" for w in caught]
-        fit_rows = [
-            {
-                "law": f.name,
-                "description": f.description,
-                "coefficient": f.coefficient,
-                "se": f.se,
-                "rms": f.rms,
-                "aic": f.aic,
-                "delta_aic": f.delta_aic,
-                "loglog_slope": f.slope,
-                "loglog_slope_se": f.slope_se,
-                "best": f.name == fit.best,
-            }
-            for f in fit.laws.values()
-        ]
-    else:
-        notes.append(f"scaling fit: needs at least 3 models, the study has {len(models)}.")
-    transition_rows, point_rows, dead_legs = [], [], []
-    for rec in records:
-        if rec["kind"] != "transition":
-            continue
-        for name, t in rec["transitions"].items():
-            transition_rows.append(
-                {
-                    "parameter": rec["parameter"],
-                    "transition": name,
-                    **t,
-                    "missing": _why_missing(rec["series"], name, t),
-                }
-            )
-        point_rows += rec["table"]
-        dead_legs += _dead_legs(rec)
-    return {
-        "models": model_rows,
-        "decoders": decoder_rows,
-        "capacities": capacity_rows,
-        "scaling_fit": fit_rows,
-        "transitions": transition_rows,
-        "transition_points": point_rows,
-        "dead_legs": dead_legs,
-        "scaling": fit,
-        "notes": notes,
-    }
-
-
-def _why_missing(series: dict, transition: str, located: dict) -> str:
-    """Say, from the series themselves, why a transition was not located (empty if it was).
-
-    A transition is the first upward crossing of a threshold inside the sweep; it is missing
-    when the series is already above the threshold at the first point, or never reaches it.
-    """
-    if transition == "superposed_to_own":
-        field, thr, what = "learned_capacity", series["monosemantic_above"], "D_0"
-        pred_thr = series["monosemantic_above"]
-    else:
-        field, thr, what = "norm", series["represented_threshold"], "|w_0|"
-        pred_thr = 1e-6
-    curves = {"learned": series[field], "predicted": series["prediction_curve"]}
-    for direction in ("up", "down"):
-        if f"learned_{direction}" in located:
-            curves[f"learned_{direction}"] = series["warm"][direction][field]
-    reasons = []
-    for key, values in curves.items():
-        value = located.get(key)
-        if value is None or not (isinstance(value, float) and math.isnan(value)):
-            continue
-        t = pred_thr if key == "predicted" else thr
-        name = "C_0" if key == "predicted" else what
-        v = np.asarray(values, dtype=float)
-        if key == "learned_down":
-            v = v[::-1]  # trained from the top of the sweep down
-        label = {
-            "learned": "cold",
-            "predicted": "predicted",
-            "learned_up": "warm up",
-            "learned_down": "warm down",
-        }[key]
-        if v.size and v[0] > t:
-            reasons.append(f"{label}: {name} already above {t:g} at the first point")
-            continue
-        reasons.append(f"{label}: {name} never reaches {t:g} (max {np.nanmax(v):.3g})")
-    return "; ".join(reasons)
-
-
-def _dead_legs(rec: dict) -> list[str]:
-    """Warm-start legs on which feature 0 never got a direction (|w_0| < 0.1 at every point),
-    with what its bias did meanwhile (computed, not assumed)."""
+def _md(blocks: list[tuple]) -> str:
     out = []
-    s = rec["series"]
-    mean = np.asarray(s["mean_x0"], dtype=float)
-    for direction in ("up", "down"):
-        warm = s["warm"][direction]
-        norm, bias = np.asarray(warm["norm"], dtype=float), np.asarray(warm["bias"], dtype=float)
-        if np.max(norm) >= 0.1:
-            continue
-        text = (
-            f"{rec['parameter']} sweep, warm {direction}: feature 0 never got a direction "
-            f"(|w_0| <= {np.max(norm):.2g} at every point)"
-        )
-        gap = np.abs(bias - mean)
-        if np.all(gap <= 0.2 * mean):
-            text += (
-                f"; its bias tracked its mean, |b_0 - E[x_0]| <= {np.max(gap):.2g} with "
-                "E[x_0] = p_0/2: it predicts its mean, a stationary point that warm starts "
-                "did not leave"
-            )
-        out.append(text + ".")
-    return out
+    for b in blocks:
+        kind = b[0]
+        if kind in ("h1", "h2", "h3"):
+            out += ["#" * int(kind[1]) + " " + b[1], ""]
+        elif kind == "p":
+            out += [b[1], ""]
+        elif kind == "ul":
+            out += [f"- {item}" for item in b[1]] + [""]
+        elif kind == "table":
+            _, title, columns, rows = b
+            out += [f"*{title}*", ""]
+            esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+            out.append("| " + " | ".join(esc(label) for _, label in columns) + " |")
+            out.append("|" + "|".join("---" for _ in columns) + "|")
+            for row in rows:
+                out.append("| " + " | ".join(esc(_cell(row.get(k, ""))) for k, _ in columns) + " |")
+            out.append("")
+        elif kind == "img":
+            out += [f"![{b[2]}](figures/{b[1]})", ""]
+        elif kind == "pre":
+            out += ["```", b[1], "```", ""]
+    return "\n".join(out)
 
 
-def _mean(values) -> float:
-    values = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
-    return float(np.mean(values)) if values else math.nan
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+    "line-height:1.45;color:#222}table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:"
+    ".85em}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}th{background:#f3f3f3}"
+    "img{max-width:100%}.supported{color:#1a7f37}.not{color:#b3261e}.inconclusive{color:#9a6700}"
+    "caption{text-align:left;font-style:italic;padding:.3em 0}pre{background:#f6f6f6;padding:"
+    ".6em;overflow:auto}"
+)
 
 
-def headline(tables: dict[str, Any]) -> dict[str, Any]:
-    """The study's headline numbers (all computed from the tables)."""
-    out: dict[str, Any] = {"models": len(tables["models"])}
-    fit = tables["scaling"]
-    if fit is not None:
-        best = fit.laws[fit.best]
-        out["scaling"] = {
-            "best_law": fit.best,
-            "coefficient": best.coefficient,
-            "se": best.se,
-            "rms": best.rms,
-            "verdict": fit.verdict,
-        }
-    # the one-coefficient fit can hide a change of regime: the ratio per sparsity, over the
-    # models that do not represent every feature (a saturated count says nothing of capacity)
-    ratios: dict[float, list] = {}
-    for row in tables["models"]:
-        if row["represented"] < row["n_features"]:
-            ratios.setdefault(row["sparsity"], []).append(row["represented_over_capacity"])
-    out["represented_over_capacity"] = {
-        f"{s:g}": float(np.median(v)) for s, v in sorted(ratios.items())
-    }
-    dec: dict[str, dict] = {}
-    for row in tables["decoders"]:
-        side = "above_threshold" if row["m_over_mstar"] >= 1.0 else "below_threshold"
-        d = dec.setdefault(
-            row["decoder"], {"above_threshold": [], "below_threshold": [], "mse": []}
-        )
-        d[side].append(row["exact_rate"])
-        d["mse"].append(row["relative_mse"])
-    out["decoder_gap"] = {
-        name: {
-            "exact_rate_above_threshold": _mean(d["above_threshold"]),
-            "exact_rate_below_threshold": _mean(d["below_threshold"]),
-            "models_above_threshold": len(d["above_threshold"]),
-            "median_relative_mse": float(np.median(d["mse"])),
-        }
-        for name, d in dec.items()
-    }
-    caps = tables["capacities"]
-    if caps:
-        mods = tables["models"]
-        out["capacity"] = {
-            "features": len(caps),
-            "class_agreement": float(np.mean([r["agree"] for r in caps])),
-            "mean_abs_capacity_error": float(
-                np.mean([abs(r["learned_capacity"] - r["predicted_capacity"]) for r in caps])
-            ),
-            "mean_budget_used": float(np.mean([r["learned_budget"] / r["n_dims"] for r in mods])),
-        }
-    out["warm_legs"] = 2 * len({row["parameter"] for row in tables["transitions"]})
-    out["dead_warm_legs"] = len(tables["dead_legs"])
-    out["transitions"] = [
-        {
-            k: row[k]
-            for k in (
-                "parameter",
-                "transition",
-                "learned",
-                "predicted",
-                "learned_up",
-                "learned_down",
-                "hysteresis",
-                "hysteresis_cold",
-                "missing",
-            )
-            if k in row
-        }
-        for row in tables["transitions"]
+def _html(blocks: list[tuple], title: str, figures: Path) -> str:
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
     ]
-    return out
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """The headline numbers as a few lines of text (printed by ``csuper study``)."""
-    lines = [f"Models trained: {summary['models']}."]
-    if "scaling" in summary:
-        lines.append(f"Scaling: {summary['scaling']['verdict']}")
-    if summary.get("represented_over_capacity"):
-        lines.append(
-            "Represented / CS capacity by sparsity (median over unsaturated models): "
-            + ", ".join(f"S={s} {v:.2f}" for s, v in summary["represented_over_capacity"].items())
-            + "."
-        )
-    dec = summary.get("decoder_gap", {})
-    if dec:
-        parts = []
-        for name, d in dec.items():
-            parts.append(
-                f"{name} {_fmt(d['exact_rate_above_threshold'])}/"
-                f"{_fmt(d['exact_rate_below_threshold'])}"
+    for b in blocks:
+        kind = b[0]
+        if kind in ("h1", "h2", "h3"):
+            out.append(f"<{kind}>{html.escape(b[1])}</{kind}>")
+        elif kind == "p":
+            out.append(f"<p>{_inline(b[1])}</p>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in b[1]) + "</ul>")
+        elif kind == "table":
+            _, caption, columns, rows = b
+            head = "".join(f"<th>{html.escape(label)}</th>" for _, label in columns)
+            body = "".join(
+                "<tr>"
+                + "".join(f"<td>{html.escape(_cell(r.get(k, '')))}</td>" for k, _ in columns)
+                + "</tr>"
+                for r in rows
             )
-        lines.append(
-            "Decoder gap, exact-recovery rate at m >= m* / m < m*: " + ", ".join(parts) + "."
-        )
-        lines.append(
-            "Decoder gap, median relative MSE: "
-            + ", ".join(f"{name} {d['median_relative_mse']:.3g}" for name, d in dec.items())
-            + "."
-        )
-    if "capacity" in summary:
-        c = summary["capacity"]
-        lines.append(
-            f"Capacity: the Lagrangian allocation predicts the class (monosemantic / "
-            f"fractional / ignored) of {100 * c['class_agreement']:.0f}% of "
-            f"{c['features']} features; mean |C_i - D_i| = {c['mean_abs_capacity_error']:.3f}; "
-            f"models use {100 * c['mean_budget_used']:.0f}% of the budget sum D_i <= m."
-        )
-    for t in summary.get("transitions", []):
-        extra = ""
-        if "hysteresis" in t:
-            extra = (
-                f", warm up {_fmt(t['learned_up'])} / down {_fmt(t['learned_down'])}, "
-                f"hysteresis up-down {_fmt(t['hysteresis'])}, cold-down "
-                f"{_fmt(t.get('hysteresis_cold'))}"
+            out.append(
+                f"<table><caption>{html.escape(caption)}</caption><tr>{head}</tr>{body}</table>"
             )
-        lines.append(
-            f"Transition ({t['parameter']}, {t['transition'].replace('_', ' ')}): learned "
-            f"{_fmt(t['learned'])} (cold){extra}; predicted {_fmt(t['predicted'])}."
-            + (f" [n/a: {t['missing']}]" if t.get("missing") else "")
-        )
-    if summary.get("dead_warm_legs"):
-        lines.append(
-            f"Warm starts: the swept feature never got a direction on "
-            f"{summary['dead_warm_legs']} of {summary['warm_legs']} warm "
-            "legs (see the report's section 4)."
-        )
-    return "\n".join(lines)
+        elif kind == "img":
+            data = base64.b64encode((figures / b[1]).read_bytes()).decode("ascii")
+            out.append(f'<p><img alt="{html.escape(b[2])}" src="data:image/png;base64,{data}"></p>')
+        elif kind == "pre":
+            out.append(f"<pre>{html.escape(b[1])}</pre>")
+    out.append("</body></html>")
+    return "\n".join(out)
 
 
-def _fmt(x: float) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+def _inline(text: str) -> str:
+    """Escape, then render the two inline marks the report uses: **bold** and `code`."""
+    parts = html.escape(text).split("**")
+    text = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    parts = text.split("`")
+    text = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    for status, cls in (
+        ("not supported", "not"),
+        ("Not supported", "not"),
+        ("supported", "supported"),
+        ("Supported", "supported"),
+        ("inconclusive", "inconclusive"),
+        ("Inconclusive", "inconclusive"),
+    ):
+        marker = f"<strong>{status}</strong>"
+        text = text.replace(marker, f'<strong class="{cls}">{status}</strong>')
+    return text
 
 
-# -- files ---------------------------------------------------------------------------------------
+# -- files --------------------------------------------------------------------------------------
 
 
 def _clean(obj: Any) -> Any:
-    """JSON-safe copy: NaN and infinities become None (standard JSON has neither)."""
+    """JSON-safe copy: NaN and infinities become None, Estimates dicts, numpy scalars Python."""
+    if isinstance(obj, Estimate):
+        return _clean(obj.to_dict())
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
     if isinstance(obj, np.generic):
@@ -405,39 +197,35 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _write_table(folder: Path, name: str, rows: list[dict], meta: dict) -> None:
-    if rows:
-        tmp = folder / f"{name}.csv.tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, folder / f"{name}.csv")
+def _slug(text: str) -> str:
+    keep = "".join(c if c.isalnum() else "_" for c in text.lower())
+    return "_".join(p for p in keep.split("_") if p)[:60]
+
+
+def _write_table(folder: Path, name: str, columns, rows, meta: dict) -> None:
+    tmp = folder / f"{name}.csv.tmp"
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([label for _, label in columns])
+        for row in rows:
+            writer.writerow([_cell(row.get(k, "")) for k, _ in columns])
+    os.replace(tmp, folder / f"{name}.csv")
     _write_text(
-        folder / f"{name}.json", json.dumps(_clean({**meta, "table": name, "rows": rows}), indent=1)
+        folder / f"{name}.json",
+        json.dumps(_clean({**meta, "table": name, "columns": columns, "rows": rows}), indent=1),
     )
 
 
-def _cell(text: str) -> str:
-    """Markdown table cell: a literal | (as in |w_0|) must not end the cell."""
-    return text.replace("|", "\\|")
-
-
-def _md_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
-    head = "| " + " | ".join(_cell(label) for _, label in columns) + " |"
-    rule = "|" + "|".join("---" for _ in columns) + "|"
-    body = []
-    for row in rows:
-        cells = []
-        for key, _ in columns:
-            v = row.get(key)
-            cells.append(_cell(_fmt(v) if isinstance(v, float) else str(v)))
-        body.append("| " + " | ".join(cells) + " |")
-    return "\n".join([head, rule, *body])
+def format_summary(summary: dict[str, Any]) -> str:
+    """The verdicts as a few lines of text (printed by ``csuper study``)."""
+    lines = []
+    for q in summary.get("questions", []):
+        lines.append(f"{q['qid']} {q['title']}: {q['status'].upper()}. {q['sentence']}")
+    return "\n".join(lines)
 
 
 def write_report(folder, config, records: list[dict], *, run_info: dict | None = None) -> dict:
-    """Write tables, figures, ``study.json`` and ``report.md`` into ``folder``.
+    """Answer the questions from ``records`` and write the report folder.
 
     Parameters
     ----------
@@ -445,219 +233,122 @@ def write_report(folder, config, records: list[dict], *, run_info: dict | None =
         The study folder.
     config : StudyConfig
     records : list of dict
-        One record per task, in :func:`csuper.study.tasks.study_tasks` order.
+        Stored records (validated here by :func:`csuper.study.records.parse_record`).
     run_info : dict, optional
-        Facts about the run (executor, tasks run and resumed, wall time) for ``study.json``.
+        Facts about the run (executor, tasks run and resumed, wall time, load) for the report.
 
     Returns
     -------
     dict
-        The headline summary (:func:`headline`).
+        The summary written to ``study.json``: ``questions`` (id, title, status, sentence,
+        numbers), ``config``, ``versions``, ``run``.
     """
     from csuper.study import figures
     from csuper.study.config import check_config
+    from csuper.study.questions import answer_questions
+    from csuper.study.records import parse_record
 
     config = check_config(config)
     folder = Path(folder)
+    parsed = [parse_record(r) for r in records]
+    results = answer_questions(parsed, config, rng=config.seed)
     (folder / "tables").mkdir(exist_ok=True)
     (folder / "figures").mkdir(exist_ok=True)
-    tables = build_tables(records)
-    summary = headline(tables)
     meta = {"config": config.to_dict(), "versions": versions()}
-    for name in (
-        "models",
-        "decoders",
-        "capacities",
-        "scaling_fit",
-        "transitions",
-        "transition_points",
-    ):
-        _write_table(folder / "tables", name, tables[name], meta)
-    figs = figures.draw_all(folder / "figures", config, records, tables)
-    _write_text(
-        folder / "study.json",
-        json.dumps(
-            _clean(
-                {
-                    **meta,
-                    "run": run_info or {},
-                    "summary": summary,
-                    "notes": tables["notes"],
-                    "figures": figs,
-                }
-            ),
-            indent=1,
-        ),
-    )
-    _write_text(
-        folder / "report.md", _markdown(config, tables, summary, figs, meta, run_info or {})
-    )
-    return summary
+    run = run_info or {}
+    fig_files: dict[str, str] = {}
+    for res in results:
+        fig = figures.draw(res, config)
+        if fig is not None:
+            name = f"{res.qid.lower()}_{_slug(res.title)}.png"
+            figures.save_figure(fig, folder / "figures" / name)
+            fig_files[res.qid] = name
+        for j, (_title, columns, rows) in enumerate(res.tables):
+            if rows:
+                _write_table(folder / "tables", f"{res.qid.lower()}_{j + 1}", columns, rows, meta)
+    summary = {
+        "questions": [
+            {
+                "qid": r.qid,
+                "title": r.title,
+                "status": r.status,
+                "sentence": r.sentence,
+                "criterion": r.criterion,
+                "numbers": r.numbers,
+            }
+            for r in results
+        ],
+        **meta,
+        "run": run,
+        "figures": fig_files,
+    }
+    _write_text(folder / "study.json", json.dumps(_clean(summary), indent=1))
+    blocks = _blocks(config, results, fig_files, meta, run)
+    title = "csuper study: do toy models pack features at a compressed-sensing rate?"
+    _write_text(folder / "report.md", _md(blocks))
+    _write_text(folder / "report.html", _html(blocks, title, folder / "figures"))
+    return _clean(summary)
 
 
-def _markdown(config, tables, summary, figs, meta, run_info) -> str:
-    cfg = config
+def _blocks(config, results, fig_files, meta, run) -> list[tuple]:
     v = meta["versions"]
-
-    def fig(key: str, alt: str) -> str:
-        return f"![{alt}](figures/{figs[key]})" if key in figs else ""
-
-    out = [
-        "# csuper study: do toy models pack features at a compressed-sensing rate?",
-        "",
-        f"Toy models of superposition (Elhage et al. 2022), n = {cfg.n_features} features, "
-        f"m in {list(cfg.n_dims)}, sparsity S in {list(cfg.sparsities)}, importance "
-        f"{cfg.importance} (ratio {cfg.importance_ratio}, alpha {cfg.importance_alpha}), best of "
-        f"{cfg.n_seeds} seeds, {cfg.n_steps} steps of batch {cfg.batch_size} (AdamW, lr {cfg.lr}), "
-        f"root seed {cfg.seed}. csuper {v['csuper']}, Python {v['python']}, numpy {v['numpy']}, "
-        f"numba {v['numba']}, cvxpy {v['cvxpy']}, on {v['platform']}.",
-        "",
-        "## Headline",
-        "",
-        "```",
-        format_summary(summary),
-        "```",
-        "",
-        "## 1. Compressed-sensing scaling",
-        "",
-        "For each model: k = sum p_i expected active features, the exact nonnegative l1 threshold "
-        "m*(n, k) (statistical dimension, Amelunxen et al. 2014), k log(n/k), the "
-        "compressed-sensing "
-        "capacity (largest n' with m*(n', n'p) <= m) and the represented count (|w_i| > 0.5).",
-        "",
-        _md_table(
-            tables["models"],
+    c = config
+    blocks: list[tuple] = [
+        ("h1", "csuper study: do toy models pack features at a compressed-sensing rate?"),
+        (
+            "p",
+            f"Toy models of superposition (Elhage et al. 2022) trained with {c.n_seeds} replicate "
+            f"seeds per configuration ({c.n_steps} steps of {c.batch_size}, AdamW lr {c.lr:g}, "
+            f"weight decay {c.weight_decay:g}, root seed {c.seed}); every interval is a "
+            f"{round(100 * c.confidence)} % percentile bootstrap over the replicates within each "
+            f"configuration ({c.n_bootstrap} resamples). csuper {v['csuper']}, Python "
+            f"{v['python']}, numpy {v['numpy']}, numba {v['numba']}, on {v['platform']}.",
+        ),
+        ("h2", "Conclusions"),
+        (
+            "ul",
+            [f"**{r.qid} {r.title}: {r.status}.** {r.sentence}" for r in results],
+        ),
+        ("h2", "Limitations"),
+        (
+            "ul",
+            [text.format(**c.to_dict()) for text in LIMITATIONS]
+            + [f"{r.qid}: {n}" for r in results for n in r.notes],
+        ),
+    ]
+    for r in results:
+        blocks += [
+            ("h2", f"{r.qid}. {r.title}"),
+            ("p", f"**Claim.** {r.claim}"),
+            ("p", f"**Rule (fixed in csuper.study.questions before the data).** {r.criterion}"),
+            ("p", f"**Verdict: {r.status}.** {r.sentence}"),
+        ]
+        for title, columns, rows in r.tables:
+            if rows:
+                blocks.append(("table", title, columns, rows))
+        if r.qid in fig_files:
+            blocks.append(("img", fig_files[r.qid], f"{r.qid} {r.title}"))
+    blocks += [
+        ("h2", "Files"),
+        (
+            "ul",
             [
-                ("n_dims", "m"),
-                ("sparsity", "S"),
-                ("k", "k"),
-                ("threshold_mstar", "m*"),
-                ("m_over_mstar", "m/m*"),
-                ("klogk", "k log(n/k)"),
-                ("cs_capacity", "CS capacity"),
-                ("represented", "represented"),
-                ("represented_over_capacity", "represented / capacity"),
-                ("final_loss", "loss"),
+                "`report.html`: this report, self-contained (figures embedded).",
+                "`study.json`: configuration, versions, run facts, every verdict with its numbers.",
+                "`tables/*.csv`, `tables/*.json`: every table above.",
+                "`records.jsonl`: one typed record per finished task (the resumable store); "
+                "`csuper study --report-only DIR` re-renders this report from it.",
             ],
         ),
-        "",
     ]
-    if tables["scaling_fit"]:
-        out += [
-            "Fits of represented = min(n, a x) for each law (one coefficient, least squares; AIC "
-            "compares them):",
-            "",
-            _md_table(
-                tables["scaling_fit"],
-                [
-                    ("law", "law"),
-                    ("coefficient", "a"),
-                    ("se", "se"),
-                    ("rms", "RMS"),
-                    ("delta_aic", "delta AIC"),
-                    ("loglog_slope", "log-log slope"),
-                    ("loglog_slope_se", "slope se"),
-                ],
+    if run:
+        blocks += [
+            ("h2", "Run"),
+            (
+                "p",
+                f"{run.get('ran', 0)} tasks run, {run.get('resumed', 0)} resumed from the folder, "
+                f"executor {run.get('executor', '?')}, {run.get('wall_seconds', math.nan):.1f} s "
+                f"wall time, load average {run.get('load', '?')} at the start.",
             ),
-            "",
-            f"**{summary['scaling']['verdict']}**",
-            "",
         ]
-    out += [
-        fig("scaling", "represented features against the CS capacity and against m"),
-        "",
-        "## 2. Decoder gap",
-        "",
-        "h = W x of fresh samples decoded by the model's ReLU read-out, nonnegative basis "
-        "pursuit on the learned W, on a Gaussian frame and on a packing frame of the same "
-        "shape, and LASSO; exact recovery means relative error below 1e-4.",
-        "",
-        _md_table(
-            [{"decoder": k, **d} for k, d in summary["decoder_gap"].items()],
-            [
-                ("decoder", "decoder"),
-                ("exact_rate_above_threshold", "exact rate, m >= m*"),
-                ("exact_rate_below_threshold", "exact rate, m < m*"),
-                ("median_relative_mse", "median relative MSE"),
-            ],
-        ),
-        "",
-        fig("decoders", "exact-recovery rate and relative MSE against m/m*"),
-        "",
-        "## 3. Capacity and the Lagrangian",
-        "",
-        "Learned capacities D_i (= Scherlis et al.'s C_i) against the allocation that "
-        "minimises the per-feature loss model of the ReLU toy model under sum C_i <= m "
-        "(csuper.compare.relu_allocation). Classes: monosemantic (C > 0.9), fractional, "
-        "ignored (C < 0.1 or |w_i| < 0.5).",
-        "",
-        _md_table(
-            tables["models"],
-            [
-                ("n_dims", "m"),
-                ("sparsity", "S"),
-                ("capacity_agreement", "class agreement"),
-                ("learned_budget", "sum D_i"),
-                ("predicted_budget", "sum C_i"),
-                ("shadow_price", "shadow price"),
-                ("dimensions_per_feature", "D* = m/|W|_F^2"),
-            ],
-        ),
-        "",
-        fig("capacity", "learned against predicted capacity"),
-        "",
-        fig("dimensionality", "feature dimensionality against 1/(1-S)"),
-        "",
-        "## 4. Phase transitions",
-        "",
-        f"Feature 0 of n = {cfg.transition_n_features}, m = {cfg.transition_n_dims} "
-        f"(others: importance 1, S = {cfg.transition_sparsity}) swept over "
-        f"{cfg.transition_n_points} points, cold starts and warm starts up and down, best of "
-        f"{cfg.transition_n_seeds} data streams per point.",
-        "",
-        _md_table(
-            tables["transitions"],
-            [
-                ("parameter", "swept"),
-                ("transition", "transition"),
-                ("learned", "learned (cold)"),
-                ("learned_up", "warm up"),
-                ("learned_down", "warm down"),
-                ("hysteresis", "up - down"),
-                ("hysteresis_cold", "cold - down"),
-                ("predicted", "predicted"),
-                ("missing", "why n/a"),
-            ],
-        ),
-        "",
-        "A transition is the first upward crossing of a threshold along the sweep (D_0 > "
-        "0.9 for own direction; |w_0| > 0.5, or predicted C_0 > 0, for superposed); warm "
-        "down is met going down. Hysteresis: warm up - warm down, and cold - warm down (how far "
-        "below the cold-start transition the higher state survives when approached from above).",
-        "",
-        *[f"- {text}" for text in tables["dead_legs"]],
-        "",
-        fig("transitions", "transition sweeps"),
-        "",
-        "## Geometry",
-        "",
-        fig("geometry", "W^T W of the models"),
-        "",
-        "## Files",
-        "",
-        "- `tables/*.csv` and `tables/*.json`: models, decoders, capacities (per feature), "
-        "scaling_fit, transitions, transition_points (JSON files also carry config and versions).",
-        "- `study.json`: config, versions, run facts and the headline summary.",
-        "- `records.jsonl`: one record per finished configuration (the resumable store).",
-        "",
-    ]
-    if tables["notes"]:
-        out += ["## Notes", "", *[f"- {n}" for n in tables["notes"]], ""]
-    if run_info:
-        out += [
-            f"Run: {run_info.get('ran', 0)} configurations run, {run_info.get('resumed', 0)} "
-            f"resumed from the folder, executor {run_info.get('executor', '?')}, "
-            f"{run_info.get('wall_seconds', float('nan')):.1f} s.",
-            "",
-        ]
-    return "\n".join(out)
+    return blocks

@@ -9,13 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog, minimize
+from scipy.optimize import linprog
 
 from csuper.compare import (
     compare_capacities,
-    quadratic_allocation,
-    quadratic_capacity_loss,
-    quadratic_model_loss,
     relu_allocation,
     relu_capacity_loss,
 )
@@ -48,138 +45,6 @@ def test_capacity_budget_never_exceeds_rank(W):
     C = feature_dimensionality(W)
     assert np.all((C >= -1e-12) & (C <= 1 + 1e-12))
     assert C.sum() <= np.linalg.matrix_rank(W) + 1e-9
-
-
-# ---------------------------------------------------------------- quadratic model
-
-
-def test_quadratic_loss_closed_form_against_monte_carlo():
-    # independent route: simulate the model y_hat = |W x|^2 + b, y = sum v_i x_i^2 on sparse
-    # symmetric inputs x_i = +-1/sqrt(p) with probability p (E x^2 = 1, K = E x^4 = 1/p)
-    rng = np.random.default_rng(1)
-    m, n, p = 2, 5, 0.2
-    W = rng.standard_normal((m, n)) * 0.7
-    v = rng.uniform(0.2, 1.0, n)
-    N = 400_000
-    X = rng.choice([-1.0, 1.0], (N, n)) * (rng.random((N, n)) < p) / np.sqrt(p)
-    b = -np.sum(np.sum(W * W, axis=0) - v)  # optimal bias (Notes of quadratic_model_loss)
-    err = (np.sum((X @ W.T) ** 2, axis=1) + b - (X**2) @ v) ** 2
-    se = err.std() / np.sqrt(N)
-    assert quadratic_model_loss(W, v, 1 / p) == pytest.approx(err.mean(), abs=4 * se)
-
-
-@given(frames(n_dims=(1, 4), n_features=(2, 8)), st.floats(1.0, 30.0), st.integers(0, 2**32 - 1))
-def test_capacity_loss_is_a_lower_bound_for_every_W(W, K, seed):
-    v = np.random.default_rng(seed).uniform(-1, 1, W.shape[1])
-    L = quadratic_model_loss(W, v, K)
-    C = feature_dimensionality(W)
-    assert L >= quadratic_capacity_loss(C, v, K).sum() - 1e-9 * (1 + L)
-    # hence no W beats the optimal allocation with budget m
-    assert L >= quadratic_allocation(v, K, W.shape[0]).loss - 1e-9 * (1 + L)
-
-
-def _slsqp_allocation(v, K, m):
-    n = len(v)
-    f = lambda C: quadratic_capacity_loss(np.clip(C, 0, 1), v, K).sum()  # noqa: E731
-    best = None
-    for x0 in (np.full(n, m / n), np.linspace(1, 0, n) * min(1, 2 * m / n)):
-        res = minimize(
-            f,
-            x0,
-            method="SLSQP",
-            bounds=[(0, 1)] * n,
-            constraints=[{"type": "ineq", "fun": lambda C: m - C.sum()}],
-            options={"ftol": 1e-14, "maxiter": 1000},
-        )
-        if best is None or res.fun < best.fun:
-            best = res
-    return best
-
-
-@settings(max_examples=30)
-@given(st.integers(3, 9), st.integers(1, 4), st.floats(3.2, 40.0), st.integers(0, 2**32 - 1))
-def test_quadratic_kkt_matches_direct_constrained_optimisation(n, m, K, seed):
-    # convex case K > 3: the KKT point is the unique optimum; SLSQP is the independent route
-    v = np.random.default_rng(seed).uniform(0.05, 1.0, n)
-    m = min(m, n - 1)
-    a = quadratic_allocation(v, K, m)
-    res = _slsqp_allocation(v, K, m)
-    assert a.loss <= res.fun * (1 + 1e-9) + 1e-12
-    assert a.loss == pytest.approx(res.fun, rel=1e-6, abs=1e-10)
-    assert np.allclose(a.capacity, np.clip(res.x, 0, 1), atol=2e-3)
-    assert a.capacity.sum() == pytest.approx(m)
-    # KKT: equal marginal benefit lambda on the fractional features
-    frac = (a.capacity > 1e-9) & (a.capacity < 1 - 1e-9)
-    benefit = 2 * v**2 * (K - 1) ** 2 / (2 + (K - 3) * a.capacity) ** 2
-    assert np.allclose(benefit[frac], a.shadow_price, rtol=1e-8)
-    assert np.all(benefit[a.capacity >= 1 - 1e-9] >= a.shadow_price * (1 - 1e-8))
-
-
-@given(st.integers(2, 7), st.integers(1, 3), st.floats(1.05, 3.0), st.integers(0, 2**32 - 1))
-def test_quadratic_allocation_bang_bang_for_low_kurtosis_matches_brute_force(n, m, K, seed):
-    # K <= 3: concave per-feature loss, the optimum is a 0/1 vertex; enumerate all subsets
-    v = np.random.default_rng(seed).uniform(0.05, 1.0, n)
-    m = min(m, n - 1)
-    a = quadratic_allocation(v, K, m)
-    best = min(
-        quadratic_capacity_loss(np.isin(np.arange(n), S).astype(float), v, K).sum()
-        for S in itertools.combinations(range(n), m)
-    )
-    assert a.loss == pytest.approx(best, rel=1e-12, abs=1e-12)
-    assert set(np.unique(np.round(a.capacity, 12))) <= {0.0, 1.0}
-
-
-def test_quadratic_allocation_budget_slack_and_errors():
-    a = quadratic_allocation([1.0, 0.5], 5.0, 3)  # n <= m: everything monosemantic, lambda = 0
-    assert np.allclose(a.capacity, 1.0) and a.shadow_price == 0.0 and a.loss == 0.0
-    with pytest.raises(ValueError, match="kurtosis"):
-        quadratic_allocation([1.0, 0.5], 0.5, 1)
-    with pytest.raises(ValueError, match="n_dims"):
-        quadratic_allocation([1.0, 0.5], 5.0, 0)
-    with pytest.raises(ValueError, match="capacity"):
-        quadratic_capacity_loss([1.5, 0.0], [1.0, 1.0], 5.0)
-    with pytest.raises(ValueError, match="importance"):
-        quadratic_model_loss(np.eye(2, 3), [1.0, 1.0], 5.0)
-
-
-# measured on these instances (L-BFGS, 6 restarts): max |C_learned - C_kkt| 0.15, loss at most
-# 8.3% above the allocation's; the reduction to capacities is a lower bound that blocks of
-# features with unequal norms cannot attain exactly, so the match is approximate
-QUAD_CASES = [(10.0, 6, 3, 0), (5.0, 8, 3, 1), (20.0, 8, 4, 2), (4.0, 5, 2, 3)]
-
-
-@pytest.mark.parametrize("K,n,m,seed", QUAD_CASES)
-def test_trained_quadratic_model_follows_the_allocation(K, n, m, seed):
-    from csuper.compare import train_quadratic_model
-
-    v = np.sort(np.random.default_rng(seed).uniform(0.1, 1.0, n))[::-1]
-    a = quadratic_allocation(v, K, m)
-    W = train_quadratic_model(v, K, m, n_restarts=6, rng=seed)
-    L = quadratic_model_loss(W, v, K)
-    assert L >= a.loss - 1e-9  # the allocation is a lower bound
-    assert L <= 1.10 * a.loss
-    C = feature_dimensionality(W)
-    assert np.max(np.abs(C - a.capacity)) < 0.2
-    assert np.mean(np.abs(C - a.capacity)) < 0.08
-    # classes: clear-cut predictions hold (thresholds at a margin of the measured 0.18 spread)
-    assert np.all(C[a.capacity >= 0.99] >= 0.85)
-    assert np.all(C[a.capacity <= 0.01] <= 0.1)
-    mid = (a.capacity >= 0.15) & (a.capacity <= 0.85)
-    assert np.all((C[mid] > 0.02) & (C[mid] < 0.98))
-
-
-@pytest.mark.parametrize("seed", [1, 3])
-def test_trained_quadratic_model_low_kurtosis_is_exactly_monosemantic(seed):
-    # K = 2 < 3: all-or-nothing. Every L-BFGS run ends at a 0/1 capacity pattern, but single
-    # runs can keep a less important feature (measured: seeds 1 and 3 with 4 restarts gave
-    # losses 1.19x and 1.87x the optimum); with 12 restarts the best run is the allocation.
-    from csuper.compare import train_quadratic_model
-
-    v = np.sort(np.random.default_rng(seed).uniform(0.1, 1.0, 6))[::-1]
-    a = quadratic_allocation(v, 2.0, 3)
-    W = train_quadratic_model(v, 2.0, 3, n_restarts=12, rng=seed)
-    assert np.allclose(feature_dimensionality(W), a.capacity, atol=1e-6)
-    assert quadratic_model_loss(W, v, 2.0) == pytest.approx(a.loss, rel=1e-8)
 
 
 # ---------------------------------------------------------------- ReLU loss model
@@ -329,3 +194,53 @@ def test_relu_allocation_bad_input_and_degenerate_cases():
     a = relu_allocation([0.0, 0.0, 0.0], [0.1, 0.1, 0.1], 1)  # nothing worth representing
     assert np.all(a.capacity == 0) and a.loss == 0.0 and a.shadow_price == 0.0
     assert np.all(np.isfinite(relu_allocation([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], 1).capacity))
+
+
+# ---------------------------------------------------------------- continuous metrics, baselines
+
+
+def test_capacity_agreement_against_scipy_and_by_hand():
+    from scipy.stats import spearmanr
+
+    from csuper.compare import capacity_agreement
+
+    rng = np.random.default_rng(4)
+    D, C = rng.random(12), rng.random(12)
+    rep = D > 0.3
+    a = capacity_agreement(D, C, represented=rep)
+    assert a["spearman"] == pytest.approx(spearmanr(D, C).statistic)
+    assert a["mae_represented"] == pytest.approx(np.abs(D - C)[rep].mean())
+    assert a["n_represented"] == int(rep.sum())
+    # a constant prediction has no ranking: NaN, said so, rather than a number
+    assert np.isnan(capacity_agreement(D, np.full(12, 0.5))["spearman"])
+    with pytest.raises(TypeError, match="represented must be a boolean"):
+        capacity_agreement(D, C, represented=rep.astype(int))
+    with pytest.raises(ValueError, match="learned must lie"):
+        capacity_agreement(D + 1, C)
+
+
+def test_capacity_baselines_registry_dispatches():
+    from csuper.compare import CAPACITY_BASELINES
+
+    C = np.array([0.9, 0.6, 0.3, 0.2])
+    imp = np.array([0.5, 1.0, 0.2, 0.8])
+    got = {
+        name: fn(C, imp, 2, np.random.default_rng(0))
+        for name, (_, fn) in CAPACITY_BASELINES.items()
+    }
+    assert set(got) == {"lagrangian", "permuted", "uniform", "top_m"}
+    assert got["lagrangian"] is C
+    assert sorted(got["permuted"]) == sorted(C)
+    assert got["uniform"].tolist() == [0.5] * 4
+    assert got["top_m"].tolist() == [0.0, 1.0, 0.0, 1.0]  # the two most important features
+
+
+def test_comparison_summary_and_short_reprs():
+    model = train(
+        feature_distribution(12, 0.05), 3, importance=0.9 ** np.arange(12), settings=TOY, rng=1
+    )
+    c = compare_capacities(model)
+    s = c.summary()
+    assert {"spearman", "mae_represented", "n_represented"} <= set(s)
+    assert s["n_represented"] == int(np.sum(c.norm > 0.5))
+    assert len(repr(c)) < 300 and len(repr(c.allocation)) < 200

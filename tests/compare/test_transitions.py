@@ -1,9 +1,6 @@
-"""Phase-transition sweeps: crossing location (known answers, hypothesis), comparative statics
-of the Lagrangian prediction, and a small cold-start sweep of trained toy models."""
-
-import matplotlib
-
-matplotlib.use("Agg")
+"""Phase transitions of one feature: crossing location (known answers, hypothesis), comparative
+statics and exact location of the Lagrangian prediction, bracketing and bisection on trained
+replicates, and warm-started legs that can leave a dead state."""
 
 import os
 
@@ -13,20 +10,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csuper.compare import (
-    TransitionSweep,
-    feature_transition_sweep,
+    TRANSITIONS,
+    HysteresisLegs,
+    hysteresis_legs,
     locate_crossings,
+    locate_transition,
+    predicted_transition,
     relu_allocation,
+    transition_scan,
 )
-from csuper.toy import TrainSettings, feature_distribution, train
+from csuper.toy import TrainSettings
 
 SETTINGS = TrainSettings(n_steps=1000, batch_size=512, lr=1e-2)
 
 # compare has no numba kernels of its own; under NUMBA_DISABLE_JIT the toy trainer runs as
-# Python loops (85 s per sweep measured), and it is tested without JIT in tests/toy already
+# Python loops, and it is tested without JIT in tests/toy already
 needs_jit = pytest.mark.skipif(
     os.environ.get("NUMBA_DISABLE_JIT") == "1",
-    reason="trains 14 toy models; too slow as plain Python",
+    reason="trains toy models; too slow as plain Python",
 )
 
 
@@ -71,244 +72,194 @@ def test_predicted_capacity_is_monotone_in_importance(n, m, p, seed, base, facto
     assert c_hi >= c_lo - 1e-9
 
 
+@pytest.mark.parametrize("transition", list(TRANSITIONS))
+def test_predicted_transition_is_where_the_allocation_switches(transition):
+    # independent route: a dense scan of relu_allocation itself around the located value
+    n, m, p = 20, 5, 0.05
+    v = predicted_transition(n, m, (0.01, 1000.0), transition=transition, feature_probability=p)
+    assert 0.01 < v < 1000.0
+    level = 0.9 if transition == "superposed_to_own" else 1e-6
+    imp = np.ones(n)
+    for factor, want in ((1 - 1e-6, False), (1 + 1e-6, True)):
+        imp[0] = v * factor
+        assert (relu_allocation(imp, np.full(n, p), m).capacity[0] >= level) == want
+    # none inside a range that does not contain it
+    assert np.isnan(
+        predicted_transition(n, m, (0.01, v / 2), transition=transition, feature_probability=p)
+    )
+
+
 @pytest.fixture(scope="module")
-def importance_sweep():
-    return feature_transition_sweep(
+def scan():
+    return transition_scan(
         6,
         2,
-        np.geomspace(0.03, 30.0, 7),
+        np.geomspace(0.03, 30.0, 5),
         feature=5,
-        importance=np.ones(6),
         feature_probability=0.1,
         settings=SETTINGS,
+        n_seeds=3,
         rng=0,
     )
 
 
 @needs_jit
-def test_importance_sweep_goes_from_ignored_to_own_direction(importance_sweep):
-    sw = importance_sweep
-    rows = sw.table()
-    assert len(rows) == 7 and {r["start"] for r in rows} == {"cold"}
-    assert sw.norm[0] < 0.5  # unimportant: dropped
-    assert sw.learned_capacity[-1] >= 0.9  # 30x more important than the rest: own direction
-    assert sw.predicted_capacity[-1] >= 0.9 and sw.predicted_capacity[0] < 0.9
-    assert np.all(np.diff(sw.predicted_capacity) >= -1e-12)
-    tr = sw.transitions()
-    lo, hi = sw.values[0], sw.values[-1]
-    learned_on, learned_own = (
-        tr["ignored_to_superposed"]["learned"],
-        tr["superposed_to_own"]["learned"],
+def test_scan_goes_from_ignored_to_own_direction(scan):
+    assert scan.learned_capacity.shape == (5, 3) and scan.final_loss.shape == (5, 3)
+    assert not scan.best_higher("ignored_to_superposed")[0]  # unimportant: dropped
+    assert scan.best_higher("superposed_to_own")[-1]  # 30x the rest: its own direction
+    f = scan.fraction_higher("superposed_to_own")
+    assert f[0] == 0.0 and f[-1] == 1.0
+    assert np.all(np.diff(scan.predicted_capacity) >= -1e-12)
+    again = transition_scan(
+        6,
+        2,
+        np.geomspace(0.03, 30.0, 5),
+        feature=5,
+        feature_probability=0.1,
+        settings=SETTINGS,
+        n_seeds=3,
+        rng=0,
     )
-    assert lo <= learned_on < learned_own <= hi
-    assert lo <= tr["superposed_to_own"]["predicted"] <= hi
+    np.testing.assert_array_equal(again.learned_capacity, scan.learned_capacity)
+    assert len(repr(scan)) < 200
 
 
 @needs_jit
-def test_sweep_is_reproducible_and_plots(importance_sweep):
-    again = feature_transition_sweep(
+def test_bisection_narrows_the_bracket_and_keeps_its_ends(scan):
+    loc = locate_transition(
         6,
         2,
-        np.geomspace(0.03, 30.0, 7),
+        scan.values,
+        transition="superposed_to_own",
         feature=5,
-        importance=np.ones(6),
         feature_probability=0.1,
         settings=SETTINGS,
+        n_seeds=3,
+        n_bisections=3,
+        scan=scan,
+        rng=1,
+    )
+    assert loc.bracketed and loc.reason == ""
+    grid_ratio = scan.values[1] / scan.values[0]
+    assert loc.high / loc.low == pytest.approx(grid_ratio ** (1 / 8))
+    by_value = {round(e["value"], 12): e["best_higher"] for e in loc.evaluated}
+    assert by_value[round(loc.low, 12)] is False and by_value[round(loc.high, 12)] is True
+    assert len(loc.evaluated) == 5 + 3
+    assert loc.low < loc.estimate < loc.high
+    assert np.isfinite(loc.predicted)
+
+
+@needs_jit
+def test_not_bracketed_is_said_with_its_reason():
+    loc = locate_transition(
+        6,
+        2,
+        [20.0, 40.0],
+        transition="ignored_to_superposed",
+        settings=SETTINGS,
+        n_seeds=2,
         rng=0,
     )
-    assert np.array_equal(again.learned_capacity, importance_sweep.learned_capacity)
-    ax = importance_sweep.plot()
-    assert len(ax.lines) >= 3
-    import matplotlib.pyplot as plt
+    assert not loc.bracketed and np.isnan(loc.low) and np.isnan(loc.estimate)
+    assert loc.reason == "the best replicate is already in the higher state at the first value"
 
-    plt.close(ax.figure)
+
+def _legs(up_D, down_D):
+    k = len(up_D[0])
+    ones = np.ones((k, len(up_D)))
+
+    def leg(D):
+        return {"learned_capacity": np.array(D).T, "norm": ones, "final_loss": ones}
+
+    return HysteresisLegs(
+        "importance", 0, np.arange(1.0, k + 1), leg(up_D), leg(down_D), 0.1, 0.9, 0.5
+    )
+
+
+def test_hysteresis_brackets_known_answer():
+    # 3 chains; up: majority switches between 3 and 4; down: between 1 and 2 (met going down)
+    up = [[0, 0, 0, 1, 1], [0, 0, 1, 1, 1], [0, 0, 0, 1, 1]]
+    down = [[0, 1, 1, 1, 1], [0, 1, 1, 1, 1], [0, 0, 1, 1, 1]]
+    legs = _legs(up, down)
+    assert legs.bracket("superposed_to_own", "up") == (3.0, 4.0)
+    assert legs.bracket("superposed_to_own", "down") == (1.0, 2.0)
+    assert legs.detected("superposed_to_own")
+    same = _legs(up, up)
+    assert not same.detected("superposed_to_own")
+    never = _legs([[0] * 5] * 3, down)
+    assert np.isnan(never.bracket("superposed_to_own", "up")[0])
+    assert not never.detected("superposed_to_own")
+    with pytest.raises(ValueError, match="direction"):
+        legs.bracket("superposed_to_own", "sideways")
+
+
+def test_revival_kicks_only_dead_columns():
+    from csuper.compare.transitions import _revive
+
+    W = np.zeros((3, 2, 4))
+    W[0, :, 1] = [0.6, 0.8]  # alive
+    W[1, :, 1] = [0.01, 0.0]  # dead (below 0.1)
+    out = _revive(W, 1, 0.1, np.random.default_rng(0))
+    assert np.allclose(out[0, :, 1], [0.6, 0.8])
+    assert np.linalg.norm(out[1, :, 1]) == pytest.approx(0.1)
+    assert np.linalg.norm(out[2, :, 1]) == pytest.approx(0.1)
+    assert np.array_equal(np.delete(out, 1, axis=2), np.delete(W, 1, axis=2))
+    assert W[1, 0, 1] == 0.01  # the input is not modified
+    assert np.array_equal(_revive(W, 1, 0.0, np.random.default_rng(0)), W)
+
+
+@pytest.mark.slow
+def test_revival_lets_a_warm_leg_leave_the_dead_state():
+    # issue 12, defect 5, measured at the study's transition setting (n = 20, m = 5, p = 0.05):
+    # w_0 = 0 with b_0 = E[x_0] is a stationary point of the loss, and without a kick both up
+    # chains stay there up to importance 100 (the down legs have |w_0| = 1 there); with kicks of
+    # norm 0.1 chain 0 gets its direction at the last point
+    values = np.geomspace(0.01, 100.0, 7)
+    kw = dict(
+        feature_probability=0.05,
+        settings=TrainSettings(n_steps=3000, batch_size=1024, lr=3e-3),
+        n_seeds=2,
+        rng=0,
+    )
+    stuck = hysteresis_legs(20, 5, values, revive_norm=0.0, **kw)
+    revived = hysteresis_legs(20, 5, values, revive_norm=0.1, **kw)
+    assert np.all(stuck.up["norm"] < 0.1) and np.all(stuck.down["norm"][-1] > 0.5)
+    assert revived.up["norm"][-1, 0] > 0.5
 
 
 @pytest.mark.parametrize(
-    "kwargs,match",
+    "kwargs, exc, match",
     [
-        ({"parameter": "bias"}, "parameter"),
-        ({"feature": 6}, "feature"),
-        ({"values": [1.0, 0.5]}, "increasing"),
-        ({"values": [0.5, 2.0], "parameter": "feature_probability"}, "feature_probability"),
-        ({"feature_probability": 1.5}, "feature_probability"),
+        ({"parameter": "lr"}, ValueError, "parameter must be one of"),
+        ({"values": [1.0, 0.5]}, ValueError, "strictly increasing"),
+        ({"values": [0.5, np.nan]}, ValueError, "finite"),
+        ({"values": []}, ValueError, "values must have at least 1"),
+        ({"parameter": "feature_probability", "values": [0.5, 2.0]}, ValueError, r"\(0, 1\]"),
+        ({"feature": 6}, ValueError, "feature must be"),
+        ({"n_seeds": 0}, ValueError, "n_seeds"),
+        ({"n_dims": 6}, ValueError, "n_dims"),
+        ({"n_features": 2**40}, ValueError, "n_features"),
+        ({"settings": {"n_steps": 1}}, TypeError, "settings must be"),
+        ({"importance": [1.0, -1.0, 1, 1, 1, 1]}, ValueError, "importance must be nonnegative"),
+        ({"feature_probability": [0.1, 0.2]}, ValueError, "feature_probability must be"),
     ],
 )
-def test_sweep_bad_input(kwargs, match):
-    args = {"values": [0.1, 1.0], **kwargs}
-    with pytest.raises(ValueError, match=match):
-        feature_transition_sweep(6, 2, **args)
+def test_scan_bad_input(kwargs, exc, match):
+    args = {"n_features": 6, "n_dims": 2, "values": [0.1, 1.0]}
+    args.update({k: kwargs.pop(k) for k in list(kwargs) if k in args})
+    with pytest.raises(exc, match=match):
+        transition_scan(args["n_features"], args["n_dims"], args["values"], **kwargs)
 
 
-@needs_jit
-def test_predicted_transition_matches_a_direct_scan(importance_sweep):
-    # independent route for the predicted transition: scan relu_allocation directly on a
-    # 3x finer grid and bracket the first importance where C_i >= 0.9
-    fine = np.geomspace(0.03, 30.0, 1201)
-    c = np.array(
-        [relu_allocation(np.r_[np.ones(5), v], np.full(6, 0.1), 2).capacity[5] for v in fine]
-    )
-    j = int(np.argmax(c >= 0.9))
-    assert j > 0
-    x = importance_sweep.transitions()["superposed_to_own"]["predicted"]
-    step = importance_sweep.prediction_grid[1] / importance_sweep.prediction_grid[0]
-    assert fine[j - 1] / step <= x <= fine[j] * step
-
-
-SWEEP = dict(feature=5, importance=np.ones(6), feature_probability=0.1, settings=SETTINGS)
-VALUES = np.geomspace(0.03, 30.0, 7)
-
-
-@pytest.fixture(scope="module")
-def both_sweep():
-    return feature_transition_sweep(6, 2, VALUES, rng=0, start="both", **SWEEP)
-
-
-@needs_jit
-def test_both_sweep_table_and_cold_part_unchanged(both_sweep, importance_sweep):
-    sw = both_sweep
-    assert importance_sweep.start == "cold" and importance_sweep.warm is None
-    # the cold part of start="both" is the start="cold" sweep for the same rng, bit for bit
-    assert np.array_equal(sw.learned_capacity, importance_sweep.learned_capacity)
-    assert np.array_equal(sw.final_loss, importance_sweep.final_loss)
-    rows = sw.table()
-    assert len(rows) == 3 * 7
-    assert [(r["direction"], r["start"]) for r in rows] == (
-        [("none", "cold")] * 7 + [("up", "warm")] * 7 + [("down", "warm")] * 7
-    )
-    assert [r["value"] for r in rows[7:14]] == list(VALUES)
-    assert [r["value"] for r in rows[14:]] == list(VALUES[::-1])
-    assert rows[:7] == importance_sweep.table()
-    for r in rows[7:]:
-        j = int(np.flatnonzero(VALUES == r["value"])[0])
-        w = sw.warm[r["direction"]]
-        assert r["learned_capacity"] == w["learned_capacity"][j] and r["norm"] == w["norm"][j]
-        assert r["predicted_capacity"] == sw.predicted_capacity[j]
-    for d in ("up", "down"):
-        assert np.all(np.isfinite(sw.warm[d]["final_loss"]))
-        assert np.allclose(sw.warm[d]["norm"], np.linalg.norm(sw.warm[d]["W"][:, :, 5], axis=1))
-
-
-@needs_jit
-def test_warm_points_are_initialised_from_the_previous_point(both_sweep):
-    # independent route: redo one step of each chain with csuper.toy.train(init=...), the seeds
-    # drawn as the sweep documents (cold seeds first, then warm seeds of shape (2, k, n_seeds))
-    gen = np.random.default_rng(0)
-    gen.integers(0, 2**63, size=7)
-    seeds = gen.integers(0, 2**63, size=(2, 7, 1))
-    w = both_sweep.warm
-    imp = np.ones(6)
-    for s, j, prev in (
-        (0, 0, None),  # each leg starts fresh at its own end
-        (0, 3, (w["up"]["W"][2:3], w["up"]["b"][2:3])),
-        (1, 6, None),
-        (1, 2, (w["down"]["W"][3:4], w["down"]["b"][3:4])),
-    ):
-        imp[5] = VALUES[j]
-        pt = train(
-            feature_distribution(6, 0.1),
-            2,
-            importance=imp,
-            settings=SETTINGS,
-            seeds=seeds[s, j],
-            init=prev,
-        )
-        direction = ("up", "down")[s]
-        assert np.array_equal(pt.W[0], w[direction]["W"][j]), (direction, j)
-
-
-@needs_jit
-def test_warm_points_keep_the_best_of_n_seeds():
-    # regression: warm points with n_seeds > 1 once passed N seeds to a 1-seed train call.
-    # Independent route: each warm point is the best (lowest final loss) of its N data streams,
-    # so it equals the single-stream run of the stream that train() reports as best.
-    values = VALUES[:3]
-    sw = feature_transition_sweep(6, 2, values, rng=1, start="warm", n_seeds=2, **SWEEP)
-    gen = np.random.default_rng(1)
-    seeds = gen.integers(0, 2**63, size=(2, 3, 2))
-    imp = np.ones(6)
-    imp[5] = values[1]
-    prev = (sw.warm["up"]["W"][0:1], sw.warm["up"]["b"][0:1])
-    runs = [
-        train(
-            feature_distribution(6, 0.1),
-            2,
-            importance=imp,
-            settings=SETTINGS,
-            seeds=seeds[0, 1, s : s + 1],
-            init=prev,
-        )
-        for s in range(2)
-    ]
-    best = min(runs, key=lambda r: r.final_loss[0])
-    assert np.array_equal(best.W[0], sw.warm["up"]["W"][1])
-    assert sw.warm["up"]["final_loss"][1] == best.final_loss[0]
-
-
-@needs_jit
-def test_warm_sweep_transitions_and_reproducible(both_sweep):
-    tr = both_sweep.transitions()
-    lo, hi = VALUES[0], VALUES[-1]
-    for key in ("superposed_to_own", "ignored_to_superposed"):
-        t = tr[key]
-        assert set(t) == {
-            "learned",
-            "predicted",
-            "learned_up",
-            "learned_down",
-            "hysteresis",
-            "hysteresis_cold",
-        }
-        assert lo <= t["learned_up"] <= hi and lo <= t["learned_down"] <= hi
-        assert t["hysteresis"] == t["learned_up"] - t["learned_down"]
-        assert t["hysteresis_cold"] == t["learned"] - t["learned_down"]
-    # the top point is own-direction on both legs (30x more important than the rest)
-    assert both_sweep.warm["up"]["learned_capacity"][-1] >= 0.9
-    assert both_sweep.warm["down"]["learned_capacity"][-1] >= 0.9
-    warm = feature_transition_sweep(6, 2, VALUES, rng=0, start="warm", **SWEEP)
-    assert np.all(np.isnan(warm.learned_capacity)) and len(warm.table()) == 14
-    assert np.isnan(warm.transitions()["superposed_to_own"]["learned"])
-    again = feature_transition_sweep(6, 2, VALUES, rng=0, start="warm", **SWEEP)
-    for d in ("up", "down"):
-        assert np.array_equal(again.warm[d]["W"], warm.warm[d]["W"])
-    ax = both_sweep.plot()
-    assert len(ax.lines) >= 5
-    import matplotlib.pyplot as plt
-
-    plt.close(ax.figure)
-
-
-def test_hysteresis_known_answer():
-    # synthetic series: up jumps between 2 and 3, down falls between 1 and 2, threshold 0.9
-    x = np.array([1.0, 2.0, 3.0, 4.0])
-    nan = np.full(4, np.nan)
-    warm = {
-        "up": {
-            "learned_capacity": np.array([0.0, 0.0, 1.0, 1.0]),
-            "norm": np.array([0.0, 1.0, 1.0, 1.0]),
-            "final_loss": nan,
-        },
-        "down": {
-            "learned_capacity": np.array([0.0, 1.0, 1.0, 1.0]),
-            "norm": np.array([1.0, 1.0, 1.0, 1.0]),
-            "final_loss": nan,
-        },
-    }
-    sw = TransitionSweep(
-        "importance", 0, x, nan, nan, np.zeros(4), nan, 0.9, 0.5, x, np.zeros(4), "warm", warm
-    )
-    t = sw.transitions()["superposed_to_own"]
-    assert t["learned_up"] == pytest.approx(2.9) and t["learned_down"] == pytest.approx(1.9)
-    assert t["hysteresis"] == pytest.approx(1.0)
-    t = sw.transitions()["ignored_to_superposed"]  # down never crosses: no hysteresis located
-    assert (
-        t["learned_up"] == pytest.approx(1.5)
-        and np.isnan(t["learned_down"])
-        and np.isnan(t["hysteresis"])
-    )
-    assert len(sw.table()) == 8 and {r["start"] for r in sw.table()} == {"warm"}
-
-
-def test_bad_start():
-    with pytest.raises(ValueError, match="start"):
-        feature_transition_sweep(6, 2, [0.1, 1.0], start="hot")
+def test_locate_and_legs_bad_input():
+    with pytest.raises(ValueError, match="transition must be one of"):
+        locate_transition(6, 2, [0.1, 1.0], transition="melting")
+    with pytest.raises(ValueError, match="n_bisections"):
+        locate_transition(6, 2, [0.1, 1.0], transition="superposed_to_own", n_bisections=100)
+    with pytest.raises(ValueError, match="at least 2 points"):
+        locate_transition(6, 2, [0.1], transition="superposed_to_own")
+    with pytest.raises(ValueError, match="revive_norm"):
+        hysteresis_legs(6, 2, [0.1, 1.0], revive_norm=2.0)
+    with pytest.raises(ValueError, match="bracket must be a pair"):
+        predicted_transition(6, 2, [0.1, 1.0, 2.0], transition="superposed_to_own")

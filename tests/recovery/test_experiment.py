@@ -163,11 +163,30 @@ def test_store_roundtrip_and_torn_line(tmp_path):
         (dict(rhos=[1.5]), "rhos must lie"),
         (dict(n_trials=0), "n_trials"),
         (dict(success_tol=-1.0), "success_tol"),
+        (dict(signal=3), "signal must be one of"),
     ],
 )
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         phase_transition(20, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("flag", ["progress", "verbose"])
+def test_boolean_flags_are_validated(flag):
+    with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+        phase_transition(20, deltas=[0.5], rhos=[0.2], n_trials=2, **{flag: "no"})
+
+
+def test_registries_and_result_summary():
+    from csuper.recovery import SIGNAL_LAWS
+
+    for name, law in SIGNAL_LAWS.items():
+        assert law.name == name and len(repr(law)) < 100
+        values = law.sample(50, np.random.default_rng(0))
+        assert values.shape == (50,) and (values.min() >= 0) == law.nonnegative
+    res = phase_transition(30, deltas=[0.5], rhos=[0.1, 0.9], n_trials=3, rng=0)
+    text = repr(res)
+    assert len(text) < 200 and "successes=" in text and "2 rhos" in text
 
 
 def test_cli_phase(tmp_path, capsys):
@@ -202,6 +221,27 @@ def test_cli_phase(tmp_path, capsys):
     args = parser.parse_args(["--grid", "0", "--no-progress"])
     with pytest.raises(ValueError, match="--grid"):
         phase.run(args)
+    # solver logs: off by default, on with --verbose (forwarded to phase_transition)
+    assert parser.parse_args([]).verbose is False
+    assert parser.parse_args(["--verbose"]).verbose is True
+
+
+def test_cli_phase_forwards_verbose(monkeypatch):
+    import argparse
+
+    from csuper.cli import phase
+
+    seen = {}
+
+    def fake(*args, **kwargs):
+        seen.update(kwargs)
+        return phase_transition(20, deltas=[0.5], rhos=[0.2], n_trials=2, rng=0)
+
+    monkeypatch.setattr("csuper.recovery.phase_transition", fake)
+    parser = argparse.ArgumentParser()
+    phase.add_arguments(parser)
+    phase.run(parser.parse_args(["--grid", "1", "--no-progress", "--verbose"]))
+    assert seen["verbose"] is True and seen["progress"] is False
 
 
 def test_matrix_families():

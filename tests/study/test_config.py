@@ -1,59 +1,55 @@
-"""Study configuration: validation, the quick preset, TOML files, task list."""
+"""Study configuration: validation of every field, presets, TOML files, the task list."""
 
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from csuper.study import StudyConfig, load_config, quick_config, study_tasks
+from csuper.study import PRESETS, StudyConfig, full_config, load_config, quick_config, study_tasks
+from csuper.study.tasks import TASKS, task_cost
 
 
-def test_defaults_and_quick_are_valid_and_differ():
-    d, q = StudyConfig(), quick_config()
-    assert d != q
-    assert d.feature_probabilities == tuple(1.0 - s for s in d.sparsities)
-    # JSON round trip of the identity (what the study folder stores)
-    assert json.loads(json.dumps(d.to_dict())) == d.to_dict()
-    assert (
-        StudyConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.to_dict().items()})
-        == d
-    )
+def test_presets_are_valid_distinct_and_round_trip():
+    configs = {name: make() for name, make in PRESETS.items()}
+    assert configs["default"] == StudyConfig() and configs["quick"] == quick_config()
+    assert configs["full"] == full_config()
+    assert len({json.dumps(c.to_dict(), sort_keys=True) for c in configs.values()}) == 3
+    for c in configs.values():
+        assert json.loads(json.dumps(c.to_dict())) == c.to_dict()
+        assert StudyConfig.from_dict(c.to_dict()) == c
+    # the full preset spans n from 100 to 2000 and m from 10 to 160, 10 transition replicates
+    full = configs["full"]
+    assert min(full.scaling_n_features) <= 100 and max(full.scaling_n_features) >= 2000
+    assert min(full.size_n_dims) <= 10 and max(full.size_n_dims) >= 160
+    assert full.transition_n_seeds >= 10
+    assert set(StudyConfig.describe()) == set(StudyConfig().to_dict())
 
 
 @pytest.mark.parametrize(
     "changes, exc, message",
     [
-        ({"n_dims": (0,)}, ValueError, r"n_dims must be an integer in \[1, 60\); got 0"),
-        ({"n_dims": (60,)}, ValueError, r"n_dims must be an integer in \[1, 60\)"),
-        ({"n_dims": (4, 4)}, ValueError, "n_dims must hold distinct values"),
-        ({"n_dims": ()}, ValueError, "n_dims must not be empty"),
-        ({"n_dims": 4}, TypeError, "n_dims must be a list"),
-        ({"n_dims": (4.0,)}, TypeError, "n_dims"),
-        (
-            {"sparsities": (1.0,)},
-            ValueError,
-            r"sparsities must be a real number in \[0, 1\); got 1.0",
-        ),
-        ({"sparsities": (-0.1,)}, ValueError, "sparsities"),
-        ({"importance": "linear"}, ValueError, "importance must be one of"),
-        ({"importance_ratio": 0.0}, ValueError, "importance_ratio"),
-        ({"n_seeds": 0}, ValueError, "n_seeds"),
+        ({"n_seeds": 1}, ValueError, r"n_seeds must be an integer in \[2, 10000000\]; got 1"),
+        ({"n_seeds": 2.0}, TypeError, "n_seeds must be an integer"),
         ({"n_steps": True}, TypeError, "n_steps"),
+        ({"n_steps": 10**12}, ValueError, "n_steps"),
         ({"lr": 0.0}, ValueError, "lr"),
-        ({"decoders": ("relu", "magic")}, ValueError, "decoders must be names from"),
-        ({"decoders": "relu"}, TypeError, "decoders must be a list"),
-        ({"transition_n_dims": 20}, ValueError, "transition_n_dims"),
-        ({"transition_n_points": 2}, ValueError, "transition_n_points"),
-        ({"transition_probability": (0.1, 2.0)}, ValueError, r"transition_probability\[1\]"),
+        ({"lr": float("nan")}, ValueError, "lr"),
+        ({"confidence": 1.0}, ValueError, "confidence"),
+        ({"scaling_n_features": ()}, ValueError, "scaling_n_features must not be empty"),
+        ({"scaling_n_features": 50}, TypeError, "scaling_n_features must be a list"),
+        ({"scaling_n_features": "50"}, TypeError, "scaling_n_features must be a list"),
+        ({"scaling_n_features": (50, 50)}, ValueError, "must hold distinct values"),
+        ({"scaling_k": (0.0,)}, ValueError, "scaling_k"),
+        ({"scaling_k": (float("inf"),)}, ValueError, "scaling_k"),
+        ({"scaling_n_dims": (60,)}, ValueError, "scaling_n_dims must be below"),
+        ({"scaling_k": (80.0,)}, ValueError, "scaling_k must be at most"),
+        ({"sparsity_sparsities": (1.0,)}, ValueError, "sparsity_sparsities"),
+        ({"transition_n_dims": 20}, ValueError, "transition_n_dims must be below"),
         ({"transition_importance": (5.0, 1.0)}, ValueError, r"transition_importance\[1\]"),
         ({"transition_importance": (1.0,)}, ValueError, "must be a pair"),
+        ({"transition_probability": (0.1, 2.0)}, ValueError, r"transition_probability\[1\]"),
+        ({"correlation_n_features": 21}, ValueError, "must be even"),
         ({"seed": -1}, ValueError, "seed"),
-        (
-            {"n_features": 2, "n_dims": (1,), "unknown": 3},
-            ValueError,
-            r"unknown study option\(s\) \['unknown'\]",
-        ),
+        ({"unknown": 3}, ValueError, r"unknown study option\(s\) \['unknown'\]"),
     ],
 )
 def test_bad_values_are_named(changes, exc, message):
@@ -61,92 +57,73 @@ def test_bad_values_are_named(changes, exc, message):
         StudyConfig().replace(**changes)
 
 
-@given(
-    st.lists(st.integers(1, 39), min_size=1, max_size=5, unique=True),
-    st.lists(st.floats(0.0, 0.999), min_size=1, max_size=5, unique=True),
-)
-def test_task_list_covers_the_grid_with_distinct_seeds(ms, ss):
-    cfg = StudyConfig(n_dims=tuple(ms), sparsities=tuple(ss))
-    tasks = study_tasks(cfg)
-    models = [t for t in tasks if t["kind"] == "model"]
-    assert {(t["n_dims"], t["sparsity"]) for t in models} == {(m, s) for m in ms for s in ss}
-    assert [t["parameter"] for t in tasks if t["kind"] == "transition"] == [
-        "importance",
-        "feature_probability",
-    ]
-    assert len({t["key"] for t in tasks}) == len({t["seed"] for t in tasks}) == len(tasks)
-    # seeds are a function of the configuration alone
-    assert [t["seed"] for t in study_tasks(cfg)] == [t["seed"] for t in tasks]
-    assert [t["seed"] for t in study_tasks(cfg.replace(seed=1))] != [t["seed"] for t in tasks]
+def test_sequences_are_sorted_and_coerced():
+    cfg = StudyConfig().replace(scaling_n_features=[200, 50], sparsity_sparsities=[0.9, 0])
+    assert cfg.scaling_n_features == (50, 200) and cfg.sparsity_sparsities == (0.0, 0.9)
 
 
-def test_toml_file_sets_fields_and_output(tmp_path):
-    path = tmp_path / "study.toml"
-    path.write_text(
-        'n_features = 12\nn_dims = [2, 3]\nsparsities = [0, 0.9]\nimportance = "power_law"\n'
-        'importance_alpha = 0.5\nn_steps = 300\nlr = 0.01\noutput = "out"\n'
-        "[transitions]\nn_features = 5\nn_dims = 2\nimportance = [0.5, 50]\n"
+def test_toml_file_sets_fields_by_table(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(
+        'preset = "quick"\nn_seeds = 3\noutput = "here"\n'
+        "[scaling]\nn_dims = [2, 3]\n[transitions]\nn_seeds = 3\n"
     )
-    fields, output = load_config(path)
-    assert output == "out"
-    cfg = StudyConfig().replace(**fields)
-    assert cfg.n_features == 12 and cfg.n_dims == (2, 3) and cfg.sparsities == (0.0, 0.9)
-    assert cfg.importance == "power_law" and cfg.importance_alpha == 0.5
-    assert cfg.transition_n_features == 5 and cfg.transition_importance == (0.5, 50.0)
-    assert (
-        cfg.n_steps == 300 and cfg.n_seeds == StudyConfig().n_seeds
-    )  # untouched keys keep defaults
+    cfg, output, preset = load_config(f)
+    assert (preset, output) == ("quick", "here")
+    assert cfg == quick_config().replace(n_seeds=3, scaling_n_dims=(2, 3), transition_n_seeds=3)
+    assert load_config(f, preset="quick")[0] == cfg
 
 
 @pytest.mark.parametrize(
     "text, exc, message",
     [
-        ("n_dims = 4\n", TypeError, "n_dims must be a list; got int 4"),
-        ('n_dims = ["4"]\n', TypeError, "n_dims must be a list of integers"),
-        ("n_steps = 100.0\n", TypeError, "n_steps must be an integer; got float 100.0"),
-        ("n_steps = true\n", TypeError, "n_steps must be an integer; got bool True"),
-        ('lr = "fast"\n', TypeError, "lr must be a number"),
-        ("importance = 3\n", TypeError, "importance must be a string"),
-        ("sparsities = [0.5, 1.5]\n", ValueError, r"sparsities must be a real number in \[0, 1\)"),
-        ("n_features = 10\n", ValueError, r"n_dims must be an integer in \[1, 10\)"),
-        ("n_steps = 0\n", ValueError, r"n_steps must be an integer in \[1, inf\)"),
-        ("stepz = 10\n", ValueError, "unknown key 'stepz'"),
-        ("[transitions]\nn_steps = 10\n", ValueError, r"unknown key 'n_steps' in \[transitions\]"),
-        (
-            "[transitions]\nn_points = 2.5\n",
-            TypeError,
-            r"\[transitions\] n_points must be an integer",
-        ),
-        ("transitions = 3\n", TypeError, r"transitions must be a table"),
-        ("output = 3\n", TypeError, "output must be a string"),
-        ("n_dims = [4,\n", ValueError, "is not valid TOML"),
+        ("n_seeds = [", ValueError, "not valid TOML"),
+        ("nonsense = 1", ValueError, "unknown key 'nonsense'"),
+        ("[scaling]\nn_hidden = [2]", ValueError, r"unknown key 'n_hidden' in \[scaling\]"),
+        ("scaling = 3", TypeError, r"scaling must be a table"),
+        ("n_seeds = true", TypeError, "n_seeds must be a number or a list"),
+        ('n_seeds = "3"', TypeError, "n_seeds must be an integer"),
+        ('preset = "huge"', ValueError, "preset must be one of"),
+        ("output = 3", TypeError, "output must be a string"),
+        ("[transitions]\nn_points = 2", ValueError, "transition_n_points"),
     ],
 )
-def test_bad_toml_is_reported_with_the_file_name(tmp_path, text, exc, message):
-    path = tmp_path / "bad.toml"
-    path.write_text(text)
+def test_bad_toml_is_named_with_the_file(tmp_path, text, exc, message):
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
     with pytest.raises(exc, match=message) as info:
-        load_config(path)
+        load_config(f)
     assert "bad.toml" in str(info.value)
 
 
-def test_missing_toml_file(tmp_path):
+def test_toml_preset_conflict_and_unreadable_file(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('preset = "full"\n')
+    with pytest.raises(ValueError, match="names preset 'full', the command line 'quick'"):
+        load_config(f, preset="quick")
     with pytest.raises(ValueError, match="cannot be read"):
-        load_config(tmp_path / "nope.toml")
+        load_config(tmp_path / "absent.toml")
+    with pytest.raises(TypeError, match="path must be a str or Path"):
+        load_config(3)
 
 
-def test_public_functions_reject_a_config_that_is_not_a_study_config(tmp_path):
-    from csuper.study import open_study_folder, run_study, write_report
-
-    bad = StudyConfig().to_dict()  # a dict of the right fields is still not a StudyConfig
-    for call in (
-        lambda: study_tasks(bad),
-        lambda: open_study_folder(tmp_path / "a", bad),
-        lambda: run_study(bad, tmp_path / "b", progress=False),
-        lambda: write_report(tmp_path / "c", bad, []),
-    ):
-        with pytest.raises(
-            TypeError, match=r"config must be a csuper\.study\.StudyConfig; got dict"
-        ):
-            call()
-    assert not any(tmp_path.iterdir())  # nothing was written
+def test_task_list_keys_seeds_and_costs():
+    cfg = quick_config()
+    tasks = study_tasks(cfg)
+    assert len({t["key"] for t in tasks}) == len(tasks) == len({t["seed"] for t in tasks})
+    assert {t["kind"] for t in tasks} == set(TASKS)
+    assert study_tasks(cfg) == tasks  # a function of the configuration alone
+    assert [t["seed"] for t in study_tasks(cfg.replace(seed=1))] != [t["seed"] for t in tasks]
+    n_models = (
+        2 * len(cfg.scaling_n_features) * len(cfg.scaling_n_dims) * len(cfg.scaling_k)
+        + len(cfg.sparsity_sparsities)
+        + len(cfg.size_n_dims)
+        + 3
+        + 4 * len(cfg.robustness_sparsities)
+    )
+    assert sum(t["kind"] == "model" for t in tasks) == n_models
+    costs = {t["key"]: task_cost(t) for t in tasks}
+    assert all(c > 0 for c in costs.values())
+    notebook_long = next(t for t in tasks if t.get("variant") == "notebook_long")
+    study = next(t for t in tasks if t.get("group") == "robustness" and t.get("variant") == "study")
+    assert costs[notebook_long["key"]] > costs[study["key"]]

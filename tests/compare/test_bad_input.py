@@ -1,0 +1,117 @@
+"""Every public compare function on bad input (issue 11): wrong types, NaN, infinities, empty and
+huge values raise ValueError or TypeError naming the parameter -- never a numpy or numba
+traceback, a silent NaN or a hang."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import csuper.compare as compare
+
+#: Valid arguments of each function (training functions have their own tests).
+VALID = {
+    "nonnegative_threshold": {"n_features": 50.0, "k": 5.0},
+    "cs_capacity": {"n_dims": 10, "feature_probability": 0.05},
+    "statistical_dimension_monte_carlo": {"n_features": 20, "k": 2, "n_samples": 20},
+    "scaling_point": {"W": np.eye(2, 5), "feature_probability": 0.1},
+    "fit_scaling": {
+        "n_features": [50, 50, 50],
+        "n_dims": [2, 4, 8],
+        "k": [1.0, 1.0, 1.0],
+        "represented": [4, 8, 16],
+    },
+    "decoder_gap": {
+        "W": np.eye(3, 6),
+        "b": np.zeros(6),
+        "feature_probability": 0.2,
+        "n_samples": 10,
+        "n_fit_samples": 10,
+        "decoders": ["relu"],
+    },
+    "recovered_features": {"W": np.eye(2, 4), "b": np.zeros(4), "feature_probability": 0.2},
+    "quadratic_model_loss": {"W": np.eye(2, 3), "importance": [1.0, 0.5, 0.2], "kurtosis": 5.0},
+    "quadratic_capacity_loss": {
+        "capacity": [0.5, 0.5],
+        "importance": [1.0, 0.5],
+        "kurtosis": 5.0,
+    },
+    "quadratic_allocation": {"importance": [1.0, 0.5, 0.2], "kurtosis": 5.0, "n_dims": 1},
+    "relu_capacity_loss": {
+        "capacity": [0.5, 0.5],
+        "importance": [1.0, 0.5],
+        "feature_probability": [0.1, 0.1],
+    },
+    "relu_allocation": {
+        "importance": [1.0, 0.5, 0.2],
+        "feature_probability": [0.1, 0.1, 0.1],
+        "n_dims": 1,
+    },
+    "capacity_agreement": {"learned": [1.0, 0.5, 0.0], "predicted": [0.9, 0.4, 0.1]},
+    "locate_crossings": {"values": [0.0, 1.0, 2.0], "series": [0.0, 0.5, 1.0], "threshold": 0.7},
+    "predicted_transition": {
+        "n_features": 6,
+        "n_dims": 2,
+        "bracket": (0.01, 100.0),
+        "transition": "superposed_to_own",
+    },
+}
+
+BAD = {
+    "nan": np.nan,
+    "inf": np.inf,
+    "string": "abc",
+    "empty": [],
+    "huge": 2**70,
+    "object": object(),
+}
+
+
+def test_every_public_function_is_covered():
+    functions = {
+        name
+        for name in compare.__all__
+        if inspect.isfunction(getattr(compare, name))
+        and name
+        not in (
+            "transition_scan",
+            "locate_transition",
+            "hysteresis_legs",
+            "train_quadratic_model",
+            "compare_capacities",
+            "scaling_points",
+        )
+    }
+    assert functions == set(VALID)
+
+
+CASES = [
+    (fn, param, bad)
+    for fn, kwargs in VALID.items()
+    for param in kwargs
+    for bad in BAD
+    if not (param == "decoders" and bad == "empty")
+]
+
+
+@pytest.mark.parametrize("fn, param, bad", CASES)
+def test_bad_value_is_named(fn, param, bad):
+    kwargs = dict(VALID[fn])
+    kwargs[param] = BAD[bad]
+    func = getattr(compare, fn)
+    try:
+        out = func(**kwargs)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        assert param in message or param.rstrip("s") in message, (fn, param, message)
+        return
+    # accepted: only a huge value may be valid (e.g. a huge k is out of range, but a huge
+    # n_features is a legitimate real), and then the result is finite
+    assert bad == "huge", (fn, param, bad, out)
+    values = np.asarray(out if not hasattr(out, "__dict__") else 0.0, dtype=float)
+    assert np.all(np.isfinite(values)), (fn, param, out)
+
+
+def test_valid_arguments_run():
+    for fn, kwargs in VALID.items():
+        getattr(compare, fn)(**kwargs)
