@@ -66,6 +66,15 @@ class Construction:
         return int(self.H.shape[1])
 
 
+def _sampling(n_samples, feature_probability, rng, *, high: float = 1.0):
+    """Validated sample count, feature probability in (0, high] and random generator."""
+    N = check_int(n_samples, "n_samples", low=20)
+    p = check_real(
+        feature_probability, "feature_probability", low=0.0, high=high, low_inclusive=False
+    )
+    return N, p, check_rng(rng)
+
+
 def _sparse_features(n: int, p: float, N: int, gen: np.random.Generator) -> np.ndarray:
     return sample_features(feature_distribution(n, p), N, rng=gen)[0]
 
@@ -97,11 +106,7 @@ def rotation_code(
     """
     n = check_int(n_features, "n_features", low=2)
     m = check_int(n_dims, "n_dims", low=n)
-    N = check_int(n_samples, "n_samples", low=20)
-    p = check_real(
-        feature_probability, "feature_probability", low=0.0, high=1.0, low_inclusive=False
-    )
-    gen = check_rng(rng)
+    N, p, gen = _sampling(n_samples, feature_probability, rng, high=1.0)
     X = _sparse_features(n, p, N, gen)
     Q = _haar_columns(m, n, gen)
     return Construction(
@@ -143,11 +148,7 @@ def superposition_code(
     """
     n = check_int(n_features, "n_features", low=3)
     m = check_int(n_dims, "n_dims", low=2, high=n, high_inclusive=False)
-    N = check_int(n_samples, "n_samples", low=20)
-    p = check_real(
-        feature_probability, "feature_probability", low=0.0, high=1.0, low_inclusive=False
-    )
-    gen = check_rng(rng)
+    N, p, gen = _sampling(n_samples, feature_probability, rng, high=1.0)
     X = _sparse_features(n, p, N, gen)
     W = gen.standard_normal((m, n))
     W /= np.linalg.norm(W, axis=0)
@@ -183,11 +184,7 @@ def antipodal_code(
     >>> antipodal_code(rng=0).expected["decoder_ladder"]
     'ReLU-linear code'
     """
-    N = check_int(n_samples, "n_samples", low=20)
-    p = check_real(
-        feature_probability, "feature_probability", low=0.0, high=0.5, low_inclusive=False
-    )
-    gen = check_rng(rng)
+    N, p, gen = _sampling(n_samples, feature_probability, rng, high=0.5)
     d = feature_distribution(2, p, anticorrelated=((0, 1),))
     X = sample_features(d, N, rng=gen)[0]
     W = np.array([[1.0, -1.0]])
@@ -235,11 +232,7 @@ def incidental_code(
 
     n = check_int(n_features, "n_features", low=2)
     m = check_int(n_dims, "n_dims", low=n)
-    N = check_int(n_samples, "n_samples", low=20)
-    p = check_real(
-        feature_probability, "feature_probability", low=0.0, high=1.0, low_inclusive=False
-    )
-    gen = check_rng(rng)
+    N, p, gen = _sampling(n_samples, feature_probability, rng, high=1.0)
     ae = train_tied_autoencoder(n, m, l1=l1, n_steps=n_steps, rng=gen)
     W = ae.W[0]
     X = _sparse_features(n, p, N, gen)
@@ -402,11 +395,7 @@ def computation_code(
 
     n = check_int(n_features, "n_features", low=1)
     m = check_int(n_dims, "n_dims", low=1)
-    N = check_int(n_samples, "n_samples", low=20)
-    p = check_real(
-        feature_probability, "feature_probability", low=0.0, high=1.0, low_inclusive=False
-    )
-    gen = check_rng(rng)
+    N, p, gen = _sampling(n_samples, feature_probability, rng, high=1.0)
     settings = TrainSettings(n_steps=check_int(n_steps, "n_steps", low=1), batch_size=512, lr=1e-2)
     model = train_abs_value(
         feature_distribution(n, p), m, settings=settings, n_seeds=n_seeds, rng=gen

@@ -19,19 +19,7 @@ from csuper.diagnose import (
     rotation_code,
     superposition_code,
 )
-
-
-def _fd(f, arrays, grads, eps=1e-6):
-    """Central finite differences of the scalar f over every entry of every array."""
-    for A, G in zip(arrays, grads):
-        for idx in np.ndindex(A.shape):
-            old = A[idx]
-            A[idx] = old + eps
-            up = f()
-            A[idx] = old - eps
-            down = f()
-            A[idx] = old
-            assert G[idx] == pytest.approx((up - down) / (2 * eps), rel=1e-5, abs=1e-7), idx
+from tests.diagnose.finite_differences import check_gradient
 
 
 def test_relu_linear_gradient_by_finite_differences():
@@ -39,7 +27,7 @@ def test_relu_linear_gradient_by_finite_differences():
     Z, Y = rng.standard_normal((30, 3)), rng.random((30, 2))
     V, c, w = rng.standard_normal((3, 2)), rng.standard_normal(2), np.array([1.0, 2.0])
     _, gV, gc = relu_linear_loss_grad(V, c, Z, Y, w)
-    _fd(lambda: relu_linear_loss_grad(V, c, Z, Y, w)[0], [V, c], [gV, gc])
+    check_gradient(lambda: relu_linear_loss_grad(V, c, Z, Y, w)[0], [V, c], [gV, gc])
 
 
 def test_mlp_gradient_by_finite_differences():
@@ -53,7 +41,7 @@ def test_mlp_gradient_by_finite_differences():
     ]
     w = np.array([0.5, 1.5])
     grads = mlp_loss_grad(*P, Z, Y, w)[1:]
-    _fd(lambda: mlp_loss_grad(*P, Z, Y, w)[0], P, grads)
+    check_gradient(lambda: mlp_loss_grad(*P, Z, Y, w)[0], P, grads)
 
 
 def test_relu_linear_never_worse_than_least_squares():

@@ -14,6 +14,7 @@ from csuper.diagnose import (
     train_abs_value,
     train_tied_autoencoder,
 )
+from tests.diagnose.finite_differences import check_gradient
 
 
 def _abs_loss_numpy(W1, W2, b, X, imp):
@@ -30,18 +31,6 @@ def _abs_kernel(W1, W2, b, X, imp):
     return loss, g
 
 
-def _fd_check(f, arrays, grads, eps=1e-6):
-    for A, G in zip(arrays, grads):
-        for idx in np.ndindex(A.shape):
-            old = A[idx]
-            A[idx] = old + eps
-            up = f()
-            A[idx] = old - eps
-            down = f()
-            A[idx] = old
-            assert G[idx] == pytest.approx((up - down) / (2 * eps), rel=1e-5, abs=1e-8), idx
-
-
 @pytest.mark.kernels
 def test_abs_kernel_matches_numpy_and_finite_differences():
     rng = np.random.default_rng(0)
@@ -52,7 +41,7 @@ def test_abs_kernel_matches_numpy_and_finite_differences():
     imp = 0.8 ** np.arange(n)
     loss, (gW1, gW2, gb) = _abs_kernel(W1, W2, b, X, imp)
     assert loss == pytest.approx(_abs_loss_numpy(W1, W2, b, X, imp), rel=1e-12)
-    _fd_check(lambda: _abs_loss_numpy(W1, W2, b, X, imp), [W1, W2, b], [gW1, gW2, gb])
+    check_gradient(lambda: _abs_loss_numpy(W1, W2, b, X, imp), [W1, W2, b], [gW1, gW2, gb])
 
 
 def _tied_loss_numpy(W, l1):
@@ -68,7 +57,7 @@ def test_tied_kernel_matches_numpy_and_finite_differences():
     gW = np.zeros((m, n))
     loss = K.tied_l1_loss_grad(W, 0.05, np.zeros((n, n)), np.zeros((n, n)), gW)
     assert loss == pytest.approx(_tied_loss_numpy(W, 0.05), rel=1e-12)
-    _fd_check(lambda: _tied_loss_numpy(W, 0.05), [W], [gW])
+    check_gradient(lambda: _tied_loss_numpy(W, 0.05), [W], [gW])
 
 
 @pytest.mark.kernels
