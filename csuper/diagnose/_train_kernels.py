@@ -4,14 +4,16 @@ weights (Lecomte et al. 2023).
 
 Arrays in, arrays out, no validation (:mod:`csuper.diagnose.models` validates). Every kernel
 also runs as plain Python (``NUMBA_DISABLE_JIT=1``); callers wrap them in
-``np.errstate(over="ignore")`` because the random generator (csuper.toy's xorshift64* streams)
-relies on wrapping uint64 arithmetic. Each instance owns its stream and work arrays, so the
-parallel kernels (``prange`` over instances) equal the serial ones bit for bit.
+``np.errstate(over="ignore")`` because the random generator (xorshift64*, Vigna 2016,
+arXiv:1402.6246, state in a length-1 uint64 array) relies on wrapping uint64 arithmetic. Each
+instance owns its stream and work arrays, so the parallel kernels (``prange`` over instances)
+equal the serial ones bit for bit. These kernels depend on no other package's private kernels
+(csuper.toy's are being rewritten).
 
 Computation model (layouts: W1 (m, n), W2 (n, m), b (n,)):
     h = ReLU(W1 x), y = ReLU(W2 h + b), target |x|, loss (1/(B n)) sum_{s,i} I_i (y - |x|)^2,
-    x_i = 0 with probability 1 - p_i, else Uniform[-1, 1] (toy's sampler draws the magnitude,
-    one more uniform draws the sign).
+    x_i = 0 with probability 1 - p_i, else Uniform[-1, 1], independently (one uniform u per
+    entry: active when u < p_i, then 2 u / p_i - 1 is the value).
 Tied autoencoder (W (m, n)), trained on the n one-hot inputs at once:
     G = W^T W, loss sum_{i,j} (delta_ij - ReLU(G_ij))^2 + l1 sum |W|.
 """
@@ -21,7 +23,50 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from csuper.toy._train_kernels import _adam_update, _sample, _uniform
+_MULT = np.uint64(2685821657736338717)
+_S12 = np.uint64(12)
+_S25 = np.uint64(25)
+_S27 = np.uint64(27)
+_S11 = np.uint64(11)
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True)
+def uniform(state):
+    """Next Uniform[0, 1) double (53 bits) of the xorshift64* stream held in ``state[0]``."""
+    x = state[0]
+    x ^= x >> _S12
+    x ^= x << _S25
+    x ^= x >> _S27
+    state[0] = x
+    return float(np.int64((x * _MULT) >> _S11)) * _TWO_M53
+
+
+@njit(cache=True)
+def adam_step(P, g, M, V, lr, beta1, beta2, eps, wd, decoupled, t):
+    """One torch.optim.Adam (L2 weight decay added to the gradient) or AdamW (decoupled) step
+    on flat arrays, step number t >= 1."""
+    bc1 = 1.0 - beta1**t
+    sq2 = np.sqrt(1.0 - beta2**t)
+    for j in range(P.shape[0]):
+        gj = g[j]
+        if decoupled:
+            P[j] *= 1.0 - lr * wd
+        else:
+            gj += wd * P[j]
+        M[j] = beta1 * M[j] + (1.0 - beta1) * gj
+        V[j] = beta2 * V[j] + (1.0 - beta2) * gj * gj
+        P[j] -= (lr / bc1) * M[j] / (np.sqrt(V[j]) / sq2 + eps)
+
+
+@njit(cache=True)
+def sample_signed(state, p, X):
+    """Fill X (B, n): X[s, i] = 0 with probability 1 - p[i], else Uniform[-1, 1)."""
+    B, n = X.shape
+    for s in range(B):
+        for i in range(n):
+            u = uniform(state)
+            X[s, i] = 2.0 * u / p[i] - 1.0 if u < p[i] else 0.0
 
 
 @njit(cache=True)
@@ -74,7 +119,6 @@ def _train_abs_instance(
     b,
     p,
     imp,
-    gp,
     lrs,
     beta1,
     beta2,
@@ -83,10 +127,6 @@ def _train_abs_instance(
     decoupled,
     state,
     batch,
-    indep,
-    gstart,
-    gmem,
-    gmode,
     loss_out,
     M1,
     V1,
@@ -99,10 +139,6 @@ def _train_abs_instance(
     """Train one computation model in place; return -1 or the diverged local step."""
     m, n = W1.shape
     X = np.zeros((batch, n))
-    cap = batch * n
-    act_b = np.zeros(cap, dtype=np.int64)
-    act_i = np.zeros(cap, dtype=np.int64)
-    act_v = np.zeros(cap)
     Hpre = np.zeros((batch, m))
     H = np.zeros((batch, m))
     dH = np.zeros((batch, m))
@@ -112,21 +148,17 @@ def _train_abs_instance(
     gb = np.zeros(n)
     f1 = W1.reshape(m * n)
     f2 = W2.reshape(n * m)
-    na = 0
     for t in range(lrs.shape[0]):
-        na = _sample(state, p, indep, gstart, gmem, gmode, gp, 0, X, act_b, act_i, act_v, na, True)
-        for a in range(na):  # Uniform[0, 1) magnitude -> Uniform[-1, 1] value
-            if _uniform(state) < 0.5:
-                X[act_b[a], act_i[a]] = -X[act_b[a], act_i[a]]
+        sample_signed(state, p, X)
         loss = abs_loss_grad(W1, W2, b, X, imp, Hpre, H, Z, dH, gW1, gW2, gb)
         loss_out[t] = loss
         if not (np.isfinite(loss) and _finite(gW1) and _finite(gW2) and _finite(gb)):
             loss_out[t] = np.nan
             return t
         step = t0 + t + 1
-        _adam_update(f1, gW1.reshape(m * n), M1, V1, lrs[t], beta1, beta2, eps, wd, decoupled, step)
-        _adam_update(f2, gW2.reshape(n * m), M2, V2, lrs[t], beta1, beta2, eps, wd, decoupled, step)
-        _adam_update(b, gb, Mb, Vb, lrs[t], beta1, beta2, eps, wd, decoupled, step)
+        adam_step(f1, gW1.reshape(m * n), M1, V1, lrs[t], beta1, beta2, eps, wd, decoupled, step)
+        adam_step(f2, gW2.reshape(n * m), M2, V2, lrs[t], beta1, beta2, eps, wd, decoupled, step)
+        adam_step(b, gb, Mb, Vb, lrs[t], beta1, beta2, eps, wd, decoupled, step)
     return -1
 
 
@@ -137,7 +169,6 @@ def train_abs_serial(
     b,
     P,
     IMP,
-    GP,
     lrs,
     beta1,
     beta2,
@@ -146,10 +177,6 @@ def train_abs_serial(
     decoupled,
     states,
     batch,
-    indep,
-    gstart,
-    gmem,
-    gmode,
     losses,
     failed,
     M1,
@@ -168,7 +195,6 @@ def train_abs_serial(
             b[r],
             P[r],
             IMP[r],
-            GP[r],
             lrs,
             beta1,
             beta2,
@@ -177,10 +203,6 @@ def train_abs_serial(
             decoupled,
             states[r],
             batch,
-            indep,
-            gstart,
-            gmem,
-            gmode,
             losses[r],
             M1[r],
             V1[r],
@@ -199,7 +221,6 @@ def train_abs_parallel(
     b,
     P,
     IMP,
-    GP,
     lrs,
     beta1,
     beta2,
@@ -208,10 +229,6 @@ def train_abs_parallel(
     decoupled,
     states,
     batch,
-    indep,
-    gstart,
-    gmem,
-    gmode,
     losses,
     failed,
     M1,
@@ -231,7 +248,6 @@ def train_abs_parallel(
             b[r],
             P[r],
             IMP[r],
-            GP[r],
             lrs,
             beta1,
             beta2,
@@ -240,10 +256,6 @@ def train_abs_parallel(
             decoupled,
             states[r],
             batch,
-            indep,
-            gstart,
-            gmem,
-            gmode,
             losses[r],
             M1[r],
             V1[r],
@@ -292,9 +304,7 @@ def _train_tied_instance(W, l1, lrs, beta1, beta2, eps, wd, decoupled, loss_out,
         if not (np.isfinite(loss) and _finite(gW)):
             loss_out[t] = np.nan
             return t
-        _adam_update(
-            f, gW.reshape(m * n), M, V, lrs[t], beta1, beta2, eps, wd, decoupled, t0 + t + 1
-        )
+        adam_step(f, gW.reshape(m * n), M, V, lrs[t], beta1, beta2, eps, wd, decoupled, t0 + t + 1)
     return -1
 
 

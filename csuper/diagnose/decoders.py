@@ -3,8 +3,8 @@ simplest (linear least squares) to the most flexible (a small MLP).
 
 Each rung is fitted on training rows and scored on held-out rows by the ladder
 (:func:`csuper.diagnose.decoder_ladder`). The ReLU-linear read-out and the MLP are trained by
-full-batch Adam in numpy (torch's update, :func:`csuper.toy` kernels' ``_adam_update``); their
-gradients are checked by finite differences in the tests.
+full-batch Adam in numpy (torch.optim.Adam's update); their gradients are checked by finite
+differences in the tests.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose.linear import _predict_linear, fit_linear
-from csuper.toy._train_kernels import _adam_update
 
 __all__ = [
     "DECODERS",
@@ -117,10 +116,14 @@ def _adam_loop(params, grad_fn, n_steps: int, lr: float):
         if loss < best_loss:
             best_loss = loss
             best = [p.copy() for p in params]
-        for f, g, M, V in zip(flat, grads, Ms, Vs):
-            _adam_update(
-                f, np.ascontiguousarray(g).reshape(-1), M, V, lr, 0.9, 0.999, 1e-8, 0.0, False, t
-            )
+        bc1, sq2 = 1.0 - 0.9**t, np.sqrt(1.0 - 0.999**t)
+        for f, g, M, V in zip(flat, grads, Ms, Vs):  # torch.optim.Adam, betas (0.9, 0.999)
+            g = np.ravel(g)
+            M *= 0.9
+            M += 0.1 * g
+            V *= 0.999
+            V += 0.001 * g * g
+            f -= (lr / bc1) * M / (np.sqrt(V) / sq2 + 1e-8)
     loss, *_ = grad_fn(*params)
     if np.isfinite(loss) and loss < best_loss:
         best = [p.copy() for p in params]

@@ -17,7 +17,6 @@ import numpy as np
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose import _train_kernels as _k
 from csuper.toy import FeatureDistribution, TrainSettings, learning_rates
-from csuper.toy.data import _stream_states
 
 __all__ = [
     "ABS_SETTINGS",
@@ -43,6 +42,16 @@ def _seeds(seeds, total: int, rng) -> np.ndarray:
     if np.any(out < 0):
         raise ValueError("seeds must be nonnegative integers.")
     return np.asarray(out, dtype=np.int64)
+
+
+def _splitmix64(seed: int) -> np.uint64:
+    """A well-mixed nonzero xorshift64* state from any integer seed (one splitmix64 output;
+    Steele, Lea & Flood 2014)."""
+    mask = (1 << 64) - 1
+    z = (seed + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return np.uint64((z ^ (z >> 31)) or 1)
 
 
 def _parallel(parallel, total: int) -> bool:
@@ -173,9 +182,9 @@ def train_abs_value(
     Parameters
     ----------
     distribution : FeatureDistribution
-        Which features are active (``csuper.toy.feature_distribution``); an active feature is
-        Uniform[-1, 1] (the uniform magnitude law with a random sign), so ``magnitude`` must be
-        ``"uniform"``.
+        Which features are active (``csuper.toy.feature_distribution``, independent features:
+        no correlated or anticorrelated groups); an active feature is Uniform[-1, 1], so
+        ``magnitude`` must be ``"uniform"``.
     n_dims : int
         m >= 1 hidden neurons (m < 2 n forces superposition: |x_i| needs two ReLU neurons).
     importance : array_like, shape (n,) or (I, n), optional
@@ -224,6 +233,11 @@ def train_abs_value(
             "distribution must be a FeatureDistribution (see csuper.toy.feature_distribution); "
             f"got {type(distribution).__name__}."
         )
+    if distribution.correlated or distribution.anticorrelated:
+        raise ValueError(
+            "the computation model draws independent features; the distribution has "
+            "correlated or anticorrelated groups."
+        )
     if distribution.magnitude != "uniform":
         raise ValueError(
             "the computation model draws active features from Uniform[-1, 1]: distribution "
@@ -247,12 +261,10 @@ def train_abs_value(
         child = np.random.default_rng(int(s))
         W1[r] = std * child.standard_normal((m, n))
         W2[r] = std * child.standard_normal((n, m))
-        states[r] = _stream_states([int(child.integers(0, 2**63))])[0]
+        states[r, 0] = _splitmix64(int(child.integers(0, 2**63)))
     b = np.zeros((total, n))
     P = np.ascontiguousarray(np.repeat(distribution.feature_probability, N, axis=0))
     IMP = np.ascontiguousarray(np.repeat(imp, N, axis=0))
-    indep, gstart, gmem, gmode, gp, _law = distribution._kernel
-    GP = np.ascontiguousarray(np.repeat(gp, N, axis=0))
     moments = [np.zeros((total, m * n)) for _ in range(4)]  # M1, V1, M2, V2
     Mb, Vb = np.zeros((total, n)), np.zeros((total, n))
     beta1, beta2 = settings.betas
@@ -266,7 +278,6 @@ def train_abs_value(
             b,
             P,
             IMP,
-            GP,
             lrs,
             beta1,
             beta2,
@@ -275,10 +286,6 @@ def train_abs_value(
             decoupled,
             states,
             settings.batch_size,
-            indep,
-            gstart,
-            gmem,
-            gmode,
             out,
             failed,
             moments[0],

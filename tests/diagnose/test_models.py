@@ -139,3 +139,30 @@ def test_bad_input():
         train_tied_autoencoder(4, 4, seeds=[-1])
     with pytest.raises(FloatingPointError, match="diverged"):
         train_tied_autoencoder(4, 4, lr=1e30, n_steps=50, rng=0)
+
+
+@pytest.mark.kernels
+def test_adam_first_step_closed_form():
+    # first step: m_hat = g, v_hat = g^2, so P -= lr g / (|g| + eps); AdamW first shrinks P
+    g = np.array([0.5, -2.0, 1e-3])
+    for decoupled, wd in ((False, 0.0), (True, 0.1)):
+        P = np.array([1.0, 2.0, 3.0])
+        expected = P * (1 - 0.01 * wd) - 0.01 * g / (np.abs(g) + 1e-8)
+        K.adam_step(P, g.copy(), np.zeros(3), np.zeros(3), 0.01, 0.9, 0.999, 1e-8, wd, decoupled, 1)
+        np.testing.assert_allclose(P, expected, rtol=1e-12)
+
+
+@pytest.mark.kernels
+def test_signed_sampler_law():
+    p = np.array([1.0, 0.3, 0.05])
+    X = np.zeros((100_000, 3))
+    with np.errstate(over="ignore"):
+        K.sample_signed(np.array([12345], dtype=np.uint64), p, X)
+    on = X != 0
+    # P(active) = p (SE <= 0.0016), E[x | active] = 0, E[x^2 | active] = 1/3
+    np.testing.assert_allclose(on.mean(axis=0), p, atol=0.006)
+    assert np.all(np.abs(X).max(axis=0) <= 1.0)
+    for i in range(3):
+        v = X[on[:, i], i]
+        assert abs(v.mean()) < 4 * np.sqrt(1 / 3 / v.size)
+        assert v.var() == pytest.approx(1 / 3, rel=0.05)
