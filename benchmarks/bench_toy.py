@@ -1,60 +1,48 @@
 """Toy-model training: csuper's numba trainer vs a faithful PyTorch CPU re-implementation of the
-reference notebook's loop (Anthropic's toy_models.ipynb), one process, same configurations.
+reference notebook's loop (Anthropic's toy_models.ipynb), in one process, on the same threads.
 
 Baseline dependency (benchmark only): ``pip install torch==2.13.0``. Both sides: AdamW lr 1e-3
 (torch defaults betas (0.9, 0.999), eps 1e-8, weight decay 1e-2), batch 1024, constant lr,
 xavier-normal W per instance (std sqrt(2/(n+m))), b = 0, loss = sum over instances of the mean
-over batch and features of I_i (x_i - x_hat_i)^2. torch runs in float32 (the notebook's dtype),
-csuper in float64. torch gets its faster thread count (1 or 2, timed on a short trial run per
-configuration); csuper runs its default (instances in parallel threads). Final losses of both are
-evaluated by the same numpy function on the same
-fresh test batch of 100,000 samples per instance.
+over batch and features of I_i (x_i - x_hat_i)^2. Both sides are pinned to ONE thread (csuper:
+``parallel=False`` and BLAS limited by threadpoolctl; torch: ``torch.set_num_threads(1)``).
+
+Part 1, throughput (issue 17 item 1): for every (n, m, instances) and feature probability p
+(0.5 dense; 0.1, 0.05 and 0.01 sparse), csuper float32, PyTorch float32 and csuper float64 train
+from a fresh start, interleaved round by round (``ROUNDS`` rounds, best of them kept), timed in CPU
+seconds of the process (``time.process_time``: the machine is shared, and CPU time is what a
+one-thread run costs; wall times are printed too). GFLOP/s count the dense model's flops,
+10 B m n per instance and step (five (B, n) x (n, m)-sized products: two forward, three
+backward), whichever route actually ran, so a sparse route shows as a rate above the peak. The
+peak is numpy's matmul of those five products at the same shapes, one thread, best of
+``ROUNDS`` interleaved with the runs, in float32 and float64.
+
+Part 2, quality: the configurations of the first benchmark (notebook settings, 10,000 steps),
+final losses of both sides evaluated by the same numpy function on one fresh test batch.
 
 Run: ``python benchmarks/run.py toy`` (``--quick`` for a smoke run with few steps).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from functools import partial
 
 import numpy as np
-from _common import print_table
+from _common import machine_info, print_table
+from threadpoolctl import threadpool_limits
 
 import csuper.toy as toy
 
-CONFIGS = [
-    # name, n, m, instances (or seeds), p, importance, best_of
-    (
-        "(5, 2, 10) p=20^-linspace(0,1,10), I=0.9^i",
-        5,
-        2,
-        10,
-        20.0 ** -np.linspace(0, 1, 10),
-        0.9 ** np.arange(5),
-        1,
-    ),
-    (
-        "(200, 20, 20) p=20^-linspace(0,1,20), I=1",
-        200,
-        20,
-        20,
-        20.0 ** -np.linspace(0, 1, 20),
-        np.ones(200),
-        1,
-    ),
-    (
-        "(20, 5) best of 16 seeds, p=0.05, I=0.9^i",
-        20,
-        5,
-        16,
-        np.array([0.05]),
-        0.9 ** np.arange(20),
-        16,
-    ),
-]
+#: (n, m, instances) of the throughput table (issue 17's sizes)
+SIZES = [(5, 2, 10), (20, 5, 10), (200, 20, 20), (1000, 100, 4), (2048, 256, 2)]
+DENSITIES = [0.5, 0.1, 0.05, 0.01]
+ROUNDS = 3
+BATCH = 1024
 
 
-def torch_train(n, m, P, imp, steps, batch=1024, lr=1e-3, seed=0):
+def torch_train(n, m, P, imp, steps, batch=BATCH, lr=1e-3, seed=0):
     """The reference notebook's model and optimize() loop in PyTorch (float32, CPU)."""
     import torch
 
@@ -83,103 +71,202 @@ def torch_train(n, m, P, imp, steps, batch=1024, lr=1e-3, seed=0):
     return W.detach().numpy().astype(np.float64), b.detach().numpy().astype(np.float64), losses
 
 
-def main(quick: bool = False) -> None:
+def _clock(fn):
+    """(CPU seconds of this process, wall seconds) of one call."""
+    c, w = time.process_time(), time.perf_counter()
+    fn()
+    return time.process_time() - c, time.perf_counter() - w
+
+
+def gemm_peak(n, m, dtype, batch=BATCH):
+    """Seconds of the five products of one training step at these shapes (numpy, 1 thread)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((batch, n)).astype(dtype)
+    Wt = rng.random((n, m)).astype(dtype)
+    H = np.empty((batch, m), dtype)
+    Z = np.empty((batch, n), dtype)
+    G = np.empty((n, m), dtype)
+    reps = max(1, int(2e8 / (10 * batch * n * m)))
+
+    def five():
+        for _ in range(reps):
+            np.dot(X, Wt, H)
+            np.dot(H, Wt.T, Z)
+            np.dot(Z, Wt, H)
+            np.dot(Z.T, H, G)
+            np.dot(X.T, H, G)
+
+    cpu, _ = _clock(five)
+    return cpu / reps
+
+
+def _steps(n, m, inst, quick):
+    work = 10 * BATCH * n * m * inst  # flops per step
+    if quick:
+        return max(3, min(100, int(2e8 / work)))
+    return max(10, min(1500, int(3e10 / work)))
+
+
+def throughput(quick: bool) -> list[list[str]]:
     import torch
 
-    steps_for = {5: 10_000, 200: 1000, 20: 10_000} if not quick else {5: 200, 200: 50, 20: 200}
-    # warm-up: numba compilation (cached kernels load from disk), reported apart
-    t0 = time.perf_counter()
-    toy.train(
-        toy.feature_distribution(5, [0.5, 0.1]), 2, settings=toy.TrainSettings(n_steps=2), rng=0
-    )
-    print(f"csuper warm-up (compile or cache load): {time.perf_counter() - t0:.1f} s")
-    torch_train(5, 2, np.full((2, 5), 0.5), np.ones(5), 2)
+    torch.set_num_threads(1)
     rows = []
-    for name, n, m, inst, p, imp, best_of in CONFIGS:
-        steps = steps_for[n]
-        P = (
-            np.repeat(p[:, None], n, axis=1)
-            if best_of == 1
-            else np.repeat(np.full((1, n), p[0]), inst, axis=0)
-        )
-        settings = toy.TrainSettings(n_steps=steps)
-        dist = toy.feature_distribution(n, p if best_of == 1 else p[0])
-        X = toy.sample_features(
-            toy.feature_distribution(n, P), 20_000 if n == 200 else 100_000, rng=99
-        )
-        cs_loss, cs_time = [], []
-        for seed in (1, 2):
-            t0 = time.perf_counter()
-            model = toy.train(dist, m, importance=imp, settings=settings, n_seeds=best_of, rng=seed)
-            cs_time.append(time.perf_counter() - t0)
+    for n, m, inst in SIZES if not quick else SIZES[:3]:
+        for p in DENSITIES:
+            steps = _steps(n, m, inst, quick)
+            dist = toy.feature_distribution(n, np.full(inst, p))
+            P = np.full((inst, n), p)
+            imp = np.ones(n)
+            best = {"cs32": np.inf, "th": np.inf, "cs64": np.inf, "pk32": np.inf, "pk64": np.inf}
+            wall = {"cs32": np.inf, "th": np.inf, "cs64": np.inf}
+            load = [os.getloadavg()[0]]
+            for rnd in range(ROUNDS):
+                for key, dt in (("cs32", "float32"), ("cs64", "float64")):
+                    s = toy.TrainSettings(n_steps=steps, dtype=dt)
+                    cpu, w = _clock(
+                        partial(toy.train, dist, m, settings=s, rng=rnd, parallel=False)
+                    )
+                    best[key] = min(best[key], cpu / steps)
+                    wall[key] = min(wall[key], w / steps)
+                    if key == "cs32":
+                        cpu, w = _clock(partial(torch_train, n, m, P, imp, steps, seed=rnd))
+                        best["th"] = min(best["th"], cpu / steps)
+                        wall["th"] = min(wall["th"], w / steps)
+                with threadpool_limits(1):
+                    best["pk32"] = min(best["pk32"], gemm_peak(n, m, np.float32))
+                    best["pk64"] = min(best["pk64"], gemm_peak(n, m, np.float64))
+            load.append(os.getloadavg()[0])
+            flops = 10.0 * BATCH * n * m * inst
+            pk32, pk64 = 10.0 * BATCH * n * m / best["pk32"], 10.0 * BATCH * n * m / best["pk64"]
+
+            def gf(key, peak, flops=flops, best=best):
+                rate = flops / best[key]
+                return f"{rate / 1e9:.1f} ({100 * rate / peak:.0f}%)"
+
+            row = [
+                f"({n}, {m}, {inst})",
+                f"{p:g}",
+                f"{best['cs32'] * 1e3:.3f}",
+                gf("cs32", pk32),
+                f"{best['th'] * 1e3:.3f}",
+                gf("th", pk32),
+                f"{best['th'] / best['cs32']:.2f}x",
+                f"{wall['th'] / wall['cs32']:.2f}x",
+                f"{best['cs64'] * 1e3:.3f}",
+                gf("cs64", pk64),
+                f"{pk32 / 1e9:.1f} / {pk64 / 1e9:.1f}",
+                f"{load[0]:.1f}-{load[1]:.1f}",
+            ]
+            rows.append(row)
+            print_table(HEADERS, [row])
+    return rows
+
+
+HEADERS = [
+    "(n, m, instances)",
+    "p",
+    "csuper f32 ms/step",
+    "csuper f32 GFLOP/s (% peak)",
+    "torch f32 ms/step",
+    "torch GFLOP/s (% f32 peak)",
+    "speed-up (CPU)",
+    "speed-up (wall)",
+    "csuper f64 ms/step",
+    "csuper f64 GFLOP/s (% f64 peak)",
+    "peak f32 / f64 GFLOP/s",
+    "load",
+]
+
+QUALITY = [
+    # name, n, m, instances (or seeds), p, importance, best_of
+    ("(5, 2, 10) p=20^-linspace(0,1,10), I=0.9^i", 5, 2, 10, None, 0.9 ** np.arange(5), 1),
+    ("(20, 5) best of 16 seeds, p=0.05, I=0.9^i", 20, 5, 16, 0.05, 0.9 ** np.arange(20), 16),
+]
+
+
+def quality(quick: bool) -> list[list[str]]:
+    import torch
+
+    torch.set_num_threads(1)
+    steps = 300 if quick else 10_000
+    rows = []
+    for name, n, m, inst, p0, imp, best_of in QUALITY:
+        p = 20.0 ** -np.linspace(0, 1, 10) if p0 is None else np.array([p0])
+        P = np.repeat(p[:, None], n, axis=1) if best_of == 1 else np.full((inst, n), p0)
+        dist = toy.feature_distribution(n, p)
+        X = toy.sample_features(toy.feature_distribution(n, P), 100_000, rng=99)
+        imps = np.tile(imp, (inst, 1))
+        out = {}
+        for dt in ("float32", "float64"):
+            s = toy.TrainSettings(n_steps=steps, dtype=dt)
+            t = time.process_time()
+            model = toy.train(
+                dist, m, importance=imp, settings=s, n_seeds=best_of, rng=1, parallel=False
+            )
+            out[dt] = time.process_time() - t
             if best_of == 1:
-                cs_loss.append(
-                    float(toy.toy_loss(model.W, model.b, X, np.tile(imp, (inst, 1))).mean())
-                )
+                out[dt + "loss"] = float(toy.toy_loss(model.W, model.b, X, imps).mean())
             else:  # the kept seed (lowest final training loss), on the test batch
-                cs_loss.append(float(toy.toy_loss(model.W, model.b, X[0], imp)[0]))
-        # give torch its best thread count (on a loaded machine 2 threads can be 10x slower)
-        trial = {}
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            t0 = time.perf_counter()
-            torch_train(n, m, P, np.asarray(imp), max(5, steps // 100), seed=0)
-            trial[threads] = time.perf_counter() - t0
-        torch.set_num_threads(min(trial, key=trial.get))
-        t0 = time.perf_counter()
-        Wt, bt, _hist = torch_train(n, m, P, np.asarray(imp), steps, seed=1)
-        th_time = time.perf_counter() - t0
-        if best_of == 1:
-            W = np.ascontiguousarray(Wt.transpose(0, 2, 1))
-            th_loss = float(toy.toy_loss(W, bt, X, np.tile(imp, (inst, 1))).mean())
-        else:
-            # best of the 16 seeds; torch reports the summed batch loss only, so rank instances
-            # by their own test loss
-            W = np.ascontiguousarray(Wt.transpose(0, 2, 1))
-            th_loss = float(toy.toy_loss(W, bt, X, np.tile(imp, (inst, 1))).min())
-        t_cs = min(cs_time)
+                out[dt + "loss"] = float(toy.toy_loss(model.W, model.b, X[0], imp)[0])
+        t = time.process_time()
+        Wt, bt, _ = torch_train(n, m, P, np.asarray(imp), steps, seed=1)
+        th = time.process_time() - t
+        W = np.ascontiguousarray(Wt.transpose(0, 2, 1))
+        losses = toy.toy_loss(W, bt, X, imps)
+        th_loss = float(losses.mean() if best_of == 1 else losses.min())
         rows.append(
             [
-                name + f" [torch {torch.get_num_threads()} thr]",
+                name,
                 steps,
-                f"{steps / t_cs:.0f}",
-                f"{t_cs:.1f}",
-                f"{steps / th_time:.0f}",
-                f"{th_time:.1f}",
-                f"{th_time / t_cs:.1f}x",
-                f"{cs_loss[0]:.6f} / {cs_loss[1]:.6f}",
+                f"{out['float32']:.1f}",
+                f"{out['float64']:.1f}",
+                f"{th:.1f}",
+                f"{th / out['float32']:.1f}x",
+                f"{out['float32loss']:.6f}",
+                f"{out['float64loss']:.6f}",
                 f"{th_loss:.6f}",
             ]
         )
-        print_table(
-            [
-                "config",
-                "steps",
-                "csuper steps/s",
-                "csuper s",
-                "torch steps/s",
-                "torch s",
-                "speed-up",
-                "csuper loss (2 seeds)",
-                "torch loss",
-            ],
-            rows[-1:],
-        )
+        print_table(QHEADERS, rows[-1:])
+    return rows
+
+
+QHEADERS = [
+    "config",
+    "steps",
+    "csuper f32 CPU s",
+    "csuper f64 CPU s",
+    "torch f32 CPU s",
+    "speed-up f32",
+    "csuper f32 test loss",
+    "csuper f64 test loss",
+    "torch test loss",
+]
+
+
+def main(quick: bool = False) -> None:
+    print(machine_info())
+    # warm-up: numba compilation (cached kernels load from disk), reported apart
+    t0 = time.perf_counter()
+    for dt in ("float32", "float64"):
+        for p in (0.5, 0.01):
+            toy.train(
+                toy.feature_distribution(5, [p, p]),
+                2,
+                settings=toy.TrainSettings(n_steps=2, dtype=dt),
+                rng=0,
+                parallel=False,
+            )
+    print(f"csuper warm-up (compile or cache load): {time.perf_counter() - t0:.1f} s")
+    torch_train(5, 2, np.full((2, 5), 0.5), np.ones(5), 2)
+    rows = throughput(quick)
     print()
-    print_table(
-        [
-            "config",
-            "steps",
-            "csuper steps/s",
-            "csuper s",
-            "torch steps/s",
-            "torch s",
-            "speed-up",
-            "csuper loss (2 seeds)",
-            "torch loss",
-        ],
-        rows,
-    )
+    print_table(HEADERS, rows)
+    print()
+    qrows = quality(quick)
+    print()
+    print_table(QHEADERS, qrows)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,17 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``csuper train``."""
-    from csuper.toy import MAGNITUDE_LAWS, MODELS, OPTIMIZERS, SCHEDULES
+    from csuper.toy import (
+        IMPORTANCE_PROFILES,
+        INITIALIZATIONS,
+        MAGNITUDE_LAWS,
+        MODELS,
+        NOTEBOOK_SETTINGS,
+        OPTIMIZERS,
+        SCHEDULES,
+    )
 
+    s = NOTEBOOK_SETTINGS
     parser.add_argument("--n-features", type=int, default=5, help="number of features n")
     parser.add_argument("--n-dims", type=int, default=2, help="hidden dimensions m < n")
     parser.add_argument(
@@ -28,29 +37,76 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--importance",
-        choices=("constant", "geometric", "power_law"),
+        choices=sorted(IMPORTANCE_PROFILES),
         default="geometric",
         help="importance profile",
     )
     parser.add_argument(
         "--importance-ratio", type=float, default=0.9, help="r of the geometric profile I_i = r^i"
     )
-    parser.add_argument("--model", choices=sorted(MODELS), default="relu_output", help="toy model")
+    parser.add_argument("--model", choices=sorted(MODELS), default=s.model, help="toy model")
     parser.add_argument(
         "--magnitude",
         choices=sorted(MAGNITUDE_LAWS),
         default="uniform",
         help="law of an active feature's value",
     )
-    parser.add_argument("--n-steps", type=int, default=10_000, help="optimisation steps")
-    parser.add_argument("--batch-size", type=int, default=1024, help="samples per step")
-    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    parser.add_argument("--n-steps", type=int, default=s.n_steps, help="optimisation steps")
+    parser.add_argument("--batch-size", type=int, default=s.batch_size, help="samples per step")
+    parser.add_argument("--lr", type=float, default=s.lr, help="learning rate (of W)")
     parser.add_argument(
-        "--optimizer", choices=sorted(OPTIMIZERS), default="adamw", help="optimizer"
+        "--bias-lr", type=float, default=None, help="learning rate of b (default: --lr)"
     )
-    parser.add_argument("--weight-decay", type=float, default=1e-2, help="weight decay")
     parser.add_argument(
-        "--schedule", choices=sorted(SCHEDULES), default="constant", help="learning-rate schedule"
+        "--optimizer", choices=sorted(OPTIMIZERS), default=s.optimizer, help="optimizer"
+    )
+    parser.add_argument(
+        "--weight-decay",
+        type=float,
+        default=s.weight_decay,
+        help="weight decay of W; < 0 with adamw: Liu et al. 2025's growth towards |w_i| = 1",
+    )
+    parser.add_argument(
+        "--bias-weight-decay",
+        type=float,
+        default=None,
+        help="weight decay of b (default: --weight-decay)",
+    )
+    parser.add_argument(
+        "--schedule", choices=sorted(SCHEDULES), default=s.schedule, help="learning-rate schedule"
+    )
+    parser.add_argument(
+        "--warmup-fraction",
+        type=float,
+        default=s.warmup_fraction,
+        help="warm-up share of the steps (schedule warmup_cosine)",
+    )
+    parser.add_argument(
+        "--min-lr-ratio",
+        type=float,
+        default=s.min_lr_ratio,
+        help="final lr / lr (schedule warmup_cosine)",
+    )
+    parser.add_argument(
+        "--initialization",
+        choices=sorted(INITIALIZATIONS),
+        default=s.initialization,
+        help="initialisation of W and b",
+    )
+    parser.add_argument(
+        "--dtype", choices=("float32", "float64"), default=s.dtype, help="floating-point precision"
+    )
+    parser.add_argument(
+        "--interference-price",
+        type=float,
+        default=s.interference_price,
+        help="lambda of the penalty lambda sum_{i != j} c_ij (w_i . w_j)^2",
+    )
+    parser.add_argument(
+        "--coactivation-weighted",
+        action=argparse.BooleanOptionalAction,
+        default=s.coactivation_weighted,
+        help="c_ij = co-activation rate of the data (else 1)",
     )
     parser.add_argument("--n-seeds", type=int, default=1, help="best of this many seeds per p")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
@@ -62,10 +118,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper train``; returns the exit status."""
+    import os
+
     import numpy as np
 
     import csuper.toy as toy
 
+    if args.output is not None:  # fail before the work, not after it
+        folder = os.path.dirname(args.output) or "."
+        if not os.path.isdir(folder):
+            raise ValueError(f"--output {args.output!r}: folder {folder!r} does not exist.")
+        if os.path.isdir(args.output):
+            raise ValueError(f"--output {args.output!r} is a folder; give a file name (.npz).")
     p = args.feature_probability
     p = 20.0 ** -np.linspace(0, 1, 10) if p is None else np.asarray(p, dtype=float)
     dist = toy.feature_distribution(args.n_features, p, magnitude=args.magnitude)
@@ -78,6 +142,14 @@ def run(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         weight_decay=args.weight_decay,
         schedule=args.schedule,
+        dtype=args.dtype,
+        bias_lr=args.bias_lr,
+        bias_weight_decay=args.bias_weight_decay,
+        warmup_fraction=args.warmup_fraction,
+        min_lr_ratio=args.min_lr_ratio,
+        initialization=args.initialization,
+        interference_price=args.interference_price,
+        coactivation_weighted=args.coactivation_weighted,
     )
     model = toy.train(
         dist,
@@ -92,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     for r in range(model.n_instances):
         W = model.W[r]
         polys = ""
-        if model.n_dims <= 3 and model.n_dims >= 2:
+        if 2 <= model.n_dims <= 3:
             polys = ", ".join(q.name for q in toy.detect_polytopes(W))
         print(
             f"{dist.feature_probability[r, 0]:8.4f} {model.final_loss[r]:10.6f} "

@@ -672,6 +672,6 @@ def recovered_features(
     e_active = sq_active / per
     e_inactive = np.where(n_off > 0, sq_off / np.maximum(n_off, 1), 0.0)
     law = MAGNITUDE_LAWS[magnitude]
-    var = p * law["second_moment"] - (p * law["mean"]) ** 2
+    var = p * law.second_moment - (p * law.mean) ** 2
     explained = 1.0 - (p * e_active + (1.0 - p) * e_inactive) / np.maximum(var, 1e-300)
     return FeatureRecovery(explained, e_active, e_inactive, explained >= tau, tau, per)

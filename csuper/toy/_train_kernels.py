@@ -1,152 +1,238 @@
-"""Private numba kernels of the toy-model trainer: sampling, loss + closed-form gradient, Adam.
+"""Private numba kernels of the toy-model trainer: sampling, loss + exact gradient, Adam(W).
 
-Arrays in, arrays out, no validation (the public functions in :mod:`csuper.toy.train` and
-:mod:`csuper.toy.data` validate). Every kernel also runs as plain Python
-(``NUMBA_DISABLE_JIT=1``); callers wrap them in ``np.errstate(over="ignore")`` because the
-random generator relies on wrapping uint64 arithmetic.
+Arrays in, arrays out, no validation (:mod:`csuper.toy.train` and :mod:`csuper.toy.data`
+validate). Every kernel also runs as plain Python (``NUMBA_DISABLE_JIT=1``); callers wrap them in
+``np.errstate(over="ignore")`` because the random generator relies on wrapping uint64 arithmetic.
+The kernels are generic in the floating-point type: float32 and float64 arrays compile to two
+specialisations (scalars of the working type are read from small arrays of that type, so float32
+arithmetic is not promoted to float64).
 
-Random numbers come from a per-instance xorshift64* generator whose 64-bit state lives in a
-length-1 uint64 array (Vigna 2016, arXiv:1402.6246): every instance owns its stream, so the
-parallel kernel (``prange`` over instances) gives bit-for-bit the same result as the serial one.
+Layout: the kernels hold the weights as ``Wt`` of shape (n, m) (row i is the feature direction
+w_i, torch's layout) and the batch transposed, ``XT`` of shape (n, B) (row i holds feature i over
+the batch), so that every per-feature operation, the sampler's writes included, runs along a
+contiguous row.
 
-Where the time goes (benchmarks/results_toy.md): per step and instance, sampling the batch and
-four (B, n) x (n, m)-sized products. The products are BLAS calls on contiguous float64 blocks
-(numba's ``np.dot`` with an output array; BLAS pinned to one thread by the caller, instances
-run in parallel with ``prange``; measured faster than plain loop nests even at n = 5, m = 2),
-the elementwise ReLU/loss pass is branch-free, and dense features are sampled row by row with
-one uniform per entry (u < p decides, u / p is the magnitude), so no branch depends on random
-data.
+Random numbers: each instance owns ``LANES`` xorshift64* generators (Vigna 2016,
+arXiv:1402.6246) stepped together, which the compiler vectorises; uniforms are drawn in blocks of
+``LANES``. An instance's stream depends only on its seed, so the parallel entry point gives bit for
+bit the result of the serial one; float32 and float64 runs draw the same data.
 
-Model codes: 0 = ReLU output (h = W x, x_hat = ReLU(W^T h + b)); 1 = linear
-(x_hat = W^T W x + b); 2 = privileged basis (h = ReLU(W x), x_hat = ReLU(W^T h + b)).
-Magnitude-law codes: 0 = Uniform[0, 1), 1 = constant 1, 2 = Exponential(1).
-Group-mode codes: 0 = correlated (all members fire together), 1 = anticorrelated (exactly one
-member fires when the group fires).
+One training body, :func:`_train_one`, and two thin entry points, :func:`train_serial` and
+:func:`train_parallel` (``prange`` over instances). Per step and instance:
+
+1. sample a batch: features with p > 1/4 one uniform per entry (u < p decides, u / p gives the
+   magnitude), sparser features by geometric gaps between their active rows (cost O(active
+   entries)); the active entries are listed when the sparse-input route needs them;
+2. h = W x: a GEMM, or a sum over the listed active entries (input route 1: n_active m
+   multiply-adds instead of B n m, chosen when few inputs are active, :func:`sparse_input`);
+3. z = W^T h + b: a GEMM (every output is needed for the loss);
+4. one vectorised pass over the outputs: ReLU, loss, dL/dz and the bias gradient; it counts the
+   open outputs;
+5. backward: dL/dh and the decoder half of dL/dW as GEMMs or, when few outputs were open at the
+   previous step (output route 1, :data:`SPARSE_OUTPUT`), over the open outputs only; the
+   encoder half of dL/dW as a GEMM or over the listed active inputs;
+6. optional interference price (its gradient from m x m products, never an n x n matrix);
+7. Adam or AdamW, with decoupled weight decay that may be negative (Liu, Liu & Gore 2025).
+
+All routes compute the same sums in different orders: equal up to rounding (tested).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
+#: Independent xorshift64* generators per instance, stepped together (the compiler vectorises
+#: the step over them: 8 AVX-512 registers of uint64; with 8 lanes it did not vectorise).
+LANES = 64
 _MULT = np.uint64(2685821657736338717)
 _S12 = np.uint64(12)
 _S25 = np.uint64(25)
 _S27 = np.uint64(27)
 _S11 = np.uint64(11)
 _TWO_M53 = 1.0 / 9007199254740992.0
-#: Above this probability a Bernoulli draw per row is cheaper than geometric gaps (one log each).
+#: Above this probability a feature is drawn with one uniform per entry (cheaper than a
+#: geometric gap, which costs a logarithm per active entry).
 _DIRECT = 0.25
+#: Uniforms drawn per refill of the buffer that the geometric-gap sampler consumes, and (about)
+#: per refill of the buffer of the dense features, which holds whole rows.
+_UBUF = 1024
+_ROWBUF = 4096
+
+#: Automatic output route: the backward pass runs over the open outputs only when the previous
+#: step had fewer than this fraction of them open (measured, benchmarks/results_toy.md, "Routes").
+SPARSE_OUTPUT = 0.05
+
+#: The feature distribution as the kernels see it (built by :func:`csuper.toy.data._kernel_data`):
+#: P (I, n) and GP (I, G) float64 probabilities of features and groups; indep (k,) indices of the
+#: independent features; gstart (G + 1,), gmem (sum of sizes,) the groups' members; gmode (G,)
+#: 0 = correlated (all fire), 1 = anticorrelated (one fires); magnitude (3,) coefficients
+#: (c0, c1, c2) of the magnitude v = c0 + c1 u + c2 (-log(1 - u)) of an active feature.
+KernelData = namedtuple("KernelData", ["P", "GP", "indep", "gstart", "gmem", "gmode", "magnitude"])
+
+#: Optimisation constants (see :class:`csuper.toy.TrainSettings`): Adam's beta1, beta2, eps;
+#: weight decay of W and b; lr of b relative to lr of W; decoupled (AdamW) or L2 weight decay;
+#: the model's nonlinearities; the interference price lambda; routes (-1 automatic, 0 GEMM,
+#: 1 sparse); batch size.
+Hyper = namedtuple(
+    "Hyper",
+    [
+        "beta1",
+        "beta2",
+        "eps",
+        "wd_w",
+        "wd_b",
+        "lr_ratio_b",
+        "decoupled",
+        "hidden_relu",
+        "output_relu",
+        "price",
+        "input_route",
+        "output_route",
+        "batch",
+    ],
+)
+
+#: Interference price weights: Q (I, n) the per-feature weights q_i of the rank-one part
+#: c_ij = q_i q_j, and delta (I, G) the constant added on each feature group's block (the exact
+#: co-activation rates of the distribution, or q = 1 and delta = 0 for the unweighted price).
+PriceData = namedtuple("PriceData", ["Q", "delta"])
+
+#: What carries over between calls (chunks of steps), per instance: Adam's moments MW, VW (flat
+#: n m) and Mb, Vb (n), the random lanes (LANES,) uint64, the gap sampler's uniform buffer
+#: ``ubuf`` (see :func:`sampler_buffer_size`) and its position ``upos`` (start at the buffer's
+#: length), and the number of open outputs at the last step (which chooses the automatic output
+#: route of the next). So a run split into chunks draws the same numbers as one call.
+TrainState = namedtuple("TrainState", ["MW", "VW", "Mb", "Vb", "lanes", "ubuf", "upos", "n_open"])
+
+
+# -- random numbers ------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _xorshift(x):
+    """One step of the xorshift64* generator (Vigna 2016): the next 64-bit state."""
+    x ^= x >> _S12
+    x ^= x << _S25
+    x ^= x >> _S27
+    return x
+
+
+@njit(cache=True)
+def _unit(x):
+    """The uniform in [0, 1) of state x (the top 53 bits of x * M, exact through int64)."""
+    return float(np.int64((x * _MULT) >> _S11)) * _TWO_M53
 
 
 @njit(cache=True)
 def _uniform(state):
-    """Next Uniform[0, 1) double of the xorshift64* stream held in ``state[0]`` (53 bits)."""
-    x = state[0]
-    x ^= x >> _S12
-    x ^= x << _S25
-    x ^= x >> _S27
-    state[0] = x
-    return float(np.int64((x * _MULT) >> _S11)) * _TWO_M53  # < 2^53: exact via int64
+    """Next Uniform[0, 1) double of the single stream held in ``state[0]`` (the SAE trainer's
+    generator)."""
+    state[0] = _xorshift(state[0])
+    return _unit(state[0])
 
 
 @njit(cache=True)
-def _magnitude_of(u, law):
-    """Magnitude from a Uniform[0, 1) number u (the law's quantile function)."""
-    if law == 0:
-        return u
-    if law == 1:
-        return 1.0
-    return -np.log(1.0 - u)
+def _refill(st, buf):
+    """Fill buf (a multiple of LANES long) with the next uniforms of the LANES lanes in st."""
+    for j in range(0, buf.shape[0], LANES):
+        for q in range(LANES):
+            x = _xorshift(st[q])
+            st[q] = x
+            buf[j + q] = _unit(x)
 
 
 @njit(cache=True)
-def _magnitude(state, law):
-    return _magnitude_of(_uniform(state), law)
-
-
-@njit(cache=True)
-def _gap(state, logq):
-    """Number of failures before the next success of a Bernoulli process, log(1 - p) = logq."""
-    u = 1.0 - _uniform(state)  # in (0, 1]
-    return np.floor(np.log(u) / logq)
-
-
-@njit(cache=True)
-def _emit(state, law, X, act_b, act_i, act_v, na, bb, i):
-    """Activate feature i of row bb with a fresh magnitude; append it to the list; return na + 1."""
-    v = _magnitude(state, law)
-    X[bb, i] = v
-    act_b[na] = bb
-    act_i[na] = i
-    act_v[na] = v
-    return na + 1
+def _magnitude(u, mag):
+    """Magnitude c0 + c1 u + c2 (-log(1 - u)) of an active feature from a uniform u."""
+    v = mag[0] + mag[1] * u
+    if mag[2] != 0.0:
+        v -= mag[2] * np.log1p(-u)
+    return v
 
 
 @njit(cache=True)
 def _sample(
-    state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na_prev, list_dense
+    st, ubuf, pos, row, p, gp, kd, dense, ipd, XT, act_b, act_i, act_v, na_prev, list_dense
 ):
-    """Fill X with one batch and list its active entries; return their count.
+    """Fill XT (n, B), the transposed batch, with one batch; list its active entries (feature
+    by feature); return (count, ubuf position).
 
-    On entry X must be zero except for the ``na_prev`` entries still listed in act_b, act_i
-    (the previous batch) and the columns of dense features; the listed entries are cleared
-    first, which is cheaper than zeroing all of X. Dense features (p > 1/4) are drawn row by
-    row, one uniform per entry, and fill their whole column; their active entries are listed
-    only if ``list_dense`` (the list is needed by the sparse-input route only).
-
-    Independent features (indices ``indep``) fire with probability ``p[i]``; group g (members
-    ``gmem[gstart[g]:gstart[g + 1]]``) fires with probability ``gp[g]``. For p <= 1/4 only the
-    active entries are drawn (the gaps between them are geometric), so the cost is
-    O(active entries), not O(B n); above, one uniform per row and feature is cheaper.
+    On entry XT must be zero except for the ``na_prev`` entries listed by the previous call and
+    the rows of dense features (``dense``, with 1 / p in ``ipd``); if the previous list
+    overflowed its capacity (na_prev > len(act_b)), XT is cleared whole. The count returned may
+    exceed the list's capacity: then the list is incomplete and the caller must not use it (XT
+    is always complete). Dense entries are listed only if ``list_dense``. ``row`` (LANES-multiple
+    of at least B uniforms) feeds one dense feature at a time, ``ubuf`` (consumed from ``pos``)
+    the geometric-gap sampler. Every write runs along a row of XT (a feature), so it is
+    sequential in memory.
     """
-    B, n = X.shape
-    if na_prev * 8 > B * n:
-        X[:, :] = 0.0
+    n, B = XT.shape
+    cap = act_b.shape[0]
+    mag = kd.magnitude
+    if na_prev > cap or na_prev * 8 > B * n:
+        XT[:, :] = 0.0
     else:
         for a in range(na_prev):
-            X[act_b[a], act_i[a]] = 0.0
+            XT[act_i[a], act_b[a]] = 0.0
     na = 0
-    # dense features (p > 1/4): row by row, one uniform u per entry, branch-free; the entry is
-    # active when u < p, and then u / p is a fresh Uniform[0, 1) number giving its magnitude
-    nd = 0
-    for jj in range(indep.shape[0]):
-        if p[indep[jj]] > _DIRECT:
-            nd += 1
-    if nd > 0:
-        dense = np.empty(nd, dtype=np.int64)
-        ipd = np.empty(nd)
-        nd = 0
-        for jj in range(indep.shape[0]):
-            if p[indep[jj]] > _DIRECT:
-                dense[nd] = indep[jj]
-                ipd[nd] = 1.0 / min(p[indep[jj]], 1.0)
-                nd += 1
-        for bb in range(B):
-            for q in range(nd):
-                i = dense[q]
-                u = _uniform(state)
-                w = u * ipd[q]
+    linear = mag[2] == 0.0
+    c0, c1 = mag[0], mag[1]
+    for q in range(dense.shape[0]):
+        i = dense[q]
+        ip = ipd[q]
+        _refill(st, row)
+        x = XT[i]
+        if list_dense:
+            for bb in range(B):
+                w = row[bb] * ip
                 on = w < 1.0
-                v = _magnitude_of(w if on else 0.0, law) * (1.0 if on else 0.0)
-                X[bb, i] = v
-                if list_dense:  # unlisted dense entries are overwritten by the next batch
-                    act_b[na] = bb  # appended always, kept only when active
+                v = _magnitude(w if on else 0.0, mag)
+                v = v if on else 0.0
+                x[bb] = v
+                if na < cap:  # written always, kept only when active
+                    act_b[na] = bb
                     act_i[na] = i
                     act_v[na] = v
-                    na += 1 if on else 0
+                na += 1 if on else 0
+        elif linear:  # the common case, vectorised
+            for bb in range(B):
+                w = row[bb] * ip
+                x[bb] = (c0 + c1 * w) if w < 1.0 else 0.0
+        else:
+            for bb in range(B):
+                w = row[bb] * ip
+                on = w < 1.0
+                v = _magnitude(w if on else 0.0, mag)
+                x[bb] = v if on else 0.0
+    indep = kd.indep
     for jj in range(indep.shape[0]):
         i = indep[jj]
         pi = p[i]
         if pi <= 0.0 or pi > _DIRECT:
             continue
-        logq = np.log1p(-pi)
-        pos = -1.0
+        ilogq = 1.0 / np.log1p(-pi)
+        x = XT[i]
+        rf = -1.0
         while True:
-            pos += 1.0 + _gap(state, logq)
-            if pos >= B:
+            if pos + 2 > ubuf.shape[0]:
+                _refill(st, ubuf)
+                pos = 0
+            rf += 1.0 + np.floor(np.log(1.0 - ubuf[pos]) * ilogq)
+            if rf >= B:
+                pos += 1
                 break
-            na = _emit(state, law, X, act_b, act_i, act_v, na, int(pos), i)
+            v = _magnitude(ubuf[pos + 1], mag)
+            pos += 2
+            x[int(rf)] = v
+            if na < cap:
+                act_b[na] = int(rf)
+                act_i[na] = i
+                act_v[na] = v
+            na += 1
+    gstart, gmem, gmode = kd.gstart, kd.gmem, kd.gmode
     for g in range(gstart.shape[0] - 1):
         pg = gp[g]
         if pg <= 0.0:
@@ -154,392 +240,550 @@ def _sample(
         logq = np.log1p(-pg) if pg < 1.0 else -np.inf
         lo = gstart[g]
         size = gstart[g + 1] - lo
-        pos = -1.0
+        rf = -1.0
         while True:
-            if pg > _DIRECT:  # dense: one Bernoulli draw per row
-                pos += 1.0
-                if pos >= B:
+            if pos + 2 + size > ubuf.shape[0]:
+                _refill(st, ubuf)
+                pos = 0
+            if pg > _DIRECT:  # one Bernoulli draw per row
+                rf += 1.0
+                if rf >= B:
                     break
-                if pg < 1.0 and _uniform(state) >= pg:
+                u = ubuf[pos]
+                pos += 1
+                if u >= pg:
                     continue
-            else:  # sparse: jump over the inactive rows (geometric gap)
-                pos += 1.0 + _gap(state, logq)
-                if pos >= B:
+            else:  # jump over the inactive rows
+                rf += 1.0 + np.floor(np.log(1.0 - ubuf[pos]) / logq)
+                pos += 1
+                if rf >= B:
                     break
-            bb = int(pos)
-            if gmode[g] == 0:
-                for t in range(size):
-                    i = gmem[lo + t]
-                    na = _emit(state, law, X, act_b, act_i, act_v, na, bb, i)
-            else:
-                t = min(int(_uniform(state) * size), size - 1)
+            r = int(rf)
+            first = 0
+            count = size
+            if gmode[g] == 1:  # anticorrelated: exactly one member
+                first = min(int(ubuf[pos] * size), size - 1)
+                pos += 1
+                count = 1
+            for t in range(first, first + count):
                 i = gmem[lo + t]
-                na = _emit(state, law, X, act_b, act_i, act_v, na, bb, i)
-    return na
+                v = _magnitude(ubuf[pos], mag)
+                pos += 1
+                XT[i, r] = v
+                if na < cap:
+                    act_b[na] = r
+                    act_i[na] = i
+                    act_v[na] = v
+                na += 1
+    return na, pos
 
 
-#: Below this expected fraction of active inputs, h = W x and the encoder gradient run over the
-#: active entries only (scalar loops, na m multiply-adds); above, they are BLAS products (B n m
-#: multiply-adds at several times the per-operation speed). Set from that ratio, not tuned.
-_SPARSE_IN = 0.1
+# -- loss and gradient ---------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _outputs(ZT, XT, bias, imp, cimp, gb, relu):
+    """The elementwise pass over ZT (n, B) = z - b: ReLU, loss, dL/dz (written over ZT) and the
+    bias gradient; returns (sum_i I_i sum_b r_bi^2, number of open outputs). One feature per
+    row, so the sums along a row are vectorised reductions (hence ``reassoc``: the summation
+    order, not the result up to rounding, depends on the compiler)."""
+    n, B = ZT.shape
+    zero = gb[0] * 0  # a zero of the working type
+    loss = 0.0
+    n_open = 0
+    for i in range(n):
+        z_i = ZT[i]
+        x_i = XT[i]
+        bi = bias[i]
+        ci = cimp[i]
+        la = zero
+        g = zero
+        no = 0
+        for bb in range(B):
+            z = z_i[bb] + bi
+            op = (not relu) or z > zero
+            r = (z if op else zero) - x_i[bb]
+            la += r * r
+            d = ci * r if op else zero
+            z_i[bb] = d
+            g += d
+            no += 1 if op else 0
+        loss += imp[i] * la
+        gb[i] = g
+        n_open += no
+    return loss, n_open
 
 
 @njit(cache=True)
-def _loss_grad(W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH, gW, gW2, gb):
-    """Loss (1/(B n)) sum_{b,i} I_i (x_bi - x_hat_bi)^2 of the batch X and its exact gradient
-    (into gW (m, n), gb (n,)).
+def _loss_grad(
+    Wt,
+    bias,
+    imp,
+    XT,
+    ZT,
+    H,
+    dH,
+    gWt,
+    gb,
+    tmp,
+    cimp,
+    act_b,
+    act_i,
+    act_v,
+    na,
+    hy,
+    use_list,
+    sparse_out,
+):
+    """Loss (1/(B n)) sum_{b,i} I_i (x_bi - x_hat_bi)^2 of the batch and its exact gradient.
 
-    W (m, n), b (n,), X (B, n); work arrays Hpre, H, dH (B, m), Z (B, n), gW2 (m, n).
-    Z = H W, gW = H^T dZ and dH = dZ W^T are BLAS products (numba calls BLAS on contiguous
-    blocks; measured faster than scalar loops even at n = 5, m = 2, batch 1024). h = W x and
-    the encoder gradient dH^T X are BLAS products too, unless ``sparse_in``: then they run over
-    the ``na`` active entries listed in act_b, act_i, act_v. The ReLU and the loss are applied
-    branch-free (random signs would defeat branch prediction).
+    Wt (n, m), bias (n,), imp (n,); XT (n, B) the transposed batch; ZT (n, B) receives z and
+    then dL/dz; H, dH (B, m) receive h and dL/dh; gWt (n, m) and gb (n,) the gradient; tmp
+    (n, m) and cimp (n,) are work arrays. If ``use_list``, the na active inputs are read from the
+    feature-major list (act_b, act_i, act_v); if ``sparse_out``, the backward pass runs over the
+    open outputs only. Returns (loss, number of open outputs).
     """
-    B, n = X.shape
-    m = W.shape[0]
-    if sparse_in:
-        Wt = np.ascontiguousarray(W.T)
-        Hpre[:, :] = 0.0
+    n, m = Wt.shape
+    B = XT.shape[1]
+    zero = gb[0] * 0  # a zero of the working type
+    # h = W x
+    if use_list:
+        H[:, :] = 0.0
         for a in range(na):
-            bb = act_b[a]
-            i = act_i[a]
             v = act_v[a]
+            h = H[act_b[a]]
+            w = Wt[act_i[a]]
             for k in range(m):
-                Hpre[bb, k] += Wt[i, k] * v
+                h[k] += v * w[k]
     else:
-        np.dot(X, W.T, Hpre)
-    for bb in range(B):
-        for k in range(m):
-            s = Hpre[bb, k]
-            H[bb, k] = s if (kind != 2 or s > 0.0) else 0.0
-    np.dot(H, W, Z)
-    scale = 1.0 / (B * n)
-    loss = 0.0
-    for i in range(n):
-        gb[i] = 0.0
-    # Z becomes dL/dz in place
-    for bb in range(B):
-        for i in range(n):
-            z = Z[bb, i] + b[i]
-            open_ = kind == 1 or z > 0.0
-            r = (z if open_ else 0.0) - X[bb, i]
-            loss += imp[i] * r * r
-            d = 2.0 * scale * imp[i] * r if open_ else 0.0
-            Z[bb, i] = d
-            gb[i] += d
-    np.dot(H.T, Z, gW)
-    np.dot(Z, W.T, dH)
-    if kind == 2:
+        np.dot(XT.T, Wt, H)
+    if hy.hidden_relu:
         for bb in range(B):
             for k in range(m):
-                if Hpre[bb, k] <= 0.0:
-                    dH[bb, k] = 0.0
-    if sparse_in:
-        gWt = np.zeros((n, m))
-        for a in range(na):
-            bb = act_b[a]
-            j = act_i[a]
-            v = act_v[a]
-            for k in range(m):
-                gWt[j, k] += dH[bb, k] * v
-        for k in range(m):
-            for j in range(n):
-                gW[k, j] += gWt[j, k]
+                H[bb, k] = max(H[bb, k], zero)
+    np.dot(Wt, H.T, ZT)
+    for i in range(n):
+        cimp[i] = 2.0 / (B * n) * imp[i]
+    loss, n_open = _outputs(ZT, XT, bias, imp, cimp, gb, hy.output_relu)
+    # backward: dL/dH and the decoder half of dL/dW
+    if sparse_out:
+        gWt[:, :] = 0.0
+        dH[:, :] = 0.0
+        for i in range(n):
+            d_i = ZT[i]
+            g = gWt[i]
+            w = Wt[i]
+            for bb in range(B):
+                d = d_i[bb]
+                if d != zero:
+                    h = H[bb]
+                    e = dH[bb]
+                    for k in range(m):
+                        g[k] += d * h[k]
+                        e[k] += d * w[k]
     else:
-        np.dot(dH.T, X, gW2)
-        gW += gW2
-    return loss * scale
+        np.dot(ZT.T, Wt, dH)
+        np.dot(ZT, H, gWt)
+    if hy.hidden_relu:
+        for bb in range(B):
+            for k in range(m):
+                if H[bb, k] <= zero:
+                    dH[bb, k] = zero
+    # the encoder half of dL/dW: sum_b x_b dh_b^T
+    if use_list:
+        for a in range(na):
+            v = act_v[a]
+            e = dH[act_b[a]]
+            g = gWt[act_i[a]]
+            for k in range(m):
+                g[k] += v * e[k]
+    else:
+        np.dot(XT, dH, tmp)
+        gWt += tmp
+    return loss / (B * n), n_open
+
+
+@njit(cache=True)
+def _price_grad(Wt, q, delta, gstart, gmem, lam, gWt, tmp, scratch):
+    """Add lam * grad of P(W) = sum_{i != j} c_ij (w_i . w_j)^2 to gWt; return P(W).
+
+    c_ij = q_i q_j + delta_g when i and j are both in group g (else q_i q_j). With Q = diag(q):
+    sum_{i,j} q_i q_j (w_i . w_j)^2 = ||Wt^T Q Wt||_F^2, whose gradient is 4 Q Wt M with
+    M = Wt^T Q Wt (m x m); each group adds delta_g ||Wt_S^T Wt_S||_F^2; the diagonal terms
+    c_ii |w_i|^4 are subtracted. Cost O(n m^2), never an n x n matrix. tmp (n, m); scratch
+    (m, m).
+    """
+    n, m = Wt.shape
+    for i in range(n):
+        for k in range(m):
+            tmp[i, k] = q[i] * Wt[i, k]
+    np.dot(Wt.T, tmp, scratch)  # M = Wt^T Q Wt
+    P = 0.0
+    for k in range(m):
+        for j in range(m):
+            P += scratch[k, j] * scratch[k, j]
+    np.dot(Wt, scratch, tmp)  # Wt M
+    four = 4.0 * lam
+    for i in range(n):
+        for k in range(m):
+            gWt[i, k] += four * q[i] * tmp[i, k]
+    cdiag = np.empty(n)
+    for i in range(n):
+        cdiag[i] = q[i] * q[i]
+    for g in range(gstart.shape[0] - 1):
+        dg = delta[g]
+        lo, hi = gstart[g], gstart[g + 1]
+        for t in range(lo, hi):
+            cdiag[gmem[t]] += dg
+        if dg == 0.0:
+            continue
+        scratch[:, :] = 0.0
+        for t in range(lo, hi):
+            i = gmem[t]
+            for k in range(m):
+                for j in range(m):
+                    scratch[k, j] += Wt[i, k] * Wt[i, j]
+        for k in range(m):
+            for j in range(m):
+                P += dg * scratch[k, j] * scratch[k, j]
+        for t in range(lo, hi):
+            i = gmem[t]
+            for k in range(m):
+                s = 0.0
+                for j in range(m):
+                    s += Wt[i, j] * scratch[j, k]
+                gWt[i, k] += four * dg * s
+    for i in range(n):
+        s2 = 0.0
+        for k in range(m):
+            s2 += Wt[i, k] * Wt[i, k]
+        P -= cdiag[i] * s2 * s2
+        for k in range(m):
+            gWt[i, k] -= four * cdiag[i] * s2 * Wt[i, k]
+    return P
+
+
+# -- optimiser -----------------------------------------------------------------------------------
 
 
 @njit(cache=True)
 def _adam_update(P, g, M, V, lr, beta1, beta2, eps, wd, decoupled, t):
-    """One torch-style Adam (decoupled=False, L2 weight decay) or AdamW step on flat arrays."""
-    bc1 = 1.0 - beta1**t
-    bc2 = 1.0 - beta2**t
-    sq2 = np.sqrt(bc2)
+    """One torch-style Adam step (L2 weight decay added to the gradient) or AdamW step
+    (decoupled: P *= 1 - lr wd before the update) on flat arrays, at step t >= 1. Arithmetic in
+    P's type (the scalars are cast to it first). Also the SAE trainer's optimiser."""
+    coef = np.empty(8, P.dtype)
+    coef[0] = lr / (1.0 - beta1**t)  # step size
+    coef[1] = 1.0 / np.sqrt(1.0 - beta2**t)  # 1 / sqrt(bias correction 2)
+    coef[2] = eps
+    coef[3] = (1.0 - lr * wd) if decoupled else wd
+    coef[4] = beta1
+    coef[5] = 1.0 - beta1
+    coef[6] = beta2
+    coef[7] = 1.0 - beta2
+    step, isq, e, w = coef[0], coef[1], coef[2], coef[3]
+    a1, c1, a2, c2 = coef[4], coef[5], coef[6], coef[7]
     for j in range(P.shape[0]):
         gj = g[j]
         if decoupled:
-            P[j] *= 1.0 - lr * wd
+            P[j] *= w
         else:
-            gj += wd * P[j]
-        M[j] = beta1 * M[j] + (1.0 - beta1) * gj
-        V[j] = beta2 * V[j] + (1.0 - beta2) * gj * gj
-        P[j] -= (lr / bc1) * M[j] / (np.sqrt(V[j]) / sq2 + eps)
+            gj += w * P[j]
+        M[j] = a1 * M[j] + c1 * gj
+        V[j] = a2 * V[j] + c2 * gj * gj
+        P[j] -= step * M[j] / (np.sqrt(V[j]) * isq + e)
 
 
 @njit(cache=True)
-def _train_instance(
-    W,
-    b,
-    p,
-    imp,
-    gp,
-    kind,
-    lrs,
-    beta1,
-    beta2,
-    eps,
-    wd,
-    decoupled,
-    state,
-    batch,
-    indep,
-    gstart,
-    gmem,
-    gmode,
-    law,
-    loss_out,
-    MW,
-    VW,
-    Mb,
-    Vb,
-    t0,
-):
-    """Train one instance in place for ``lrs.shape[0]`` steps; return -1 or the diverged step.
-
-    Adam moments MW, VW (m n,), Mb, Vb (n,) carry over between calls; ``t0`` steps were taken
-    before this call (bias correction uses t0 + t + 1). ``loss_out[t]`` receives the batch loss
-    at step t (before that step's update). On a non-finite loss or gradient the instance stops
-    with W and b as they were before that step and the local step index is returned.
-    """
-    m, n = W.shape
-    nsteps = lrs.shape[0]
-    X = np.zeros((batch, n))
-    cap = batch * n
-    act_b = np.zeros(cap, dtype=np.int64)
-    act_i = np.zeros(cap, dtype=np.int64)
-    act_v = np.zeros(cap)
-    # expected fraction of active inputs decides the route of h = W x and the encoder gradient
-    dens = 0.0
-    for jj in range(indep.shape[0]):
-        dens += min(p[indep[jj]], 1.0)
-    for g in range(gstart.shape[0] - 1):
-        size = gstart[g + 1] - gstart[g]
-        dens += min(gp[g], 1.0) * (size if gmode[g] == 0 else 1)
-    sparse_in = dens < _SPARSE_IN * n
-    Hpre = np.zeros((batch, m))
-    H = np.zeros((batch, m))
-    dH = np.zeros((batch, m))
-    Z = np.zeros((batch, n))
-    gW = np.zeros((m, n))
-    gW2 = np.zeros((m, n))
-    gb = np.zeros(n)
-    Wf = W.reshape(m * n)
-    na = 0
-    for t in range(nsteps):
-        na = _sample(
-            state, p, indep, gstart, gmem, gmode, gp, law, X, act_b, act_i, act_v, na, sparse_in
-        )
-        loss = _loss_grad(
-            W, b, X, act_b, act_i, act_v, na, sparse_in, imp, kind, Hpre, H, Z, dH, gW, gW2, gb
-        )
-        loss_out[t] = loss
-        if not np.isfinite(loss):
-            return t
-        ok = True
-        for j in range(n):
-            if not np.isfinite(gb[j]):
-                ok = False
+def _grow_columns(Wt, lr, wd, eps):
+    """Negative decoupled weight decay (Liu, Liu & Gore 2025): w_i += lr wd (1 - 1/(|w_i| + eps))
+    w_i, which with wd < 0 grows a feature shorter than 1 and shrinks a longer one."""
+    n, m = Wt.shape
+    for i in range(n):
+        s = 0.0
         for k in range(m):
-            for j in range(n):
-                if not np.isfinite(gW[k, j]):
-                    ok = False
-        if not ok:
-            loss_out[t] = np.nan
-            return t
-        _adam_update(
-            Wf, gW.reshape(m * n), MW, VW, lrs[t], beta1, beta2, eps, wd, decoupled, t0 + t + 1
+            s += Wt[i, k] * Wt[i, k]
+        f = 1.0 + lr * wd * (1.0 - 1.0 / (np.sqrt(s) + eps))
+        for k in range(m):
+            Wt[i, k] *= f
+
+
+# -- training ------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def sparse_input(m):
+    """Automatic input route: the active-entry sums replace the GEMMs h = W x and X^T dH when
+    the expected fraction of active inputs is below this. Measured crossover (one thread, float32,
+    batch 1024, benchmarks/results_toy.md "Routes"): about 0.07 at m = 5, 0.12 at m = 20, 0.17
+    at m = 100 and 0.2 at m = 256: the sums run at a speed that grows with m (longer vector
+    loops), the GEMM at nearly its peak."""
+    return min(0.2, 0.03 * np.log2(max(m, 2)))
+
+
+@njit(cache=True)
+def expected_active(p, gp, kd):
+    """Expected number of active features per sample of one instance."""
+    e = 0.0
+    for jj in range(kd.indep.shape[0]):
+        e += min(p[kd.indep[jj]], 1.0)
+    for g in range(kd.gstart.shape[0] - 1):
+        size = kd.gstart[g + 1] - kd.gstart[g]
+        e += min(gp[g], 1.0) * (size if kd.gmode[g] == 0 else 1)
+    return e
+
+
+@njit(cache=True)
+def list_capacity(expected, B, n):
+    """Capacity of the active-entry list: the expected count plus ten standard deviations (a
+    binomial count is never more spread than a Poisson one) plus a margin; a batch that
+    overflows it runs the GEMM route for that step."""
+    mean = expected * B
+    return min(B * n, int(mean + 10.0 * np.sqrt(mean) + 64.0))
+
+
+@njit(cache=True)
+def _dense_features(p, kd):
+    """Independent features drawn with one uniform per entry (p > 1/4) and their 1 / p."""
+    nd = 0
+    for jj in range(kd.indep.shape[0]):
+        if p[kd.indep[jj]] > _DIRECT:
+            nd += 1
+    dense = np.empty(nd, dtype=np.int64)
+    ipd = np.empty(nd)
+    nd = 0
+    for jj in range(kd.indep.shape[0]):
+        i = kd.indep[jj]
+        if p[i] > _DIRECT:
+            dense[nd] = i
+            ipd[nd] = 1.0 / min(p[i], 1.0)
+            nd += 1
+    return dense, ipd
+
+
+@njit(cache=True)
+def sampler_buffer_size(kd):
+    """Length of the gap sampler's uniform buffer (a multiple of LANES with room for the largest
+    group)."""
+    big = 0
+    for g in range(kd.gstart.shape[0] - 1):
+        big = max(big, kd.gstart[g + 1] - kd.gstart[g])
+    return max(_UBUF, ((big + 2 + LANES - 1) // LANES) * LANES)
+
+
+@njit(cache=True)
+def _sampler_buffers(kd, B):
+    """Uniform buffers of the sampler, multiples of LANES: ``ubuf`` for the gaps and ``row`` for
+    the B entries of one dense feature."""
+    return np.empty(sampler_buffer_size(kd)), np.empty(((B + LANES - 1) // LANES) * LANES)
+
+
+@njit(cache=True)
+def _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0):
+    """Train instance r in place for ``lrs.shape[0]`` steps; return -1 or the diverged step.
+
+    Wt (I, n, m), b (I, n) the weights; ``state`` (a :data:`TrainState`) Adam's moments, the
+    random lanes and the last open count; IMP (I, n) importance (working type); ``t0`` steps
+    were taken before this call (bias correction uses t0 + t + 1). ``losses[r, t]`` receives the
+    batch loss at step t (before that step's update). On a non-finite loss or gradient the
+    instance stops with its weights as before that step.
+    """
+    W = Wt[r]
+    bias = b[r]
+    n, m = W.shape
+    B = hy.batch
+    p = kd.P[r]
+    gp = kd.GP[r]
+    st = state.lanes[r]
+    dt = W.dtype
+    dense, ipd = _dense_features(p, kd)
+    row = np.empty(((B + LANES - 1) // LANES) * LANES)
+    ubuf = state.ubuf[r]
+    pos = state.upos[r]
+    expect = expected_active(p, gp, kd)
+    sparse_in = hy.input_route == 1 or (hy.input_route < 0 and expect < sparse_input(m) * n)
+    # the GEMM route lists only the gap-sampled entries (to clear them from X at the next step)
+    cap = list_capacity(expect, B, n)
+    act_b = np.zeros(cap, dtype=np.int32)
+    act_i = np.zeros(cap, dtype=np.int32)
+    act_v = np.zeros(cap, dtype=dt)
+    XT = np.zeros((n, B), dtype=dt)
+    ZT = np.zeros((n, B), dtype=dt)
+    H = np.zeros((B, m), dtype=dt)
+    dH = np.zeros((B, m), dtype=dt)
+    gWt = np.zeros((n, m), dtype=dt)
+    gb = np.zeros(n, dtype=dt)
+    tmp = np.zeros((n, m), dtype=dt)
+    cimp = np.zeros(n, dtype=dt)
+    scratch = np.zeros((m, m), dtype=dt)
+    imp = IMP[r]
+    MW, VW, Mb, Vb = state.MW[r], state.VW[r], state.Mb[r], state.Vb[r]
+    Wf = W.reshape(n * m)
+    gf = gWt.reshape(n * m)
+    na = 0
+    for t in range(lrs.shape[0]):
+        sparse_out = hy.output_route == 1 or (
+            hy.output_route < 0 and hy.output_relu and state.n_open[r] < SPARSE_OUTPUT * B * n
         )
-        _adam_update(b, gb, Mb, Vb, lrs[t], beta1, beta2, eps, wd, decoupled, t0 + t + 1)
+        na, pos = _sample(
+            st, ubuf, pos, row, p, gp, kd, dense, ipd, XT, act_b, act_i, act_v, na, sparse_in
+        )
+        use_list = sparse_in and na <= cap
+        loss, n_open = _loss_grad(
+            W,
+            bias,
+            imp,
+            XT,
+            ZT,
+            H,
+            dH,
+            gWt,
+            gb,
+            tmp,
+            cimp,
+            act_b,
+            act_i,
+            act_v,
+            na,
+            hy,
+            use_list,
+            sparse_out,
+        )
+        if hy.price > 0.0:
+            _price_grad(
+                W, price.Q[r], price.delta[r], kd.gstart, kd.gmem, hy.price, gWt, tmp, scratch
+            )
+        losses[r, t] = loss
+        ok = np.isfinite(loss)
+        for j in range(gf.shape[0]):
+            ok = ok and np.isfinite(gf[j])
+        for j in range(n):
+            ok = ok and np.isfinite(gb[j])
+        if not ok:
+            losses[r, t] = np.nan
+            return t
+        lr = lrs[t]
+        step = t0 + t + 1
+        b1, b2, eps, dec = hy.beta1, hy.beta2, hy.eps, hy.decoupled
+        wd_w = hy.wd_w
+        if dec and wd_w < 0.0:
+            _grow_columns(W, lr, wd_w, eps)
+            wd_w = 0.0
+        _adam_update(Wf, gf, MW, VW, lr, b1, b2, eps, wd_w, dec, step)
+        lr_b = lr * hy.lr_ratio_b
+        _adam_update(bias, gb, Mb, Vb, lr_b, b1, b2, eps, hy.wd_b, dec, step)
+        state.n_open[r] = n_open
+        state.upos[r] = pos
     return -1
 
 
 @njit(cache=True)
-def train_serial(
-    W,
-    b,
-    P,
-    IMP,
-    GP,
-    kind,
-    lrs,
-    beta1,
-    beta2,
-    eps,
-    wd,
-    decoupled,
-    states,
-    batch,
-    indep,
-    gstart,
-    gmem,
-    gmode,
-    law,
-    losses,
-    failed,
-    MW,
-    VW,
-    Mb,
-    Vb,
-    t0,
-):
-    """Train every instance (leading axis of W (I, m, n), b, P, IMP, GP, states) one after
-    another."""
-    for r in range(W.shape[0]):
-        failed[r] = _train_instance(
-            W[r],
-            b[r],
-            P[r],
-            IMP[r],
-            GP[r],
-            kind,
-            lrs,
-            beta1,
-            beta2,
-            eps,
-            wd,
-            decoupled,
-            states[r],
-            batch,
-            indep,
-            gstart,
-            gmem,
-            gmode,
-            law,
-            losses[r],
-            MW[r],
-            VW[r],
-            Mb[r],
-            Vb[r],
-            t0,
-        )
+def train_serial(Wt, b, state, kd, IMP, price, lrs, hy, losses, failed, t0):
+    """Train every instance (leading axis of Wt, b, ...) one after another."""
+    for r in range(Wt.shape[0]):
+        failed[r] = _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0)
 
 
-@njit(parallel=True, cache=True)
-def train_parallel(
-    W,
-    b,
-    P,
-    IMP,
-    GP,
-    kind,
-    lrs,
-    beta1,
-    beta2,
-    eps,
-    wd,
-    decoupled,
-    states,
-    batch,
-    indep,
-    gstart,
-    gmem,
-    gmode,
-    law,
-    losses,
-    failed,
-    MW,
-    VW,
-    Mb,
-    Vb,
-    t0,
-):
-    """Parallel kernel (``parallel=True``, ``prange`` over instances). Same result as
-    :func:`train_serial`
-    bit for bit, since every instance owns its random stream and its work arrays."""
-    for r in prange(W.shape[0]):
-        failed[r] = _train_instance(
-            W[r],
-            b[r],
-            P[r],
-            IMP[r],
-            GP[r],
-            kind,
-            lrs,
-            beta1,
-            beta2,
-            eps,
-            wd,
-            decoupled,
-            states[r],
-            batch,
-            indep,
-            gstart,
-            gmem,
-            gmode,
-            law,
-            losses[r],
-            MW[r],
-            VW[r],
-            Mb[r],
-            Vb[r],
-            t0,
-        )
+@njit(cache=True, parallel=True)
+def train_parallel(Wt, b, state, kd, IMP, price, lrs, hy, losses, failed, t0):
+    """Parallel entry point (``parallel=True``, ``prange`` over instances); bit for bit the result
+    of :func:`train_serial`, since every instance owns its random lanes and work arrays."""
+    for r in prange(Wt.shape[0]):
+        failed[r] = _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0)
+
+
+# -- entry points for the public sampler and the tests -------------------------------------------
 
 
 @njit(cache=True)
-def sample_many(states, P, GP, indep, gstart, gmem, gmode, law, X):
-    """Draw X[r] (B, n) for every instance r with its own stream (public sampler's kernel)."""
+def sample_many(lanes, kd, X):
+    """Draw X[r] (B, n) for every instance r from its own lanes (the public sampler's kernel;
+    the same draws as the first batch of a training run from the same lanes)."""
     B, n = X.shape[1], X.shape[2]
-    cap = B * n
-    act_b = np.zeros(cap, dtype=np.int64)
-    act_i = np.zeros(cap, dtype=np.int64)
-    act_v = np.zeros(cap)
+    act_b = np.zeros(0, dtype=np.int32)
+    act_i = np.zeros(0, dtype=np.int32)
+    act_v = np.zeros(0, dtype=X.dtype)
+    XT = np.zeros((n, B), dtype=X.dtype)
+    ubuf, row = _sampler_buffers(kd, B)
     for r in range(X.shape[0]):
+        p = kd.P[r]
+        dense, ipd = _dense_features(p, kd)
+        XT[:, :] = 0.0
         _sample(
-            states[r],
-            P[r],
-            indep,
-            gstart,
-            gmem,
-            gmode,
-            GP[r],
-            law,
-            X[r],
+            lanes[r],
+            ubuf,
+            ubuf.shape[0],
+            row,
+            p,
+            kd.GP[r],
+            kd,
+            dense,
+            ipd,
+            XT,
             act_b,
             act_i,
             act_v,
             0,
             False,
         )
+        X[r] = XT.T
 
 
 @njit(cache=True)
-def loss_grad_dense(W, b, X, imp, kind, gW, gb, route):
-    """Loss and gradient of one given batch X (B, n). route 0: h = W x and the encoder gradient
-    as BLAS products; 1: over the active entries; -1: chosen as in training (by density)."""
+def loss_grad(Wt, bias, X, imp, hy):
+    """Loss and gradient (gWt (n, m), gb (n,)) of one given batch X (B, n), by the routes in
+    ``hy`` (input_route 1: over the nonzero entries of X; output_route 1: over the open
+    outputs). Returns (loss, gWt, gb)."""
     B, n = X.shape
-    m = W.shape[0]
-    act_b = np.zeros(B * n, dtype=np.int64)
-    act_i = np.zeros(B * n, dtype=np.int64)
-    act_v = np.zeros(B * n)
+    m = Wt.shape[1]
+    dt = Wt.dtype
     na = 0
-    for i in range(n):
+    for bb in range(B):
+        for i in range(n):
+            if X[bb, i] != 0.0:
+                na += 1
+    act_b = np.zeros(na, dtype=np.int32)
+    act_i = np.zeros(na, dtype=np.int32)
+    act_v = np.zeros(na, dtype=dt)
+    a = 0
+    for i in range(n):  # feature-major, as the sampler lists sparse features
         for bb in range(B):
             if X[bb, i] != 0.0:
-                act_b[na] = bb
-                act_i[na] = i
-                act_v[na] = X[bb, i]
-                na += 1
-    sparse_in = route == 1 or (route < 0 and na < _SPARSE_IN * B * n)
-    return _loss_grad(
-        W,
-        b,
-        X,
+                act_b[a] = bb
+                act_i[a] = i
+                act_v[a] = X[bb, i]
+                a += 1
+    XT = np.ascontiguousarray(X.T)
+    gWt = np.zeros((n, m), dtype=dt)
+    gb = np.zeros(n, dtype=dt)
+    loss, _ = _loss_grad(
+        Wt,
+        bias,
+        imp,
+        XT,
+        np.zeros((n, B), dtype=dt),
+        np.zeros((B, m), dtype=dt),
+        np.zeros((B, m), dtype=dt),
+        gWt,
+        gb,
+        np.zeros((n, m), dtype=dt),
+        np.zeros(n, dtype=dt),
         act_b,
         act_i,
         act_v,
         na,
-        sparse_in,
-        imp,
-        kind,
-        np.zeros((B, m)),
-        np.zeros((B, m)),
-        np.zeros((B, n)),
-        np.zeros((B, m)),
-        gW,
-        np.zeros((m, n)),
-        gb,
+        hy,
+        hy.input_route == 1,
+        hy.output_route == 1,
     )
+    return loss, gWt, gb
+
+
+@njit(cache=True)
+def price_grad(Wt, q, delta, gstart, gmem, lam):
+    """P(W) and lam * its gradient (n, m) (the kernel the trainer uses, for the tests)."""
+    n, m = Wt.shape
+    g = np.zeros((n, m), dtype=Wt.dtype)
+    P = _price_grad(
+        Wt, q, delta, gstart, gmem, lam, g, np.zeros((n, m), Wt.dtype), np.zeros((m, m), Wt.dtype)
+    )
+    return P, g

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import check_array, check_int, check_memory, check_real, check_rng
 from csuper.toy import _train_kernels as _k
 
 __all__ = [
@@ -25,11 +25,36 @@ __all__ = [
     "sample_features",
 ]
 
-#: Magnitude laws of an active feature (name -> kernel code and mean of the law).
-MAGNITUDE_LAWS: dict[str, dict[str, float]] = {
-    "uniform": {"code": 0, "mean": 0.5, "second_moment": 1.0 / 3.0},
-    "constant": {"code": 1, "mean": 1.0, "second_moment": 1.0},
-    "exponential": {"code": 2, "mean": 1.0, "second_moment": 2.0},
+
+@dataclass(frozen=True)
+class MagnitudeLaw:
+    """Law of an active feature's value v, as a function of a uniform u in [0, 1):
+    v = c0 + c1 u + c2 (-log(1 - u)) (the quantile function; ``coefficients = (c0, c1, c2)``).
+
+    Attributes
+    ----------
+    formula : str
+    coefficients : tuple of float
+        (c0, c1, c2); the sampling kernel evaluates exactly this.
+    mean, second_moment : float
+        E[v] and E[v^2] (closed forms, used by :func:`csuper.toy.dense_limit_loss`).
+    """
+
+    formula: str
+    coefficients: tuple[float, float, float]
+    mean: float
+    second_moment: float
+
+
+#: Magnitude laws of an active feature (name -> :class:`MagnitudeLaw`); the sampler reads the
+#: coefficients, so a law of the form c0 + c1 u + c2 Exp(1) is added here and nowhere else.
+MAGNITUDE_LAWS: dict[str, MagnitudeLaw] = {
+    # Elhage et al. 2022 (the reference notebook: torch.rand)
+    "uniform": MagnitudeLaw("Uniform[0, 1)", (0.0, 1.0, 0.0), 0.5, 1.0 / 3.0),
+    # Liu, Liu & Gore 2025 (arXiv:2505.10465): x_i = u_i v_i, v_i ~ U(0, 2)
+    "uniform_0_2": MagnitudeLaw("Uniform[0, 2)", (0.0, 2.0, 0.0), 1.0, 4.0 / 3.0),
+    "constant": MagnitudeLaw("1", (1.0, 0.0, 0.0), 1.0, 1.0),
+    "exponential": MagnitudeLaw("Exponential(1)", (0.0, 0.0, 1.0), 1.0, 2.0),
 }
 
 #: Importance profiles I_i, i = 0..n-1 (name -> formula).
@@ -40,7 +65,9 @@ IMPORTANCE_PROFILES: dict[str, str] = {
 }
 
 
-def power_law_probabilities(n_features: int, alpha: float, p_max: float = 1.0) -> np.ndarray:
+def power_law_probabilities(
+    n_features: int, alpha: float, p_max: float = 1.0, *, total: float | None = None
+) -> np.ndarray:
     """Feature probabilities p_i = p_max * i**-(1 + alpha), i = 1..n (Liu, Liu & Gore 2025).
 
     Parameters
@@ -51,6 +78,10 @@ def power_law_probabilities(n_features: int, alpha: float, p_max: float = 1.0) -
         Exponent, alpha > -1 (frequencies decrease with rank).
     p_max : float
         Probability of the most frequent feature, in (0, 1].
+    total : float, optional
+        Instead of ``p_max``: scale so that sum_i p_i = total, the expected number of active
+        features per sample (Liu, Liu & Gore use total = 1, p_i = i^-(1+alpha) / sum_j
+        j^-(1+alpha)); the resulting p_1 must not exceed 1.
 
     Returns
     -------
@@ -63,17 +94,33 @@ def power_law_probabilities(n_features: int, alpha: float, p_max: float = 1.0) -
 
     References
     ----------
-    Y. Liu, Z. Liu, J. Gore, "Superposition yields robust neural scaling", arXiv:2505.10465.
+    Y. Liu, Z. Liu, J. Gore, "Superposition yields robust neural scaling", NeurIPS 2025,
+    arXiv:2505.10465.
 
     Examples
     --------
     >>> print(np.round(power_law_probabilities(4, alpha=1.0, p_max=0.5), 4))
     [0.5    0.125  0.0556 0.0312]
+    >>> print(round(float(power_law_probabilities(1000, 0.5, total=1.0).sum()), 6))
+    1.0
     """
     n = check_int(n_features, "n_features", low=1)
     a = check_real(alpha, "alpha", low=-1.0, low_inclusive=False)
     pm = check_real(p_max, "p_max", low=0.0, high=1.0, low_inclusive=False)
-    return pm * np.arange(1, n + 1, dtype=float) ** -(1.0 + a)
+    check_memory(8 * n, f"power_law_probabilities(n_features={n})", "use a smaller n_features")
+    p = np.arange(1, n + 1, dtype=float) ** -(1.0 + a)
+    if total is None:
+        return pm * p
+    if pm != 1.0:
+        raise ValueError("give either p_max or total, not both; got both.")
+    tot = check_real(total, "total", low=0.0, low_inclusive=False)
+    p *= tot / p.sum()
+    if p[0] > 1.0:
+        raise ValueError(
+            f"total={tot:g} gives p_1 = {p[0]:.4g} > 1 for n_features={n}, alpha={a:g}; lower "
+            "total."
+        )
+    return p
 
 
 def importance_profile(
@@ -98,14 +145,15 @@ def importance_profile(
     [1.   0.9  0.81]
     """
     n = check_int(n_features, "n_features", low=1)
+    r = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
+    a = check_real(alpha, "alpha", low=0.0)
+    check_memory(8 * n, f"importance_profile(n_features={n})", "use a smaller n_features")
     i = np.arange(n, dtype=float)
     if kind == "constant":
         return np.ones(n)
     if kind == "geometric":
-        r = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
         return r**i
     if kind == "power_law":
-        a = check_real(alpha, "alpha", low=0.0)
         return (i + 1.0) ** -a
     raise ValueError(f"kind must be one of {sorted(IMPORTANCE_PROFILES)}; got {kind!r}.")
 
@@ -128,7 +176,7 @@ class FeatureDistribution:
     magnitude: str = "uniform"
     correlated: tuple[tuple[int, ...], ...] = ()
     anticorrelated: tuple[tuple[int, ...], ...] = ()
-    _kernel: tuple = field(default=(), repr=False)
+    _groups: tuple = field(default=(), repr=False)
 
     @property
     def n_instances(self) -> int:
@@ -149,7 +197,13 @@ class FeatureDistribution:
 
 def _check_groups(groups, name: str, n: int) -> tuple[tuple[int, ...], ...]:
     out = []
-    for g in groups or ():
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of groups of feature indices; got {groups!r}.")
+    for g in groups:
+        if isinstance(g, (str, bytes)) or not hasattr(g, "__iter__"):
+            raise TypeError(
+                f"each group in {name} must be a sequence of feature indices; got {g!r}."
+            )
         members = tuple(check_int(i, f"{name} member", low=0, high=n - 1) for i in g)
         if len(members) < 2:
             raise ValueError(f"each group in {name} must have at least 2 features; got {members}.")
@@ -202,6 +256,14 @@ def feature_distribution(
     """
     n = check_int(n_features, "n_features", low=1)
     p = check_array(feature_probability, "feature_probability", ndim=(0, 1, 2), dtype=np.float64)
+    n_inst = p.shape[0] if (p.ndim == 2 or (p.ndim == 1 and p.shape[0] != n)) else 1
+    check_memory(
+        16.0 * n_inst * n,
+        f"feature_distribution of {n_inst} instance(s) x n_features={n}",
+        "use fewer features or instances",
+    )
+    if not isinstance(magnitude, str) or magnitude not in MAGNITUDE_LAWS:
+        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
     if p.ndim == 0:
         p = np.full((1, n), float(p))
     elif p.ndim == 1:
@@ -214,8 +276,6 @@ def feature_distribution(
             f"{p.shape}."
         )
     p = check_array(p, "feature_probability", low=0, high=1)
-    if magnitude not in MAGNITUDE_LAWS:
-        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
     corr = _check_groups(correlated, "correlated", n)
     anti = _check_groups(anticorrelated, "anticorrelated", n)
     seen: set[int] = set()
@@ -239,33 +299,46 @@ def feature_distribution(
                 f"anticorrelated group {g} needs len(group) * p <= 1; got "
                 f"{float(gp[:, gi].max()):g}."
             )
-    indep = np.array([i for i in range(n) if i not in seen], dtype=np.int64)
+    indep = np.setdiff1d(np.arange(n, dtype=np.int64), np.fromiter(seen, np.int64, len(seen)))
     gstart = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
     gmem = np.array([i for g in groups for i in g], dtype=np.int64)
     gmode = np.array([0] * len(corr) + [1] * len(anti), dtype=np.int64)
-    kernel = (
+    return FeatureDistribution(p, magnitude, corr, anti, (indep, gstart, gmem, gmode, gp))
+
+
+def _kernel_data(dist: FeatureDistribution, repeat: int = 1) -> _k.KernelData:
+    """The distribution as the kernels see it, every instance repeated ``repeat`` times."""
+    indep, gstart, gmem, gmode, gp = dist._groups
+    return _k.KernelData(
+        np.ascontiguousarray(np.repeat(dist.feature_probability, repeat, axis=0)),
+        np.ascontiguousarray(np.repeat(gp, repeat, axis=0)),
         indep,
         gstart,
         gmem,
         gmode,
-        np.ascontiguousarray(gp),
-        MAGNITUDE_LAWS[magnitude]["code"],
+        np.array(MAGNITUDE_LAWS[dist.magnitude].coefficients, dtype=np.float64),
     )
-    return FeatureDistribution(p, magnitude, corr, anti, kernel)
 
 
-def _splitmix64(seed: int) -> int:
-    """One splitmix64 output (Steele, Lea & Flood 2014): turns any seed into a well-mixed state."""
+def _splitmix64(z: int) -> int:
+    """One splitmix64 output (Steele, Lea & Flood 2014) of the 64-bit counter z."""
     mask = (1 << 64) - 1
-    z = (seed + 0x9E3779B97F4A7C15) & mask
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-    return (z ^ (z >> 31)) or 1
+    return z ^ (z >> 31)
 
 
 def _stream_states(seeds) -> np.ndarray:
-    """Initial xorshift64* states (I, 1) for integer seeds."""
-    return np.array([[_splitmix64(int(s))] for s in seeds], dtype=np.uint64).reshape(len(seeds), 1)
+    """Initial states (I, LANES) of the xorshift64* lanes of each integer seed: consecutive
+    splitmix64 outputs from the seed (never 0, the generator's fixed point)."""
+    out = np.empty((len(seeds), _k.LANES), dtype=np.uint64)
+    mask = (1 << 64) - 1
+    for r, s in enumerate(seeds):
+        z = int(s) & mask
+        for q in range(_k.LANES):
+            z = (z + 0x9E3779B97F4A7C15) & mask
+            out[r, q] = _splitmix64(z) or 1
+    return out
 
 
 def sample_features(dist: FeatureDistribution, n_samples: int, *, rng=None) -> np.ndarray:
@@ -298,10 +371,13 @@ def sample_features(dist: FeatureDistribution, n_samples: int, *, rng=None) -> n
         )
     B = check_int(n_samples, "n_samples", low=1)
     gen = check_rng(rng)
+    check_memory(
+        8 * B * dist.n_instances * dist.n_features,
+        f"sample_features: {dist.n_instances} x {B} x {dist.n_features} float64 samples",
+        "use fewer n_samples per call (draw in batches)",
+    )
     seeds = gen.integers(0, 2**63, size=dist.n_instances)
-    states = _stream_states(seeds)
-    indep, gstart, gmem, gmode, gp, law = dist._kernel
     X = np.zeros((dist.n_instances, B, dist.n_features))
     with np.errstate(over="ignore"):
-        _k.sample_many(states, dist.feature_probability, gp, indep, gstart, gmem, gmode, law, X)
+        _k.sample_many(_stream_states(seeds), _kernel_data(dist), X)
     return X

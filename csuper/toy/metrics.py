@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real
+from csuper._validation import check_array, check_int, check_memory, check_real
 from csuper.geometry import feature_dimensionality, gram_matrix
 from csuper.geometry import interference as _interference
 
@@ -102,20 +102,23 @@ def dimensions_per_feature(W) -> float:
 
 
 def feature_interference(W) -> np.ndarray:
-    """Interference sum_{j != i} <w_hat_i, w_j>^2 of each feature; NaN for a zero column.
+    """Interference sum_{j != i} <w_hat_i, w_j>^2 on each feature (w_hat_i = w_i / |w_i|).
 
-    Uses :func:`csuper.geometry.interference` on the nonzero columns (a zero column adds nothing
-    to the others' interference and has no direction of its own).
+    A zero column is a dropped feature: it has no direction, nothing of it is read out, and it
+    adds nothing to the others' interference; its interference is defined as 0, the value the
+    reference notebook computes for it (it divides by |w_i| + 1e-5).
+
+    Uses :func:`csuper.geometry.interference` on the nonzero columns.
 
     Examples
     --------
     >>> print(feature_interference(np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]])))
-    [ 1.  1. nan]
+    [1. 1. 0.]
     """
     W = _W(W)
-    out = np.full(W.shape[1], np.nan)
+    out = np.zeros(W.shape[1])
     nz = np.flatnonzero(np.any(W != 0, axis=0))
-    if nz.size:
+    if nz.size >= 2:
         out[nz] = _interference(W[:, nz])
     return out
 
@@ -194,6 +197,12 @@ def detect_polytopes(
     rep = np.flatnonzero(norms > t)
     if rep.size == 0:
         return []
+    check_memory(
+        16.0 * rep.size**2,
+        f"detect_polytopes on {rep.size} represented features (a {rep.size} x {rep.size} "
+        "adjacency matrix)",
+        "use a higher represented_threshold or fewer features",
+    )
     D = feature_dimensionality(W)
     U = W[:, rep] / norms[rep]
     adj = np.abs(gram_matrix(U)) > c
@@ -237,15 +246,20 @@ class NeuronStats:
     features_per_neuron : ndarray of int, shape (m,)
         Number of features with input weight W[k, i] > weight_threshold into neuron k.
     monosemanticity : ndarray, shape (m,)
-        max_i W+[k, i]^2 / sum_i W+[k, i]^2 (W+ = positive part; 1 = one feature only; NaN for
-        a neuron with no positive input).
+        max_i W+[k, i]^2 / sum_i W+[k, i]^2 (W+ = positive part): 1 when one feature alone
+        drives neuron k, down to 1/n when all drive it equally; 0 for a dead neuron (no
+        positive input weight: it never fires on nonnegative features, so it represents
+        nothing).
     polysemantic : ndarray of bool, shape (m,)
         features_per_neuron >= 2.
+    dead : ndarray of bool, shape (m,)
+        No positive input weight.
     """
 
     features_per_neuron: np.ndarray
     monosemanticity: np.ndarray
     polysemantic: np.ndarray
+    dead: np.ndarray
 
     @property
     def n_polysemantic(self) -> int:
@@ -258,13 +272,16 @@ def neuron_polysemanticity(W, *, weight_threshold: float = 0.5) -> NeuronStats:
     Features are nonnegative and the hidden layer is a ReLU, so neuron k responds to feature i
     through the positive weight W[k, i]; a neuron is polysemantic when more than one feature
     drives it with weight above ``weight_threshold`` (a threshold on single weights W[k, i],
-    not the represented threshold on norms |w_i|).
+    not the represented threshold on norms |w_i|). A neuron without positive input weight is
+    dead: monosemanticity 0 (see :class:`NeuronStats`).
 
     Examples
     --------
-    >>> s = neuron_polysemanticity(np.array([[1.0, 0.9, 0.0], [0.0, 0.0, 1.0]]))
-    >>> s.features_per_neuron.tolist(), s.n_polysemantic
-    ([2, 1], 1)
+    >>> s = neuron_polysemanticity(np.array([[1.0, 0.9, 0.0], [0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]]))
+    >>> s.features_per_neuron.tolist(), s.n_polysemantic, s.dead.tolist()
+    ([2, 1, 0], 1, [False, False, True])
+    >>> print(np.round(s.monosemanticity, 3))
+    [0.552 1.    0.   ]
     """
     W = _W(W)
     t = check_real(weight_threshold, "weight_threshold", low=0.0)
@@ -272,9 +289,9 @@ def neuron_polysemanticity(W, *, weight_threshold: float = 0.5) -> NeuronStats:
     count = np.count_nonzero(Wp > t, axis=1)
     sq = Wp**2
     tot = sq.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mono = np.where(tot > 0, sq.max(axis=1) / tot, np.nan)
-    return NeuronStats(count, mono, count >= 2)
+    dead = tot == 0
+    mono = sq.max(axis=1) / np.where(dead, 1.0, tot)
+    return NeuronStats(count, mono, count >= 2, dead)
 
 
 def dense_limit_loss(importance, n_dims: int, magnitude: str = "uniform") -> float:
@@ -300,5 +317,5 @@ def dense_limit_loss(importance, n_dims: int, magnitude: str = "uniform") -> flo
     if magnitude not in MAGNITUDE_LAWS:
         raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
     law = MAGNITUDE_LAWS[magnitude]
-    var = law["second_moment"] - law["mean"] ** 2
+    var = law.second_moment - law.mean**2
     return float(np.sort(imp)[::-1][m:].sum() * var / n)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csuper._validation import check_array, check_real
+from csuper._validation import check_array, check_memory, check_real
 from csuper.geometry import feature_dimensionality
 from csuper.toy.metrics import STICKY_FRACTIONS
 
@@ -17,10 +17,20 @@ __all__ = ["plot_feature_geometry", "plot_gram", "plot_dimensionality"]
 
 def _axes(ax, figsize=(4, 4)):
     if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}.")
         return ax
     import matplotlib.pyplot as plt
 
     return plt.figure(figsize=figsize).add_subplot()
+
+
+def _check_title(title):
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None; got {type(title).__name__}.")
+    return title
 
 
 def plot_feature_geometry(W, *, importance=None, ax=None, title: str | None = None):
@@ -36,6 +46,7 @@ def plot_feature_geometry(W, *, importance=None, ax=None, title: str | None = No
     3
     """
     W = check_array(W, "W", ndim=2, dtype=np.float64)
+    title = _check_title(title)
     if W.shape[0] != 2:
         raise ValueError(f"plot_feature_geometry needs W with 2 rows (m = 2); got shape {W.shape}.")
     n = W.shape[1]
@@ -72,7 +83,9 @@ def plot_gram(W, *, ax=None, title: str | None = None):
     'W^T W and |w_i|'
     """
     W = check_array(W, "W", ndim=2, dtype=np.float64)
+    title = _check_title(title)
     n = W.shape[1]
+    check_memory(8.0 * n * n, f"plot_gram of an {n} x {n} Gram matrix", "use fewer features")
     gram = np.einsum("ki,kj->ij", W, W)  # small n; never a BLAS W.T @ W on wide W
     norms = np.linalg.norm(W, axis=0)
     ax = _axes(ax, figsize=(5, 4))

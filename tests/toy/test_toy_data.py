@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 from csuper.toy import (
+    MAGNITUDE_LAWS,
     feature_distribution,
     importance_profile,
     power_law_probabilities,
@@ -139,3 +140,42 @@ def test_bad_sampler_and_profile_input():
         importance_profile(3, "geometric", ratio=-1.0)
     with pytest.raises(ValueError, match="alpha"):
         power_law_probabilities(3, alpha=-2.0)
+
+
+@pytest.mark.parametrize("name", sorted(MAGNITUDE_LAWS))
+def test_every_magnitude_law_has_its_stated_moments(name):
+    # the registry's closed-form mean and second moment against Monte Carlo (5 standard errors)
+    law = MAGNITUDE_LAWS[name]
+    X = sample_features(feature_distribution(5, 0.5, magnitude=name), 20000, rng=8)[0]
+    v = X[X > 0] if name != "constant" else X[X != 0]
+    se = np.sqrt((law.second_moment - law.mean**2) / v.size) + 1e-12
+    assert abs(v.mean() - law.mean) <= 5 * se
+    var4 = 4 * law.second_moment**2  # a crude bound on Var(v^2) for these bounded/light laws
+    assert abs((v**2).mean() - law.second_moment) <= 5 * np.sqrt(var4 * 6 / v.size)
+
+
+def test_liu2025_magnitudes_are_uniform_on_0_2():
+    X = sample_features(feature_distribution(4, 0.3, magnitude="uniform_0_2"), 5000, rng=3)[0]
+    assert stats.kstest(X[X > 0], "uniform", args=(0, 2)).pvalue > 1e-3
+
+
+def test_power_law_normalised_as_liu_et_al():
+    # their exp-10.py: prob = i^-(1 + alpha) / sum_j j^-(1 + alpha), one active feature per
+    # sample on average
+    p = power_law_probabilities(1000, 0.5, total=1.0)
+    ref = np.arange(1, 1001) ** -1.5
+    assert np.allclose(p, ref / ref.sum(), rtol=1e-13) and p.sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="either p_max or total"):
+        power_law_probabilities(10, 0.5, 0.5, total=1.0)
+    with pytest.raises(ValueError, match="p_1"):
+        power_law_probabilities(10, 0.5, total=5.0)
+
+
+def test_huge_sizes_are_refused_before_allocating():
+    # 2**63 features: a clear error naming the size, not an empty array or an OverflowError
+    with pytest.raises(MemoryError, match="n_features=9223372036854775808"):
+        power_law_probabilities(2**63, 1.0)
+    with pytest.raises(ValueError, match="needs about"):  # also a ValueError
+        feature_distribution(2**62, 0.1)
+    with pytest.raises(ValueError, match="fewer n_samples"):
+        sample_features(feature_distribution(10**4, 0.1), 10**12)

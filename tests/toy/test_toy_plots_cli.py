@@ -86,3 +86,31 @@ def test_train_subcommand(tmp_path, capsys):
     )
     with pytest.raises(ValueError, match="n_dims"):
         train_cli.run(bad)
+
+
+def test_train_subcommand_new_options_and_early_path_check(tmp_path, capsys):
+    from csuper.cli import main
+
+    out = tmp_path / "liu.npz"
+    argv = [
+        "train", "--n-features", "6", "--n-dims", "2", "--feature-probability", "0.2",
+        "--n-steps", "30", "--batch-size", "16", "--dtype", "float32", "--weight-decay", "-0.5",
+        "--bias-weight-decay", "0", "--bias-lr", "0.01", "--schedule", "warmup_cosine",
+        "--warmup-fraction", "0.1", "--min-lr-ratio", "0.05", "--initialization", "liu2025",
+        "--magnitude", "uniform_0_2", "--interference-price", "0.1",
+        "--no-coactivation-weighted", "--no-progress", "-o", str(out),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    s = load_model(out).settings
+    assert (s.dtype, s.weight_decay, s.bias_lr, s.initialization) == (
+        "float32",
+        -0.5,
+        0.01,
+        "liu2025",
+    )
+    assert s.interference_price == 0.1 and s.coactivation_weighted is False
+    # a missing output folder is refused before any training, with one line and exit 2
+    capsys.readouterr()
+    assert main(["train", "--n-steps", "5", "-o", str(tmp_path / "no" / "m.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and err.count("\n") == 1

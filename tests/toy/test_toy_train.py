@@ -1,5 +1,7 @@
-"""Trainer: closed-form gradients vs finite differences, torch's Adam(W) formulas, schedules,
-determinism (seeds, parallel == serial), best-of-N, divergence, save/load and bad input."""
+"""Trainer: exact gradients vs finite differences on every model and route, the routes against
+each other, float32 against float64, torch's Adam(W) formulas, Liu et al.'s negative weight
+decay, determinism (seeds, parallel == serial), best-of-N, divergence, memory guard, save/load
+and bad input."""
 
 import dataclasses
 import os
@@ -7,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+from csuper._validation import MemoryBudgetError
 from csuper.geometry import feature_dimensionality
 from csuper.toy import (
     MODELS,
@@ -17,7 +20,6 @@ from csuper.toy import (
     dense_limit_loss,
     feature_distribution,
     from_weights,
-    learning_rates,
     load_model,
     sample_features,
     save_model,
@@ -25,6 +27,8 @@ from csuper.toy import (
     train,
 )
 from csuper.toy import _train_kernels as K
+from csuper.toy.data import _kernel_data
+from csuper.toy.train import _fit, _seed_models
 
 FAST = TrainSettings(n_steps=60, batch_size=64)
 
@@ -37,37 +41,69 @@ needs_jit = pytest.mark.skipif(
 
 
 def _batch(rng, B, n, p):
-    X = rng.random((B, n)) * (rng.random((B, n)) < p)
-    return X
+    return rng.random((B, n)) * (rng.random((B, n)) < p)
+
+
+def _hy(model="relu_output", input_route=0, output_route=0, B=1):
+    v = MODELS[model]
+    return K.Hyper(
+        0.9,
+        0.999,
+        1e-8,
+        0.0,
+        0.0,
+        1.0,
+        True,
+        v.hidden_relu,
+        v.output_relu,
+        0.0,
+        input_route,
+        output_route,
+        B,
+    )
+
+
+def _grad(W, b, X, imp, model, input_route, output_route, dtype=np.float64):
+    """(loss, gW (m, n), gb) from the kernel, in csuper's (m, n) layout."""
+    Wt = np.ascontiguousarray(W.T, dtype=dtype)
+    loss, gWt, gb = K.loss_grad(
+        Wt,
+        np.asarray(b, dtype),
+        np.ascontiguousarray(X, dtype),
+        np.asarray(imp, dtype),
+        _hy(model, input_route, output_route, X.shape[0]),
+    )
+    return loss, gWt.T, gb
+
+
+def _numeric_grad(f, W, b, h=1e-6):
+    num_W = np.zeros_like(W)
+    for k in range(W.shape[0]):
+        for i in range(W.shape[1]):
+            E = np.zeros_like(W)
+            E[k, i] = h
+            num_W[k, i] = (f(W + E, b) - f(W - E, b)) / (2 * h)
+    num_b = np.array([(f(W, b + h * e) - f(W, b - h * e)) / (2 * h) for e in np.eye(len(b))])
+    return num_W, num_b
+
+
+ROUTES = [(0, 0), (1, 0), (0, 1), (1, 1)]  # (input, output): 0 GEMM, 1 over active/open entries
 
 
 @pytest.mark.kernels
 @pytest.mark.parametrize("model", sorted(MODELS))
-@pytest.mark.parametrize("route", [0, 1])  # h = W x and encoder gradient by BLAS / active entries
+@pytest.mark.parametrize("routes", ROUTES, ids=lambda r: f"in{r[0]}-out{r[1]}")
 @pytest.mark.parametrize("p", [0.4, 0.05])
-def test_gradient_matches_finite_differences(model, route, p):
-    rng = np.random.default_rng(route)
+def test_gradient_matches_finite_differences(model, routes, p):
+    rng = np.random.default_rng(routes[0] + 2 * routes[1])
     m, n, B = 3, 7, 40
     W = rng.standard_normal((m, n)) * 0.7
     b = rng.standard_normal(n) * 0.2
     X = _batch(rng, B, n, p)
     imp = rng.random(n) + 0.1
-    gW, gb = np.zeros((m, n)), np.zeros(n)
-    loss = K.loss_grad_dense(W, b, X, imp, MODELS[model]["code"], gW, gb, route)
-    ref = toy_loss(W, b, X, imp, model=model)[0]
-    assert loss == pytest.approx(ref, rel=1e-12)
-    h = 1e-6
-
-    def f(W_, b_):
-        return toy_loss(W_, b_, X, imp, model=model)[0]
-
-    num_W = np.zeros_like(W)
-    for k in range(m):
-        for i in range(n):
-            E = np.zeros_like(W)
-            E[k, i] = h
-            num_W[k, i] = (f(W + E, b) - f(W - E, b)) / (2 * h)
-    num_b = np.array([(f(W, b + h * e) - f(W, b - h * e)) / (2 * h) for e in np.eye(n)])
+    loss, gW, gb = _grad(W, b, X, imp, model, *routes)
+    assert loss == pytest.approx(toy_loss(W, b, X, imp, model=model)[0], rel=1e-12)
+    num_W, num_b = _numeric_grad(lambda W_, b_: toy_loss(W_, b_, X, imp, model=model)[0], W, b)
     # central differences: error O(h^2) plus rounding ~ eps * loss / h
     assert np.allclose(gW, num_W, atol=1e-7, rtol=1e-5)
     assert np.allclose(gb, num_b, atol=1e-7, rtol=1e-5)
@@ -76,20 +112,29 @@ def test_gradient_matches_finite_differences(model, route, p):
 @pytest.mark.kernels
 @pytest.mark.parametrize("model", sorted(MODELS))
 @pytest.mark.parametrize("p", [0.6, 0.03])
-def test_sparse_input_route_equals_blas_route(model, p):
-    # the two routes compute the same sums in different orders: equal to rounding
+def test_routes_agree_and_float32_matches_float64(model, p):
+    # the routes compute the same sums in different orders: equal to rounding; float32 agrees
+    # with float64 to float32 precision
     rng = np.random.default_rng(3)
     m, n = 6, 150
     W, b, imp = rng.standard_normal((m, n)) * 0.3, rng.standard_normal(n) * 0.1, rng.random(n)
     X = _batch(rng, 200, n, p)
-    out = []
-    for route in (0, 1):
-        g, gb = np.zeros((m, n)), np.zeros(n)
-        loss = K.loss_grad_dense(W, b, X, imp, MODELS[model]["code"], g, gb, route)
-        out.append((loss, g, gb))
-    assert out[0][0] == pytest.approx(out[1][0], rel=1e-12)
-    assert np.allclose(out[0][1], out[1][1], rtol=1e-10, atol=1e-14)
-    assert np.allclose(out[0][2], out[1][2], rtol=1e-10, atol=1e-14)
+    ref = _grad(W, b, X, imp, model, 0, 0)
+    scale = np.abs(ref[1]).max()
+    for routes in ROUTES[1:]:
+        out = _grad(W, b, X, imp, model, *routes)
+        assert out[0] == pytest.approx(ref[0], rel=1e-12)
+        assert np.allclose(out[1], ref[1], rtol=1e-10, atol=1e-13 * scale)
+        assert np.allclose(out[2], ref[2], rtol=1e-10, atol=1e-13 * scale)
+    for routes in ROUTES:
+        out = _grad(W, b, X, imp, model, *routes, dtype=np.float32)
+        assert out[1].dtype == np.float32
+        assert out[0] == pytest.approx(ref[0], rel=1e-5)
+        assert np.allclose(out[1], ref[1], rtol=1e-3, atol=1e-5 * scale)
+
+
+def _adam(P, g, M, V, lr, t, wd, decoupled):
+    K._adam_update(P, g, M, V, lr, 0.9, 0.999, 1e-8, wd, decoupled, t)
 
 
 @pytest.mark.kernels
@@ -103,7 +148,7 @@ def test_adam_matches_torch_formula(decoupled):
     P, M, V = P0.copy(), np.zeros(6), np.zeros(6)
     Q, Mq, Vq = P0.copy(), np.zeros(6), np.zeros(6)
     for t, g in enumerate(grads, start=1):
-        K._adam_update(P, g.copy(), M, V, lr, b1, b2, eps, wd, decoupled, t)
+        _adam(P, g.copy(), M, V, lr, t, wd, decoupled)
         gq = g.copy()
         if decoupled:
             Q = Q * (1 - lr * wd)
@@ -115,32 +160,29 @@ def test_adam_matches_torch_formula(decoupled):
         assert np.allclose(P, Q, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.kernels
 def test_first_adam_step_is_lr_times_sign():
     # closed form: after one step mhat = g, vhat = g^2, so the update is lr * sign(g) (wd = 0)
-    P, g = np.zeros(4), np.array([3.0, -0.2, 1e-3, -50.0])
-    K._adam_update(P, g, np.zeros(4), np.zeros(4), 0.1, 0.9, 0.999, 1e-12, 0.0, True, 1)
-    assert np.allclose(P, -0.1 * np.sign(g), rtol=1e-8)
+    for dtype in (np.float64, np.float32):
+        P, g = np.zeros(4, dtype), np.array([3.0, -0.2, 1e-3, -50.0], dtype)
+        _adam(P, g, np.zeros(4, dtype), np.zeros(4, dtype), 0.1, 1, 0.0, True)
+        assert np.allclose(P, -0.1 * np.sign(g), rtol=1e-5)
 
 
-def test_schedules():
-    s = TrainSettings(n_steps=5, lr=2.0, schedule="cosine")
-    assert np.allclose(learning_rates(s), 2.0 * np.cos(0.5 * np.pi * np.arange(5) / 4))
-    assert learning_rates(s)[-1] == pytest.approx(0.0, abs=1e-15)
-    s = dataclasses.replace(s, schedule="linear")
-    assert np.allclose(learning_rates(s), 2.0 * (1 - np.arange(5) / 5))
-    assert np.allclose(learning_rates(dataclasses.replace(s, schedule="constant")), 2.0)
-
-
-def test_notebook_preset():
-    s = NOTEBOOK_SETTINGS
-    assert (s.n_steps, s.batch_size, s.lr, s.optimizer, s.weight_decay) == (
-        10_000,
-        1024,
-        1e-3,
-        "adamw",
-        1e-2,
-    )
-    assert s.betas == (0.9, 0.999) and s.eps == 1e-8 and s.schedule == "constant"
+@pytest.mark.kernels
+def test_negative_weight_decay_is_liu_et_al_growth():
+    # Liu, Liu & Gore 2025 (their AdamW, exp/adamw.py): for wd < 0 each feature vector moves
+    # w_i <- w_i + lr wd (1 - 1/(|w_i| + eps)) w_i, towards unit length
+    rng = np.random.default_rng(5)
+    Wt = rng.standard_normal((6, 3)) * np.array([0.1, 0.5, 1.0, 2.0, 3.0, 0.0])[:, None]
+    lr, wd, eps = 0.1, -0.8, 1e-8
+    norms = np.linalg.norm(Wt, axis=1, keepdims=True)
+    expect = Wt + lr * wd * Wt * (1 - 1 / (norms + eps))
+    got = Wt.copy()
+    K._grow_columns(got, lr, wd, eps)
+    assert np.allclose(got, expect, rtol=1e-14, atol=0)
+    moved = np.abs(np.linalg.norm(got, axis=1) - 1) <= np.abs(norms[:, 0] - 1)
+    assert moved.all()  # every nonzero feature moved towards |w_i| = 1 (and 0 stays 0)
 
 
 @needs_jit
@@ -153,6 +195,76 @@ def test_training_reduces_loss_and_is_deterministic():
     assert np.all(a.final_loss < a.loss_history[:, :10].mean(axis=1))
     c = train(d, 2, settings=s, rng=6)
     assert not np.array_equal(a.W, c.W)
+    # progress=True trains in chunks of steps: same result
+    e = train(d, 2, settings=dataclasses.replace(s, n_steps=1100), rng=5, progress=True)
+    f = train(d, 2, settings=dataclasses.replace(s, n_steps=1100), rng=5)
+    assert np.array_equal(e.W, f.W)
+
+
+def _run(d, m, s, seeds, routes=(-1, -1)):
+    n = d.n_features
+    return _fit(
+        d, m, np.ones((d.n_instances, n)), s, np.asarray(seeds), 1, None, False, False, routes
+    )
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_sparse_routes_train_like_the_dense_route(model):
+    # same seed, same data: the routes differ by rounding only, for a few steps
+    d = feature_distribution(40, [0.05, 0.5])
+    s = TrainSettings(model=model, n_steps=4, batch_size=48, lr=1e-2)
+    ref = _run(d, 5, s, [1, 2], (0, 0))
+    for routes in ROUTES[1:]:
+        out = _run(d, 5, s, [1, 2], routes)
+        assert np.allclose(out.loss_history, ref.loss_history, rtol=1e-11, atol=0)
+        assert np.allclose(out.W, ref.W, rtol=1e-8, atol=1e-11)
+
+
+@pytest.mark.kernels
+def test_float32_trajectory_follows_float64():
+    # same seeds draw the same data in both precisions; after a few Adam steps of lr 1e-3 the
+    # weights agree to float32 rounding (relative 1e-7) amplified by a few steps (< 1e-4 of lr)
+    d = feature_distribution(30, [0.05, 0.4])
+    s64 = TrainSettings(n_steps=5, batch_size=64, lr=1e-3)
+    a = _run(d, 4, s64, [3, 4])
+    b = _run(d, 4, dataclasses.replace(s64, dtype="float32"), [3, 4])
+    assert b.W.dtype == np.float32 and a.W.dtype == np.float64
+    assert np.allclose(b.loss_history, a.loss_history, rtol=1e-5)
+    assert np.abs(b.W - a.W).max() < 1e-4 * s64.lr * s64.n_steps + 1e-6
+
+
+@pytest.mark.kernels
+def test_bias_lr_and_bias_weight_decay():
+    # first Adam step moves every parameter by its own lr (sign of the gradient), decoupled
+    # decay multiplies by 1 - lr wd first: exact closed form for one step
+    d = feature_distribution(6, 0.5)
+    s = TrainSettings(
+        n_steps=1, batch_size=32, lr=1e-3, weight_decay=0.0, bias_lr=0.25, bias_weight_decay=0.0
+    )
+    model = _run(d, 2, s, [7])
+    W0, b0, _ = _seed_models([7], 6, 2, s)
+    assert np.allclose(np.abs(model.W - W0), 1e-3, rtol=1e-6)
+    assert np.allclose(np.abs(model.b - b0), 0.25, rtol=1e-6)
+    # b decays with its own weight decay and lr: b stays 0 + step, W is scaled by (1 - lr wd)
+    s2 = dataclasses.replace(s, weight_decay=0.5, bias_weight_decay=0.0)
+    m2 = _run(d, 2, s2, [7])
+    assert np.allclose(np.abs(m2.W - W0 * (1 - 1e-3 * 0.5)), 1e-3, rtol=1e-5)
+    assert np.allclose(np.abs(m2.b - b0), 0.25, rtol=1e-6)
+
+
+@pytest.mark.kernels
+def test_liu2025_initialisation():
+    s = TrainSettings(initialization="liu2025", init_scale=1.0)
+    W, b, _ = _seed_models([11, 12], 400, 25, s)
+    child = np.random.default_rng(11)  # the independent route: their torch.randn(n, m) / sqrt(m)
+    assert np.allclose(W[0], child.standard_normal((400, 25)).T / 5.0, rtol=1e-15, atol=0)
+    assert np.array_equal(b[0], child.standard_normal(400))
+    # E |w_i|^2 = 1, b ~ N(0, 1); 800 draws each: 5 standard errors
+    assert abs((W**2).sum(axis=1).mean() - 1.0) < 5 * np.sqrt(2 / 25 / 800)
+    assert abs(b.std() - 1.0) < 5 / np.sqrt(2 * 800)
+    x = _seed_models([11], 400, 25, TrainSettings())
+    assert np.all(x[1] == 0) and abs(x[0].std() - np.sqrt(2 / 425)) < 0.01
 
 
 @needs_jit
@@ -171,22 +283,30 @@ def test_seed_reproduces_instance_and_best_of_n():
 
 @needs_jit
 @pytest.mark.parametrize("model", sorted(MODELS))
-def test_every_model_trains(model):
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_model_trains(model, dtype):
     d = feature_distribution(5, 0.2)
     s = TrainSettings(
-        model=model, n_steps=200, batch_size=128, lr=1e-2, optimizer="adam", weight_decay=0.0
+        model=model,
+        n_steps=200,
+        batch_size=128,
+        lr=1e-2,
+        optimizer="adam",
+        weight_decay=0.0,
+        dtype=dtype,
     )
     out = train(d, 3, settings=s, rng=8)
-    assert out.model == model
+    assert out.model == model and out.W.dtype == np.dtype(dtype)
     assert out.final_loss[0] < out.loss_history[0, :5].mean()
 
 
 @needs_jit
-def test_dense_limit_loss_closed_form():
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_dense_limit_loss_closed_form(dtype):
     # p = 1, I_i = 0.9^i: the trained loss equals sum_{i >= m} I_i / (12 n) within 2%
     imp = 0.9 ** np.arange(5)
     d = feature_distribution(5, 1.0)
-    s = TrainSettings(n_steps=1500, batch_size=512, lr=1e-2, schedule="linear")
+    s = TrainSettings(n_steps=1500, batch_size=512, lr=1e-2, schedule="linear", dtype=dtype)
     model = train(d, 2, importance=imp, settings=s, n_seeds=2, rng=9)
     X = sample_features(d, 40000, rng=10)[0]
     loss = model.loss(X)[0]
@@ -204,6 +324,22 @@ def test_uniform_importance_sparse_gives_pentagon():
         assert np.allclose(feature_dimensionality(model.W[r]), 0.4, atol=0.02)
 
 
+@needs_jit
+def test_sparse_output_route_is_taken_and_trains():
+    # very sparse data: after the bias has learnt to close the outputs, fewer than
+    # SPARSE_OUTPUT of them are open and the automatic route switches; the result matches the
+    # forced GEMM route to rounding for a short run and trains
+    d = feature_distribution(200, 0.004)
+    s = TrainSettings(n_steps=400, batch_size=256, lr=1e-2)
+    auto = _run(d, 10, s, [5])
+    gemm = _run(d, 10, s, [5], (0, 0))
+    assert np.allclose(auto.loss_history[:, :50], gemm.loss_history[:, :50], rtol=1e-8)
+    X = sample_features(d, 4000, rng=1)[0]
+    Z = X @ auto.W[0].T @ auto.W[0] + auto.b[0]
+    assert (Z > 0).mean() < K.SPARSE_OUTPUT  # the regime the route is for
+    assert auto.final_loss[0] < auto.loss_history[0, :10].mean()
+
+
 def test_divergence_names_step_and_instance():
     d = feature_distribution(4, [0.5, 0.5])
     s = TrainSettings(n_steps=50, batch_size=32, lr=1e200)
@@ -215,16 +351,34 @@ def test_divergence_names_step_and_instance():
     assert np.all(np.isfinite(e.model.loss_history[e.instance, : e.step]))
 
 
+def test_memory_guard_refuses_before_allocating(monkeypatch):
+    # n = 10^7 features, m = 10^4: W alone is 800 GB; refused at once with the estimate
+    d = feature_distribution(2, 0.1)
+    huge = dataclasses.replace(d, feature_probability=np.broadcast_to(0.1, (1, 10**7)))
+    with pytest.raises(MemoryBudgetError, match=r"train: 1 instance.*needs about .*TiB"):
+        train(huge, 10**4, settings=FAST, rng=0)
+    # the estimate grows with the batch: refuse when it exceeds what is available
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "50MiB")
+    with pytest.raises(ValueError, match="smaller batch_size"):
+        train(feature_distribution(1000, 0.1), 20, settings=TrainSettings(batch_size=8192))
+    train(feature_distribution(10, 0.1), 2, settings=FAST, rng=0)  # small runs still fit
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
         (dict(n_dims=5), ValueError, r"n_dims must be an integer in \[1, 5\)"),
         (dict(n_dims=0), ValueError, "n_dims"),
+        (dict(n_dims=2.0), TypeError, "n_dims"),
         (dict(n_dims=2, importance=[1.0, 1.0]), ValueError, "importance must have length"),
         (dict(n_dims=2, importance=[1.0, -1.0, 1.0, 1.0, 1.0]), ValueError, "nonnegative"),
+        (dict(n_dims=2, importance=[1.0, np.nan, 1.0, 1.0, 1.0]), ValueError, "importance"),
         (dict(n_dims=2, n_seeds=0), ValueError, "n_seeds"),
         (dict(n_dims=2, settings="fast"), TypeError, "TrainSettings"),
         (dict(n_dims=2, seeds=[1, 2]), ValueError, "seeds"),
+        (dict(n_dims=2, parallel="no"), TypeError, "parallel"),
+        (dict(n_dims=2, progress=1), TypeError, "progress"),
+        (dict(n_dims=2, rng="seed"), TypeError, "rng"),
     ],
 )
 def test_bad_training_input(kwargs, exc, match):
@@ -232,31 +386,17 @@ def test_bad_training_input(kwargs, exc, match):
         train(feature_distribution(5, 0.1), **kwargs)
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        (dict(model="mlp"), "model"),
-        (dict(optimizer="sgd"), "optimizer"),
-        (dict(schedule="step"), "schedule"),
-        (dict(lr=0.0), "lr"),
-        (dict(betas=(0.9, 1.0)), r"betas\[1\]"),
-        (dict(n_steps=0), "n_steps"),
-    ],
-)
-def test_bad_settings(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        TrainSettings(**kwargs)
-
-
 def test_train_needs_distribution():
     with pytest.raises(TypeError, match="FeatureDistribution"):
         train(0.1, 2)
 
 
-def test_save_load_roundtrip(tmp_path):
-    model = train(feature_distribution(5, [0.1, 0.2]), 2, settings=FAST, n_seeds=2, rng=13)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_save_load_roundtrip(tmp_path, dtype):
+    s = dataclasses.replace(FAST, dtype=dtype, interference_price=0.1, bias_lr=0.01)
+    model = train(feature_distribution(5, [0.1, 0.2]), 2, settings=s, n_seeds=2, rng=13)
     save_model(model, tmp_path / "m.npz")
-    back = load_model(tmp_path / "m.npz")
+    back = load_model(str(tmp_path / "m.npz"))
     for f in (
         "W",
         "b",
@@ -267,7 +407,24 @@ def test_save_load_roundtrip(tmp_path):
         "seed_losses",
     ):
         assert np.array_equal(getattr(model, f), getattr(back, f)), f
+    assert back.W.dtype == np.dtype(dtype)
     assert back.settings == model.settings and back.distribution == model.distribution
+
+
+def test_paths_must_be_paths(tmp_path):
+    model = from_weights(np.eye(2, 3))
+    with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):
+        save_model(model, 3)  # an int would write into file descriptor 3
+    with pytest.raises(TypeError, match="path"):
+        load_model(3)
+    with pytest.raises(ValueError, match="folder"):
+        save_model(model, tmp_path / "missing" / "m.npz")
+
+
+def test_repr_is_a_summary():
+    model = train(feature_distribution(200, [0.1] * 6), 20, settings=FAST, rng=1)
+    text = repr(model)
+    assert len(text) < 300 and "n_features=200" in text and "final_loss=[" in text
 
 
 def _resave(path, **changes):
@@ -299,6 +456,32 @@ def test_load_rejects_bad_files(tmp_path):
             load_model(p)
 
 
+def test_load_accepts_files_without_the_new_settings(tmp_path):
+    # a file written before dtype, bias_lr, ... existed: those take their defaults
+    import json
+
+    model = from_weights(np.eye(2, 3))
+    p = tmp_path / "old.npz"
+    model.save(p)
+    with np.load(p, allow_pickle=False) as f:
+        data = {k: f[k] for k in f.files}
+    meta = json.loads(str(data["metadata"]))
+    for key in (
+        "dtype",
+        "bias_lr",
+        "bias_weight_decay",
+        "warmup_fraction",
+        "min_lr_ratio",
+        "initialization",
+        "interference_price",
+        "coactivation_weighted",
+    ):
+        del meta["settings"][key]
+    data["metadata"] = np.array(json.dumps(meta))
+    np.savez(p, **data)
+    assert load_model(p).settings == NOTEBOOK_SETTINGS
+
+
 def test_from_weights_torch_layout():
     rng = np.random.default_rng(15)
     Wt = rng.standard_normal((3, 5, 2))  # the notebook's (instances, n_features, n_dims)
@@ -314,18 +497,13 @@ def test_from_weights_torch_layout():
         from_weights(np.full((2, 3), np.inf))
 
 
-def _first_batches(d, seeds, n_dims, batch, init_scale=1.0):
-    # independent route to a training run's first batch: the stream state each seed derives
-    # (after its W draw) fed to the public sampler's kernel
-    import sys
-
-    _, states = sys.modules["csuper.toy.train"]._seed_models(
-        seeds, d.n_features, n_dims, init_scale
-    )
+def _first_batches(d, seeds, n_dims, batch, settings=NOTEBOOK_SETTINGS):
+    # independent route to a training run's first batch: the lanes each seed derives (after its
+    # weights) fed to the public sampler's kernel
+    _, _, lanes = _seed_models(seeds, d.n_features, n_dims, settings)
     X = np.zeros((len(seeds), batch, d.n_features))
-    indep, gstart, gmem, gmode, gp, law = d._kernel
     with np.errstate(over="ignore"):  # the stream's uint64 arithmetic wraps by design
-        K.sample_many(states, d.feature_probability, gp, indep, gstart, gmem, gmode, law, X)
+        K.sample_many(lanes, _kernel_data(d), X)
     return X
 
 
