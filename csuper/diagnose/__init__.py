@@ -17,6 +17,7 @@ Modules (their ``__all__`` lists are re-exported here):
 - :mod:`csuper.diagnose.neurons` -- neuron-level views of privileged-basis models.
 - :mod:`csuper.diagnose.models` -- the |x| computation model and Lecomte et al.'s tied L1
   autoencoder, with their trainers.
+- :mod:`csuper.diagnose.pricing` -- the interference price's frontier and its verdicts.
 - :mod:`csuper.diagnose.constructions` -- constructions with known answers.
 - :mod:`csuper.diagnose.report` -- all tests at once and a short report (``csuper diagnose``).
 """
@@ -30,6 +31,7 @@ from csuper.diagnose import (
     linear,
     models,
     neurons,
+    pricing,
     report,
     results,
     scaling,
@@ -42,6 +44,7 @@ from csuper.diagnose.ladder import *  # noqa: F403
 from csuper.diagnose.linear import *  # noqa: F403
 from csuper.diagnose.models import *  # noqa: F403
 from csuper.diagnose.neurons import *  # noqa: F403
+from csuper.diagnose.pricing import *  # noqa: F403
 from csuper.diagnose.report import *  # noqa: F403
 from csuper.diagnose.results import *  # noqa: F403
 from csuper.diagnose.scaling import *  # noqa: F403
@@ -55,6 +58,7 @@ __all__ = [
     *scaling.__all__,
     *compositional.__all__,
     *neurons.__all__,
+    *pricing.__all__,
     *models.__all__,
     *constructions.__all__,
     *report.__all__,
