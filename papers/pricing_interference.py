@@ -93,10 +93,10 @@ def summarise(frontier: PricingFrontier) -> dict:
     }
 
 
-def figure(res: dict, path: pathlib.Path) -> None:
-    """Per variant: relative loss increase against dedicated-share gain (every priced cell,
-    coloured by sparsity, the 'cheap' box of the criterion shaded), and the represented count
-    against sparsity at every price (mean over seeds)."""
+def figure(res: dict, path: pathlib.Path):
+    """Save and return the figure. Per variant: relative loss increase against dedicated-share
+    gain (every priced cell, coloured by sparsity, the 'cheap' box of the criterion shaded), and
+    the represented count against sparsity at every price (mean over seeds)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -145,7 +145,7 @@ def figure(res: dict, path: pathlib.Path) -> None:
         ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def main(argv=None) -> dict:
@@ -169,7 +169,9 @@ def main(argv=None) -> dict:
             "seconds": round(time.time() - t0),
         }
         (out / "frontier.json").write_text(json.dumps(res, indent=1))
-    figure(res, out / "frontier.png")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure(res, out / "frontier.png"))
     for variant, v in res["variants"].items():
         print(f"[{variant}] {v['legibility']['summary']}")
         print(f"[{variant}] {v['transition']['summary']}")

@@ -92,3 +92,81 @@ def test_computation_full(tmp_path):
     assert [r["polysemantic"] for r in res["rows"]] == [
         r["polysemantic"] for r in committed["rows"]
     ]
+
+
+def test_pricing_cell_is_regenerated():
+    # one (sparsity, price) cell of the committed frontier, two of its seeds, at full length
+    mod = _script("pricing_interference")
+    res = _committed("pricing/frontier.json")
+    setup = res["setup"]
+    variant, sparsity = "weighted", 0.9
+    price = setup["prices"][variant][3]
+    old = [
+        r
+        for r in res["rows"][variant]
+        if r["sparsity"] == sparsity and r["price"] in (0.0, price) and r["seed_index"] < 2
+    ]
+    seeds = [r["seed"] for r in old if r["price"] == 0.0]
+    from csuper.diagnose import pricing_frontier
+
+    again = pricing_frontier(
+        setup["n_features"],
+        setup["n_dims"],
+        sparsities=[sparsity],
+        prices=[0.0, price],
+        importance=setup["importance_ratio"] ** np.arange(setup["n_features"]),
+        settings=mod.settings(setup),
+        n_seeds=2,
+        n_samples=setup["n_samples"],
+        seeds=seeds,
+    )
+    key = lambda r: (r["price"], r["seed"])  # noqa: E731
+    for a, b in zip(sorted(again.rows, key=key), sorted(old, key=key), strict=True):
+        assert a["represented"] == b["represented"]
+        for k in ("loss", "dedicated_share", "interference", "weighted_penalty", "plain_penalty"):
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-7, atol=1e-12, err_msg=k)
+
+
+def test_pricing_verdicts_and_figure_are_regenerated(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PathCollection
+
+    from csuper.diagnose import PricingFrontier
+
+    mod = _script("pricing_interference")
+    res = _committed("pricing/frontier.json")
+    for variant, v in res["variants"].items():
+        frontier = PricingFrontier(
+            rows=res["rows"][variant],
+            legible_loss={float(k): x for k, x in v["legible_loss"].items()},
+            setup={
+                "n_dims": res["setup"]["n_dims"],
+                "coactivation_weighted": variant == "weighted",
+            },
+        )
+        again = mod.summarise(frontier)
+        assert again["legibility"] == v["legibility"]
+        assert again["transition"]["diagnosis"] == v["transition"]["diagnosis"]
+        assert again["transition"]["summary"] == v["transition"]["summary"]
+    fig = mod.figure(res, tmp_path / "f.png")
+    try:
+        for row, v in enumerate(res["variants"].values()):
+            cells = [e for e in v["table"] if e["price"] > 0]
+            scatter = next(c for c in fig.axes[2 * row].collections if type(c) is PathCollection)
+            drawn = scatter.get_offsets()
+            want = [[e["share_gain"][0], e["relative_loss"][0]] for e in cells]
+            np.testing.assert_allclose(np.asarray(drawn), want)
+            lines = fig.axes[2 * row + 1].get_lines()
+            zero = sorted((e for e in v["table"] if e["price"] == 0.0), key=lambda e: e["sparsity"])
+            np.testing.assert_allclose(lines[0].get_ydata(), [e["represented"][0] for e in zero])
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.slow
+def test_pricing_full(tmp_path):
+    res = _script("pricing_interference").main([str(tmp_path)])
+    old = _committed("pricing/frontier.json")
+    for variant in old["variants"]:
+        assert res["variants"][variant]["legibility"] == old["variants"][variant]["legibility"]
+        assert res["rows"][variant] == old["rows"][variant]
