@@ -20,6 +20,9 @@ peak is numpy's matmul of those five products at the same shapes, one thread, be
 Part 2, quality: the configurations of the first benchmark (notebook settings, 10,000 steps),
 final losses of both sides evaluated by the same numpy function on one fresh test batch.
 
+Part 3, routes: the measured crossovers behind the trainer's automatic choice between GEMMs and
+sums over the active inputs / open outputs (forced routes, float32, one thread).
+
 Run: ``python benchmarks/run.py toy`` (``--quick`` for a smoke run with few steps).
 """
 
@@ -245,6 +248,53 @@ QHEADERS = [
 ]
 
 
+def _route_time(dist, m, settings, routes, init=None):
+    """CPU seconds per step of the trainer with its (input, output) routes forced."""
+    from csuper.toy.train import _fit  # the routes are internal: forced for this measurement
+
+    n = dist.n_features
+    seeds = np.array([0])
+    cpu, _ = _clock(
+        partial(_fit, dist, m, np.ones((1, n)), settings, seeds, 1, init, False, False, routes)
+    )
+    return cpu / settings.n_steps
+
+
+def route_crossovers(quick: bool) -> list[list[str]]:
+    """Part 3: the measurements behind the automatic routes (``_train_kernels.sparse_input`` and
+    ``SPARSE_OUTPUT``), float32, one thread, batch 1024, one instance. Input route: GEMM against
+    the sums over the active inputs, at feature probability p. Output route: GEMM against the
+    sums over the open outputs, with b set so that a fraction f of the outputs is open (the
+    weights stay near their initialisation over these few steps, so f holds)."""
+    rows = []
+    n = 200 if quick else 1000
+
+    def compare(label, regime, dist, settings, forced, init=None):
+        with threadpool_limits(1):
+            t = [
+                min(_route_time(dist, m, settings, r, init) for _ in range(ROUNDS))
+                for r in ((0, 0), forced)
+            ]
+        rows.append([label, regime, f"{t[0] * 1e3:.3f}", f"{t[1] * 1e3:.3f}", f"{t[0] / t[1]:.2f}"])
+        print_table(RHEADERS, rows[-1:])
+
+    for m in (5, 20, 100, 256):
+        steps = max(3, int((2e8 if quick else 2e9) / (10 * BATCH * n * m)))
+        s = toy.TrainSettings(n_steps=steps, dtype="float32", lr=1e-4, weight_decay=0.0)
+        for p in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3):
+            compare(f"input, m = {m}", f"p = {p:g}", toy.feature_distribution(n, p), s, (1, 0))
+        dist = toy.feature_distribution(n, 0.5)
+        W = np.random.default_rng(0).standard_normal((m, n)) * np.sqrt(2.0 / (n + m))
+        Z = toy.sample_features(dist, 4096, rng=1)[0] @ W.T @ W
+        for f in (0.01, 0.03, 0.05, 0.1, 0.2):
+            b = -np.quantile(Z, 1.0 - f, axis=0)
+            compare(f"output, m = {m}", f"open = {f:g}", dist, s, (0, 1), (W[None], b[None]))
+    return rows
+
+
+RHEADERS = ["route, m", "regime", "GEMM ms/step", "sparse ms/step", "GEMM / sparse"]
+
+
 def main(quick: bool = False) -> None:
     print(machine_info())
     # warm-up: numba compilation (cached kernels load from disk), reported apart
@@ -267,6 +317,10 @@ def main(quick: bool = False) -> None:
     qrows = quality(quick)
     print()
     print_table(QHEADERS, qrows)
+    print()
+    rrows = route_crossovers(quick)
+    print()
+    print_table(RHEADERS, rrows)
 
 
 if __name__ == "__main__":

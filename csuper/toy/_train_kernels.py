@@ -29,7 +29,7 @@ One training body, :func:`_train_one`, and two thin entry points, :func:`train_s
 4. one vectorised pass over the outputs: ReLU, loss, dL/dz and the bias gradient; it counts the
    open outputs;
 5. backward: dL/dh and the decoder half of dL/dW as GEMMs or, when few outputs were open at the
-   previous step (output route 1, :data:`SPARSE_OUTPUT`), over the open outputs only; the
+   previous step (output route 1, :func:`sparse_output`), over the open outputs only; the
    encoder half of dL/dW as a GEMM or over the listed active inputs;
 6. optional interference price (its gradient from m x m products, never an n x n matrix);
 7. Adam or AdamW, with decoupled weight decay that may be negative (Liu, Liu & Gore 2025).
@@ -61,9 +61,6 @@ _DIRECT = 0.25
 _UBUF = 1024
 _ROWBUF = 4096
 
-#: Automatic output route: the backward pass runs over the open outputs only when the previous
-#: step had fewer than this fraction of them open (measured, benchmarks/results_toy.md, "Routes").
-SPARSE_OUTPUT = 0.05
 
 #: The feature distribution as the kernels see it (built by :func:`csuper.toy.data._kernel_data`):
 #: P (I, n) and GP (I, G) float64 probabilities of features and groups; indep (k,) indices of the
@@ -521,6 +518,16 @@ def sparse_input(m):
 
 
 @njit(cache=True)
+def sparse_output(m):
+    """Automatic output route: the backward pass runs over the open outputs only when the
+    previous step had fewer than this fraction of them open. Measured (one thread, float32,
+    batch 1024, n = 1000, benchmarks/results_toy.md "Routes"): below m = 64 the GEMMs win at
+    every fraction (at m = 5 and 20 even with 1 % open), break-even near 0.03 at m = 100 and
+    0.12 at m = 256."""
+    return max(0.0, 0.06 * np.log2(max(m, 1) / 64.0))
+
+
+@njit(cache=True)
 def expected_active(p, gp, kd):
     """Expected number of active features per sample of one instance."""
     e = 0.0
@@ -622,7 +629,7 @@ def _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0):
     na = 0
     for t in range(lrs.shape[0]):
         sparse_out = hy.output_route == 1 or (
-            hy.output_route < 0 and hy.output_relu and state.n_open[r] < SPARSE_OUTPUT * B * n
+            hy.output_route < 0 and hy.output_relu and state.n_open[r] < sparse_output(m) * B * n
         )
         na, pos = _sample(
             st, ubuf, pos, row, p, gp, kd, dense, ipd, XT, act_b, act_i, act_v, na, sparse_in

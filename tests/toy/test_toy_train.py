@@ -327,17 +327,24 @@ def test_uniform_importance_sparse_gives_pentagon():
 @needs_jit
 def test_sparse_output_route_is_taken_and_trains():
     # very sparse data: after the bias has learnt to close the outputs, fewer than
-    # SPARSE_OUTPUT of them are open and the automatic route switches; the result matches the
+    # sparse_output(m) of them are open and the automatic route switches; the result matches the
     # forced GEMM route to rounding for a short run and trains
     d = feature_distribution(200, 0.004)
+    m = 128  # the route pays from m = 64 on (benchmarks/results_toy.md, "Routes")
     s = TrainSettings(n_steps=400, batch_size=256, lr=1e-2)
-    auto = _run(d, 10, s, [5])
-    gemm = _run(d, 10, s, [5], (0, 0))
+    auto = _run(d, m, s, [5])
+    gemm = _run(d, m, s, [5], (0, 0))
     assert np.allclose(auto.loss_history[:, :50], gemm.loss_history[:, :50], rtol=1e-8)
     X = sample_features(d, 4000, rng=1)[0]
     Z = X @ auto.W[0].T @ auto.W[0] + auto.b[0]
-    assert (Z > 0).mean() < K.SPARSE_OUTPUT  # the regime the route is for
+    assert (Z > 0).mean() < K.sparse_output(m)  # the regime the route is for
     assert auto.final_loss[0] < auto.loss_history[0, :10].mean()
+
+
+def test_sparse_output_threshold_follows_the_measured_crossovers():
+    # benchmarks/results_toy.md "Routes": never below m = 64, 0.02-0.05 at m = 100, ~0.1 at 256
+    assert K.sparse_output(5) == 0.0 and K.sparse_output(20) == 0.0 and K.sparse_output(64) == 0.0
+    assert 0.02 <= K.sparse_output(100) <= 0.05 and 0.08 <= K.sparse_output(256) <= 0.15
 
 
 def test_divergence_names_step_and_instance():
