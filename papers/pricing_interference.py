@@ -2,7 +2,9 @@
 penalties look like Pigouvian taxes on interference"): does a price on the interference a
 feature imposes on the others buy legibility cheaply, and does it move the phase transitions?
 
-Setup: Elhage et al. 2022's ReLU-output toy model x' = ReLU(W^T W x + b), n = 20 features,
+Setup: Elhage et al. 2022's ReLU-output toy model x' = ReLU(W^T W x + b) (and, with the
+weighted price, the privileged-basis model h = ReLU(W x), x' = ReLU(W^T h + b), whose neurons
+can be counted as monosemantic or polysemantic), n = 20 features,
 m = 5 dimensions, I_i = 0.9^i, uniform magnitudes, the notebook's optimiser (AdamW lr 1e-3,
 batch 1024, 10,000 steps), 7 sparsities x 6 seeds, the same seeds at every price (paired).
 The price lambda * sum_{i != j} c_ij (w_i . w_j)^2 is the toy trainer's ``interference_price``,
@@ -40,9 +42,15 @@ SETUP = {
     "n_dims": 5,
     "importance_ratio": 0.9,
     "sparsities": [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99],
-    "prices": {
-        "weighted": [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
-        "plain": [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1],
+    # variant -> (model, co-activation weighted, lambda grid)
+    "variants": {
+        "weighted": ["relu_output", True, [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]],
+        "plain": ["relu_output", False, [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1]],
+        "weighted_hidden_relu": [
+            "hidden_relu",
+            True,
+            [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
+        ],
     },
     "n_seeds": 6,
     "n_steps": 10_000,
@@ -51,12 +59,12 @@ SETUP = {
 }
 
 
-def settings(setup: dict) -> toy.TrainSettings:
-    return toy.TrainSettings(n_steps=setup["n_steps"])
+def settings(setup: dict, variant: str) -> toy.TrainSettings:
+    return toy.TrainSettings(model=setup["variants"][variant][0], n_steps=setup["n_steps"])
 
 
 def seeds(setup: dict) -> np.ndarray:
-    """Training seeds, sparsity-major; the same for both variants."""
+    """Training seeds, sparsity-major; the same for every variant."""
     size = len(setup["sparsities"]) * setup["n_seeds"]
     return np.random.default_rng(setup["seed"]).integers(0, 2**62, size=size)
 
@@ -66,10 +74,10 @@ def run_variant(setup: dict, variant: str, progress: bool = False) -> PricingFro
         setup["n_features"],
         setup["n_dims"],
         sparsities=setup["sparsities"],
-        prices=setup["prices"][variant],
-        coactivation_weighted=variant == "weighted",
+        prices=setup["variants"][variant][2],
+        coactivation_weighted=setup["variants"][variant][1],
         importance=setup["importance_ratio"] ** np.arange(setup["n_features"]),
-        settings=settings(setup),
+        settings=settings(setup, variant),
         n_seeds=setup["n_seeds"],
         n_samples=setup["n_samples"],
         seeds=seeds(setup),
@@ -126,7 +134,7 @@ def figure(res: dict, path: pathlib.Path):
         ax.set_yscale("symlog", linthresh=0.1)
         ax.set_xlabel("dedicated-share gain over lambda = 0 (paired)")
         ax.set_ylabel("relative loss increase (paired)")
-        ax.set_title(f"{variant} price: {res['variants'][variant]['legibility']['diagnosis']}")
+        ax.set_title(f"{variant}: {res['variants'][variant]['legibility']['diagnosis']}")
         ax.legend(fontsize=7)
         fig.colorbar(sc, ax=ax, label="sparsity S")
         ax = axes[row, 1]
@@ -158,8 +166,15 @@ def main(argv=None) -> dict:
     setup = {**SETUP, "n_seeds": args.n_seeds, "n_steps": args.n_steps}
     out = pathlib.Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
+    path = out / "frontier.json"
     res: dict = {"setup": setup, "criteria": PRICING_CRITERIA, "variants": {}, "rows": {}}
-    for variant in setup["prices"]:
+    if path.exists():  # resume: keep the variants an interrupted run of this setup finished
+        old = json.loads(path.read_text())
+        if old.get("setup") == setup and old.get("criteria") == PRICING_CRITERIA:
+            res = old
+    for variant in setup["variants"]:
+        if variant in res["variants"]:
+            continue
         t0 = time.time()
         frontier = run_variant(setup, variant, progress=args.progress)
         res["rows"][variant] = frontier.rows
@@ -168,7 +183,7 @@ def main(argv=None) -> dict:
             "legible_loss": {str(k): v for k, v in frontier.legible_loss.items()},
             "seconds": round(time.time() - t0),
         }
-        (out / "frontier.json").write_text(json.dumps(res, indent=1))
+        path.write_text(json.dumps(res, indent=1))
     import matplotlib.pyplot as plt
 
     plt.close(figure(res, out / "frontier.png"))

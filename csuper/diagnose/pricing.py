@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper.diagnose.neurons import neuron_view
 from csuper.diagnose.results import DiagnosticResult
 from csuper.geometry import feature_dimensionality
 from csuper.sae import mean_ci
@@ -64,6 +65,10 @@ PRICING_CRITERIA: dict[str, float] = {
     "confidence": 0.95,
 }
 
+#: Toy models the frontier trains: their best fully legible code is the same (the m most
+#: important features each on a dimension, or a neuron, of its own: exact with bias 0).
+_PRICED_MODELS = ("relu_output", "hidden_relu")
+
 _METRICS = (
     "loss",
     "dedicated_share",
@@ -87,7 +92,8 @@ class PricingFrontier:
         ``represented`` (|w_i| > 0.5), ``interference`` (mean over represented features of
         sum_{j != i} <w_hat_i, w_j>^2), ``weighted_penalty`` and ``plain_penalty`` (the priced
         quantity sum_{i != j} c_ij (w_i . w_j)^2 of the trained weights, c_ij the co-activation
-        rate or 1, whichever variant was trained).
+        rate or 1, whichever variant was trained); for ``hidden_relu`` models also
+        ``monosemantic_neuron_share`` (NaN when every neuron is dead).
     legible_loss : dict
         Sparsity -> :func:`legible_loss`, the loss of the best code whose represented features
         all own a dimension (the m most important ones), the price-free reference of full
@@ -146,16 +152,24 @@ def legible_loss(importance, n_dims: int, feature_probability: float, magnitude:
     return float(np.sort(imp)[::-1][m:].sum() * var / n)
 
 
-def _metrics(W: np.ndarray, represented_threshold: float, dedicated: float) -> dict:
-    norms = feature_norms(W)
-    rep = norms > represented_threshold
+def _metrics(W: np.ndarray, model: str) -> dict:
+    rep = feature_norms(W) > 0.5
     n_rep = int(rep.sum())
     D = feature_dimensionality(W)
-    return {
+    out = {
         "represented": n_rep,
-        "dedicated_share": float(np.mean(D[rep] >= dedicated)) if n_rep else float("nan"),
+        "dedicated_share": (
+            float(np.mean(D[rep] >= PRICING_CRITERIA["dedicated_threshold"]))
+            if n_rep
+            else float("nan")
+        ),
         "interference": float(feature_interference(W)[rep].mean()) if n_rep else 0.0,
     }
+    if model == "hidden_relu":
+        v = neuron_view(W)
+        live = v.monosemantic + v.polysemantic
+        out["monosemantic_neuron_share"] = v.monosemantic / live if live else float("nan")
+    return out
 
 
 def pricing_frontier(
@@ -173,7 +187,7 @@ def pricing_frontier(
     rng=None,
     progress: bool = False,
 ) -> PricingFrontier:
-    """Train ReLU-output toy models at every (price, sparsity, seed) and measure the frontier.
+    """Train toy models at every (price, sparsity, seed) and measure the frontier.
 
     Parameters
     ----------
@@ -189,7 +203,10 @@ def pricing_frontier(
         Default 0.9**i.
     settings : TrainSettings, optional
         Training settings (``interference_price`` and ``coactivation_weighted`` are set here);
-        default 4,000 steps of batch 1024 at lr 1e-3, the notebook's otherwise.
+        default 4,000 steps of batch 1024 at lr 1e-3, the notebook's otherwise. ``model`` is
+        ``"relu_output"`` (default) or ``"hidden_relu"`` (the privileged-basis model: rows then
+        also hold ``monosemantic_neuron_share``, monosemantic among live neurons by
+        :func:`csuper.diagnose.neuron_view`).
     n_seeds : int
         Independent seeds per sparsity (>= 2 for intervals); the same seeds at every price.
     n_samples : int
@@ -236,8 +253,11 @@ def pricing_frontier(
     base = TrainSettings(n_steps=4000) if settings is None else settings
     if not isinstance(base, TrainSettings):
         raise TypeError(f"settings must be a TrainSettings; got {type(base).__name__}.")
-    if base.model != "relu_output":
-        raise ValueError(f"the pricing frontier trains model='relu_output'; got {base.model!r}.")
+    if base.model not in _PRICED_MODELS:
+        raise ValueError(
+            f"the pricing frontier trains settings.model in {list(_PRICED_MODELS)}; got "
+            f"{base.model!r}."
+        )
     N = check_int(n_seeds, "n_seeds", low=1)
     n_eval = check_int(n_samples, "n_samples", low=1)
     progress = check_bool(progress, "progress")
@@ -275,11 +295,7 @@ def pricing_frontier(
                     "loss": float(losses[r]),
                     "weighted_penalty": float(pen_w[r]),
                     "plain_penalty": float(pen_p[r]),
-                    **_metrics(
-                        np.asarray(model.W[r], dtype=np.float64),
-                        0.5,
-                        PRICING_CRITERIA["dedicated_threshold"],
-                    ),
+                    **_metrics(np.asarray(model.W[r], dtype=np.float64), base.model),
                 }
             )
     legible = {float(s_): legible_loss(imp, m, 1.0 - float(s_)) for s_ in S}
@@ -331,8 +347,9 @@ def frontier_table(frontier: PricingFrontier) -> list[dict]:
         for s in sorted({r["sparsity"] for r in rows}):
             sel = [r for r in rows if r["price"] == price and r["sparsity"] == s]
             entry = {"price": price, "sparsity": s, "legible_loss": frontier.legible_loss[s]}
-            for key in _METRICS:
-                entry[key] = mean_ci([r[key] for r in sel], conf)
+            for key in (*_METRICS, "monosemantic_neuron_share"):
+                if key in sel[0]:
+                    entry[key] = mean_ci([r[key] for r in sel], conf)
             entry["share_gain"] = mean_ci(_paired(rows, price, s, "dedicated_share"), conf)
             entry["relative_loss"] = mean_ci(_paired(rows, price, s, "loss", True), conf)
             entry["legible_ratio"] = entry["loss"][0] / entry["legible_loss"]

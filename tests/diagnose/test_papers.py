@@ -100,7 +100,7 @@ def test_pricing_cell_is_regenerated():
     res = _committed("pricing/frontier.json")
     setup = res["setup"]
     variant, sparsity = "weighted", 0.9
-    price = setup["prices"][variant][3]
+    price = setup["variants"][variant][2][3]
     old = [
         r
         for r in res["rows"][variant]
@@ -115,7 +115,7 @@ def test_pricing_cell_is_regenerated():
         sparsities=[sparsity],
         prices=[0.0, price],
         importance=setup["importance_ratio"] ** np.arange(setup["n_features"]),
-        settings=mod.settings(setup),
+        settings=mod.settings(setup, variant),
         n_seeds=2,
         n_samples=setup["n_samples"],
         seeds=seeds,

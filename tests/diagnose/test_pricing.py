@@ -13,6 +13,7 @@ from csuper.diagnose import (
     PricingFrontier,
     frontier_table,
     legible_loss,
+    neuron_view,
     pricing_frontier,
     pricing_verdict,
 )
@@ -91,6 +92,26 @@ def test_rows_are_reproduced_from_their_seeds_and_unpriced_runs_ignore_the_weigh
     assert {**again, "seed_index": row["seed_index"]} == row
 
 
+def test_privileged_basis_rows_count_monosemantic_neurons():
+    s = dataclasses.replace(FAST, model="hidden_relu")
+    f = pricing_frontier(
+        6, 3, sparsities=[0.0, 0.9], prices=[0.0, 1.0], settings=s, n_seeds=2, n_samples=500, rng=0
+    )
+    for r in f.rows:
+        W = toy.train(
+            toy.feature_distribution(6, 1.0 - r["sparsity"]),
+            3,
+            importance=0.9 ** np.arange(6),
+            settings=dataclasses.replace(s, interference_price=r["price"]),
+            seeds=[r["seed"]],
+        ).W[0]
+        v = neuron_view(W)
+        live = v.monosemantic + v.polysemantic
+        assert r["monosemantic_neuron_share"] == pytest.approx(v.monosemantic / live)
+    table = frontier_table(f)
+    assert all(len(e["monosemantic_neuron_share"]) == 3 for e in table)
+
+
 def _frontier(cells, n_dims=2, n_seeds=4):
     """A frontier from (price, sparsity) -> (loss, dedicated share, represented) per seed."""
     rows = []
@@ -165,7 +186,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="sparsities"):
         pricing_frontier(6, 2, sparsities=[1.0])
     with pytest.raises(ValueError, match="relu_output"):
-        pricing_frontier(6, 2, settings=dataclasses.replace(FAST, model="hidden_relu"))
+        pricing_frontier(6, 2, settings=dataclasses.replace(FAST, model="linear"))
     with pytest.raises(ValueError, match="seeds"):
         pricing_frontier(6, 2, sparsities=[0.5], n_seeds=2, seeds=[1, 2, 3])
     with pytest.raises(ValueError, match="n_dims"):
