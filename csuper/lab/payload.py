@@ -520,16 +520,17 @@ def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool =
 
     Examples
     --------
-    Dense data give monosemantic neurons, sparse data superposition; the sparse m = 2 model
-    with n = 5 features is a pentagon:
+    Sparse data give superposition, and the sparse m = 2 model with n = 5 features is a
+    pentagon (the dense model's regime, monosemantic or polysemantic, depends on the seed at
+    this short training, so it is not shown):
 
     >>> cfg = quick_config().replace(
     ...     neuron_sparsities=(0.0, 0.99), neuron_n_steps=1000, neuron_n_seeds=1,
     ...     packing_n_features=(5,), packing_sparsities=(0.0, 0.99), packing_n_steps=1000,
     ...     packing_n_seeds=1, sae_sparsity=0.99, sae_widths=(5,), sae_n_steps=300)
     >>> payload = build_payload(cfg, rng=0)
-    >>> [row["regime"] for row in payload["neurons"]["models"]]
-    ['monosemantic', 'superposition']
+    >>> payload["neurons"]["models"][1]["regime"]
+    'superposition'
     >>> [p["name"] for p in payload["packing"]["grid"][0]["models"][1]["polytopes"]]
     ['pentagon']
     """
