@@ -141,7 +141,7 @@ def test_pricing_verdicts_and_figure_are_regenerated(tmp_path):
             legible_loss={float(k): x for k, x in v["legible_loss"].items()},
             setup={
                 "n_dims": res["setup"]["n_dims"],
-                "coactivation_weighted": variant == "weighted",
+                "coactivation_weighted": res["setup"]["variants"][variant][1],
             },
         )
         again = mod.summarise(frontier)
