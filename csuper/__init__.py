@@ -10,6 +10,8 @@ Subpackages (imported on first use, so ``import csuper`` stays fast):
 - :mod:`csuper.geometry` -- interference and coherence of feature frames, packing bounds,
   random-vector laws, packings.
 - :mod:`csuper.jl` -- Johnson–Lindenstrauss constructions, target-dimension bounds, distortion.
+- :mod:`csuper.lab` -- the self-contained interactive page with views of superposition
+  (``csuper lab``).
 - :mod:`csuper.recovery` -- sparse recovery (cvxpy l1 programs, a fast batched basis-pursuit
   solver, optimality certificates), statistical-dimension theory, phase-transition experiments.
 - :mod:`csuper.study` -- the study: toy models over a sparsity sweep tested against compressed
@@ -18,12 +20,30 @@ Subpackages (imported on first use, so ``import csuper`` stays fast):
 - :mod:`csuper.toy` -- toy models of superposition: feature data, a fast numba trainer, metrics.
 - :mod:`csuper.sae` -- sparse autoencoders on data with known features, their metrics, and the
   amortisation gap against compressed-sensing inference (``csuper sae``).
+
+csuper's own exception and warning classes live at the top level (``csuper.MemoryBudgetError``,
+``csuper.StoreError``, ``csuper.CsuperWarning``, ...); each subclasses the built-in class a caller
+would catch anyway (``ValueError``, ``RuntimeWarning``, ...). See :mod:`csuper._errors`.
 """
 
 from __future__ import annotations
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
+
+from csuper._errors import (
+    ConvergenceWarning,
+    CsuperWarning,
+    MemoryBudgetError,
+    MissingDependencyError,
+    SAEDivergedError,
+    SolverError,
+    StoreCorruptionWarning,
+    StoreError,
+    StudyRecordError,
+    TrainingDivergedError,
+    ValidationError,
+)
 
 try:
     __version__ = version("csuper")
@@ -39,11 +59,26 @@ _SUBPACKAGES = (
     "diagnose",
     "compare",
     "study",
+    "lab",
     "executor",
     "testing",
 )
 
-__all__ = ["__version__", *_SUBPACKAGES]
+__all__ = [
+    "__version__",
+    *_SUBPACKAGES,
+    "ValidationError",
+    "MemoryBudgetError",
+    "StoreError",
+    "MissingDependencyError",
+    "SolverError",
+    "TrainingDivergedError",
+    "SAEDivergedError",
+    "StudyRecordError",
+    "CsuperWarning",
+    "ConvergenceWarning",
+    "StoreCorruptionWarning",
+]
 
 
 def __getattr__(name: str):

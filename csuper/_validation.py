@@ -9,9 +9,12 @@ contiguous arrays to the numba kernels, which do no checking of their own.
 from __future__ import annotations
 
 import numbers
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from csuper._errors import MemoryBudgetError
 
 __all__ = [
     "check_array",
@@ -132,7 +135,14 @@ def check_real(
             f"{name} must be a real number in {interval}; got {value!r} "
             f"of type {type(value).__name__}."
         )
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range
+        text = str(value)
+        raise ValueError(
+            f"{name} must be a real number in {interval}; got an integer of {len(text)} digits "
+            f"({text[:12]}...), beyond floating point."
+        ) from None
     if not np.isfinite(value) or not _in_range(value, low, high, low_inclusive, high_inclusive):
         raise ValueError(f"{name} must be a real number in {interval}; got {value!r}.")
     return value
@@ -218,7 +228,8 @@ def check_array(
     Raises
     ------
     TypeError
-        If the input is not numeric (strings, objects, complex numbers).
+        If the input is not numeric (strings, objects, complex numbers) or is a single bool
+        (arrays of bools are taken as 0/1).
     ValueError
         On wrong dimensions or shape, too few elements, non-finite or negative entries, or
         entries outside ``[low, high]``.
@@ -230,14 +241,31 @@ def check_array(
     ...
     ValueError: feature_probability must lie in [0, 1]; got 1.5.
     """
+    if value is None:
+        raise TypeError(f"{name} must be an array of real numbers; got None.")
+    if isinstance(value, (str, bytes, dict, set, frozenset)):
+        raise TypeError(
+            f"{name} must be an array of real numbers; got {type(value).__name__} {value!r:.60}."
+        )
+    if isinstance(value, (bool, np.bool_)):  # a flag where a number is expected (as check_real)
+        raise TypeError(f"{name} must be a real number or an array of them; got {value!r}.")
     try:
         arr = np.asarray(value)
-    except Exception as exc:  # ragged nested sequences
-        raise ValueError(f"{name} must be a rectangular array of real numbers; {exc}") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
-        raise TypeError(f"{name} must be an array of real numbers; got dtype {arr.dtype}.")
+    except ValueError:  # ragged nested sequences
+        raise ValueError(
+            f"{name} must be a rectangular array of real numbers (every row the same length); "
+            "got a ragged nested sequence."
+        ) from None
+    except (TypeError, OverflowError) as exc:  # objects numpy cannot take as an array
+        raise TypeError(
+            f"{name} must be an array of real numbers; got {type(value).__name__} ({exc})."
+        ) from None
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be an array of real numbers; got {_first_non_real(arr)}.")
+    if not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+        kind = {"U": "strings", "S": "bytes", "M": "dates", "m": "time deltas", "V": "records"}
+        what = kind.get(arr.dtype.kind, "entries")
+        raise TypeError(f"{name} must be an array of real numbers; got {what} (dtype {arr.dtype}).")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name} must be real; got complex dtype {arr.dtype}.")
     if dtype is None:
@@ -282,6 +310,16 @@ def check_array(
                 f"{float(arr[outside].flat[0])!r}."
             )
     return arr
+
+
+def _first_non_real(arr: np.ndarray) -> str:
+    """Describe the first entry of an object array that is not a real number."""
+    for item in arr.flat:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Real):
+            return f"an entry {item!r:.40} of type {type(item).__name__}"
+        if isinstance(item, numbers.Integral) and not -(2**63) <= int(item) < 2**64:
+            return f"an integer entry too large for 64 bits ({str(item)[:12]}...)"
+    return f"entries numpy keeps as Python objects (dtype {arr.dtype})"
 
 
 def check_frame(
@@ -378,6 +416,142 @@ def check_rng(rng: Any) -> np.random.Generator:
 
 
 # ----------------------------------------------------------------------------------------------
+# paths
+# ----------------------------------------------------------------------------------------------
+def check_path(value: Any, name: str) -> Path:
+    """Validate a filesystem path argument: a non-empty ``str`` or ``os.PathLike``.
+
+    An ``int`` would be taken by ``open`` as a file descriptor and ``bytes`` as a raw name: both
+    are refused, so that a misplaced argument cannot write into file descriptor 3.
+
+    Examples
+    --------
+    >>> check_path("models/run.npz", "output").name
+    'run.npz'
+    >>> check_path(3, "output")
+    Traceback (most recent call last):
+    ...
+    TypeError: output must be a path (str or os.PathLike); got 3 of type int.
+    """
+    import os
+
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"{name} must be a path (str or os.PathLike); got {value!r:.80} of type "
+            f"{type(value).__name__}."
+        )
+    text = os.fspath(value)
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a path (str or os.PathLike of str); got {value!r:.80}.")
+    if not text or "\0" in text:
+        raise ValueError(f"{name} must be a non-empty path without NUL characters; got {text!r}.")
+    return Path(text)
+
+
+def _check_parent(path: Path, name: str) -> None:
+    parent = path.parent
+    if not parent.exists():
+        missing = parent
+        while not missing.parent.exists() and missing.parent != missing:
+            missing = missing.parent
+        if missing.parent.exists() and not missing.parent.is_dir():
+            raise ValueError(
+                f"{name}: {str(path)!r} cannot be created: {str(missing.parent)!r} is a file, "
+                "not a folder."
+            )
+        raise ValueError(
+            f"{name}: folder {str(parent)!r} does not exist; create it first (csuper creates "
+            "no folders above the one it writes)."
+        )
+    if not parent.is_dir():
+        raise ValueError(
+            f"{name}: {str(path)!r} cannot be created: {str(parent)!r} is a file, not a folder."
+        )
+    import os
+
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{name}: folder {str(parent)!r} is not writable.")
+
+
+def check_output_file(value: Any, name: str) -> Path:
+    """Validate the path of a file that will be written, before the work that produces it.
+
+    The file may exist (it is replaced) but must not be a folder; its folder must exist and be
+    writable (nothing is created above it).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a str or os.PathLike.
+    ValueError
+        The path is a folder, its folder is missing, is a file, or is not writable.
+
+    Examples
+    --------
+    >>> check_output_file("/nonexistent/plot.png", "--plot")
+    Traceback (most recent call last):
+    ...
+    ValueError: --plot: folder '/nonexistent' does not exist; create it first (csuper creates no
+    folders above the one it writes).
+    """
+    path = check_path(value, name)
+    if path.is_dir():
+        raise ValueError(f"{name}: {str(path)!r} is a folder; give the name of a file.")
+    _check_parent(path, name)
+    return path
+
+
+def check_output_folder(value: Any, name: str) -> Path:
+    """Validate the path of a folder that will be written, before the work that fills it.
+
+    The folder may exist; if it does not, its parent must exist and be writable (only the last
+    folder is created, by the caller). Whether an existing folder's contents may be reused is
+    the caller's decision (:class:`csuper._store.ResultStore` refuses folders that are not
+    csuper's).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a str or os.PathLike.
+    ValueError
+        The path is a file, or its parent folder is missing, is a file, or is not writable.
+
+    Examples
+    --------
+    >>> check_output_folder("/nonexistent/results", "--output")
+    Traceback (most recent call last):
+    ...
+    ValueError: --output: folder '/nonexistent' does not exist; create it first (csuper creates
+    no folders above the one it writes).
+    """
+    path = check_path(value, name)
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"{name}: {str(path)!r} is a file, not a folder.")
+        return path
+    _check_parent(path, name)
+    return path
+
+
+def check_input_file(value: Any, name: str) -> Path:
+    """Validate the path of a file that will be read: it must exist and be a file.
+
+    Examples
+    --------
+    >>> check_input_file("/nonexistent/model.npz", "model")
+    Traceback (most recent call last):
+    ...
+    ValueError: model: file '/nonexistent/model.npz' does not exist.
+    """
+    path = check_path(value, name)
+    if not path.exists():
+        raise ValueError(f"{name}: file {str(path)!r} does not exist.")
+    if not path.is_file():
+        raise ValueError(f"{name}: {str(path)!r} is not a file.")
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
 # memory budget
 # ----------------------------------------------------------------------------------------------
 #: Environment variable that sets csuper's memory budget: bytes as a plain number, or with a
@@ -387,13 +561,6 @@ MEMORY_BUDGET_ENV = "CSUPER_MEMORY_BUDGET"
 
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _FALLBACK_MEMORY = 16 << 30  # where the machine's memory cannot be read (half of it is the budget)
-
-
-class MemoryBudgetError(ValueError, MemoryError):
-    """A call would allocate more than csuper's memory budget (:func:`check_memory`).
-
-    A ``ValueError`` (the input asks for too much) and a ``MemoryError`` (what it would become).
-    """
 
 
 def _format_bytes(nbytes: float) -> str:
@@ -494,7 +661,7 @@ def check_memory(nbytes: float, what: str, alternative: str) -> None:
     >>> check_memory(8 * 60000**2, "a 60000 x 60000 float64 matrix", "stream it in blocks")
     Traceback (most recent call last):
     ...
-    csuper._validation.MemoryBudgetError: a 60000 x 60000 float64 matrix needs about 26.8 GiB, more
+    csuper._errors.MemoryBudgetError: a 60000 x 60000 float64 matrix needs about 26.8 GiB, more
     than csuper's memory budget of 1.0 GiB (set by CSUPER_MEMORY_BUDGET); stream it in blocks.
     >>> del os.environ["CSUPER_MEMORY_BUDGET"]
     """
@@ -514,4 +681,5 @@ def check_memory(nbytes: float, what: str, alternative: str) -> None:
     )
 
 
+__all__ += ["check_path", "check_output_file", "check_output_folder", "check_input_file"]
 __all__ += ["MEMORY_BUDGET_ENV", "MemoryBudgetError", "check_memory", "memory_budget"]

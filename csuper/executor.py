@@ -32,14 +32,16 @@ import os
 import pickle
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 import numpy as np
 
-from csuper._validation import check_int, check_real, check_rng
+from csuper._errors import MissingDependencyError
+from csuper._validation import check_int, check_memory, check_real, check_rng
 
-__all__ = ["Executor", "make_executor", "spawn_seeds"]
+__all__ = ["Executor", "check_executor", "make_executor", "spawn_seeds"]
 
 _ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?$")
 
@@ -70,6 +72,10 @@ def spawn_seeds(rng: Any, n_tasks: int) -> list[int]:
     100
     """
     n_tasks = check_int(n_tasks, "n_tasks", low=0)
+    # each seed costs a SeedSequence child and a 128-bit int while the list is built (~600 bytes)
+    check_memory(
+        600.0 * n_tasks, f"spawn_seeds of n_tasks={n_tasks}", "spawn the seeds of fewer tasks"
+    )
     if isinstance(rng, np.random.SeedSequence):
         root = rng
     elif isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
@@ -85,6 +91,28 @@ def spawn_seeds(rng: Any, n_tasks: int) -> list[int]:
     return out
 
 
+def check_executor(executor: Any, name: str = "executor") -> Executor | None:
+    """Validate the ``executor`` argument of a function that runs tasks: None or an Executor.
+
+    None means the function makes (and closes) its own serial executor.
+
+    Examples
+    --------
+    >>> check_executor(None) is None
+    True
+    >>> check_executor("dask")
+    Traceback (most recent call last):
+    ...
+    TypeError: executor must be None or a csuper.executor.Executor (see make_executor); got str.
+    """
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(
+            f"{name} must be None or a csuper.executor.Executor (see make_executor); "
+            f"got {type(executor).__name__}."
+        )
+    return executor
+
+
 def _pin_blas(threads: int | None) -> None:
     """Process-wide BLAS (and OpenMP) thread limit; called once in each worker process."""
     if threads is None:
@@ -92,6 +120,83 @@ def _pin_blas(threads: int | None) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=threads)
+
+
+#: Seconds between two checks of a worker's guardian (:func:`_exit_with_owner`).
+_GUARD_INTERVAL = 0.5
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie counts as exited)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (not Linux): kill(pid, 0) said it exists
+        return True
+
+
+def _guard(worker: int, owner: int) -> None:
+    """Body of a worker's guardian process: kill the worker when the owner dies; exit when the
+    worker does. Never returns."""
+    import signal
+
+    try:
+        os.closerange(3, 1 << 16)  # hold none of the pool's pipes
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            # PR_SET_PDEATHSIG = 1: the kernel kills the guardian when the worker exits
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+        while os.getppid() == worker:
+            if not _alive(owner):
+                os.kill(worker, signal.SIGKILL)
+                break
+            time.sleep(_GUARD_INTERVAL)
+    finally:
+        os._exit(0)
+
+
+def _exit_with_owner(owner: int) -> None:
+    """Make this worker process exit when ``owner`` (the process that made the pool) dies.
+
+    A worker's parent is the forkserver, which outlives a killed owner (the workers keep it
+    alive), and a watchdog thread inside the worker cannot run while a numba kernel holds the
+    GIL. So each worker forks a small guardian process that checks twice a second that the
+    owner is alive and SIGKILLs the worker when it is not; the guardian exits with its worker
+    (``PR_SET_PDEATHSIG`` on Linux, else its next check). Without ``os.fork`` (Windows), a
+    watchdog thread in the worker does the checking.
+    """
+    worker = os.getpid()
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+
+        def watch() -> None:
+            while _alive(owner):
+                time.sleep(_GUARD_INTERVAL)
+            os._exit(1)
+
+        import threading
+
+        threading.Thread(target=watch, name="csuper-owner-watchdog", daemon=True).start()
+        return
+    if os.fork() == 0:
+        _guard(worker, owner)
+
+
+def _init_worker(blas_threads: int | None, owner_pid: int) -> None:
+    """Initializer of every local worker process: exit with the owner, leave Ctrl-C to it
+    (the owner stops the pool; a worker printing its own KeyboardInterrupt traceback would only
+    add noise), and pin BLAS threads."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_owner(owner_pid)
+    _pin_blas(blas_threads)
 
 
 def _dask_call(fn: Callable, task: Any, blas_threads: int | None, client_pid: int) -> Any:
@@ -106,9 +211,9 @@ def _require_distributed():
     try:
         import distributed
     except ImportError:
-        raise ImportError(
+        raise MissingDependencyError(
             "scheduler needs the optional dependency dask.distributed, which is not installed; "
-            "install it with: pip install 'csuper[dask]' (or pip install dask distributed)."
+            "install the extra with: pip install 'csuper[dask]'."
         ) from None
     return distributed
 
@@ -164,14 +269,30 @@ class Executor:
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # leaving on an error or Ctrl-C: stop running tasks at once instead of waiting for them
+        self.close(terminate=exc_type is not None)
 
-    def close(self) -> None:
-        """Shut down worker processes and close a Dask connection this executor opened."""
+    def close(self, *, terminate: bool = False) -> None:
+        """Shut down worker processes and close a Dask connection this executor opened.
+
+        Parameters
+        ----------
+        terminate : bool, default False
+            Stop tasks that are still running (their results are lost) instead of waiting for
+            them; used when the caller leaves on an exception or Ctrl-C.
+        """
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            if terminate:
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in processes:
+                    proc.terminate()
+                for proc in processes:
+                    proc.join(timeout=5)
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
         if self._client is not None and self._owns_client:
             self._client.close()
         self._client = None if self._owns_client else self._client
@@ -275,8 +396,8 @@ class Executor:
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=ctx,
-                initializer=_pin_blas,
-                initargs=(self.blas_threads,),
+                initializer=_init_worker,
+                initargs=(self.blas_threads, os.getpid()),
             )
         pool = self._pool
         source = enumerate(tasks)
@@ -365,8 +486,9 @@ def make_executor(
     ValueError
         ``workers < 1``; both ``workers`` and ``scheduler``; a malformed or unreachable
         scheduler address (the message names the address, not a Dask traceback).
-    ImportError
-        A scheduler was given and dask.distributed is not installed.
+    MissingDependencyError
+        (an ``ImportError``) A scheduler was given and dask.distributed is not installed; the
+        message names the extra to install (``pip install 'csuper[dask]'``).
 
     Notes
     -----

@@ -3,12 +3,18 @@ seeds; seeds come from SeedSequence.spawn; bad options fail with clear messages.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from csuper._errors import MemoryBudgetError, MissingDependencyError
 from csuper.executor import Executor, make_executor, spawn_seeds
 
 # ---------------------------------------------------------------------------------------------
@@ -101,6 +107,14 @@ def test_spawn_seeds_bad_input():
         spawn_seeds("seed", 2)
 
 
+def test_spawn_seeds_refuses_more_seeds_than_memory(monkeypatch):
+    # found by tests/test_fuzz.py: n_tasks=2**31 ran into a raw MemoryError after minutes
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "1GiB")
+    with pytest.raises(MemoryBudgetError, match="n_tasks=2147483648"):
+        spawn_seeds(0, 2**31)
+    assert len(spawn_seeds(0, 10**5)) == 10**5  # 60 MB: within the budget
+
+
 # ---------------------------------------------------------------------------------------------
 # Options
 
@@ -156,8 +170,9 @@ def test_unreachable_scheduler_fails_fast_with_clear_message():
 def test_dask_missing_gives_install_hint(monkeypatch):
     # a None entry in sys.modules makes `import distributed` raise ImportError
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(ImportError, match=r"pip install 'csuper\[dask\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'csuper\[dask\]'") as err:
         make_executor(scheduler="tcp://127.0.0.1:8786")
+    assert isinstance(err.value, ImportError) and "\n" not in str(err.value)
 
 
 def test_default_workers_is_cpu_count_and_kinds():
@@ -282,3 +297,121 @@ def test_dask_worker_processes_equal_local_run_and_pin_blas(serial_results):
 def test_executor_repr():
     assert repr(make_executor(workers=1)) == "Executor(kind='serial', workers=1)"
     assert isinstance(make_executor(workers=3), Executor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker processes never outlive their owner
+
+
+_OWNER = textwrap.dedent(
+    """
+    import os, sys, time
+
+    def task(folder):
+        if sys.argv[2] == "busy":  # a numba kernel holding the GIL for minutes
+            import numba
+
+            @numba.njit
+            def spin(n):
+                total = 0.0
+                for i in range(n):
+                    total += 0.5 * i
+                return total
+
+            spin(10)  # compile first
+            open(os.path.join(folder, str(os.getpid())), "w").close()
+            spin(10**12)
+        open(os.path.join(folder, str(os.getpid())), "w").close()
+        time.sleep(120)
+
+    if __name__ == "__main__":
+        from csuper.executor import make_executor
+
+        with make_executor(workers=2) as ex:
+            print(os.getpid(), flush=True)
+            list(ex.map(task, [sys.argv[1]] * 2))
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie (an exited process nobody reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (children, grandchildren, ...), from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - found
+        found |= frontier
+    return found
+
+
+def _wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree in /proc")
+@pytest.mark.parametrize("work", ["sleeping", "busy"])
+def test_workers_exit_when_the_owner_is_killed(tmp_path, work):
+    script = tmp_path / "owner.py"
+    script.write_text(_OWNER)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    root = str(Path(__file__).resolve().parents[1])  # this checkout's csuper, in every process
+    owner = subprocess.Popen(
+        [sys.executable, str(script), str(pids), work],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])},
+    )
+    tree: set[int] = set()
+    try:
+        assert _wait_until(lambda: len(list(pids.iterdir())) == 2, 120), owner.stderr
+        workers = {int(p.name) for p in pids.iterdir()}
+        tree = _descendants(owner.pid)
+        assert workers <= tree and all(_alive(p) for p in workers)
+        os.kill(owner.pid, signal.SIGKILL)  # no cleanup code of the owner runs
+        owner.wait(timeout=30)
+        # every process the owner started (workers, forkserver, resource tracker) goes too
+        assert _wait_until(lambda: not any(_alive(p) for p in tree), 20), [
+            p for p in tree if _alive(p)
+        ]
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+        for p in tree | _descendants(owner.pid):  # leave nothing behind if the test failed
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+
+
+def test_leaving_on_an_error_stops_running_tasks_at_once():
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        with make_executor(workers=2) as ex:
+            it = ex.map(slow_identity, [0, 3000, 3000])  # two tasks of 30 s each
+            next(it)
+            raise KeyboardInterrupt
+    # close(terminate=True) stops the workers instead of waiting 30 s for their tasks
+    assert time.perf_counter() - t0 < 20

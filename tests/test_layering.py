@@ -18,20 +18,21 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "csuper"
 
-#: Importable from everywhere: input validation, csuper's exception and warning classes, the
-#: result store, the executor and the root package (``from csuper import __version__``). They
-#: import nothing above themselves.
-BOTTOM = {"_validation", "_errors", "_store", "executor", "csuper"}
+#: Importable from everywhere: input validation, csuper's exception and warning classes, deferred
+#: imports, the result store, the executor and the root package (``from csuper import
+#: __version__``). They import nothing above themselves.
+BOTTOM = {"_validation", "_errors", "_lazy", "_store", "executor", "csuper"}
 
 _BELOW_TOY = {"geometry", "jl", "recovery"}
 
 #: part -> the parts it may import (besides itself and BOTTOM).
 MAY_IMPORT: dict[str, set[str]] = {
-    "csuper": set(),
-    "_validation": set(),
+    "csuper": {"_errors"},
     "_errors": set(),
-    "_store": {"_validation"},
-    "executor": {"_validation"},
+    "_lazy": set(),
+    "_validation": {"_errors"},
+    "_store": {"_validation", "_errors"},
+    "executor": {"_validation", "_errors"},
     # frame geometry and JL maps know nothing of recovery, toy models or anything above
     "geometry": set(),
     "jl": {"geometry"},

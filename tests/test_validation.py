@@ -8,7 +8,11 @@ from hypothesis import strategies as st
 from csuper._validation import (
     check_array,
     check_frame,
+    check_input_file,
     check_int,
+    check_output_file,
+    check_output_folder,
+    check_path,
     check_real,
     check_rng,
     format_interval,
@@ -109,3 +113,128 @@ def test_check_array_value_range():
         check_array([0.5, -0.1], "p", low=0, high=1)
     with pytest.raises(ValueError, match=r"^p must lie in \(-inf, 2\]; got 3\.0\.$"):
         check_array([[1.0, 3.0]], "p", high=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages name the parameter for every kind of wrong input (no raw numpy or Python text)
+
+
+def test_check_real_huge_integers_name_the_parameter():
+    with pytest.raises(ValueError, match=r"^eps must be a real number .* 401 digits"):
+        check_real(10**400, "eps")
+    assert check_real(2**70, "scale") == float(2**70)  # large but representable
+
+
+@pytest.mark.parametrize(
+    "value, exc, message",
+    [
+        (None, TypeError, r"^W must be an array of real numbers; got None\.$"),
+        ("abc", TypeError, "got str 'abc'"),
+        (b"ab", TypeError, "got bytes"),
+        ({"a": 1}, TypeError, "got dict"),
+        ({1, 2}, TypeError, "got set"),
+        ([None, 1.0], TypeError, "got an entry None of type NoneType"),
+        ([2**70, 1], TypeError, "integer entry too large for 64 bits"),
+        ([object()], TypeError, "got an entry <object"),
+        (["a", "b"], TypeError, r"got strings \(dtype <U1\)"),
+        (np.array(["2020"], dtype="datetime64[Y]"), TypeError, "got dates"),
+        ([[1.0, 2.0], [3.0]], ValueError, "every row the same length"),
+        ([1j], TypeError, "W must be real; got complex"),
+        (True, TypeError, "W must be a real number or an array of them; got True"),
+        (np.bool_(False), TypeError, "got np.False_|got False"),
+    ],
+)
+def test_check_array_names_the_parameter_for_every_wrong_input(value, exc, message):
+    with pytest.raises(exc, match=message) as err:
+        check_array(value, "W")
+    assert str(err.value).startswith("W ")
+    assert "inhomogeneous" not in str(err.value) and "dtype object" not in str(err.value)
+
+
+def test_check_array_takes_bool_arrays_as_zero_one():
+    assert check_array(np.array([True, False]), "mask").tolist() == [1.0, 0.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+
+def test_check_path_refuses_file_descriptors_and_bytes():
+    assert str(check_path("a/b.npz", "path")) == "a/b.npz"
+    from pathlib import Path
+
+    assert check_path(Path("x"), "path") == Path("x")
+    for bad in (3, b"x", 1.5, None, ["x"]):
+        with pytest.raises(TypeError, match=r"^output must be a path \(str or os\.PathLike\)"):
+            check_path(bad, "output")
+    for bad in ("", "a\0b"):
+        with pytest.raises(ValueError, match="output must be a non-empty path"):
+            check_path(bad, "output")
+
+
+def test_check_output_file(tmp_path):
+    assert check_output_file(tmp_path / "new.png", "--plot") == tmp_path / "new.png"
+    (tmp_path / "old.png").write_text("x")
+    assert check_output_file(tmp_path / "old.png", "--plot").name == "old.png"  # replaced later
+    with pytest.raises(ValueError, match=r"^--plot: .* is a folder; give the name of a file\.$"):
+        check_output_file(tmp_path, "--plot")
+    with pytest.raises(ValueError, match="does not exist; create it first"):
+        check_output_file(tmp_path / "a" / "b" / "c.png", "--plot")
+    with pytest.raises(ValueError, match=r"cannot be created: .*old\.png' is a file"):
+        check_output_file(tmp_path / "old.png" / "sub" / "c.png", "--plot")
+    assert not (tmp_path / "a").exists()  # checking creates nothing
+
+
+def test_check_output_folder(tmp_path):
+    assert check_output_folder(tmp_path, "--output") == tmp_path
+    assert check_output_folder(tmp_path / "new", "--output") == tmp_path / "new"
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match=r"^--output: .* is a file, not a folder\.$"):
+        check_output_folder(tmp_path / "f", "--output")
+    with pytest.raises(ValueError, match=r"cannot be created: .*f' is a file"):
+        check_output_folder(tmp_path / "f" / "sub", "--output")
+    with pytest.raises(ValueError, match="does not exist; create it first"):
+        check_output_folder(tmp_path / "a" / "b", "--output")
+
+
+def test_check_input_file(tmp_path):
+    (tmp_path / "m.npz").write_bytes(b"x")
+    assert check_input_file(tmp_path / "m.npz", "model").name == "m.npz"
+    with pytest.raises(ValueError, match=r"model: file .* does not exist"):
+        check_input_file(tmp_path / "absent.npz", "model")
+    with pytest.raises(ValueError, match="is not a file"):
+        check_input_file(tmp_path, "model")
+
+
+def test_memory_budget_error_is_csupers_and_both_builtins():
+    import csuper
+    from csuper._validation import MemoryBudgetError
+
+    assert MemoryBudgetError is csuper.MemoryBudgetError
+    assert issubclass(MemoryBudgetError, (ValueError)) and issubclass(
+        MemoryBudgetError, MemoryError
+    )
+    assert issubclass(MemoryBudgetError, csuper.ValidationError)
+
+
+def test_every_exception_class_is_defined_once_and_exported_from_csuper():
+    import csuper
+    import csuper._errors as errors
+    from csuper import sae, study, toy
+
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert getattr(csuper, name) is cls and name in csuper.__all__
+        assert cls.__module__ == "csuper._errors"
+    # the subpackages re-export the one definition
+    assert toy.TrainingDivergedError is csuper.TrainingDivergedError
+    assert sae.SAEDivergedError is csuper.SAEDivergedError
+    assert study.StudyRecordError is csuper.StudyRecordError
+    # each subclasses the built-in class a caller catches without knowing csuper
+    assert issubclass(csuper.SAEDivergedError, csuper.TrainingDivergedError)
+    assert issubclass(csuper.TrainingDivergedError, RuntimeError)
+    assert issubclass(csuper.StudyRecordError, ValueError)
+    assert issubclass(csuper.StoreCorruptionWarning, csuper.CsuperWarning)
+    err = csuper.SAEDivergedError("nan loss", instance=1, step=7)
+    assert (err.instance, err.step, err.model) == (1, 7, None)

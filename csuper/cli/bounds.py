@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "coherence lower bounds for N feature directions in R^d (and line counts for a coherence)"
 DESCRIPTION = (
     "Print every coherence lower bound of csuper.geometry.PACKING_BOUNDS for N unit vectors "
     "(feature directions) in R^d: the value of each bound that applies to (N, d), which bounds "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "compare a saved toy model with compressed sensing (scaling, decoder gap, capacities)"
 DESCRIPTION = (
     "Load toy models saved by 'csuper train --output MODEL.npz' (csuper.toy.save_model) and "
     "print, for each instance asked: the compressed-sensing scaling point (expected active "
@@ -133,9 +132,11 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from csuper._validation import check_int, check_real
+    from csuper._validation import check_int, check_output_file, check_real
     from csuper.toy import load_model
 
+    if args.output:
+        check_output_file(args.output, "--output")
     check_int(args.n_samples, "--n-samples", low=1)
     check_int(args.seed, "--seed", low=0)
     check_real(args.represented_threshold, "--represented-threshold", low=0.0)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "print geometry facts: a random frame against packing bounds and random-vector laws"
 DESCRIPTION = (
     "Draw a Gaussian frame W of shape (n_dims, n_features), measure its coherence, interference "
     "and feature dimensionality, and print them next to the packing bounds (Welch, orthoplex, "

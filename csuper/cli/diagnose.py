@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "tell polysemanticity from superposition (saved models, activations, constructions)"
 DESCRIPTION = (
     "Run the csuper.diagnose tests (linear recoverability and its budget, the decoder ladder, "
     "ICA and SAE unmixing, the dimension budget, neuron alignment against random rotations, the "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "Johnson-Lindenstrauss bounds and measured target dimension of a construction"
 DESCRIPTION = (
     "Print every registered Johnson-Lindenstrauss bound on the target dimension m for N points "
     "and distortion eps, then (unless --bounds-only) measure with random point sets how often a "
@@ -68,8 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper jl``; returns the exit status."""
+    from csuper._validation import check_output_file
     from csuper.jl import BOUNDS, distortion_experiment, larsen_nelson_lower_bound, min_dim
 
+    if args.plot:
+        check_output_file(args.plot, "--plot")
     delta = args.failure_probability
     for N in args.n_points:
         print(f"Bounds on m for N={N}, eps={args.eps:g}, delta={delta:g}, n={args.n_features}:")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "write one self-contained interactive HTML page with views of superposition"
 DESCRIPTION = (
     "Train the toy models the page needs (privileged-basis models over a sparsity grid; m = 2 "
     "models for n = 3..8 features; sparse autoencoders on the pentagon's activations), measure "
@@ -35,9 +34,10 @@ def run(args: argparse.Namespace) -> int:
     """Build and write the page; returns the exit status."""
     import time
 
-    from csuper._validation import check_int
+    from csuper._validation import check_int, check_output_file
     from csuper.lab import LabConfig, quick_config, write_lab
 
+    check_output_file(args.output, "--output")
     seed = check_int(args.seed, "--seed", low=0)
     config = quick_config() if args.quick else LabConfig()
     progress = not args.no_progress

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "empirical l1-recovery phase transition over a (delta, rho) grid, with the theory curve"
 DESCRIPTION = (
     "Draw sensing matrices and k-sparse signals over a grid of delta = m/n and rho = k/m, recover "
     "them by basis pursuit (nonnegative BP for nonnegative signals) and report the empirical "
@@ -54,10 +53,14 @@ def run(args: argparse.Namespace) -> int:
     """Run the experiment, print the table (CSV) and write the plot; returns 0."""
     import numpy as np
 
-    from csuper._validation import check_int
+    from csuper._validation import check_int, check_output_file, check_output_folder
     from csuper.executor import make_executor
     from csuper.recovery import phase_transition
 
+    if args.output:
+        check_output_folder(args.output, "--output")
+    if args.plot:
+        check_output_file(args.plot, "--plot")
     grid = check_int(args.grid, "--grid", low=1)
     axis = np.arange(1, grid + 1) / grid
     workers = 1 if args.workers is None and args.scheduler is None else args.workers

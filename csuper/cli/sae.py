@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "sparse autoencoders on data with known features: recovery and the amortisation gap"
 DESCRIPTION = (
     "Train sparse autoencoders over widths x sparsity coefficients x seeds on data with a known "
     "dictionary, measure recovery (MMCS, MCC, recovery rate, dead latents, L0, FVU), compare the "
@@ -92,9 +91,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper sae``; returns the exit status."""
+    from csuper._validation import check_output_folder
     from csuper.executor import make_executor
     from csuper.sae import ARCHITECTURES, SweepConfig, run_sweep
 
+    check_output_folder(args.output, "--output")
     coefs = args.coefficients
     if ARCHITECTURES[args.architecture]["knob"] == "k":
         coefs = [int(c) for c in coefs]

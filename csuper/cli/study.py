@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "the main job: do toy models pack features at a compressed-sensing rate? (eight questions)"
 DESCRIPTION = (
     "Train toy models of superposition (Elhage et al. 2022) with replicate seeds and answer eight "
     "questions, each with a verdict (supported / not supported / inconclusive) generated from the "
@@ -104,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     anything is written (exit status 2); a failure while the study runs is a RuntimeError
     (exit status 1, with the traceback) so that it is not mistaken for a usage error.
     """
+    from csuper._validation import check_output_folder
     from csuper.executor import make_executor
     from csuper.study import (
         format_summary,
@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"report: {result.folder / 'report.md'} and {result.folder / 'report.html'}")
         return 0
     config, output = resolve(args)
+    check_output_folder(output, "--output")
     with make_executor(workers=args.workers, scheduler=args.scheduler) as executor:
         store = open_study_folder(output, config)  # refuses a folder holding anything else
         total, done = len(study_tasks(config)), len(store)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "train toy models of superposition (Elhage et al. 2022) over a sparsity sweep"
 DESCRIPTION = (
     "Train one toy model per feature probability p (a sweep, all instances in one call of the "
     "numba trainer), keep the best of --n-seeds runs per p, print a summary (loss, represented "
@@ -118,18 +117,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper train``; returns the exit status."""
-    import os
 
     import numpy as np
 
     import csuper.toy as toy
+    from csuper._validation import check_output_file
 
     if args.output is not None:  # fail before the work, not after it
-        folder = os.path.dirname(args.output) or "."
-        if not os.path.isdir(folder):
-            raise ValueError(f"--output {args.output!r}: folder {folder!r} does not exist.")
-        if os.path.isdir(args.output):
-            raise ValueError(f"--output {args.output!r} is a folder; give a file name (.npz).")
+        check_output_file(args.output, "--output")
     p = args.feature_probability
     p = 20.0 ** -np.linspace(0, 1, 10) if p is None else np.asarray(p, dtype=float)
     dist = toy.feature_distribution(args.n_features, p, magnitude=args.magnitude)

@@ -27,11 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import spearmanr
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_real
 from csuper.compare._kkt import classify, fill_budget
 from csuper.geometry import feature_dimensionality
+
+stats = lazy_import("scipy.stats")
 
 __all__ = [
     "CapacityAllocation",
@@ -412,7 +414,7 @@ def capacity_agreement(learned, predicted, *, represented=None) -> dict:
     if np.ptp(D) == 0 or np.ptp(C) == 0:
         rho = float("nan")
     else:
-        rho = float(spearmanr(C, D).statistic)
+        rho = float(stats.spearmanr(C, D).statistic)
     mae = float(np.mean(np.abs(D[rep] - C[rep]))) if rep.any() else float("nan")
     return {"spearman": rho, "mae_represented": mae, "n_represented": int(rep.sum())}
 

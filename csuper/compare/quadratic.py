@@ -14,12 +14,14 @@ differences, a direct constrained optimisation, brute force, trained models).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
 from csuper.compare._kkt import fill_budget
 from csuper.compare.capacity import CapacityAllocation
 from csuper.geometry import gram_matrix
+
+optimize = lazy_import("scipy.optimize")
 
 __all__ = [
     "quadratic_model_loss",
@@ -264,7 +266,7 @@ def train_quadratic_model(
         return f, grad.ravel()
 
     runs = [
-        minimize(
+        optimize.minimize(
             fg,
             gen.standard_normal(m * n) / np.sqrt(m),
             jac=True,

@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_real
+
+special = lazy_import("scipy.special")
+
 
 #: Largest integer size accepted by the geometry functions: every integer up to 2**53 is exact in
 #: float64, the arithmetic of the bounds and laws.

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_int
 from csuper.geometry._sphere import (
     MAX_INT,
@@ -33,6 +33,9 @@ from csuper.geometry._sphere import (
     int_param,
     level_values,
 )
+
+special = lazy_import("scipy.special")
+
 
 __all__ = [
     "MAX_INT",

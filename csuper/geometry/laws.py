@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_bool, check_int, check_memory, check_real, check_rng
-from csuper.geometry import _laws_kernels as _k
 from csuper.geometry._sphere import MAX_INT, abs_tail, even_moment, level_values
 from csuper.geometry.gram import gram_product
+
+_k = lazy_import("csuper.geometry._laws_kernels")
+special = lazy_import("scipy.special")
+stats = lazy_import("scipy.stats")
 
 __all__ = [
     "inner_product_law",

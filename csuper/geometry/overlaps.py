@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_frame, check_int, check_memory
-from csuper.geometry import _overlap_kernels as _k
 from csuper.geometry.gram import gram_product
+
+_k = lazy_import("csuper.geometry._overlap_kernels")
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",

@@ -18,14 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog, minimize
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_bool, check_frame, check_int, check_memory, check_rng
-from csuper.geometry import _packing_kernels as _k
 from csuper.geometry._sphere import MAX_INT
+
+_k = lazy_import("csuper.geometry._packing_kernels")
+optimize = lazy_import("scipy.optimize")
+sparse = lazy_import("scipy.sparse")
 
 __all__ = ["PACKING_KINDS", "PackingKind", "PackingResult", "find_packing", "max_overlap"]
 
@@ -190,7 +191,7 @@ def _surrogate_descent(Y: np.ndarray, lines: bool, max_iter: int) -> tuple[np.nd
             f, G = _k.lse_value_grad(z.reshape(d, n), t, lines)
             return f, G.ravel()
 
-        res = minimize(
+        res = optimize.minimize(
             fun,
             y,
             jac=True,
@@ -252,7 +253,7 @@ def _polish_slp(X: np.ndarray, lines: bool, max_iter: int) -> tuple[np.ndarray, 
         )
         a_eq = sparse.hstack([tangent, -tangent, sparse.csr_matrix((n, 1))], format="csr")
         bounds = [(0.0, radius)] * (2 * nv) + [(None, None)]
-        lp = linprog(
+        lp = optimize.linprog(
             cost,
             A_ub=a_ub,
             b_ub=-gk,
@@ -328,7 +329,7 @@ def _polish_sqp(X: np.ndarray, lines: bool, max_iter: int) -> tuple[np.ndarray, 
             return _k.norm_constraints(z[:-1].reshape(d, n))[1]
 
         z0 = np.concatenate([best_X.ravel(), [best_val]])
-        res = minimize(
+        res = optimize.minimize(
             lambda z: z[-1],
             z0,
             jac=lambda z: grad_s,
@@ -582,6 +583,8 @@ def find_packing(
     best: tuple[float, np.ndarray | None, int, int] = (np.inf, None, -1, 0)
     # The problems are small and dense: BLAS threads only add synchronisation (L-BFGS-B was
     # measured 20x slower with 2 OpenBLAS threads on a loaded 2-core machine), so pin one.
+    from tqdm.auto import tqdm
+
     with threadpool_limits(limits=1, user_api="blas"):
         for k in tqdm(
             range(n_starts),

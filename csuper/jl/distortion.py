@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_memory, check_real, check_rng
 from csuper.geometry.gram import gram_product
-from csuper.jl import _distortion_kernels as K
 from csuper.jl.transforms import JLTransform
+
+K = lazy_import("csuper.jl._distortion_kernels")
 
 __all__ = ["Distortion", "measure_distortion"]
 

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import (
     check_array,
     check_bool,
@@ -29,7 +30,9 @@ from csuper._validation import (
     check_real,
     check_rng,
 )
-from csuper.jl import _jl_kernels as K
+
+K = lazy_import("csuper.jl._jl_kernels")
+
 
 __all__ = [
     "CONSTRUCTIONS",

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper.recovery import _simplex_kernels as K
+from csuper._lazy import lazy_import
 from csuper.recovery._duality import backward_error, l1_objective, negativity
 from csuper.recovery._lp import highs_bp, verified_point
+
+K = lazy_import("csuper.recovery._simplex_kernels")
 
 #: Pricing tolerance of the simplex (reduced costs are O(1): the dual constraints are
 #: |a_i^T nu| <= 1).

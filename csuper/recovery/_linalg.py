@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg
 
+from csuper._lazy import lazy_import
 from csuper.recovery._duality import pow2_scale
+
+linalg = lazy_import("scipy.linalg")
 
 
 def range_basis(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

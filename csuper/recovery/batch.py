@@ -7,10 +7,10 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numba import config as _numba_config
 from threadpoolctl import threadpool_limits
 
 from csuper._errors import ConvergenceWarning
+from csuper._lazy import lazy_import
 from csuper._validation import (
     check_array,
     check_bool,
@@ -19,11 +19,12 @@ from csuper._validation import (
     check_real,
     memory_budget,
 )
-from csuper.recovery._admm_kernels import polish_certify, shrink_update, shrink_update_numpy
 from csuper.recovery._common import BatchRecoveryResult, check_system
 from csuper.recovery._duality import backward_error, l1_objective, negativity, verify_columns
 from csuper.recovery._exact import ExactSolver
 from csuper.recovery._linalg import range_basis
+
+_k = lazy_import("csuper.recovery._admm_kernels")
 
 __all__ = ["batch_basis_pursuit"]
 
@@ -371,7 +372,9 @@ def _settle_trivial(problem: _Problem, out: _Output) -> np.ndarray:
 
 
 def _shrink(it: _Iterates, settings: _Settings) -> None:
-    fn = shrink_update_numpy if _numba_config.DISABLE_JIT else shrink_update
+    from numba import config
+
+    fn = _k.shrink_update_numpy if config.DISABLE_JIT else _k.shrink_update
     fn(it.X, it.Z, it.U, 1.0 / it.rhos, settings.alpha, settings.nonnegative, *it.norms)
 
 
@@ -465,7 +468,7 @@ def _polish(
             handoff[c] = True
             continue
         j = it.ids[c]
-        code = polish_certify(
+        code = _k.polish_certify(
             A,
             U_r,
             s_r,

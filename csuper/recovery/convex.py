@@ -11,10 +11,11 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_bool, check_memory, check_real
 from csuper.recovery._common import RecoveryResult, check_system, solver_output
 from csuper.recovery._duality import (
@@ -26,6 +27,11 @@ from csuper.recovery._duality import (
     verify,
 )
 from csuper.recovery._lp import highs_bp, verified_point
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = lazy_import("cvxpy")
 
 __all__ = ["FORMULATIONS", "Formulation", "L1Problem", "solve_l1", "highs_basis_pursuit"]
 
@@ -375,13 +381,15 @@ FORMULATIONS: dict[str, Formulation] = {
 _CVXPY_BYTES_PER_ENTRY = 128
 _LP_BYTES_PER_ENTRY = 128
 
+#: cvxpy's status strings (``cp.OPTIMAL == "optimal"``, ...), spelled out so that importing this
+#: module does not import cvxpy.
 _STATUS_MAP = {
-    cp.OPTIMAL: "optimal",
-    cp.OPTIMAL_INACCURATE: "optimal_inaccurate",
-    cp.INFEASIBLE: "infeasible",
-    cp.INFEASIBLE_INACCURATE: "infeasible",
-    cp.UNBOUNDED: "unbounded",
-    cp.UNBOUNDED_INACCURATE: "unbounded",
+    "optimal": "optimal",
+    "optimal_inaccurate": "optimal_inaccurate",
+    "infeasible": "infeasible",
+    "infeasible_inaccurate": "infeasible",
+    "unbounded": "unbounded",
+    "unbounded_inaccurate": "unbounded",
 }
 
 

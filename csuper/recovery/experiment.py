@@ -432,7 +432,7 @@ def phase_transition(
             )
         if fixed is not None:
             config["matrix_sha"] = _digest(fixed)
-        db = ResultStore(store, "csuper.recovery.phase_transition", config)
+        db = ResultStore(store, "csuper.recovery.phase_transition", config, name="store")
     m_max = fixed.shape[0] if fixed is not None else max(1, round(float(deltas.max()) * n))
     check_memory(
         _cell_bytes(n, m_max, n_trials),
@@ -471,13 +471,9 @@ def phase_transition(
                 },
             )
         )
-    from csuper.executor import Executor, make_executor
+    from csuper.executor import check_executor, make_executor
 
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            "executor must be None or a csuper.executor.Executor (see make_executor); "
-            f"got {type(executor).__name__}."
-        )
+    check_executor(executor)
     ex = make_executor(workers=1) if executor is None else executor
     keys = {j: key for j, (_, key, _) in enumerate(pending)}
     slots = {j: i for j, (i, _, _) in enumerate(pending)}

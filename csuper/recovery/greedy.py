@@ -7,9 +7,11 @@ import time
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_bool, check_int, check_memory, check_real
 from csuper.recovery._common import BatchRecoveryResult, check_system
-from csuper.recovery._greedy_kernels import hard_threshold, omp_column
+
+_k = lazy_import("csuper.recovery._greedy_kernels")
 
 __all__ = ["omp", "iht"]
 
@@ -94,7 +96,7 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
     for j in range(B):
         y = np.ascontiguousarray(Y[:, j])
         xj = np.zeros(n)
-        iters[j] = omp_column(Af, y, k, tol, nonnegative, xj)
+        iters[j] = _k.omp_column(Af, y, k, tol, nonnegative, xj)
         X[:, j] = xj
         yn = np.linalg.norm(y)
         status.append(
@@ -173,7 +175,7 @@ def iht(
         Smask = Xa != 0
         if it == 1:
             Gs = np.ascontiguousarray(G.copy())
-            hard_threshold(Gs, k, nonnegative)
+            _k.hard_threshold(Gs, k, nonnegative)
             Smask = Gs != 0
         Gs = np.where(Smask, G, 0.0)
         num = (Gs**2).sum(axis=0)
@@ -184,7 +186,7 @@ def iht(
         pending = np.arange(active.size)
         for _ in range(30):
             cand = np.ascontiguousarray(Xa[:, pending] + mu[pending] * G[:, pending])
-            hard_threshold(cand, k, nonnegative)
+            _k.hard_threshold(cand, k, nonnegative)
             new = ((Y[:, active[pending]] - A @ cand) ** 2).sum(axis=0)
             good = (new <= old[pending]) | (mu[pending] <= mu0)
             Xn[:, pending[good]] = cand[:, good]

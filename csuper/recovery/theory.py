@@ -19,9 +19,12 @@ the objective at x0 (Amelunxen, Lotz, McCoy, Tropp 2014).
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_bool, check_int, check_real, scalar_or_array
+
+optimize = lazy_import("scipy.optimize")
+special = lazy_import("scipy.special")
 
 __all__ = [
     "statistical_dimension",

@@ -21,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_bool, check_int, check_real
+
+optimize = lazy_import("scipy.optimize")
 
 __all__ = [
     "absorption",
@@ -115,7 +117,7 @@ def decoder_matching(true, learned) -> tuple[np.ndarray, np.ndarray]:
         True feature rows[q] is matched to atom cols[q]; min(n, L) pairs.
     """
     C = cosine_matrix(true, learned, absolute=True)
-    return linear_sum_assignment(-C)
+    return optimize.linear_sum_assignment(-C)
 
 
 def decoder_mcc(true, learned) -> float:
@@ -130,7 +132,7 @@ def decoder_mcc(true, learned) -> float:
     0.5
     """
     C = cosine_matrix(true, learned, absolute=True)
-    r, c = linear_sum_assignment(-C)
+    r, c = optimize.linear_sum_assignment(-C)
     return float(C[r, c].sum() / C.shape[0])
 
 
@@ -179,7 +181,7 @@ def code_mcc(true_codes, inferred_codes, *, matching: str = "hungarian") -> floa
     A, B = _codes(true_codes, inferred_codes)
     C = np.abs(_correlations(A, B))
     if matching == "hungarian":
-        r, c = linear_sum_assignment(-C)
+        r, c = optimize.linear_sum_assignment(-C)
         return float(C[r, c].sum() / C.shape[0])
     if matching == "identity":
         if B.shape[1] < A.shape[1]:

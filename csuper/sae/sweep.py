@@ -285,7 +285,7 @@ def run_sweep(
     """
     from csuper import __version__
     from csuper._store import ResultStore, make_key
-    from csuper.executor import make_executor
+    from csuper.executor import check_executor, make_executor
     from csuper.sae.report import write_report
 
     config = SweepConfig() if config is None else config
@@ -293,7 +293,9 @@ def run_sweep(
         raise TypeError(f"config must be a SweepConfig; got {type(config).__name__}.")
     if output is None:
         raise ValueError("output (the sweep folder) is required.")
-    store = ResultStore(output, EXPERIMENT, {**config.to_dict(), "csuper_version": __version__})
+    check_executor(executor)
+    identity = {**config.to_dict(), "csuper_version": __version__}
+    store = ResultStore(output, EXPERIMENT, identity, name="output")
     tasks = sweep_tasks(config)
     keys = [make_key(**t) for t in tasks]
     todo = [i for i, key in enumerate(keys) if key not in store]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._errors import SAEDivergedError
 from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
 
 __all__ = [
@@ -252,15 +253,6 @@ class SparseAutoencoder:
     def save(self, path) -> None:
         """Save to ``path`` (.npz), see :func:`save_sae`."""
         save_sae(self, path)
-
-
-class SAEDivergedError(RuntimeError):
-    """Training produced a non-finite loss or gradient; ``.instance``, ``.step`` name it."""
-
-    def __init__(self, message: str, instance: int, step: int):
-        super().__init__(message)
-        self.instance = instance
-        self.step = step
 
 
 def _check_inputs(X, n_dims: int | None = None) -> np.ndarray:

@@ -11,11 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
+from csuper._lazy import lazy_import
 from csuper.study.questions import MONOSEMANTIC_ABOVE, QuestionResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+_figure = lazy_import("matplotlib.figure")
 
 __all__ = ["FIGURES", "draw", "save_figure"]
 
@@ -41,7 +47,7 @@ def _q1(result: QuestionResult, config) -> Figure | None:
 
     if "constant" not in result.data:
         return None
-    fig = Figure(figsize=(11, 4.2))
+    fig = _figure.Figure(figsize=(11, 4.2))
     a, b = fig.subplots(1, 2)
     xs_all = []
     for j, (arm, d) in enumerate(sorted(result.data.items())):
@@ -116,7 +122,7 @@ def _q2(result: QuestionResult, config) -> Figure | None:
     rows = [r for r in result.data.get("rows", []) if r["arm"] == "noiseless"]
     if not rows:
         return None
-    fig = Figure(figsize=(11, 4.2))
+    fig = _figure.Figure(figsize=(11, 4.2))
     a, b = fig.subplots(1, 2)
     names = list(dict.fromkeys(r["decoder"] for r in rows))
     never: list[str] = []
@@ -178,7 +184,7 @@ def _q3(result: QuestionResult, config) -> Figure | None:
     points = result.data.get("points")
     if not points:
         return None
-    fig = Figure(figsize=(11, 4.2))
+    fig = _figure.Figure(figsize=(11, 4.2))
     a, b = fig.subplots(1, 2)
     D, C, P = (np.array(v) for v in zip(*points))
     for j, p in enumerate(sorted(set(P.tolist()), reverse=True)):
@@ -214,7 +220,7 @@ def _q4(result: QuestionResult, config) -> Figure | None:
     recs = result.data.get("records")
     if not recs:
         return None
-    fig = Figure(figsize=(6.2 * len(recs), 6.4))
+    fig = _figure.Figure(figsize=(6.2 * len(recs), 6.4))
     axes = np.atleast_1d(fig.subplots(1, len(recs)))
     thr = {"ignored_to_superposed": "C1", "superposed_to_own": "C0"}
     for ax, rec in zip(axes, recs):
@@ -294,7 +300,7 @@ def _q5(result: QuestionResult, config) -> Figure | None:
     per = result.data.get("per")
     if not per:
         return None
-    fig = Figure(figsize=(11, 4.2))
+    fig = _figure.Figure(figsize=(11, 4.2))
     a, b = fig.subplots(1, 2)
     x = np.array([p["inverse_p"] for p in per])
     rec = [p["recovered"] for p in per]
@@ -337,7 +343,7 @@ def _q6(result: QuestionResult, config) -> Figure | None:
     per = result.data.get("per")
     if not per:
         return None
-    fig = Figure(figsize=(11, 4.2))
+    fig = _figure.Figure(figsize=(11, 4.2))
     a, b = fig.subplots(1, 2)
     m = np.array([p["n_dims"] for p in per])
     mono = [p["mono"] for p in per]
@@ -379,7 +385,7 @@ def _q7(result: QuestionResult, config) -> Figure | None:
     means = result.data.get("means")
     if not means:
         return None
-    fig = Figure(figsize=(5.5, 4.2))
+    fig = _figure.Figure(figsize=(5.5, 4.2))
     ax = fig.subplots()
     names = list(means)
     est = [means[k] for k in names]
@@ -402,7 +408,7 @@ def _q8(result: QuestionResult, config) -> Figure | None:
     points = result.data.get("points")
     if not points:
         return None
-    fig = Figure(figsize=(7, 4.2))
+    fig = _figure.Figure(figsize=(7, 4.2))
     ax = fig.subplots()
     variants = list(dict.fromkeys(v for _, v, _ in points))
     sparsities = sorted({s for s, _, _ in points})

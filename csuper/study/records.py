@@ -15,6 +15,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from csuper._errors import StudyRecordError
+
 __all__ = [
     "RECORD_VERSION",
     "RECORD_TYPES",
@@ -33,10 +35,6 @@ __all__ = [
 
 #: Version of the record schema. Bump it whenever a record's fields change meaning or name.
 RECORD_VERSION = 2
-
-
-class StudyRecordError(ValueError):
-    """A stored study record does not match this csuper's schema."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +275,7 @@ def parse_record(data: Any) -> ModelRecord | TransitionRecord | QuadraticRecord:
     >>> parse_record({"kind": "model", "W": []})
     Traceback (most recent call last):
     ...
-    csuper.study.records.StudyRecordError: record has no schema: it was written by an earlier csuper
+    csuper._errors.StudyRecordError: record has no schema: it was written by an earlier csuper
     study (record schema 1); this csuper reads schema 2. Rerun the study into a new folder.
     """
     if not isinstance(data, dict):

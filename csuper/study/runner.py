@@ -193,15 +193,11 @@ def run_study(
     first (by :func:`csuper.study.tasks.task_cost`), so that the last minutes are not spent
     waiting for one long task. In worker processes training uses one numba thread each.
     """
-    from csuper.executor import Executor, make_executor
+    from csuper.executor import check_executor, make_executor
     from csuper.study.config import DEFAULT_OUTPUT
 
     config = check_config(StudyConfig() if config is None else config)
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            "executor must be None or a csuper.executor.Executor (see make_executor); "
-            f"got {type(executor).__name__}."
-        )
+    check_executor(executor)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False; got {progress!r}.")
     folder = Path(DEFAULT_OUTPUT if output is None else output)

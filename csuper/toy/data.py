@@ -9,11 +9,17 @@ when the group fires, so no two members are ever active at once).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_memory, check_real, check_rng
-from csuper.toy import _train_kernels as _k
+
+_k = lazy_import("csuper.toy._train_kernels")
+
+if TYPE_CHECKING:
+    from csuper.toy._train_kernels import KernelData
 
 __all__ = [
     "MAGNITUDE_LAWS",
@@ -306,7 +312,7 @@ def feature_distribution(
     return FeatureDistribution(p, magnitude, corr, anti, (indep, gstart, gmem, gmode, gp))
 
 
-def _kernel_data(dist: FeatureDistribution, repeat: int = 1) -> _k.KernelData:
+def _kernel_data(dist: FeatureDistribution, repeat: int = 1) -> KernelData:
     """The distribution as the kernels see it, every instance repeated ``repeat`` times."""
     indep, gstart, gmem, gmode, gp = dist._groups
     return _k.KernelData(

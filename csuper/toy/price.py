@@ -10,16 +10,23 @@ exactly from it, never estimated from a batch) or c_ij = 1 (the plain price). Tr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_bool, check_memory
-from csuper.toy import _train_kernels as _k
 from csuper.toy.data import FeatureDistribution
+
+_k = lazy_import("csuper.toy._train_kernels")
+
+if TYPE_CHECKING:
+    from csuper.toy._train_kernels import PriceData
 
 __all__ = ["coactivation_matrix", "interference_penalty"]
 
 
-def _price_data(dist: FeatureDistribution, weighted: bool, repeat: int, dtype) -> _k.PriceData:
+def _price_data(dist: FeatureDistribution, weighted: bool, repeat: int, dtype) -> PriceData:
     """Weights of the price as the kernel takes them: c_ij = q_i q_j + delta_g within group g.
 
     Independent features and different groups fire independently: c_ij = p_i p_j. Members of a

@@ -12,8 +12,9 @@ import os
 
 import numpy as np
 
+from csuper._errors import TrainingDivergedError
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_bool, check_int, check_memory, check_rng
-from csuper.toy import _train_kernels as _k
 from csuper.toy.data import FeatureDistribution, _kernel_data, _stream_states
 from csuper.toy.model import ToyModel, _check_importance, _final_loss
 from csuper.toy.price import _price_data
@@ -26,26 +27,9 @@ from csuper.toy.settings import (
     learning_rates,
 )
 
+_k = lazy_import("csuper.toy._train_kernels")
+
 __all__ = ["TrainingDivergedError", "train"]
-
-
-class TrainingDivergedError(RuntimeError):
-    """Training produced a non-finite loss or gradient.
-
-    Attributes
-    ----------
-    instance, step : int
-        First diverged instance (index into the instances trained, seeds included) and its step.
-    model : ToyModel
-        Every instance as trained up to the chunk in which the divergence happened (the diverged
-        ones as they were before their bad step); loss_history is NaN after that.
-    """
-
-    def __init__(self, message: str, instance: int, step: int, model: ToyModel):
-        super().__init__(message)
-        self.instance = instance
-        self.step = step
-        self.model = model
 
 
 def _check_init(init, n_inst: int, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
