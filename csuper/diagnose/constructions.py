@@ -439,5 +439,5 @@ def make_construction(name: str, *, rng=None) -> Construction:
     4
     """
     if name not in CONSTRUCTIONS:
-        raise ValueError(f"construction must be one of {list(CONSTRUCTIONS)}; got {name!r}.")
+        raise ValueError(f"name must be one of {list(CONSTRUCTIONS)}; got {name!r}.")
     return CONSTRUCTIONS[name](rng=rng)

@@ -115,7 +115,7 @@ def run_test(name: str, H=None, X=None, *, W=None, factors=None, rng=None) -> Di
     'no superposition'
     """
     if name not in TESTS:
-        raise ValueError(f"test must be one of {list(TESTS)}; got {name!r}.")
+        raise ValueError(f"name must be one of {list(TESTS)}; got {name!r}.")
     H, X, W = _inputs(H, X, W)
     return TESTS[name](H, X, W, factors, check_rng(rng))
 

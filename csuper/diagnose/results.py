@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from csuper._validation import check_real
+from csuper._validation import check_int, check_real
 
 __all__ = ["NOT_APPLICABLE", "DiagnosticResult", "train_test_split_rows"]
 
@@ -121,5 +121,6 @@ def train_test_split_rows(n_rows: int, test_fraction: float = 1 / 3) -> tuple[sl
     t = check_real(
         test_fraction, "test_fraction", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
     )
+    n_rows = check_int(n_rows, "n_rows", low=2)
     n_test = max(1, round(n_rows * t))
     return slice(0, n_rows - n_test), slice(n_rows - n_test, n_rows)

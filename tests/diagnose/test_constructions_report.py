@@ -43,7 +43,7 @@ def test_constructions_are_reproducible_and_consistent(construction):
 
 
 def test_make_construction_rejects_unknown_names():
-    with pytest.raises(ValueError, match="construction must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         make_construction("spiral")
 
 
@@ -78,7 +78,7 @@ def test_diagnose_bad_input():
         diagnose(X=c.X)
     with pytest.raises(ValueError, match="one row per hidden dimension"):
         diagnose(c.H, c.X, W=c.W[:-1])
-    with pytest.raises(ValueError, match="test must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         run_test("magic", c.H, c.X)
 
 
