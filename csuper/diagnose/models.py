@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_real, check_rng
-from csuper.diagnose import _train_kernels as _k
 from csuper.toy import FeatureDistribution, TrainSettings, learning_rates
+
+_k = lazy_import("csuper.diagnose._train_kernels")
 
 __all__ = [
     "ABS_SETTINGS",
