@@ -474,8 +474,9 @@ def incidental_law(n_features, n_dims) -> float | np.ndarray:
     """
     from csuper._validation import check_array, scalar_or_array
 
+    scalar = np.ndim(n_features) == 0 and np.ndim(n_dims) == 0
     n = check_array(n_features, "n_features", dtype=np.float64)
     m = check_array(n_dims, "n_dims", dtype=np.float64)
     if np.any(n < 1) or np.any(m < 1):
         raise ValueError("n_features and n_dims must be >= 1.")
-    return scalar_or_array(n**2 / (4.0 * m), n.ndim == 0 and m.ndim == 0)
+    return scalar_or_array(n**2 / (4.0 * m), scalar)
