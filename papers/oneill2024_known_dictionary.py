@@ -21,6 +21,10 @@ weight (their ITO objective times M / 2: lam = 0.05 M / (2 N) = 0.0125), FISTA f
 iterations, nonnegative basis pursuit. Then their grid over N and M (smaller, for 2 cores:
 N in {8, 16, 32}, M in {4, 8, 16}, K = 3, 3 seeds, 5,000 steps).
 
+Runtime on 2 cores: not timed end to end; one grid cell (5,000 steps, one seed, with its
+sparse-coding baselines) takes 30 s at load 8-11, so about 10-20 minutes for both parts.
+``--part headline`` or ``--part grid`` runs one of them.
+
 Usage: python papers/oneill2024_known_dictionary.py OUTDIR [--part headline|grid|all]
 Writes OUTDIR/known_dictionary.json and OUTDIR/known_dictionary.png.
 """
@@ -36,6 +40,8 @@ import numpy as np
 import csuper.sae as sae
 from csuper.compare import nonnegative_threshold
 
+#: Committed results (under papers/results/), checked by tests/papers/test_drift.py.
+RESULTS = ("oneill2024/known_dictionary.json",)
 N, M, K = 16, 8, 3
 SEED = 20240625
 HEADLINE = {
@@ -104,6 +110,26 @@ def verdict(cell: dict) -> str:
     margin with 95% confidence over seeds (csuper.sae.CRITERIA)."""
     lo = cell["lasso_minus_encoder_mean_ci"][1]
     return "reproduced" if lo > sae.CRITERIA["gap_margin"] else "not supported"
+
+
+def drift(committed: dict) -> dict:
+    """The grid cell N = 16, M = 8 (the headline's dictionary and data, 5,000 steps) regenerated
+    for its first seed (instances are independent of their siblings), and the verdicts from the
+    committed numbers."""
+    (path,) = RESULTS
+    res = committed[path]
+    i, _row = next(
+        (i, r) for i, r in enumerate(res["grid"]) if (r["n_features"], r["n_dims"]) == (N, M)
+    )
+    cell = known_dictionary_cell(N, M, GRID["n_steps"], 1, SEED)
+    out = {f"{path}#/grid/{i}/sae_encoder/0": cell["sae_encoder"][0]}
+    for key in ("lasso", "fista_10", "fista_100", "basis_pursuit", "m_star"):
+        out[f"{path}#/grid/{i}/{key}"] = cell[key]
+        out[f"{path}#/headline/{key}"] = cell[key]  # the same dictionary and test samples
+    out[f"{path}#/headline/verdict"] = verdict(res["headline"])
+    for j, r in enumerate(res["grid"]):
+        out[f"{path}#/grid/{j}/verdict"] = verdict(r)
+    return out
 
 
 def main(argv=None) -> int:

@@ -20,6 +20,10 @@ magnitudes, Gaussian unit features; dictionary ratios 0.5, 1, 2, 4 (widths 16-12
 coefficients, 2 seeds, 5,000 Adam steps of batch 256 (lr 1e-3), unit-norm decoder by gradient
 projection, decoder bias at the geometric median.
 
+Runtime on 2 cores: not timed end to end; one of its 56 trainings (width 32, one L1
+coefficient, one seed) takes 17 s at load 8-11, so about 15-30 minutes (the wider
+dictionaries cost more). Fewer ``ratios``, ``coefficients`` or ``n_seeds`` in SETUP shrink it.
+
 Usage: python papers/sharkey2022_toy.py OUTDIR
 Writes OUTDIR/toy.json and OUTDIR/toy.png.
 """
@@ -35,6 +39,8 @@ import numpy as np
 
 import csuper.sae as sae
 
+#: Committed results (under papers/results/), checked by tests/papers/test_drift.py.
+RESULTS = ("sharkey2022/toy.json",)
 SETUP = {
     "n_features": 64,
     "n_dims": 32,
@@ -174,6 +180,32 @@ def summarise(res: dict) -> dict:
         "the widest dictionary has > 1 more than width n; claim 3: width n's atoms reappear in "
         "the next larger dictionary (MMCS >= 0.95) and smaller widths' less so",
         "table": table,
+    }
+
+
+def drift(committed: dict) -> dict:
+    """The width-32 dictionary at the first L1 coefficient, first seed, regenerated (its rows do
+    not depend on the other widths, coefficients or seeds), and the summary from the committed
+    rows."""
+    (path,) = RESULTS
+    res = committed[path]
+    setup = {
+        **res["setup"],
+        "ratios": [1.0],
+        "coefficients": res["setup"]["coefficients"][:1],
+        "n_seeds": 1,
+    }
+    w = int(setup["n_dims"])
+    i, _row = next(
+        (i, r)
+        for i, r in enumerate(res["rows"])
+        if r["width"] == w and r["seed_index"] == 0 and r["coefficient"] == setup["coefficients"][0]
+    )
+    new = run(setup)["rows"][0]
+    keys = ("mmcs_features", "recovery_rate", "dead_latents", "l0")
+    return {
+        **{f"{path}#/rows/{i}/{key}": new[key] for key in keys},
+        f"{path}#/summary": json.loads(json.dumps(summarise(res), default=float)),
     }
 
 
