@@ -224,6 +224,7 @@ def code_law(
         k = check_int(k, "k", low=1, high=n)
     else:
         k = check_real(k, "k", low=0.0, high=float(n), low_inclusive=False)
+    check_memory(4.0 * 8 * n, f"code_law of n_features={n}", "use fewer features")
     i = np.arange(n, dtype=float)
     ratio = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
     alpha = check_real(alpha, "alpha", low=0.0)

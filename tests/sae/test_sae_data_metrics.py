@@ -208,6 +208,8 @@ def test_bad_arguments_found_by_the_fuzz_suite_name_their_parameter():
         sae.code_law(4, 1.0, hierarchy=np.array([[0.5, 1.5]]))
     with pytest.raises(ValueError, match="kind must be one of"):
         sae.ground_truth_dictionary(["lines"], 3, 2)
+    with pytest.raises(csuper.MemoryBudgetError, match="code_law of n_features"):
+        sae.code_law(10**30, 1.0)
     with pytest.raises(csuper.MemoryBudgetError, match="sample_codes"):
         sae.sample_codes(sae.code_law(4, 1.0), 10**30)
     with pytest.raises(TypeError, match="children"):
