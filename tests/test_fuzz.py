@@ -75,24 +75,17 @@ NAN_ALLOWED: dict[str, str] = {
     "lab.neuron_feature_correlation": "NaN for a dead neuron or a feature that never fired "
     "(documented)",
     "toy.from_weights": "feature_probability is NaN (unknown) unless given (documented)",
+    "diagnose.participation_ratio": "NaN for a neuron that carries no feature (documented)",
+    "diagnose.neuron_alignment": "NaN participation ratio of a neuron that carries no feature "
+    "(documented in participation_ratio and neuron_alignment)",
+    "diagnose.diagnose": "NaN statistic and baseline of a test that does not apply, and NaN "
+    "per-feature entries where a rung does not apply (documented in DiagnosticResult)",
 }
 
 #: Callable -> the failure the fuzz suite finds today (areas other than CLI/store/executor/
 #: validation, whose engineers are fixing their validation now). xfail(strict=True): remove the
 #: entry once the callable is fixed.
-KNOWN_FAILURES: dict[str, str] = {
-    # diagnose (issue 14; reached main after this suite, to fix)
-    "diagnose.relu_linear_loss_grad": "all plausible: ValueError names no parameter: 'matmul: "
-    "Input operand 1 has a mismatch in its core dimension 0' (shapes of V, Z, Y not checked)",
-    "diagnose.mlp_loss_grad": "all plausible: ValueError names no parameter: 'matmul: Input "
-    "operand 1 has a mismatch in its core dimension 0' (shapes not checked)",
-    "diagnose.classify_features": "all plausible: AttributeError: 'object' object has no "
-    "attribute 'values'",
-    "diagnose.neuron_alignment": "all plausible: the result holds NaN",
-    "diagnose.product_code": "n_samples=10**30: ValueError names no parameter: 'Maximum allowed "
-    "dimension exceeded'",
-    "diagnose.diagnose": "all plausible: the result holds NaN",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 #: Failures the nightly profile found that CI's few examples miss, pinned to the wild argument
 #: that causes them: callable -> (parameter, value, must it be refused, what happens). Each runs

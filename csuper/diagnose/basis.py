@@ -144,7 +144,7 @@ def _code_match(X: np.ndarray, S: np.ndarray) -> np.ndarray:
 
 def unmixing(
     H,
-    X,
+    X=None,
     *,
     n_null: int = 50,
     match_threshold: float = 0.9,
@@ -192,17 +192,17 @@ def unmixing(
     'rotated basis'
     """
     name = "unmixing"
-    if X is None:
-        return DiagnosticResult.not_applicable(name, "it needs the known features X")
-    H, X = check_activations(H, X)
     n_null = check_int(n_null, "n_null", low=1)
     t = check_real(match_threshold, "match_threshold", low=0.0, high=1.0)
+    H, X = check_activations(H, X)
+    gen = check_rng(rng)
+    if X is None:
+        return DiagnosticResult.not_applicable(name, "it needs the known features X")
     live = np.flatnonzero(X.std(axis=0) > 0)
     if live.size == 0:
         return DiagnosticResult.not_applicable(name, "no known feature varies over the samples")
     if numerical_rank(H) == 0:
         return DiagnosticResult.not_applicable(name, "the activations do not vary")
-    gen = check_rng(rng)
     Xl = X[:, live]
     ica = fast_ica(H, rng=gen)
     r = ica.sources.shape[1]
@@ -263,7 +263,7 @@ def _linear_frame(H: np.ndarray, X: np.ndarray, min_r2: float = 0.99) -> np.ndar
 
 def sae_unmixing(
     H,
-    X,
+    X=None,
     *,
     W=None,
     widths=None,
@@ -332,9 +332,9 @@ def sae_unmixing(
     from csuper.sae import SAESettings, mmcs_features, train_sae
 
     name = "sae_unmixing"
+    H, X = check_activations(H, X)
     if X is None:
         return DiagnosticResult.not_applicable(name, "it needs the known features X")
-    H, X = check_activations(H, X)
     m = H.shape[1]
     ws = (
         (m, 2 * m, 4 * m)
@@ -566,8 +566,9 @@ def neuron_alignment(
     DiagnosticResult
         statistic = mean participation ratio over live neurons; baseline = its null mean;
         diagnosis "privileged basis" (neurons align with features) or "no privileged basis"
-        (mixing as in a random rotation). Details: ``participation`` (m,), ``null`` (n_null,),
-        ``p_value``.
+        (mixing as in a random rotation). Details: ``participation`` (m,) (NaN for a neuron
+        that carries no feature, see :func:`participation_ratio`; the statistic averages the
+        live neurons), ``null`` (n_null,), ``p_value``.
 
     Notes
     -----
@@ -582,10 +583,14 @@ def neuron_alignment(
     'privileged basis'
     """
     name = "neuron_alignment"
+    n_null = check_int(n_null, "n_null", low=1)
+    a = check_real(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    gen = check_rng(rng)
+    if H is not None or X is not None:
+        H, X = check_activations(H, X) if H is not None else (None, check_array(X, "X", ndim=2))
     if W is not None:
         A = check_weights(W)
     elif H is not None and X is not None:
-        H, X = check_activations(H, X)
         A = (H - H.mean(axis=0)).T @ (X - X.mean(axis=0)) / H.shape[0]
     else:
         return DiagnosticResult.not_applicable(
@@ -594,9 +599,6 @@ def neuron_alignment(
     m = A.shape[0]
     if m < 2:
         return DiagnosticResult.not_applicable(name, "one neuron cannot be rotated (m < 2)")
-    n_null = check_int(n_null, "n_null", low=1)
-    a = check_real(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    gen = check_rng(rng)
     pr = participation_ratio(A)
     if np.all(np.isnan(pr)):
         return DiagnosticResult.not_applicable(name, "no neuron carries any feature")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from csuper._validation import check_int, check_real, check_rng
+from csuper._validation import check_int, check_memory, check_real, check_rng
 from csuper.toy import feature_distribution, sample_features
 
 __all__ = [
@@ -107,6 +107,11 @@ def rotation_code(
     n = check_int(n_features, "n_features", low=2)
     m = check_int(n_dims, "n_dims", low=n)
     N, p, gen = _sampling(n_samples, feature_probability, rng, high=1.0)
+    check_memory(
+        8.0 * (N * (n + m) + 2 * m * n),
+        f"rotation_code of n_features={n}, n_dims={m}, n_samples={N}",
+        "smaller sizes",
+    )
     X = _sparse_features(n, p, N, gen)
     Q = _haar_columns(m, n, gen)
     return Construction(
@@ -233,6 +238,11 @@ def incidental_code(
     n = check_int(n_features, "n_features", low=2)
     m = check_int(n_dims, "n_dims", low=n)
     N, p, gen = _sampling(n_samples, feature_probability, rng, high=1.0)
+    check_memory(
+        8.0 * N * (n + m),
+        f"incidental_code of n_features={n}, n_dims={m}, n_samples={N}",
+        "smaller sizes",
+    )
     ae = train_tied_autoencoder(n, m, l1=l1, n_steps=n_steps, rng=gen)
     W = ae.W[0]
     X = _sparse_features(n, p, N, gen)
@@ -262,6 +272,11 @@ def product_code(*, n_samples: int = 1500, rng=None) -> Construction:
     ('x', 'y', 'x*y')
     """
     N = check_int(n_samples, "n_samples", low=20)
+    check_memory(
+        N * 9 * 8.0,
+        f"product_code of n_samples={N} (N x 9 float64 values)",
+        "a smaller n_samples",
+    )
     u = check_rng(rng).uniform(-1.0, 1.0, (N, 2))
     W = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
     H = np.maximum(u @ W.T, 0.0)
@@ -295,6 +310,9 @@ def magnitude_code(
     n = check_int(n_features, "n_features", low=2)
     N = check_int(n_samples, "n_samples", low=20)
     p = check_real(feature_probability, "feature_probability", low=0.0, high=1.0 / n)
+    check_memory(
+        8.0 * N * (n + 3), f"magnitude_code of n_features={n}, n_samples={N}", "smaller sizes"
+    )
     gen = check_rng(rng)
     which = gen.choice(n + 1, size=N, p=[*([p] * n), 1.0 - n * p])
     X = np.zeros((N, n))
@@ -343,9 +361,12 @@ def compositional_code(kind: str = "decomposable", *, n_repeats: int = 4) -> Con
     >>> c.H.shape, c.expected["additivity"]
     ((64, 4), 'additive')
     """
-    if kind not in COMPOSITIONAL_CODES:
+    if not isinstance(kind, str) or kind not in COMPOSITIONAL_CODES:
         raise ValueError(f"kind must be one of {list(COMPOSITIONAL_CODES)}; got {kind!r}.")
     R = check_int(n_repeats, "n_repeats", low=1)
+    check_memory(
+        8.0 * 16 * R * 40, f"compositional_code of n_repeats={R} (16 items each)", "fewer repeats"
+    )
     item = np.tile(np.arange(16), R)
     shape, colour = np.divmod(item, 4)
     s1, s2, c1, c2 = shape >> 1, shape & 1, colour >> 1, colour & 1
@@ -438,6 +459,6 @@ def make_construction(name: str, *, rng=None) -> Construction:
     >>> make_construction("product", rng=0).n_dims
     4
     """
-    if name not in CONSTRUCTIONS:
+    if not isinstance(name, str) or name not in CONSTRUCTIONS:
         raise ValueError(f"name must be one of {list(CONSTRUCTIONS)}; got {name!r}.")
     return CONSTRUCTIONS[name](rng=rng)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper.diagnose._inputs import check_activations
 from csuper.diagnose.linear import _predict_linear, fit_linear
 
 __all__ = [
@@ -42,6 +43,15 @@ def _standardise(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mu, np.where(sd > 0, sd, 1.0)
 
 
+def _inputs_targets(Z, Y) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs Z (N, m) and targets Y (N, q) of a read-out's loss, checked to share their rows."""
+    Z = check_array(Z, "Z", ndim=2, dtype=np.float64)
+    Y = check_array(Y, "Y", ndim=2, dtype=np.float64)
+    if Y.shape[0] != Z.shape[0]:
+        raise ValueError(f"Y must have one row per row of Z ({Z.shape[0]}); got shape {Y.shape}.")
+    return Z, Y
+
+
 def relu_linear_loss_grad(V, c, Z, Y, weight):
     """Loss (1/N) sum_{s,i} weight_i (ReLU(z_s . v_i + c_i) - y_si)^2 and its gradient.
 
@@ -58,6 +68,10 @@ def relu_linear_loss_grad(V, c, Z, Y, weight):
     -------
     (loss, gV, gc)
     """
+    Z, Y = _inputs_targets(Z, Y)
+    V = check_array(V, "V", shape=(Z.shape[1], Y.shape[1]), dtype=np.float64)
+    c = check_array(c, "c", shape=(Y.shape[1],), dtype=np.float64)
+    weight = check_array(weight, "weight", shape=(Y.shape[1],), dtype=np.float64, nonnegative=True)
     N = Z.shape[0]
     pre = Z @ V + c
     on = pre > 0
@@ -73,6 +87,15 @@ def mlp_loss_grad(V1, c1, V2, c2, Z, Y, weight):
 
     Shapes: V1 (m, w), c1 (w,), V2 (w, q), c2 (q,), Z (N, m), Y (N, q), weight (q,).
     """
+    Z, Y = _inputs_targets(Z, Y)
+    V1 = check_array(V1, "V1", ndim=2, dtype=np.float64)
+    if V1.shape[0] != Z.shape[1]:
+        raise ValueError(f"V1 must have Z.shape[1] = {Z.shape[1]} rows; got shape {V1.shape}.")
+    w, q = V1.shape[1], Y.shape[1]
+    c1 = check_array(c1, "c1", shape=(w,), dtype=np.float64)
+    V2 = check_array(V2, "V2", shape=(w, q), dtype=np.float64)
+    c2 = check_array(c2, "c2", shape=(q,), dtype=np.float64)
+    weight = check_array(weight, "weight", shape=(q,), dtype=np.float64, nonnegative=True)
     N = Z.shape[0]
     pre = Z @ V1 + c1
     A = np.maximum(pre, 0.0)
@@ -285,8 +308,7 @@ def fit_ladder(
     variance (otherwise the code is not a linear measurement of x and the rung is skipped, with
     the reason in ``notes``).
     """
-    H = check_array(H, "H", ndim=2, dtype=np.float64)
-    X = check_array(X, "X", ndim=2, dtype=np.float64)
+    H, X = check_activations(H, X, min_samples=2)
     for r in rungs:
         if r not in DECODERS:
             raise ValueError(f"rungs must be names from {list(DECODERS)}; got {r!r}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csuper._validation import check_int, check_real
+from csuper._validation import check_array, check_int, check_real
 from csuper.diagnose._inputs import check_activations, r2_scores, varying_features
 from csuper.diagnose.decoders import DECODERS, fit_ladder
 from csuper.diagnose.results import DiagnosticResult, train_test_split_rows
@@ -44,7 +44,18 @@ def classify_features(r2: dict, threshold: float) -> list[str]:
     >>> classify_features({"linear": np.array([1.0, 0.2]), "mlp": np.array([1.0, 0.99])}, 0.95)
     ['linear', 'non_linear']
     """
+    if not isinstance(r2, dict) or not r2:
+        raise TypeError(
+            f"r2 must be a non-empty dict of rung name -> per-feature R^2; got {type(r2).__name__}."
+        )
+    unknown = [k for k in r2 if k not in DECODERS]
+    if unknown:
+        raise ValueError(f"r2's keys must be rungs from {list(DECODERS)}; got {unknown!r}.")
+    r2 = {k: check_array(v, f"r2[{k!r}]", ndim=1, finite=False) for k, v in r2.items()}
     n = len(next(iter(r2.values())))
+    if any(len(v) != n for v in r2.values()):
+        raise ValueError("r2's arrays must all have one entry per feature (the same length).")
+    threshold = check_real(threshold, "threshold")
     out = []
     for i in range(n):
         cls = "not_recoverable"

@@ -90,6 +90,8 @@ def linear_r2(W, feature_variance=None) -> np.ndarray:
             feature_variance, "feature_variance", shape=(n,), dtype=np.float64, nonnegative=True
         )
     Ws = W * np.sqrt(v)
+    top = float(np.max(np.abs(Ws)))
+    Ws = Ws / top if top > 0 else Ws  # R^2 is scale-free; no overflow in M for huge entries
     M = gram_matrix(Ws.T)
     Mp = np.linalg.pinv(M, rcond=1e-12, hermitian=True)
     return np.clip(np.einsum("ki,kl,li->i", Ws, Mp, Ws), 0.0, 1.0)
@@ -107,6 +109,8 @@ def fit_linear(H, Y) -> np.ndarray:
     """
     H = check_array(H, "H", ndim=2, dtype=np.float64)
     Y = check_array(Y, "Y", ndim=2, dtype=np.float64)
+    if Y.shape[0] != H.shape[0]:
+        raise ValueError(f"Y must have one row per row of H ({H.shape[0]}); got shape {Y.shape}.")
     A = np.hstack([H, np.ones((H.shape[0], 1))])
     coef, *_ = np.linalg.lstsq(A, Y, rcond=None)
     return coef

@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from csuper._errors import TrainingDivergedError
 from csuper._lazy import lazy_import
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
 from csuper.toy import FeatureDistribution, TrainSettings, learning_rates
 
 _k = lazy_import("csuper.diagnose._train_kernels")
@@ -57,7 +65,9 @@ def _splitmix64(seed: int) -> np.uint64:
 
 
 def _parallel(parallel, total: int) -> bool:
-    return bool(total >= 2 and (os.cpu_count() or 1) > 1) if parallel is None else bool(parallel)
+    if parallel is None:
+        return bool(total >= 2 and (os.cpu_count() or 1) > 1)
+    return check_bool(parallel, "parallel")
 
 
 def _final_loss(hist: np.ndarray) -> np.ndarray:
@@ -154,9 +164,12 @@ def _train_loop(kernel_args, kernel, T: int, settings_lrs, total: int, progress:
                 losses[:, t0:t1] = out
                 if np.any(failed >= 0):
                     r = int(np.argmax(failed >= 0))
-                    raise FloatingPointError(
-                        f"training diverged (non-finite loss or gradient) at step "
-                        f"{t0 + int(failed[r])} of instance {r}; lower lr."
+                    step = t0 + int(failed[r])
+                    raise TrainingDivergedError(
+                        f"training diverged (non-finite loss or gradient) at step {step} of "
+                        f"instance {r}; lower lr.",
+                        r,
+                        step,
                     )
                 if bar is not None:
                     bar.update(t1 - t0)
@@ -209,8 +222,8 @@ def train_abs_value(
 
     Raises
     ------
-    FloatingPointError
-        When a loss or gradient becomes non-finite (names instance and step).
+    csuper.TrainingDivergedError
+        When a loss or gradient becomes non-finite (``.instance`` and ``.step`` name it).
 
     Notes
     -----
@@ -251,7 +264,15 @@ def train_abs_value(
     n = distribution.n_features
     m = check_int(n_dims, "n_dims", low=1)
     N = check_int(n_seeds, "n_seeds", low=1)
+    progress = check_bool(progress, "progress")
+    _parallel(parallel, 2)
     I0 = distribution.n_instances
+    check_memory(
+        I0 * N * (m * n * 6 + settings.n_steps) * 8.0,
+        f"train_abs_value of {I0 * N} instances with n_features={n}, n_dims={m} (weights, Adam "
+        "moments and loss history)",
+        "fewer instances or steps or a smaller n_dims",
+    )
     imp = _importance(importance, I0, n)
     total = I0 * N
     seeds = _seeds(seeds, total, rng)
@@ -426,6 +447,14 @@ def train_tied_autoencoder(
     lr = check_real(lr, "lr", low=0.0, low_inclusive=False)
     wd = check_real(weight_decay, "weight_decay", low=0.0)
     N = check_int(n_seeds, "n_seeds", low=1)
+    progress = check_bool(progress, "progress")
+    _parallel(parallel, 2)
+    check_memory(
+        N * (m * n * 3 + T) * 8.0,
+        f"train_tied_autoencoder of {N} seeds with n_features={n}, n_dims={m} (weights and Adam "
+        "moments)",
+        "fewer seeds or a smaller n_dims",
+    )
     seeds = _seeds(seeds, N, rng)
     W = np.empty((N, m, n))
     for r, s in enumerate(seeds):
@@ -475,6 +504,9 @@ def incidental_law(n_features, n_dims) -> float | np.ndarray:
     from csuper._validation import check_array, scalar_or_array
 
     scalar = np.ndim(n_features) == 0 and np.ndim(n_dims) == 0
+    for value, name in ((n_features, "n_features"), (n_dims, "n_dims")):
+        if np.asarray(value).dtype.kind not in "iu":
+            raise TypeError(f"{name} must be an integer count (or array of counts); got {value!r}.")
     n = check_array(n_features, "n_features", dtype=np.float64)
     m = check_array(n_dims, "n_dims", dtype=np.float64)
     if np.any(n < 1) or np.any(m < 1):

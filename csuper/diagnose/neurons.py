@@ -96,6 +96,8 @@ def neuron_view(
     stats = neuron_polysemanticity(np.abs(scaled) if signed else scaled, weight_threshold=t)
     count = np.where(alive, stats.features_per_neuron, 0)
     corr = None
+    if (H is None) != (X is None):
+        raise ValueError("H and X must be given together (activations and their features).")
     if H is not None and X is not None:
         H, X = check_activations(H, X, min_samples=2)
         Hc, Xc = H - H.mean(axis=0), X - X.mean(axis=0)

@@ -145,7 +145,7 @@ def legible_loss(importance, n_dims: int, feature_probability: float, magnitude:
     p = check_real(
         feature_probability, "feature_probability", low=0.0, high=1.0, low_inclusive=False
     )
-    if magnitude not in MAGNITUDE_LAWS:
+    if not isinstance(magnitude, str) or magnitude not in MAGNITUDE_LAWS:
         raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
     law = MAGNITUDE_LAWS[magnitude]
     var = p * law.second_moment - (p * law.mean) ** 2

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_rng
+from csuper._validation import check_bool, check_rng
 from csuper.diagnose._inputs import check_activations, check_weights
 from csuper.diagnose.basis import dimension_budget, neuron_alignment, sae_unmixing, unmixing
 from csuper.diagnose.compositional import additivity
@@ -114,8 +114,8 @@ def run_test(name: str, H=None, X=None, *, W=None, factors=None, rng=None) -> Di
     >>> run_test("dimension_budget", W=np.eye(3)).diagnosis
     'no superposition'
     """
-    if name not in TESTS:
-        raise ValueError(f"name must be one of {list(TESTS)}; got {name!r}.")
+    if not isinstance(name, str) or name not in TESTS:
+        raise ValueError(f"name must be one of {list(TESTS)}; got {name!r:.80}.")
     H, X, W = _inputs(H, X, W)
     return TESTS[name](H, X, W, factors, check_rng(rng))
 
@@ -268,8 +268,9 @@ def diagnose(
     """
     names = list(TESTS) if tests is None else list(tests)
     for name in names:
-        if name not in TESTS:
+        if not isinstance(name, str) or name not in TESTS:
             raise ValueError(f"tests must be names from {list(TESTS)}; got {name!r}.")
+    progress = check_bool(progress, "progress")
     H, X, W = _inputs(H, X, W)
     gen = check_rng(rng)
     it = names

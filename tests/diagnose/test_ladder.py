@@ -130,3 +130,38 @@ def test_fit_errors_and_not_applicable():
     lad = fit_ladder(c.H, c.X, rungs=("linear",))
     with pytest.raises(ValueError, match="was not fitted"):
         lad.predict("mlp", c.H)
+
+
+def test_read_out_gradients_name_mismatched_shapes():
+    """Found by tests/test_fuzz.py: mismatched shapes gave numpy's matmul text, naming nothing."""
+    Z, Y, w = np.zeros((5, 3)), np.zeros((5, 2)), np.ones(2)
+    with pytest.raises(ValueError, match="V must have shape"):
+        relu_linear_loss_grad(np.zeros((4, 2)), np.zeros(2), Z, Y, w)
+    with pytest.raises(ValueError, match="Y must have one row per row of Z"):
+        relu_linear_loss_grad(np.zeros((3, 2)), np.zeros(2), Z, Y[:4], w)
+    with pytest.raises(ValueError, match="V1 must have"):
+        mlp_loss_grad(np.zeros((4, 6)), np.zeros(6), np.zeros((6, 2)), np.zeros(2), Z, Y, w)
+    with pytest.raises(ValueError, match="V2 must have shape"):
+        mlp_loss_grad(np.zeros((3, 6)), np.zeros(6), np.zeros((5, 2)), np.zeros(2), Z, Y, w)
+
+
+def test_classify_features_checks_its_table():
+    with pytest.raises(TypeError, match="r2 must be a non-empty dict"):
+        classify_features(object(), 0.9)
+    with pytest.raises(ValueError, match="r2's keys must be rungs"):
+        classify_features({"cubic": np.ones(2)}, 0.9)
+    with pytest.raises(ValueError, match="the same length"):
+        classify_features({"linear": np.ones(2), "mlp": np.ones(3)}, 0.9)
+    with pytest.raises(ValueError, match="threshold"):
+        classify_features({"linear": np.ones(2)}, float("nan"))
+    # NaN marks a rung that does not apply to a feature: it never reaches the threshold
+    assert classify_features({"linear": np.array([np.nan]), "mlp": np.array([1.0])}, 0.9) == [
+        "non_linear"
+    ]
+
+
+def test_product_code_refuses_a_size_beyond_memory():
+    from csuper._errors import MemoryBudgetError
+
+    with pytest.raises(MemoryBudgetError, match="n_samples"):
+        product_code(n_samples=10**30)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import csuper.toy as toy
+from csuper import TrainingDivergedError
 from csuper.diagnose import _train_kernels as K
 from csuper.diagnose import (
     abs_forward,
@@ -137,7 +138,7 @@ def test_bad_input():
         train_tied_autoencoder(4, 0)
     with pytest.raises(ValueError, match="seeds"):
         train_tied_autoencoder(4, 4, seeds=[-1])
-    with pytest.raises(FloatingPointError, match="diverged"):
+    with pytest.raises(TrainingDivergedError, match="diverged"):
         train_tied_autoencoder(4, 4, lr=1e30, n_steps=50, rng=0)
 
 
