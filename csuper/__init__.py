@@ -4,6 +4,8 @@ Subpackages (imported on first use, so ``import csuper`` stays fast):
 
 - :mod:`csuper.compare` -- learned toy models against compressed sensing and capacity theory
   (scaling laws, the decoder gap, Lagrangian capacity allocation, phase transitions).
+- :mod:`csuper.diagnose` -- polysemanticity is not superposition: diagnostics with known-answer
+  constructions, computation in superposition, incidental polysemanticity (``csuper diagnose``).
 - :mod:`csuper.executor` -- one executor for sweeps: local processes or a Dask cluster.
 - :mod:`csuper.geometry` -- interference and coherence of feature frames, packing bounds,
   random-vector laws, packings.
@@ -54,6 +56,7 @@ _SUBPACKAGES = (
     "recovery",
     "toy",
     "sae",
+    "diagnose",
     "compare",
     "study",
     "lab",

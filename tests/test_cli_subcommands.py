@@ -173,7 +173,7 @@ def test_compare_instance_and_decoder_selection(capsys, model_file):
 
 def test_compare_missing_and_corrupt_files_exit_2(capsys, tmp_path):
     code, _, err = _run(capsys, ["compare", str(tmp_path / "absent.npz")])
-    assert code == 2 and "absent.npz" in err and "not a readable" in err
+    assert code == 2 and "absent.npz" in err and "does not exist" in err
     bad = tmp_path / "corrupt.npz"
     bad.write_bytes(b"this is not a zip archive")
     code, _, err = _run(capsys, ["compare", str(bad)])

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import csuper
-from csuper import compare, geometry, jl, recovery
+from csuper import compare, diagnose, geometry, jl, recovery
 
 ROOT = pathlib.Path(csuper.__file__).parent
 
@@ -209,6 +209,7 @@ BROADCASTING = [
     (recovery.weak_threshold_asymptotic, (0.01,), (0,)),
     (compare.nonnegative_threshold, (200, 20), (0, 1)),
     (jl.dasgupta_gupta_min_dim, (100, 0.5), (0, 1)),
+    (diagnose.incidental_law, (64, 256), (0, 1)),
 ]
 
 

@@ -90,6 +90,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "csuper.cli.lab",
         "write one self-contained interactive HTML page with views of superposition",
     ),
+    "diagnose": Subcommand(
+        "csuper.cli.diagnose",
+        "tell polysemanticity from superposition (saved models, activations, constructions)",
+    ),
 }
 DEFAULT_COMMAND = "study"
 

@@ -29,6 +29,8 @@ __all__ = [
 
 #: Most feature values drawn at once (n_features * n_samples): 2**26 float64 = 512 MiB.
 MAX_DRAW = 2**26
+#: Largest magnitude of an entry of W or b in :func:`decoder_gap` (W^T W x must stay finite).
+MAX_WEIGHT = 1e100
 #: Feature values per chunk of :func:`recovered_features` (2**22 float64 = 32 MiB).
 _CHUNK = 2**22
 #: Largest n_samples_per_feature * n_features**2 of :func:`recovered_features` (minutes of work).
@@ -396,9 +398,11 @@ def decoder_gap(
     Parameters
     ----------
     W : array_like, shape (m, n)
-        A toy model's weights (columns are feature directions; dropped features may be zero).
+        A toy model's weights (columns are feature directions; dropped features may be zero),
+        entries in [-MAX_WEIGHT, MAX_WEIGHT] = [-1e100, 1e100] (the read-out W^T W x must not
+        overflow).
     b : array_like, shape (n,)
-        The model's output bias (used by the ``relu`` decoder).
+        The model's output bias (used by the ``relu`` decoder), entries in [-1e100, 1e100].
     feature_probability : float or array_like, shape (n,)
         p_i, the probability that feature i is active (the training law).
     n_samples : int
@@ -461,7 +465,8 @@ def decoder_gap(
 
     W = check_frame(W, "W", allow_zero_columns=True, dtype=np.float64)
     m, n = W.shape
-    b = check_array(b, "b", shape=(n,), dtype=np.float64)
+    W = check_array(W, "W", low=-MAX_WEIGHT, high=MAX_WEIGHT)
+    b = check_array(b, "b", shape=(n,), dtype=np.float64, low=-MAX_WEIGHT, high=MAX_WEIGHT)
     B = check_int(n_samples, "n_samples", low=1, high=10**6)
     B_fit = check_int(n_fit_samples, "n_fit_samples", low=1, high=10**6)
     for name, size in (("n_samples", B), ("n_fit_samples", B_fit)):
@@ -503,7 +508,8 @@ def decoder_gap(
     X = _draw_nonzero(dist, B, gen)
     X_fit = _draw_nonzero(dist, B_fit, gen)
     Wd, bd = W[:, idx], b[idx]
-    norms = np.linalg.norm(Wd, axis=0)
+    scale = float(np.abs(Wd).max()) or 1.0  # column norms of tiny W must not underflow to 0
+    norms = np.linalg.norm(Wd / scale, axis=0) * scale
     G = gen.standard_normal((m, idx.size))
     G *= norms / np.maximum(np.linalg.norm(G, axis=0), 1e-300)
     H, H_fit, Hg, Hg_fit = Wd @ X, Wd @ X_fit, G @ X, G @ X_fit

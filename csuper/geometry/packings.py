@@ -172,6 +172,7 @@ def max_overlap(W, kind: str = "lines") -> float:
         f"max_overlap of n_features={n} columns (the {n * (n - 1) // 2} pair overlaps)",
         "use csuper.geometry.coherence(W), which streams the overlaps in tiles",
     )
+    X = X / np.abs(X).max(axis=0)  # scale-free: column norms neither overflow nor underflow
     X, _ = _k.normalize_columns(X)
     return spec.objective(float(_k.pair_overlaps(X, spec.squared).max()))
 

@@ -62,6 +62,10 @@ def neuron_feature_correlation(
     )
     N = check_int(n_samples, "n_samples", low=2)
     gen = check_rng(rng)
+    # corr(ReLU(c w.x), x_i) = corr(ReLU(w.x), x_i) for c > 0: scale each row to max |W[k]| = 1
+    # so that the sums neither overflow (|W| ~ 1e300) nor fall below the constancy test (1e-300)
+    top = np.abs(W).max(axis=1, keepdims=True)
+    W = W / np.where(top > 0, top, 1.0)
     dist = feature_distribution(n, p)
     sx, sxx = np.zeros(n), np.zeros(n)
     sh, shh = np.zeros(m), np.zeros(m)

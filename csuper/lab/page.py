@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from csuper._validation import check_output_file
 from csuper.lab.payload import LabConfig, build_payload
 
 __all__ = [
@@ -53,7 +54,12 @@ def payload_json(payload: dict) -> str:
     >>> payload_json({"a": "</script>", "b": [1.5, None]})
     '{"a":"\\\\u003c/script>","b":[1.5,null]}'
     """
-    text = json.dumps(payload, allow_nan=False, separators=(",", ":"), ensure_ascii=True)
+    if not isinstance(payload, dict):
+        raise TypeError(f"payload must be a dict (from build_payload); got {payload!r:.80}.")
+    try:
+        text = json.dumps(payload, allow_nan=False, separators=(",", ":"), ensure_ascii=True)
+    except (TypeError, ValueError) as exc:  # objects JSON cannot hold, NaN, inf, cycles
+        raise ValueError(f"payload must hold only finite JSON values; {exc}.") from None
     return text.replace("<", "\\u003c")
 
 
@@ -130,11 +136,7 @@ def write_lab(
     -------
     LabPage
     """
-    path = Path(output)
-    if path.is_dir():
-        raise ValueError(f"output must be a file path, not a folder; got {str(path)!r}.")
-    if not path.parent.is_dir():
-        raise ValueError(f"output's folder must exist; got {str(path)!r}.")
+    path = check_output_file(output, "output")
     payload = build_payload(config, rng=rng, progress=progress)
     html = render_page(payload)
     path.write_text(html, encoding="utf-8")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from csuper._validation import check_int, check_real, check_rng
+from csuper._validation import check_bool, check_int, check_real, check_rng
 from csuper.geometry import feature_dimensionality
 from csuper.lab.correlation import neuron_feature_correlation
 from csuper.sae import (
@@ -94,6 +95,13 @@ REGIMES: dict[str, str] = {
     "superposition": "more features are represented than there are neurons, so neurons are "
     "shared: polysemanticity from superposition",
 }
+
+
+def _sequence(value, name: str) -> tuple:
+    """A config field that must be a sequence (its entries are checked by the caller)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a sequence of numbers; got {value!r:.80}.")
+    return tuple(value)
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,7 @@ class LabConfig:
         for name in ("neuron_sparsities", "packing_sparsities"):
             values = tuple(
                 check_real(s, f"{name}[{j}]", low=0.0, high=1.0, high_inclusive=False)
-                for j, s in enumerate(getattr(self, name))
+                for j, s in enumerate(_sequence(getattr(self, name), name))
             )
             if len(values) < 2 or any(b <= a for a, b in itertools.pairwise(values)):
                 raise ValueError(
@@ -183,7 +191,7 @@ class LabConfig:
             object.__setattr__(self, name, values)
         ns = tuple(
             check_int(n, f"packing_n_features[{j}]", low=3, high=12)
-            for j, n in enumerate(self.packing_n_features)
+            for j, n in enumerate(_sequence(self.packing_n_features, "packing_n_features"))
         )
         if not ns or any(b <= a for a, b in itertools.pairwise(ns)):
             raise ValueError(f"packing_n_features must be increasing and non-empty; got {ns}.")
@@ -206,7 +214,8 @@ class LabConfig:
                 f"got {self.sae_sparsity}."
             )
         widths = tuple(
-            check_int(w, f"sae_widths[{j}]", low=1, high=32) for j, w in enumerate(self.sae_widths)
+            check_int(w, f"sae_widths[{j}]", low=1, high=32)
+            for j, w in enumerate(_sequence(self.sae_widths, "sae_widths"))
         )
         if not widths or any(b <= a for a, b in itertools.pairwise(widths)):
             raise ValueError(f"sae_widths must be increasing and non-empty; got {widths}.")
@@ -540,6 +549,7 @@ def build_payload(config: LabConfig | None = None, *, rng=None, progress: bool =
     if not isinstance(config, LabConfig):
         raise TypeError(f"config must be a LabConfig; got {type(config).__name__}.")
     gen = check_rng(rng)
+    progress = check_bool(progress, "progress")
     payload = {
         "format": FORMAT,
         "csuper_version": __version__,

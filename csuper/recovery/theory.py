@@ -18,6 +18,9 @@ the objective at x0 (Amelunxen, Lotz, McCoy, Tropp 2014).
 
 from __future__ import annotations
 
+import math
+import sys
+
 import numpy as np
 
 from csuper._lazy import lazy_import
@@ -201,7 +204,12 @@ def transition_width(n_features: int, eta: float = 0.05) -> float:
     """
     n = check_int(n_features, "n_features", low=1)
     eta = check_real(eta, "eta", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    return float(np.sqrt(8.0 * np.log(4.0 / eta)) * np.sqrt(n))
+    if n > sys.float_info.max:
+        raise ValueError(
+            f"n_features must be an integer in [1, {sys.float_info.max:.4g}] (a float's range); "
+            f"got an integer of {n.bit_length()} bits."
+        )
+    return math.sqrt(8.0 * math.log(4.0 / eta)) * math.sqrt(n)
 
 
 def weak_threshold(delta, *, nonnegative: bool = False) -> float | np.ndarray:

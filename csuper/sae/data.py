@@ -10,11 +10,19 @@ parent, at most one child per parent (for feature-absorption tests).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
 
 __all__ = [
     "DICTIONARIES",
@@ -87,8 +95,8 @@ def ground_truth_dictionary(
     >>> ground_truth_dictionary("known", frame="paley", q=13).shape
     (7, 14)
     """
-    if kind not in DICTIONARIES:
-        raise ValueError(f"kind must be one of {sorted(DICTIONARIES)}; got {kind!r}.")
+    if not isinstance(kind, str) or kind not in DICTIONARIES:
+        raise ValueError(f"kind must be one of {sorted(DICTIONARIES)}; got {kind!r:.80}.")
     if kind == "known":
         from csuper.geometry import known_frame
 
@@ -216,26 +224,39 @@ def code_law(
         k = check_int(k, "k", low=1, high=n)
     else:
         k = check_real(k, "k", low=0.0, high=float(n), low_inclusive=False)
+    check_memory(4.0 * 8 * n, f"code_law of n_features={n}", "use fewer features")
     i = np.arange(n, dtype=float)
+    ratio = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False)
+    alpha = check_real(alpha, "alpha", low=0.0)
     if profile == "constant":
         shape = np.ones(n)
     elif profile == "decaying":
-        shape = check_real(ratio, "ratio", low=0.0, high=1.0, low_inclusive=False) ** i
+        shape = ratio**i
     elif profile == "zipf":
-        shape = (i + 1.0) ** -check_real(alpha, "alpha", low=0.0)
+        shape = (i + 1.0) ** -alpha
     else:
-        raise ValueError(f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {profile!r}.")
-    if magnitude not in MAGNITUDES:
-        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDES)}; got {magnitude!r}.")
+        raise ValueError(
+            f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {profile!r:.80}."
+        )
+    if not isinstance(magnitude, str) or magnitude not in MAGNITUDES:
+        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDES)}; got {magnitude!r:.80}.")
     groups = []
     seen: set[int] = set()
     frac = check_real(child_fraction, "child_fraction", low=0.0, high=1.0)
-    for entry in hierarchy or ():
+    if hierarchy is None:
+        hierarchy = ()
+    if isinstance(hierarchy, (str, bytes)) or not isinstance(hierarchy, Iterable):
+        raise TypeError(
+            f"hierarchy must be a sequence of (parent, children) pairs; got {hierarchy!r:.80}."
+        )
+    for entry in hierarchy:
         try:
             parent, children = entry
+            children = list(children)
         except (TypeError, ValueError):
             raise ValueError(
-                f"hierarchy entries must be (parent, children); got {entry!r}."
+                "hierarchy entries must be (parent, children) with children a sequence of "
+                f"feature indices; got {entry!r:.80}."
             ) from None
         parent = check_int(parent, "hierarchy parent", low=0, high=n - 1)
         kids = tuple(check_int(c, "hierarchy child", low=0, high=n - 1) for c in children)
@@ -289,6 +310,11 @@ def sample_codes(law: CodeLaw, n_samples: int, *, rng=None) -> np.ndarray:
     B = check_int(n_samples, "n_samples", low=1)
     gen = check_rng(rng)
     n = law.n_features
+    check_memory(
+        4.0 * 8 * B * n,
+        f"sample_codes of n_samples={B} x n_features={n}",
+        "draw fewer samples at a time",
+    )
     p = law.feature_probability
     if law.k is not None:
         # exactly k of n without replacement, weights p (Gumbel top-k: argsort of log p + Gumbel)

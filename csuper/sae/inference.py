@@ -148,9 +148,13 @@ def infer_codes(
     if offset is not None:
         off = check_array(offset, "offset", ndim=1, shape=(D.shape[0],), dtype=np.float64)
         Xa = Xa - off
-    if method not in INFERENCE:
-        raise ValueError(f"method must be one of {sorted(INFERENCE)}; got {method!r}.")
+    if not isinstance(method, str) or method not in INFERENCE:
+        raise ValueError(f"method must be one of {sorted(INFERENCE)}; got {method!r:.80}.")
     nonnegative = check_bool(nonnegative, "nonnegative")
+    lam = check_real(lam, "lam", low=0.0)
+    n_iter = check_int(n_iter, "n_iter", low=1)
+    tol = check_real(tol, "tol", low=0.0)
+    max_iter = check_int(max_iter, "max_iter", low=1)
     if method == "basis_pursuit":
         from csuper.recovery import batch_basis_pursuit
 
@@ -161,15 +165,10 @@ def infer_codes(
         )
     from threadpoolctl import threadpool_limits
 
-    lam = check_real(lam, "lam", low=0.0)
     if method == "lasso":
-        cap, stop, acc = (
-            check_int(max_iter, "max_iter", low=1),
-            check_real(tol, "tol", low=0.0),
-            True,
-        )
+        cap, stop, acc = max_iter, tol, True
     else:
-        cap, stop, acc = check_int(n_iter, "n_iter", low=1), 0.0, method == "fista"
+        cap, stop, acc = n_iter, 0.0, method == "fista"
     with threadpool_limits(limits=1, user_api="blas"):
         C, it = _proximal(D, Xa, lam, cap, acc, stop, bool(nonnegative))
     return InferenceResult(C, method, 0, it)

@@ -18,6 +18,7 @@ represent f_i); ``absolute=True`` uses |cos|.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,16 +229,21 @@ def fraction_of_variance_unexplained(X, X_hat) -> float:
     B = check_array(X_hat, "X_hat", ndim=2, dtype=np.float64)
     if A.shape != B.shape:
         raise ValueError(f"X and X_hat must have the same shape; got {A.shape} and {B.shape}.")
-    den = float(((A - A.mean(axis=0)) ** 2).sum())
+    scale = float(np.abs(A).max())  # FVU is scale-invariant: compute on X / max|X|
+    A0 = A / scale if scale > 0 else A
+    den = float(((A0 - A0.mean(axis=0)) ** 2).sum())
     if den == 0:
         raise ValueError("X has zero variance; FVU is undefined.")
-    return float(((A - B) ** 2).sum() / den)
+    with np.errstate(over="ignore"):  # X_hat beyond X's scale by 1e300: FVU is inf
+        return float(((A0 - B / scale) ** 2).sum() / den)
 
 
 def relative_reconstruction_bias(X, X_hat) -> float:
     """gamma = argmin_g E |x_hat / g - x|^2 = E|x_hat|^2 / E<x_hat, x> (Rajamanoharan et al. 2024).
 
     gamma < 1 means the reconstructions are shrunk towards 0 (the L1 penalty's shrinkage).
+    NaN when sum <x_hat, x> <= 0 (X_hat zero or not positively aligned with X): no positive
+    scale g brings X_hat towards X, so gamma is undefined (:func:`mean_ci` skips NaN).
 
     References
     ----------
@@ -253,10 +259,15 @@ def relative_reconstruction_bias(X, X_hat) -> float:
     B = check_array(X_hat, "X_hat", ndim=2, dtype=np.float64)
     if A.shape != B.shape:
         raise ValueError(f"X and X_hat must have the same shape; got {A.shape} and {B.shape}.")
-    cross = float((A * B).sum())
+    sa, sb = float(np.abs(A).max()), float(np.abs(B).max())
+    if sa == 0 or sb == 0:
+        return float("nan")
+    A0, B0 = A / sa, B / sb  # gamma = (sb / sa) sum B0^2 / sum A0 B0: no overflow, no underflow
+    cross = float((A0 * B0).sum())
     if cross <= 0:
         return float("nan")
-    return float((B * B).sum() / cross)
+    with np.errstate(over="ignore"):
+        return float(sb / sa * ((B0 * B0).sum() / cross))
 
 
 def code_shrinkage(true_codes, inferred_codes, pairs) -> float:
@@ -264,7 +275,7 @@ def code_shrinkage(true_codes, inferred_codes, pairs) -> float:
 
     For matched pairs (i, j) (e.g. from :func:`decoder_matching`), the slope
     sum c_i c_hat_j / sum c_i^2 over the samples with c_i > 0: 1 means unbiased magnitudes,
-    < 1 shrinkage.
+    < 1 shrinkage. NaN when no matched true feature is ever active (no slope is defined).
 
     Examples
     --------
@@ -273,9 +284,15 @@ def code_shrinkage(true_codes, inferred_codes, pairs) -> float:
     0.5
     """
     A, B = _codes(true_codes, inferred_codes)
-    rows, cols = (np.asarray(p, dtype=np.int64) for p in pairs)
-    if rows.shape != cols.shape:
-        raise ValueError("pairs must be two index arrays of the same length.")
+    P = check_array(pairs, "pairs", ndim=2, shape=(2, None), low=0, min_size=0)
+    if np.any(P != np.floor(P)):
+        raise ValueError("pairs must hold integer feature indices (rows, cols).")
+    rows, cols = P.astype(np.int64)
+    if rows.size and (rows.max() >= A.shape[1] or cols.max() >= B.shape[1]):
+        raise ValueError(
+            f"pairs must index true features in [0, {A.shape[1] - 1}] and inferred codes in "
+            f"[0, {B.shape[1] - 1}]; got a pair ({int(rows.max())}, {int(cols.max())})."
+        )
     a = A[:, rows]
     b = B[:, cols]
     on = a > 0
@@ -293,10 +310,10 @@ class AbsorptionResult:
         The atom matched to the parent (largest cosine).
     absorbed : float
         Among samples with the parent and one of its children active: the fraction in which the
-        parent's latent is silent.
+        parent's latent is silent (NaN when ``n_with_child`` is 0: no such sample).
     baseline : float
         The same fraction among samples with the parent active and no child (the latent's plain
-        miss rate: the null that absorption must exceed).
+        miss rate: the null that absorption must exceed; NaN when ``n_without_child`` is 0).
     n_with_child, n_without_child : int
         Sample counts behind the two fractions.
     """
@@ -321,6 +338,7 @@ def absorption(
         True features and learned atoms; the parent's latent is the atom of largest cosine.
     parent : int
     children : sequence of int
+        At least one feature index.
 
     References
     ----------
@@ -338,7 +356,11 @@ def absorption(
     A, B = _codes(true_codes, inferred_codes)
     n = A.shape[1]
     p = check_int(parent, "parent", low=0, high=n - 1)
-    kids = [check_int(c, "child", low=0, high=n - 1) for c in children]
+    if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
+        raise TypeError(f"children must be a sequence of feature indices; got {children!r:.80}.")
+    kids = [check_int(c, "children", low=0, high=n - 1) for c in children]
+    if not kids:
+        raise ValueError("children must hold at least one feature index; got none.")
     C = cosine_matrix(dictionary, learned)
     j = int(np.argmax(C[p]))
     on = A[:, p] > 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from csuper._validation import check_array, check_real
 from csuper.sae.metrics import mmcs_features
 
 __all__ = ["CRITERIA", "mean_ci", "recovery_table", "gap_table", "verdicts", "write_report"]
@@ -38,7 +39,10 @@ def mean_ci(values, confidence: float = CRITERIA["confidence"]) -> tuple[float, 
     """
     from scipy.stats import t
 
-    v = np.asarray(values, dtype=float)
+    confidence = check_real(
+        confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
+    v = check_array(values, "values", ndim=1, finite=False, min_size=0)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return float("nan"), float("nan"), float("nan")

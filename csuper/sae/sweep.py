@@ -9,12 +9,13 @@ rerun with the same configuration runs only what is missing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from csuper._validation import check_int, check_real
+from csuper._validation import check_bool, check_int, check_real
 from csuper.sae.data import (
     DICTIONARIES,
     MAGNITUDES,
@@ -102,40 +103,35 @@ class SweepConfig:
         n = check_int(self.n_features, "n_features", low=2)
         check_int(self.n_dims, "n_dims", low=1)
         check_real(self.k, "k", low=0.0, high=float(n), low_inclusive=False)
-        if self.dictionary not in DICTIONARIES or self.dictionary == "known":
-            raise ValueError(
-                f"dictionary must be one of {sorted(set(DICTIONARIES) - {'known'})}; "
-                f"got {self.dictionary!r}."
-            )
-        if self.profile not in PROBABILITY_PROFILES:
-            raise ValueError(
-                f"profile must be one of {sorted(PROBABILITY_PROFILES)}; got {self.profile!r}."
-            )
-        if self.magnitude not in MAGNITUDES:
-            raise ValueError(
-                f"magnitude must be one of {sorted(MAGNITUDES)}; got {self.magnitude!r}."
-            )
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"architecture must be one of {sorted(ARCHITECTURES)}; got {self.architecture!r}."
-            )
+        for name, registry in (
+            ("dictionary", set(DICTIONARIES) - {"known"}),
+            ("profile", PROBABILITY_PROFILES),
+            ("magnitude", MAGNITUDES),
+            ("architecture", ARCHITECTURES),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in registry:
+                raise ValueError(f"{name} must be one of {sorted(registry)}; got {value!r:.80}.")
+        check_bool(self.fixed_k, "fixed_k")
         check_int(self.n_samples, "n_samples", low=1)
         check_int(self.n_test, "n_test", low=2)
         for name in ("widths", "coefficients", "gap_n_features"):
-            v = tuple(getattr(self, name))
-            object.__setattr__(self, name, v)
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes)) or not isinstance(v, Iterable):
+                raise TypeError(f"{name} must be a sequence of numbers; got {v!r:.80}.")
+            object.__setattr__(self, name, tuple(v))
         if not self.widths or not self.coefficients:
             raise ValueError("widths and coefficients must be non-empty.")
         for w in self.widths:
-            check_int(w, "width", low=1)
+            check_int(w, "widths", low=1)
         for c in self.coefficients:
             if ARCHITECTURES[self.architecture]["knob"] == "k":
-                check_int(c, "k", low=1, high=min(self.widths))
+                check_int(c, "coefficients (k values)", low=1, high=min(self.widths))
             else:
-                check_real(c, "sparsity_coefficient", low=0.0)
+                check_real(c, "coefficients", low=0.0)
         check_real(self.gap_k, "gap_k", low=0.0, low_inclusive=False)
         for g in self.gap_n_features:
-            check_int(g, "gap_n_features entry", low=max(2, int(np.ceil(self.gap_k))))
+            check_int(g, "gap_n_features", low=max(2, int(np.ceil(self.gap_k))))
         check_int(self.n_seeds, "n_seeds", low=1)
         SAESettings(n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr)
         check_real(self.gap_lam, "gap_lam", low=0.0)
@@ -164,6 +160,8 @@ def _data(config: SweepConfig, n_features: int, salt: int, k: float):
 
 def sweep_tasks(config: SweepConfig) -> list[dict]:
     """The sweep's tasks: one per width (recovery) and one per n of the gap curve."""
+    if not isinstance(config, SweepConfig):
+        raise TypeError(f"config must be a SweepConfig; got {type(config).__name__}.")
     tasks = [{"kind": "recovery", "width": int(w)} for w in config.widths]
     tasks += [{"kind": "gap", "n_features": int(n)} for n in config.gap_n_features]
     return tasks
@@ -176,8 +174,19 @@ def _seeds(config: SweepConfig, task: dict, count: int) -> list[int]:
 
 def run_task(payload: tuple[dict, dict]) -> dict:
     """Run one task (picklable entry point for :mod:`csuper.executor`); returns its record."""
+    if (
+        not isinstance(payload, (tuple, list))
+        or len(payload) != 2
+        or not all(isinstance(part, dict) for part in payload)
+    ):
+        raise TypeError(
+            "payload must be a pair (config dict, task dict) as run_sweep builds it; got "
+            f"{payload!r:.80}."
+        )
     cfg_dict, task = payload
     config = SweepConfig(**cfg_dict)
+    if task not in sweep_tasks(config):
+        raise ValueError(f"payload's task must be one of sweep_tasks(config); got {task!r:.80}.")
     if task["kind"] == "recovery":
         train, test = _data(config, config.n_features, 0, config.k)
         knob = ARCHITECTURES[config.architecture]["knob"]
@@ -291,6 +300,7 @@ def run_sweep(
     config = SweepConfig() if config is None else config
     if not isinstance(config, SweepConfig):
         raise TypeError(f"config must be a SweepConfig; got {type(config).__name__}.")
+    progress = check_bool(progress, "progress")
     if output is None:
         raise ValueError("output (the sweep folder) is required.")
     check_executor(executor)

@@ -10,12 +10,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from csuper._errors import SAEDivergedError
-from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_input_file,
+    check_int,
+    check_output_file,
+    check_real,
+    check_rng,
+)
 
 __all__ = [
     "ARCHITECTURES",
@@ -128,6 +137,8 @@ class SAESettings:
         check_int(self.n_steps, "n_steps", low=1)
         check_int(self.batch_size, "batch_size", low=1)
         check_real(self.lr, "lr", low=0.0, low_inclusive=False)
+        if isinstance(self.betas, (str, bytes)) or not isinstance(self.betas, Sequence):
+            raise TypeError(f"betas must be a pair (beta1, beta2); got {self.betas!r:.80}.")
         if len(self.betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2); got {self.betas!r}.")
         for j, beta in enumerate(self.betas):
@@ -277,7 +288,9 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     -----
     Weiszfeld's fixed point b <- sum_i w_i x_i / sum_i w_i, w_i = 1 / |x_i - b|, started at the
     mean; a data point hit exactly is nudged by 1e-12 of the scale (the minimiser may be a data
-    point, where the weight is undefined).
+    point, where the weight is undefined). The iteration runs on X / max|X| and scales back
+    (the median is scale-equivariant), so that entries near the float range neither overflow
+    nor underflow.
 
     References
     ----------
@@ -294,17 +307,20 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     X = check_array(X, "X", ndim=2, dtype=np.float64)
     check_int(n_iter, "n_iter", low=1)
     tol = check_real(tol, "tol", low=0.0)
-    b = X.mean(axis=0)
-    scale = max(float(np.abs(X).max()), 1e-300)
+    scale = float(np.abs(X).max())
+    if scale == 0.0:
+        return np.zeros(X.shape[1])
+    Y = X / scale  # the median is equivariant under scaling; this keeps |x_i - b| finite
+    b = Y.mean(axis=0)
     for _ in range(n_iter):
-        d = np.linalg.norm(X - b, axis=1)
-        w = 1.0 / np.maximum(d, 1e-12 * scale)
-        nb = (w[:, None] * X).sum(axis=0) / w.sum()
-        if np.linalg.norm(nb - b) <= tol * scale:
+        d = np.linalg.norm(Y - b, axis=1)
+        w = 1.0 / np.maximum(d, 1e-12)
+        nb = (w[:, None] * Y).sum(axis=0) / w.sum()
+        if np.linalg.norm(nb - b) <= tol:
             b = nb
             break
         b = nb
-    return b
+    return b * scale
 
 
 def _initial_state(
@@ -593,6 +609,7 @@ def save_sae(sae: SparseAutoencoder, path) -> None:
     """
     if not isinstance(sae, SparseAutoencoder):
         raise TypeError(f"sae must be a SparseAutoencoder; got {type(sae).__name__}.")
+    path = check_output_file(path, "path")
     meta = {
         "format": _FORMAT,
         "architecture": sae.architecture,
@@ -622,6 +639,7 @@ def load_sae(path) -> SparseAutoencoder:
     ValueError
         If the file is not a readable csuper SAE file, or its arrays are inconsistent.
     """
+    path = check_input_file(path, "path")
     try:
         with np.load(path, allow_pickle=False) as f:
             data = {key: f[key] for key in f.files}

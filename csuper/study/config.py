@@ -26,10 +26,9 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
-from csuper._validation import check_int, check_real
+from csuper._validation import check_input_file, check_int, check_real
 
 __all__ = [
     "StudyConfig",
@@ -462,9 +461,7 @@ def load_config(path, *, preset: str | None = None) -> tuple[StudyConfig, str | 
     >>> cfg.n_seeds, cfg.scaling_n_dims, output, name
     (4, (2, 3), None, 'quick')
     """
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a str or Path; got {type(path).__name__}.")
-    path = Path(path)
+    path = check_input_file(path, "path")
     where = f"config file {str(path)!r}"
     try:
         text = path.read_text(encoding="utf-8")

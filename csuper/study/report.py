@@ -217,9 +217,25 @@ def _write_table(folder: Path, name: str, columns, rows, meta: dict) -> None:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """The verdicts as a few lines of text (printed by ``csuper study``)."""
+    """The verdicts as a few lines of text (printed by ``csuper study``).
+
+    ``summary`` is the dict :func:`write_report` returns (``summary.json``): its
+    ``"questions"`` list holds dicts with the str fields ``qid``, ``title``, ``status`` and
+    ``sentence``.
+    """
+    if not isinstance(summary, dict):
+        raise TypeError(f"summary must be a dict (from write_report); got {summary!r:.80}.")
+    questions = summary.get("questions", [])
+    fields = ("qid", "title", "status", "sentence")
+    if not isinstance(questions, list) or not all(
+        isinstance(q, dict) and all(isinstance(q.get(f), str) for f in fields) for q in questions
+    ):
+        raise ValueError(
+            "summary['questions'] must be a list of dicts with str fields qid, title, status "
+            f"and sentence; got {questions!r:.80}."
+        )
     lines = []
-    for q in summary.get("questions", []):
+    for q in questions:
         lines.append(f"{q['qid']} {q['title']}: {q['status'].upper()}. {q['sentence']}")
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from csuper._store import ResultStore
+from csuper._validation import check_bool, check_output_folder
 from csuper.study.config import StudyConfig, check_config
 from csuper.study.records import RECORD_VERSION
 from csuper.study.report import write_report
@@ -98,12 +99,8 @@ def open_study_folder(folder, config: StudyConfig) -> ResultStore:
         holds a study with a different configuration, csuper version or record schema (the
         differing fields are named). Nothing is written in these cases.
     """
-    if not isinstance(folder, (str, os.PathLike)):
-        raise TypeError(f"output must be a str or PathLike; got {type(folder).__name__}.")
-    folder = Path(folder)
+    folder = check_output_folder(folder, "folder")
     identity = study_identity(check_config(config))
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"output {str(folder)!r} is a file, not a folder.")
     if folder.is_dir() and any(folder.iterdir()):
         if not (folder / "header.json").is_file():
             raise ValueError(
@@ -198,9 +195,8 @@ def run_study(
 
     config = check_config(StudyConfig() if config is None else config)
     check_executor(executor)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False; got {progress!r}.")
-    folder = Path(DEFAULT_OUTPUT if output is None else output)
+    progress = check_bool(progress, "progress")
+    folder = check_output_folder(DEFAULT_OUTPUT if output is None else output, "output")
     start = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     store = open_study_folder(folder, config)

@@ -287,10 +287,11 @@ def neuron_polysemanticity(W, *, weight_threshold: float = 0.5) -> NeuronStats:
     t = check_real(weight_threshold, "weight_threshold", low=0.0)
     Wp = np.maximum(W, 0.0)
     count = np.count_nonzero(Wp > t, axis=1)
-    sq = Wp**2
-    tot = sq.sum(axis=1)
-    dead = tot == 0
-    mono = sq.max(axis=1) / np.where(dead, 1.0, tot)
+    top = Wp.max(axis=1)
+    dead = top == 0
+    # monosemanticity is scale-free: square W[k] / max_i W[k, i] (no overflow, no underflow)
+    sq = (Wp / np.where(dead, 1.0, top)[:, None]) ** 2
+    mono = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, sq.sum(axis=1)))
     return NeuronStats(count, mono, count >= 2, dead)
 
 
@@ -314,8 +315,10 @@ def dense_limit_loss(importance, n_dims: int, magnitude: str = "uniform") -> flo
     imp = check_array(importance, "importance", ndim=1, dtype=np.float64, nonnegative=True)
     n = imp.shape[0]
     m = check_int(n_dims, "n_dims", low=1, high=n, high_inclusive=False)
-    if magnitude not in MAGNITUDE_LAWS:
-        raise ValueError(f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r}.")
+    if not isinstance(magnitude, str) or magnitude not in MAGNITUDE_LAWS:
+        raise ValueError(
+            f"magnitude must be one of {sorted(MAGNITUDE_LAWS)}; got {magnitude!r:.80}."
+        )
     law = MAGNITUDE_LAWS[magnitude]
     var = law.second_moment - law.mean**2
     return float(np.sort(imp)[::-1][m:].sum() * var / n)

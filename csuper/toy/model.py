@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array
+from csuper._validation import check_array, check_input_file, check_output_file
 from csuper.toy.data import feature_distribution
 from csuper.toy.settings import MODELS, NOTEBOOK_SETTINGS, TrainSettings
 
@@ -125,13 +124,6 @@ def _check_model(model) -> str:
     if not isinstance(model, str) or model not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}; got {model!r}.")
     return model
-
-
-def _check_path(path, name: str = "path"):
-    """A file path must be a str or os.PathLike (an int would be read as a file descriptor)."""
-    if isinstance(path, (bool, int)) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike; got {type(path).__name__}.")
-    return path
 
 
 def _check_importance(importance, n_inst: int, n: int) -> np.ndarray:
@@ -314,10 +306,7 @@ def save_model(model: ToyModel, path) -> None:
     """
     if not isinstance(model, ToyModel):
         raise TypeError(f"model must be a ToyModel; got {type(model).__name__}.")
-    _check_path(path)
-    folder = os.path.dirname(os.fspath(path)) or "."
-    if not os.path.isdir(folder):
-        raise ValueError(f"path {os.fspath(path)!r}: its folder {folder!r} does not exist.")
+    path = check_output_file(path, "path")
     meta = {
         "format": _FORMAT,
         "settings": model.settings.to_dict(),
@@ -350,7 +339,7 @@ def load_model(path) -> ToyModel:
     --------
     See :func:`save_model`.
     """
-    _check_path(path)
+    path = check_input_file(path, "path")
     try:
         with np.load(path, allow_pickle=False) as f:
             data = {k: f[k] for k in f.files}

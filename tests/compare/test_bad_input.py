@@ -115,3 +115,28 @@ def test_bad_value_is_named(fn, param, bad):
 def test_valid_arguments_run():
     for fn, kwargs in VALID.items():
         getattr(compare, fn)(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's nightly findings
+
+
+def test_decoder_gap_refuses_weights_whose_read_out_overflows():
+    """W^T W x of entries beyond 1e100 overflows (formerly a raw OverflowError or NaN)."""
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]])
+    with pytest.raises(ValueError, match="W must lie in"):
+        compare.decoder_gap(1e300 * W, np.zeros(3), 0.3, n_samples=5, n_fit_samples=5, rng=0)
+    with pytest.raises(ValueError, match="b must lie in"):
+        compare.decoder_gap(W, np.full(3, 1e300), 0.3, n_samples=5, n_fit_samples=5, rng=0)
+
+
+def test_decoder_gap_keeps_tiny_columns_alive():
+    """Columns of norm ~1e-300 are features (their norms used to underflow to 0, which dropped
+    them from the coherence): the coherence is that of W itself."""
+    from csuper.geometry import coherence
+
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]])
+    res = compare.decoder_gap(
+        1e-300 * W, np.zeros(3), 0.3, decoders=["relu"], n_samples=5, n_fit_samples=5, rng=0
+    )
+    assert res.frame_coherence["learned"] == pytest.approx(coherence(W))

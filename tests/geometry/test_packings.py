@@ -400,3 +400,11 @@ def test_max_overlap_bad_input():
         max_overlap(np.array([[1.0, 0.0], [0.0, 0.0]]))
     with pytest.raises(ValueError, match="kind must be one of"):
         max_overlap(np.eye(2), "planes")
+
+
+@pytest.mark.parametrize("scale", [1e-320, 1e300])
+def test_max_overlap_is_scale_free(scale):
+    """The overlaps are cosines: unchanged by W -> c W, even for subnormal columns (formerly a
+    ZeroDivisionError in the kernel) or columns whose norm overflows (formerly 0)."""
+    W = np.array([[1.0, 2.0], [0.0, 1.0]])
+    assert max_overlap(scale * W) == pytest.approx(2 / np.sqrt(5), rel=1e-3)

@@ -152,3 +152,16 @@ def test_correlation_rejects_bad_input():
         neuron_feature_correlation(np.ones((2, 3)), 0.5, n_samples=1)
     with pytest.raises(ValueError, match="W must"):
         neuron_feature_correlation(np.ones(3), 0.5)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_neuron_feature_correlation_is_scale_free(scale):
+    """corr(ReLU(c w.x), x_i) = corr(ReLU(w.x), x_i) for c > 0: rows scaled to 1e300 or
+    1e-300 give the same correlations (formerly NaN: overflow, or variance under the constancy
+    test), and a dead neuron stays NaN (documented)."""
+    W = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [-1.0, 0.0, -1.0]])
+    ref = neuron_feature_correlation(W, 0.5, n_samples=2000, rng=0)
+    got = neuron_feature_correlation(scale * W, 0.5, n_samples=2000, rng=0)
+    np.testing.assert_allclose(got[:2], ref[:2], rtol=1e-9, atol=1e-12)
+    assert np.isnan(got[2]).all() and np.isnan(ref[2]).all()
+    assert got[0, 0] == pytest.approx(1.0)

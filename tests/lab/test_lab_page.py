@@ -331,3 +331,24 @@ def test_cli_default_output_and_errors(tmp_path, capsys):
     assert "--output: folder" in err and "does not exist" in err and err.count("\n") == 1
     assert main(["lab", "--quick", "-o", str(tmp_path), "--no-progress"]) == 2
     assert main(["lab", "--quick", "--seed", "-1", "--no-progress"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's findings (tests/test_fuzz.py: KNOWN/PINNED_FAILURES, nightly)
+
+
+def test_lab_entry_points_name_their_bad_argument(tmp_path):
+    from csuper.lab import LabConfig, build_payload, payload_json, write_lab
+
+    with pytest.raises(TypeError, match="payload must be a dict"):
+        payload_json(object())
+    with pytest.raises(ValueError, match="payload must hold only finite JSON values"):
+        payload_json({"a": object()})
+    with pytest.raises(ValueError, match="payload must hold only finite JSON values"):
+        payload_json({"a": float("nan")})
+    with pytest.raises(TypeError, match="output must be a path"):
+        write_lab(b"out")
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        build_payload(progress="no")
+    with pytest.raises(TypeError, match="packing_sparsities must be a sequence"):
+        LabConfig(packing_sparsities=object())

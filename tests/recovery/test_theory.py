@@ -168,3 +168,12 @@ def test_nonnegative_must_be_a_bool(call):
 def test_nonnegative_is_keyword_only():
     with pytest.raises(TypeError):
         statistical_dimension(10, 2, True)  # type: ignore[misc]
+
+
+def test_transition_width_takes_huge_n_and_refuses_beyond_floats():
+    """sqrt(8 log(4 / eta)) sqrt(n) for n = 10**30 (numpy's sqrt refused the Python int)."""
+    from csuper.recovery import transition_width
+
+    assert transition_width(10**30, 0.05) == pytest.approx(np.sqrt(8 * np.log(80)) * 1e15)
+    with pytest.raises(ValueError, match="n_features must be an integer"):
+        transition_width(10**400)

@@ -193,3 +193,58 @@ def test_absorption_against_its_null():
     assert r.absorbed == 1.0 and r.baseline == 0.0 and r.n_with_child > 100
     honest = absorption(C, C, F, F, 0, [1])
     assert honest.absorbed == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's findings (tests/test_fuzz.py: KNOWN/PINNED_FAILURES, nightly)
+
+
+def test_bad_arguments_found_by_the_fuzz_suite_name_their_parameter():
+    import csuper
+    import csuper.sae as sae
+
+    C = np.abs(np.random.default_rng(0).random((5, 3)))
+    with pytest.raises(ValueError, match="hierarchy entries"):
+        sae.code_law(4, 1.0, hierarchy=np.array([[0.5, 1.5]]))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        sae.ground_truth_dictionary(["lines"], 3, 2)
+    with pytest.raises(csuper.MemoryBudgetError, match="code_law of n_features"):
+        sae.code_law(10**30, 1.0)
+    with pytest.raises(csuper.MemoryBudgetError, match="sample_codes"):
+        sae.sample_codes(sae.code_law(4, 1.0), 10**30)
+    with pytest.raises(TypeError, match="children"):
+        sae.absorption(C, C, np.eye(3), np.eye(3), 0, np.array([1.5]))
+    with pytest.raises(TypeError, match="children must be a sequence"):
+        sae.absorption(C, C, np.eye(3), np.eye(3), 0, 1.5)
+    with pytest.raises(ValueError, match="pairs must be a 2-D array"):
+        sae.code_shrinkage(C, C, np.array([0, 1]))
+    with pytest.raises(ValueError, match="pairs must hold integer"):
+        sae.code_shrinkage(C, C, np.array([[0.5], [1.0]]))
+    with pytest.raises(ValueError, match="confidence"):
+        sae.mean_ci([1.0, 2.0], confidence=float("nan"))
+    # parameters of another profile are checked too (nightly: ratio=True was accepted)
+    with pytest.raises(TypeError, match="ratio must be a real number"):
+        sae.code_law(4, 1.0, profile="constant", ratio=True)
+    # absorption needs a child (nightly: children=[] returned NaN)
+    with pytest.raises(ValueError, match="children must hold at least one"):
+        sae.absorption(C, C, np.eye(3), np.eye(3), 0, [])
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_fvu_and_reconstruction_bias_are_scale_free(scale):
+    """FVU and gamma are ratios of quadratic forms: unchanged under (X, X_hat) -> c (X, X_hat),
+    so entries near the float range give the same finite number (formerly NaN)."""
+    X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 0.0]])
+    X_hat = 0.5 * X
+    fvu = fraction_of_variance_unexplained(scale * X, scale * X_hat)
+    # closed form: sum |x - x/2|^2 / sum |x - mean x|^2 = (5/4) / (14/3) = 15/56
+    assert fvu == pytest.approx(15 / 56, rel=1e-12)
+    assert relative_reconstruction_bias(scale * X, scale * X_hat) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_reconstruction_bias_is_nan_only_without_a_positive_scale():
+    """Documented: NaN when sum <x_hat, x> <= 0 (no g > 0 brings X_hat towards X)."""
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert np.isnan(relative_reconstruction_bias(X, np.zeros_like(X)))
+    assert np.isnan(relative_reconstruction_bias(X, -X))
+    assert relative_reconstruction_bias(X, 2 * X) == pytest.approx(2.0)

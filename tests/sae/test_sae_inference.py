@@ -100,3 +100,16 @@ def test_amortisation_gap_rows():
         amortisation_gap(
             sae, make_data(ground_truth_dictionary("gaussian", 5, 4, rng=0), code_law(5, 1.0), 10)
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's findings (tests/test_fuzz.py: KNOWN/PINNED_FAILURES)
+
+
+@pytest.mark.parametrize("method", ["basis_pursuit", "fista"])
+def test_infer_codes_checks_every_parameter_whatever_the_method(method):
+    """tol and max_iter belong to lasso, but a bad value is refused with any method."""
+    with pytest.raises(TypeError, match="tol must be a real number"):
+        infer_codes(np.eye(3), np.ones((2, 3)), method, tol="0.5")
+    with pytest.raises(TypeError, match="max_iter must be an integer"):
+        infer_codes(np.eye(3), np.ones((2, 3)), method, max_iter=2.5)

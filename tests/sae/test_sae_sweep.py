@@ -155,11 +155,11 @@ def test_mean_ci_closed_form():
 
 
 def test_config_rejects_bad_values():
-    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 4\]"):
+    with pytest.raises(ValueError, match=r"\(k values\) must be an integer in \[1, 4\]"):
         SweepConfig(**{**TINY, "architecture": "topk", "coefficients": (5,)})
-    with pytest.raises(ValueError, match="sparsity_coefficient must be a real number"):
+    with pytest.raises(ValueError, match="coefficients must be a real number"):
         SweepConfig(**{**TINY, "coefficients": (-0.1,)})
-    with pytest.raises(ValueError, match="width must be an integer"):
+    with pytest.raises(ValueError, match="widths must be an integer"):
         SweepConfig(**{**TINY, "widths": (0,)})
     with pytest.raises(ValueError, match="dictionary must be one of"):
         SweepConfig(**{**TINY, "dictionary": "known"})
@@ -198,7 +198,7 @@ def test_cli_sae(tmp_path, capsys):
     assert "recovery:" in text and "amortisation gap:" in text
     assert (out / "report.md").exists()
     assert main(["sae", "--widths", "0", "-o", str(tmp_path / "x"), "--no-progress"]) == 2
-    assert "width must be an integer" in capsys.readouterr().err
+    assert "widths must be an integer" in capsys.readouterr().err
 
 
 def test_sweep_in_worker_processes_equals_serial(tmp_path):
@@ -209,3 +209,28 @@ def test_sweep_in_worker_processes_equals_serial(tmp_path):
     with make_executor(workers=2) as ex:
         procs = run_sweep(cfg, tmp_path / "procs", executor=ex)
     assert procs.records == serial.records
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's findings (tests/test_fuzz.py: KNOWN/PINNED_FAILURES, nightly)
+
+
+def test_sweep_entry_points_refuse_bad_arguments_before_any_work(tmp_path):
+    from csuper.sae import run_task, sweep_tasks
+
+    with pytest.raises(TypeError, match="config must be a SweepConfig"):
+        sweep_tasks("x")
+    with pytest.raises(TypeError, match="payload must be a pair"):
+        run_task(np.zeros(3))
+    with pytest.raises(ValueError, match="payload's task"):
+        run_task((SweepConfig().to_dict(), {"kind": "recovery", "width": 5}))
+    with pytest.raises(TypeError, match="widths must be an integer"):
+        SweepConfig(widths=(12.0, 24.0))
+    with pytest.raises(TypeError, match="widths must be a sequence"):
+        SweepConfig(widths=12)
+    with pytest.raises(TypeError, match="fixed_k must be True or False"):
+        SweepConfig(fixed_k="no")
+    # progress=1 used to be taken as a flag and ran the whole default sweep
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        run_sweep(output=tmp_path / "sweep", progress=1)
+    assert not (tmp_path / "sweep").exists()

@@ -347,3 +347,39 @@ def test_bad_data_and_settings():
         sae.encode(np.ones((4, 2)))
     with pytest.raises(ValueError, match="codes must have shape"):
         sae.decode(np.ones((1, 4, 3)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's findings (tests/test_fuzz.py: KNOWN/PINNED_FAILURES, nightly)
+
+
+def test_sae_files_and_settings_refuse_bad_arguments(tmp_path):
+    from csuper.sae import load_sae, save_sae
+
+    sae = train_sae(
+        np.random.default_rng(0).random((16, 3)),
+        2,
+        sparsity_coefficient=0.1,
+        settings=SAESettings(n_steps=2, batch_size=4),
+        rng=0,
+    )
+    with pytest.raises(TypeError, match="path must be a path"):
+        save_sae(sae, b"out")
+    with pytest.raises(ValueError, match="is a folder"):
+        save_sae(sae, tmp_path)
+    with pytest.raises(TypeError, match="path must be a path"):
+        load_sae(1.5)
+    with pytest.raises(TypeError, match="betas must be a pair"):
+        SAESettings(betas=None)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_geometric_median_is_scale_equivariant(scale):
+    """median(c X) = c median(X) even where |x_i - b| would overflow or underflow (formerly
+    NaN). Reference: the Fermat point of the triangle (1, -1), (1, 1), (-1, 0) is
+    (1 - 1/sqrt(3), 0) (each side seen under 120 degrees)."""
+    from csuper.sae import geometric_median
+
+    X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 0.0]])
+    got = geometric_median(scale * X) / scale
+    np.testing.assert_allclose(got, [1 - 1 / np.sqrt(3), 0.0], atol=1e-8)

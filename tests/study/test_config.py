@@ -101,9 +101,9 @@ def test_toml_preset_conflict_and_unreadable_file(tmp_path):
     f.write_text('preset = "full"\n')
     with pytest.raises(ValueError, match="names preset 'full', the command line 'quick'"):
         load_config(f, preset="quick")
-    with pytest.raises(ValueError, match="cannot be read"):
+    with pytest.raises(ValueError, match="does not exist"):
         load_config(tmp_path / "absent.toml")
-    with pytest.raises(TypeError, match="path must be a str or Path"):
+    with pytest.raises(TypeError, match="path must be a path"):
         load_config(3)
 
 
@@ -127,3 +127,9 @@ def test_task_list_keys_seeds_and_costs():
     notebook_long = next(t for t in tasks if t.get("variant") == "notebook_long")
     study = next(t for t in tasks if t.get("group") == "robustness" and t.get("variant") == "study")
     assert costs[notebook_long["key"]] > costs[study["key"]]
+
+
+def test_load_config_refuses_an_empty_path():
+    """'' is not the current folder (fuzz suite finding): the message names path."""
+    with pytest.raises(ValueError, match="path must be a non-empty path"):
+        load_config("")

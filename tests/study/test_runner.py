@@ -201,7 +201,7 @@ def test_foreign_folders_are_refused_and_left_untouched(tmp_path):
     afile.write_text("x")
     with pytest.raises(ValueError, match="is a file"):
         open_study_folder(afile, TINY)
-    with pytest.raises(TypeError, match="output must be a str or PathLike"):
+    with pytest.raises(TypeError, match="folder must be a path"):
         open_study_folder(3, TINY)
     from csuper._store import ResultStore
 
@@ -269,3 +269,25 @@ def test_dask_local_cluster_gives_the_serial_results(tmp_path):
     assert _strip(res.records) == _strip(serial.records)
     study = json.loads((tmp_path / "dask" / "study.json").read_text())
     assert study["run"]["executor"].startswith("dask")
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's findings (tests/test_fuzz.py: KNOWN/PINNED_FAILURES)
+
+
+def test_study_entry_points_name_their_bad_argument(tmp_path):
+    from csuper.study import format_summary
+
+    with pytest.raises(TypeError, match="folder must be a path"):
+        open_study_folder(None, quick_config())
+    with pytest.raises(TypeError, match="output must be a path"):
+        run_study(quick_config(), 1.5)
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        run_study(quick_config(), tmp_path / "s", progress="no")
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(TypeError, match="summary must be a dict"):
+        format_summary(object())
+    with pytest.raises(ValueError, match=r"summary\['questions'\]"):
+        format_summary({"questions": [{"qid": "Q1"}]})
+    q = {"qid": "Q1", "title": "T", "status": "supported", "sentence": "S."}
+    assert format_summary({"questions": [q]}) == "Q1 T: SUPPORTED. S."

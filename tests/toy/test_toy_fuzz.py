@@ -194,3 +194,34 @@ def test_bad_argument_is_refused_naming_it(name, valid, param, value, tmp_path):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions of the fuzz suite's findings (tests/test_fuzz.py: KNOWN/PINNED_FAILURES, nightly)
+
+
+def test_save_model_refuses_a_folder(tmp_path):
+    with pytest.raises(ValueError, match=r"path: .* is a folder"):
+        toy.save_model(MODEL, tmp_path)
+
+
+def test_load_model_refuses_an_empty_path():
+    with pytest.raises(ValueError, match="path must be a non-empty path"):
+        toy.load_model("")
+
+
+def test_dense_limit_loss_refuses_an_unhashable_magnitude():
+    with pytest.raises(ValueError, match="magnitude must be one of"):
+        toy.dense_limit_loss([1.0, 0.5, 0.2], 1, ["lines"])
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_neuron_polysemanticity_is_scale_free(scale):
+    """monosemanticity = max_i W+[k, i]^2 / sum_i W+[k, i]^2 does not change under W -> c W:
+    no NaN from overflow (1e300) and no live neuron called dead by underflow (1e-300)."""
+    W = np.array([[1.0, -1.0, 0.5], [1.0, 1.0, 0.0], [-1.0, 0.0, -2.0]])
+    ref = toy.neuron_polysemanticity(W, weight_threshold=0.0)
+    got = toy.neuron_polysemanticity(scale * W, weight_threshold=0.0)
+    np.testing.assert_allclose(got.monosemanticity, ref.monosemanticity, rtol=1e-12)
+    np.testing.assert_allclose(ref.monosemanticity, [1 / 1.25, 0.5, 0.0])  # closed form
+    assert got.dead.tolist() == ref.dead.tolist() == [False, False, True]

@@ -420,7 +420,7 @@ def test_save_load_roundtrip(tmp_path, dtype):
 
 def test_paths_must_be_paths(tmp_path):
     model = from_weights(np.eye(2, 3))
-    with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):
+    with pytest.raises(TypeError, match=r"path must be a path \(str or os\.PathLike\)"):
         save_model(model, 3)  # an int would write into file descriptor 3
     with pytest.raises(TypeError, match="path"):
         load_model(3)
