@@ -165,3 +165,60 @@ def test_correlated_pair_stats_on_constructed_frames():
     W = np.array([[1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 0, 0.0]])
     s = mod.pair_stats(W)
     assert s["n_collapsed"] == 2 and s["n_represented"] == 4
+
+
+# -- liu2025_scaling: the no-superposition baseline and the exponent fit --------------------
+
+
+def test_liu_null_loss_matches_the_toy_loss_of_its_solution():
+    # the m most frequent features on orthonormal axes, the rest 0, b = 0: the toy model's
+    # loss on sampled data (csuper.toy.toy_loss) is (4 / 3n) sum_{i > m} p_i within its SE
+    import csuper.toy as toy
+
+    mod = scripts.load("liu2025_scaling")
+    n, m, alpha = 60, 6, 0.5
+    W = np.zeros((m, n))
+    W[:, :m] = np.eye(m)
+    X = toy.sample_features(mod.distribution(n, [alpha]), 100_000, rng=0)[0]
+    per_sample = ((X - toy.toy_forward(W, np.zeros(n), X)) ** 2).mean(axis=1)
+    se = per_sample.std() / np.sqrt(per_sample.size)
+    assert abs(per_sample.mean() - mod.null_loss(n, alpha, m)) < 4 * se
+    assert float(toy.toy_loss(W, np.zeros(n), X)[0]) == pytest.approx(per_sample.mean())
+
+
+def test_liu_fit_recovers_an_exact_power_law_and_its_noise():
+    mod = scripts.load("liu2025_scaling")
+    ms = np.array([10, 16, 25, 40, 63] * 2)
+    exact = mod.fit(ms, 3.0 * ms**-0.7)
+    assert exact["exponent"] == pytest.approx(0.7) and exact["se"] < 1e-12
+    rng = np.random.default_rng(1)
+    covered = [
+        mod.fit(ms, 3.0 * ms**-0.7 * np.exp(0.1 * rng.normal(size=ms.size)))["ci"]
+        for _ in range(400)
+    ]
+    rate = np.mean([lo <= 0.7 <= hi for lo, hi in covered])
+    assert 0.92 < rate < 0.98  # a 95% interval: binomial SE 0.011 over 400 fits
+
+
+def test_liu_figure_draws_the_mean_losses_and_the_fitted_slopes():
+    mod = scripts.load("liu2025_scaling")
+    rng = np.random.default_rng(2)
+    ms = [10, 16, 25]
+    s = {"n_features": 100, "alphas": [0.5, 1.0], "weight_decays": [-1.0, 1.0], "n_dims": ms}
+    s["n_seeds"] = 2
+    cells = [
+        {"weight_decay": wd, "n_dims": m, "loss": list(rng.uniform(1e-4, 1e-3, size=4))}
+        for wd in s["weight_decays"]
+        for m in ms
+    ]
+    res = {"settings": s, "cells": cells}
+    res["verdicts"] = mod.verdicts(res)
+    fig = mod.figure(res)
+    for j, (ax, a) in enumerate(zip(fig.axes, s["alphas"])):
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        for i, wd in enumerate(s["weight_decays"]):
+            e = res["verdicts"]["fits"][f"wd={wd:g}/alpha={a:g}"]["exponent"]
+            assert f"slope {-e:.2f}" in labels[i]
+            mean = [np.mean(c["loss"][2 * j : 2 * j + 2]) for c in cells if c["weight_decay"] == wd]
+            line = next(ln for ln in ax.get_lines() if ln.get_label() == labels[i])
+            np.testing.assert_allclose(line.get_ydata(), mean)
