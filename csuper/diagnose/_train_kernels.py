@@ -23,23 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-_MULT = np.uint64(2685821657736338717)
-_S12 = np.uint64(12)
-_S25 = np.uint64(25)
-_S27 = np.uint64(27)
-_S11 = np.uint64(11)
-_TWO_M53 = 1.0 / 9007199254740992.0
-
-
-@njit(cache=True)
-def uniform(state):
-    """Next Uniform[0, 1) double (53 bits) of the xorshift64* stream held in ``state[0]``."""
-    x = state[0]
-    x ^= x >> _S12
-    x ^= x << _S25
-    x ^= x >> _S27
-    state[0] = x
-    return float(np.int64((x * _MULT) >> _S11)) * _TWO_M53
+from csuper._stream_kernels import uniform
 
 
 @njit(cache=True)

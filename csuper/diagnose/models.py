@@ -27,6 +27,7 @@ from csuper._validation import (
 from csuper.toy import FeatureDistribution, TrainSettings, learning_rates
 
 _k = lazy_import("csuper.diagnose._train_kernels")
+_streams = lazy_import("csuper._stream_kernels")
 
 __all__ = [
     "ABS_SETTINGS",
@@ -52,16 +53,6 @@ def _seeds(seeds, total: int, rng) -> np.ndarray:
     if np.any(out < 0):
         raise ValueError("seeds must be nonnegative integers.")
     return np.asarray(out, dtype=np.int64)
-
-
-def _splitmix64(seed: int) -> np.uint64:
-    """A well-mixed nonzero xorshift64* state from any integer seed (one splitmix64 output;
-    Steele, Lea & Flood 2014)."""
-    mask = (1 << 64) - 1
-    z = (seed + 0x9E3779B97F4A7C15) & mask
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-    return np.uint64((z ^ (z >> 31)) or 1)
 
 
 def _parallel(parallel, total: int) -> bool:
@@ -284,7 +275,7 @@ def train_abs_value(
         child = np.random.default_rng(int(s))
         W1[r] = std * child.standard_normal((m, n))
         W2[r] = std * child.standard_normal((n, m))
-        states[r, 0] = _splitmix64(int(child.integers(0, 2**63)))
+        states[r] = _streams.stream_states([int(child.integers(0, 2**63))], 1)[0]
     b = np.zeros((total, n))
     P = np.ascontiguousarray(np.repeat(distribution.feature_probability, N, axis=0))
     IMP = np.ascontiguousarray(np.repeat(imp, N, axis=0))

@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from csuper.toy._train_kernels import _adam_update, _uniform
+from csuper._stream_kernels import adam_update as _adam_update
+from csuper._stream_kernels import uniform as _uniform
 
 
 @njit(cache=True)

@@ -327,7 +327,7 @@ def _initial_state(
     seed: int, X: np.ndarray, width: int, arch: str, settings: SAESettings, b_dec, decoder=None
 ):
     """Flat parameter vector of one instance and its xorshift stream state, from its seed alone."""
-    from csuper.toy.data import _stream_states
+    from csuper._stream_kernels import stream_states
 
     m = X.shape[1]
     child = np.random.default_rng(int(seed))
@@ -337,7 +337,7 @@ def _initial_state(
     D /= np.linalg.norm(D, axis=0)
     lt = np.full(width, np.log(settings.jump_init_threshold))
     P = np.concatenate([D.T.ravel(), np.zeros(width), D.ravel(), b_dec, lt])
-    state = _stream_states([int(child.integers(0, 2**63))])[0]
+    state = stream_states([int(child.integers(0, 2**63))], 1)[0]
     return P, state
 
 

@@ -44,15 +44,13 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
+from csuper._stream_kernels import adam_update as _adam_update
+from csuper._stream_kernels import unit as _unit
+from csuper._stream_kernels import xorshift as _xorshift
+
 #: Independent xorshift64* generators per instance, stepped together (the compiler vectorises
 #: the step over them: 8 AVX-512 registers of uint64; with 8 lanes it did not vectorise).
 LANES = 64
-_MULT = np.uint64(2685821657736338717)
-_S12 = np.uint64(12)
-_S25 = np.uint64(25)
-_S27 = np.uint64(27)
-_S11 = np.uint64(11)
-_TWO_M53 = 1.0 / 9007199254740992.0
 #: Above this probability a feature is drawn with one uniform per entry (cheaper than a
 #: geometric gap, which costs a logarithm per active entry).
 _DIRECT = 0.25
@@ -106,29 +104,6 @@ TrainState = namedtuple("TrainState", ["MW", "VW", "Mb", "Vb", "lanes", "ubuf", 
 
 
 # -- random numbers ------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _xorshift(x):
-    """One step of the xorshift64* generator (Vigna 2016): the next 64-bit state."""
-    x ^= x >> _S12
-    x ^= x << _S25
-    x ^= x >> _S27
-    return x
-
-
-@njit(cache=True)
-def _unit(x):
-    """The uniform in [0, 1) of state x (the top 53 bits of x * M, exact through int64)."""
-    return float(np.int64((x * _MULT) >> _S11)) * _TWO_M53
-
-
-@njit(cache=True)
-def _uniform(state):
-    """Next Uniform[0, 1) double of the single stream held in ``state[0]`` (the SAE trainer's
-    generator)."""
-    state[0] = _xorshift(state[0])
-    return _unit(state[0])
 
 
 @njit(cache=True)
@@ -461,33 +436,6 @@ def _price_grad(Wt, q, delta, gstart, gmem, lam, gWt, tmp, scratch):
 
 
 # -- optimiser -----------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _adam_update(P, g, M, V, lr, beta1, beta2, eps, wd, decoupled, t):
-    """One torch-style Adam step (L2 weight decay added to the gradient) or AdamW step
-    (decoupled: P *= 1 - lr wd before the update) on flat arrays, at step t >= 1. Arithmetic in
-    P's type (the scalars are cast to it first). Also the SAE trainer's optimiser."""
-    coef = np.empty(8, P.dtype)
-    coef[0] = lr / (1.0 - beta1**t)  # step size
-    coef[1] = 1.0 / np.sqrt(1.0 - beta2**t)  # 1 / sqrt(bias correction 2)
-    coef[2] = eps
-    coef[3] = (1.0 - lr * wd) if decoupled else wd
-    coef[4] = beta1
-    coef[5] = 1.0 - beta1
-    coef[6] = beta2
-    coef[7] = 1.0 - beta2
-    step, isq, e, w = coef[0], coef[1], coef[2], coef[3]
-    a1, c1, a2, c2 = coef[4], coef[5], coef[6], coef[7]
-    for j in range(P.shape[0]):
-        gj = g[j]
-        if decoupled:
-            P[j] *= w
-        else:
-            gj += w * P[j]
-        M[j] = a1 * M[j] + c1 * gj
-        V[j] = a2 * V[j] + c2 * gj * gj
-        P[j] -= step * M[j] / (np.sqrt(V[j]) * isq + e)
 
 
 @njit(cache=True)

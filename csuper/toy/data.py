@@ -17,6 +17,7 @@ from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_int, check_memory, check_real, check_rng
 
 _k = lazy_import("csuper.toy._train_kernels")
+_streams = lazy_import("csuper._stream_kernels")
 
 if TYPE_CHECKING:
     from csuper.toy._train_kernels import KernelData
@@ -326,25 +327,9 @@ def _kernel_data(dist: FeatureDistribution, repeat: int = 1) -> KernelData:
     )
 
 
-def _splitmix64(z: int) -> int:
-    """One splitmix64 output (Steele, Lea & Flood 2014) of the 64-bit counter z."""
-    mask = (1 << 64) - 1
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-    return z ^ (z >> 31)
-
-
 def _stream_states(seeds) -> np.ndarray:
-    """Initial states (I, LANES) of the xorshift64* lanes of each integer seed: consecutive
-    splitmix64 outputs from the seed (never 0, the generator's fixed point)."""
-    out = np.empty((len(seeds), _k.LANES), dtype=np.uint64)
-    mask = (1 << 64) - 1
-    for r, s in enumerate(seeds):
-        z = int(s) & mask
-        for q in range(_k.LANES):
-            z = (z + 0x9E3779B97F4A7C15) & mask
-            out[r, q] = _splitmix64(z) or 1
-    return out
+    """Initial states (I, LANES) of the xorshift64* lanes of each integer seed."""
+    return _streams.stream_states(seeds, _k.LANES)
 
 
 def sample_features(dist: FeatureDistribution, n_samples: int, *, rng=None) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csuper.toy._train_kernels import _uniform
+from csuper._stream_kernels import uniform as _uniform
 
 
 def unpack(P, L, m):
