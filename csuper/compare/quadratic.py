@@ -42,10 +42,11 @@ def _check_v_K(importance, kurtosis) -> tuple[np.ndarray, np.ndarray]:
             f"matrix ({8 * v.shape[0] ** 2 / 2**30:.1f} GiB), allowed up to n = "
             f"{MAX_GRAM_FEATURES} (1 GiB)."
         )
-    if np.ndim(kurtosis) == 0:
-        K = np.full(v.shape, check_real(kurtosis, "kurtosis", low=1.0))
-    else:
+    if isinstance(kurtosis, (list, tuple, np.ndarray)) and np.asarray(kurtosis, object).ndim:
+        # a sequence (a ragged one included: check_array names it, np.ndim raised numpy's text)
         K = check_array(kurtosis, "kurtosis", ndim=1, shape=v.shape, dtype=np.float64, low=1.0)
+    else:
+        K = np.full(v.shape, check_real(kurtosis, "kurtosis", low=1.0))
     return v, K
 
 
