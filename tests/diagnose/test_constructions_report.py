@@ -74,6 +74,11 @@ def test_diagnose_bad_input():
     c = rotation_code(rng=0)
     with pytest.raises(ValueError, match="tests must be names"):
         diagnose(c.H, c.X, tests=["magic"])
+    # nightly fuzz finding: tests=object() reached list(tests) ("'object' object is not
+    # iterable", no parameter named); a bare string was split into letters
+    for bad in (object(), 3, "linear_recoverability"):
+        with pytest.raises(TypeError, match=r"tests must be None \(every test\) or a sequence"):
+            diagnose(c.H, c.X, tests=bad)
     with pytest.raises(ValueError, match="without the activations"):
         diagnose(X=c.X)
     with pytest.raises(ValueError, match="one row per hidden dimension"):
