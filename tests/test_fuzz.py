@@ -80,6 +80,8 @@ NAN_ALLOWED: dict[str, str] = {
     "diagnose.participation_ratio": "NaN for a neuron that carries no feature (documented)",
     "diagnose.neuron_alignment": "NaN participation ratio of a neuron that carries no feature "
     "(documented in participation_ratio and neuron_alignment)",
+    "diagnose.run_test": "NaN statistic and baseline of a test that does not apply, and NaN "
+    "per-feature entries where a rung does not apply (documented in DiagnosticResult)",
     "diagnose.diagnose": "NaN statistic and baseline of a test that does not apply, and NaN "
     "per-feature entries where a rung does not apply (documented in DiagnosticResult)",
 }

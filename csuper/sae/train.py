@@ -430,9 +430,9 @@ def train_sae(
     if X.shape[0] < 1:
         raise ValueError("X must have at least one row.")
     L = check_int(width, "width", low=1)
-    if architecture not in ARCHITECTURES:
+    if not isinstance(architecture, str) or architecture not in ARCHITECTURES:
         raise ValueError(
-            f"architecture must be one of {sorted(ARCHITECTURES)}; got {architecture!r}."
+            f"architecture must be one of {sorted(ARCHITECTURES)}; got {architecture!r:.80}."
         )
     settings = SAESettings() if settings is None else settings
     if not isinstance(settings, SAESettings):

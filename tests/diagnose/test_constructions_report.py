@@ -45,6 +45,10 @@ def test_constructions_are_reproducible_and_consistent(construction):
 def test_make_construction_rejects_unknown_names():
     with pytest.raises(ValueError, match="name must be one of"):
         make_construction("spiral")
+    # nightly fuzz: a deterministic construction ignored rng, so rng=1.5 was accepted
+    for name in ("product", "compositional_local"):
+        with pytest.raises(TypeError, match="rng must be None, an int seed"):
+            make_construction(name, rng=1.5)
 
 
 def test_diagnose_headlines():
