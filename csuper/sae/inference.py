@@ -277,9 +277,13 @@ def amortisation_gap(
     r = check_int(instance, "instance", low=0, high=sae.n_instances - 1)
     lam = check_real(lam, "lam", low=0.0)  # before the NNLS fits, not after
     n_iter = check_int(n_iter, "n_iter", low=1, high=MAX_ITERATIONS)
+    if isinstance(methods, str) or not hasattr(methods, "__iter__"):
+        raise TypeError(
+            f"methods must be a sequence of keys of {sorted(INFERENCE)}; got {methods!r:.80}."
+        )
     for meth in methods:
-        if meth not in INFERENCE:
-            raise ValueError(f"methods must be keys of {sorted(INFERENCE)}; got {meth!r}.")
+        if not isinstance(meth, str) or meth not in INFERENCE:
+            raise ValueError(f"methods must be keys of {sorted(INFERENCE)}; got {meth!r:.80}.")
     C = data.codes
     Wd = sae.W_dec[r]
     rows, cols = decoder_matching(data.dictionary, Wd)

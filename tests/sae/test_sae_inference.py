@@ -131,3 +131,6 @@ def test_nightly_fuzz_findings_are_refused_before_any_work():
         amortisation_gap(sae, d, n_iter=2**31)
     with pytest.raises(ValueError, match="lam must be a real number"):
         amortisation_gap(sae, d, lam=-1.0)
+    for bad in (np.float64(1.0), "fista"):  # not iterable; a bare string
+        with pytest.raises(TypeError, match="methods must be a sequence of keys"):
+            amortisation_gap(sae, d, methods=bad)
