@@ -592,7 +592,10 @@ def recovered_features(
     Parameters
     ----------
     W : array_like, shape (m, n)
+        Entries in [-MAX_WEIGHT, MAX_WEIGHT] = [-1e30, 1e30] (as :func:`decoder_gap`: the
+        squared read-out errors must stay finite).
     b : array_like, shape (n,)
+        Entries in [-1e30, 1e30].
     feature_probability : float or array_like, shape (n,)
         p_i, each in (0, 1].
     min_explained_variance : float
@@ -630,7 +633,8 @@ def recovered_features(
 
     W = check_frame(W, "W", allow_zero_columns=True, dtype=np.float64)
     n = W.shape[1]
-    b = check_array(b, "b", shape=(n,), dtype=np.float64)
+    W = check_array(W, "W", low=-MAX_WEIGHT, high=MAX_WEIGHT)
+    b = check_array(b, "b", shape=(n,), dtype=np.float64, low=-MAX_WEIGHT, high=MAX_WEIGHT)
     tau = check_real(
         min_explained_variance,
         "min_explained_variance",

@@ -157,6 +157,21 @@ def test_decoder_gap_has_no_nan_at_the_edges_of_its_domain():
         assert np.all(np.isfinite(list(res.frame_coherence.values()))), scale
 
 
+def test_recovered_features_refuses_weights_whose_errors_overflow():
+    """Nightly fuzz: b ~ 1e299 or W ~ 1e100 squared the read-out errors into inf - inf = NaN;
+    the bound is decoder_gap's (1e30), at which every explained variance is finite."""
+    W = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.8]])
+    with pytest.raises(ValueError, match="b must lie in"):
+        compare.recovered_features(W, np.full(3, 1e299), 0.5, n_samples_per_feature=4, rng=0)
+    with pytest.raises(ValueError, match="W must lie in"):
+        compare.recovered_features(1e100 * W, np.zeros(3), 0.5, n_samples_per_feature=4, rng=0)
+    for scale, bias in ((1e30, 1e30), (1e30, -1e30), (1e-300, 0.0)):
+        rec = compare.recovered_features(
+            scale * W, np.full(3, bias), 0.5, n_samples_per_feature=4, rng=0
+        )
+        assert np.isfinite(rec.explained_variance).all(), (scale, bias)
+
+
 def test_decoder_gap_keeps_tiny_columns_alive():
     """Columns of norm ~1e-300 are features (their norms used to underflow to 0, which dropped
     them from the coherence): the coherence is that of W itself."""
