@@ -11,7 +11,8 @@ Each call must end in one of:
   numpy or Python text), or one of csuper's own documented exceptions;
 - a valid result, with no NaN in it (unless :data:`NAN_ALLOWED` documents why), and only when
   the wild value was not one that must be refused (a string for an integer, NaN for a real
-  number, "no" for a flag, ...).
+  number, "no" for a flag, ...; NaN entries that :data:`NAN_SKIPPED` documents as skipped must
+  be accepted, with the result of the same call without them).
 
 Anything else fails: ``AttributeError``, ``OSError``, ``IndexError``, ``OverflowError``, a raw
 ``MemoryError`` (an allocation that did not ask :func:`csuper._validation.check_memory` first),
@@ -65,7 +66,8 @@ SKIPPED = {
 
 #: Callable -> why a NaN in its result is correct.
 NAN_ALLOWED: dict[str, str] = {
-    "sae.mean_ci": "NaN bounds for fewer than 2 values (documented)",
+    "sae.mean_ci": "NaN bounds for fewer than 2 defined values, and a NaN mean for none "
+    "(documented)",
     "recovery.batch_basis_pursuit": "NaN columns where no estimate exists (BatchRecoveryResult)",
     "recovery.highs_basis_pursuit": "NaN residual and objective when the solver returns no x "
     "(status infeasible, ...; RecoveryResult)",
@@ -78,8 +80,34 @@ NAN_ALLOWED: dict[str, str] = {
     "diagnose.participation_ratio": "NaN for a neuron that carries no feature (documented)",
     "diagnose.neuron_alignment": "NaN participation ratio of a neuron that carries no feature "
     "(documented in participation_ratio and neuron_alignment)",
+    "diagnose.run_test": "NaN statistic and baseline of a test that does not apply, and NaN "
+    "per-feature entries where a rung does not apply (documented in DiagnosticResult)",
     "diagnose.diagnose": "NaN statistic and baseline of a test that does not apply, and NaN "
     "per-feature entries where a rung does not apply (documented in DiagnosticResult)",
+}
+
+#: Callable -> (array parameter, boolean flag, why): NaN entries of that parameter are documented
+#: input (an undefined value, skipped) while the flag is True. Exactly that is accepted: a wild
+#: value that is the plausible array with NaN poked in (every other entry finite) must then be
+#: accepted, with the result of the same call on the array without its NaN entries; with the
+#: flag False it must be refused like any NaN. Infinite entries are refused either way.
+NAN_SKIPPED: dict[str, tuple[str, str, str]] = {
+    "sae.mean_ci": (
+        "values",
+        "skip_nan",
+        "a NaN value over seeds is a metric that is undefined on that seed (e.g. "
+        "relative_reconstruction_bias); the interval is over the defined ones (documented)",
+    ),
+}
+
+#: Callable -> (parameters named like integer counts that are real by design, why): their wild
+#: values are those of a real number (2.5 and 3.0 are valid; NaN, strings, ... are refused).
+REAL_BY_DESIGN: dict[str, tuple[set[str], str]] = {
+    "compare.nonnegative_threshold": (
+        {"n_features", "k"},
+        "the continuous extension n psi(k / n) of the threshold to the expected count "
+        "k = sum p_i and to a real n (a capacity being searched for); documented",
+    ),
 }
 
 #: Callable -> the failure the fuzz suite finds today (areas other than CLI/store/executor/
@@ -515,14 +543,35 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _skipped_nan(key: str, kwargs: dict, wild: tuple[str, Any, bool]) -> bool:
+    """The wild value is NaN entries in an array that :data:`NAN_SKIPPED` says are skipped."""
+    if key not in NAN_SKIPPED:
+        return False
+    param, flag, _ = NAN_SKIPPED[key]
+    value = wild[1]
+    if wild[0] != param or kwargs[flag] is not True or not isinstance(value, np.ndarray):
+        return False
+    if value.dtype.kind != "f" or not np.isnan(value).any():
+        return False
+    return bool(np.isfinite(value[~np.isnan(value)]).all())
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal results, NaN equal to NaN."""
+    return bool(np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float), True))
+
+
 def check_call(key: str, fn, kwargs: dict, wild: tuple[str, Any, bool] | None) -> str | None:
     """The failure of one call, or None if it behaved."""
     names = list(inspect.signature(fn).parameters)
     where = "all plausible" if wild is None else f"{wild[0]}={_short(wild[1])}"
     time_limit = RUNNER_TIME_LIMIT if key in RUNNERS else TIME_LIMIT
     outcome, value = _call(fn, kwargs, time_limit)
+    skipped = wild is not None and wild[2] and _skipped_nan(key, kwargs, wild)
     if outcome == "hang":
         return f"{where}: no answer within {time_limit:g} s"
+    if outcome == "raised" and skipped:
+        return f"{where}: refused NaN entries documented as skipped: {value!r}"[:300]
     if outcome == "raised":
         exc = value
         if _own_exception(exc):
@@ -535,6 +584,14 @@ def check_call(key: str, fn, kwargs: dict, wild: tuple[str, Any, bool] | None) -
         if isinstance(exc, AssertionError) and key.startswith("testing.assert_"):
             return None  # the assertion helpers' documented way to report
         return f"{where}: {type(exc).__name__}: {str(exc)[:160]}"
+    if skipped:
+        assert wild is not None
+        param = wild[0]
+        kept = {**kwargs, param: wild[1][~np.isnan(wild[1])]}
+        outcome_kept, expected = _call(fn, kept, time_limit)
+        if outcome_kept != "ok" or not _same(value, expected):
+            return f"{where}: NaN entries not skipped as documented ({NAN_SKIPPED[key][2]})"
+        return None
     if wild is not None and wild[2]:
         return f"{where}: accepted (must be refused with a ValueError/TypeError)"
     if key not in NAN_ALLOWED and _has_nan(value):
@@ -580,6 +637,8 @@ def _fuzz(key: str, data, forced: tuple[str, Any, bool] | None = None) -> None:
     elif params and (runner or data.draw(st.integers(0, 4), label="wild?") > 0):
         name = data.draw(st.sampled_from(sorted(params)), label="wild parameter")
         kind, optional = _kind(params[name])
+        if name in REAL_BY_DESIGN.get(key, ((), ""))[0]:
+            kind = "float"
         pool = [w for w in _wild(kind, optional, kwargs[name]) if w[1] or not runner]
         if not pool:  # a runner's parameter with nothing to refuse: keep it plausible
             pool = [(kwargs[name], False)]
@@ -638,5 +697,42 @@ def test_discovery_covers_every_topic():
     assert topics == set(TOPICS), set(TOPICS) - topics
     assert not set(KNOWN_FAILURES) - set(CALLABLES), "known failures of unknown callables"
     assert not set(NAN_ALLOWED) - set(CALLABLES)
+    for key, (names, _) in REAL_BY_DESIGN.items():
+        assert names <= set(inspect.signature(CALLABLES[key]).parameters), key
+    for key, (param, flag, _) in NAN_SKIPPED.items():
+        parameters = inspect.signature(CALLABLES[key]).parameters
+        assert param in parameters and parameters[flag].default is True, key
     assert not set(PINNED_FAILURES) - set(CALLABLES)
     assert len(CALLABLES) > 100
+
+
+def test_nan_skipped_accepts_exactly_the_documented_skip():
+    # the declared exception of NAN_SKIPPED, checked on sae.mean_ci: NaN entries are accepted
+    # with skip_nan=True only, and only when the result is that of the values without them
+    fn = CALLABLES["sae.mean_ci"]
+    poked = np.array([np.nan, 0.5, 2.0, 1.0])
+    args = {"values": poked, "confidence": 0.9}
+    wild = ("values", poked, True)
+    assert check_call("sae.mean_ci", fn, {**args, "skip_nan": True}, wild) is None
+    refused = check_call("sae.mean_ci", fn, {**args, "skip_nan": False}, wild)
+    assert refused is None  # refused, naming values: what any NaN must get
+
+    def zero_filled(values, confidence, *, skip_nan=True):
+        return fn(np.nan_to_num(values), confidence, skip_nan=skip_nan)
+
+    def refusing(values, confidence, *, skip_nan=True):
+        return fn(values, confidence, skip_nan=False)
+
+    for wrong in (zero_filled, refusing):
+        failure = check_call("sae.mean_ci", wrong, {**args, "skip_nan": True}, wild)
+        assert failure is not None and "skipped" in failure, wrong.__name__
+    infinite = np.array([np.inf, 0.5, 2.0])
+    assert (
+        check_call(
+            "sae.mean_ci",
+            fn,
+            {**args, "values": infinite, "skip_nan": True},
+            ("values", infinite, True),
+        )
+        is None
+    )  # refused: an infinite value is not a missing one

@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output:
         check_output_file(args.output, "--output")
-    check_int(args.n_samples, "--n-samples", low=1)
+    check_int(args.n_samples, "--n-samples", low=2)
     check_int(args.seed, "--seed", low=0)
     check_real(args.represented_threshold, "--represented-threshold", low=0.0)
     model = load_model(args.model)

@@ -29,8 +29,11 @@ __all__ = [
 
 #: Most feature values drawn at once (n_features * n_samples): 2**26 float64 = 512 MiB.
 MAX_DRAW = 2**26
-#: Largest magnitude of an entry of W or b in :func:`decoder_gap` (W^T W x must stay finite).
-MAX_WEIGHT = 1e100
+#: Largest magnitude of an entry of W or b in :func:`decoder_gap`: the decoders' arithmetic grows
+#: like the sixth power of the scale of W (the re-fitted read-out's squared Adam gradients, of
+#: order (|W|^3 n m B)^2), which must stay finite in float64 (up to 1e308); 1e100 overflowed the
+#: squared errors (|W^T W x|^2, order 1e400) into NaN.
+MAX_WEIGHT = 1e30
 #: Feature values per chunk of :func:`recovered_features` (2**22 float64 = 32 MiB).
 _CHUNK = 2**22
 #: Largest n_samples_per_feature * n_features**2 of :func:`recovered_features` (minutes of work).
@@ -326,13 +329,14 @@ class DecoderGapResult:
 
 
 def _score(name, X, X_hat, failed, tol) -> DecoderScore:
-    """X, X_hat of shape (n, B) with every column nonzero; failed a boolean mask of length B."""
+    """X, X_hat of shape (n, B), B >= 2, with every column nonzero; failed a boolean mask of
+    length B."""
     err = np.sum((X_hat - X) ** 2, axis=0)
     norm2 = np.sum(X**2, axis=0)
     B = X.shape[1]
     R = float(err.sum() / norm2.sum())
     # delta method for a ratio of means: Var(R) ~ Var(err - R norm2) / (B mean(norm2)^2)
-    se = float(np.std(err - R * norm2, ddof=1) / (np.sqrt(B) * norm2.mean())) if B > 1 else np.nan
+    se = float(np.std(err - R * norm2, ddof=1) / (np.sqrt(B) * norm2.mean()))
     exact = (np.sqrt(err) <= tol * np.sqrt(norm2)) & ~failed
     active = np.count_nonzero(X, axis=0)
     rows = []
@@ -399,14 +403,15 @@ def decoder_gap(
     ----------
     W : array_like, shape (m, n)
         A toy model's weights (columns are feature directions; dropped features may be zero),
-        entries in [-MAX_WEIGHT, MAX_WEIGHT] = [-1e100, 1e100] (the read-out W^T W x must not
-        overflow).
+        entries in [-MAX_WEIGHT, MAX_WEIGHT] = [-1e30, 1e30] (the decoders' arithmetic, of
+        order abs(W)^6, must not overflow).
     b : array_like, shape (n,)
-        The model's output bias (used by the ``relu`` decoder), entries in [-1e100, 1e100].
+        The model's output bias (used by the ``relu`` decoder), entries in [-1e30, 1e30].
     feature_probability : float or array_like, shape (n,)
         p_i, the probability that feature i is active (the training law).
     n_samples : int
-        Test inputs, in [1, 10**6], drawn with at least one active feature.
+        Test inputs, in [2, 10**6], drawn with at least one active feature (two at least: every
+        score carries a standard error).
     decoders : sequence of str
         Keys of :data:`DECODERS`, in the order to report.
     features : array_like of int, optional
@@ -467,7 +472,7 @@ def decoder_gap(
     m, n = W.shape
     W = check_array(W, "W", low=-MAX_WEIGHT, high=MAX_WEIGHT)
     b = check_array(b, "b", shape=(n,), dtype=np.float64, low=-MAX_WEIGHT, high=MAX_WEIGHT)
-    B = check_int(n_samples, "n_samples", low=1, high=10**6)
+    B = check_int(n_samples, "n_samples", low=2, high=10**6)
     B_fit = check_int(n_fit_samples, "n_fit_samples", low=1, high=10**6)
     for name, size in (("n_samples", B), ("n_fit_samples", B_fit)):
         if size * n > MAX_DRAW:
@@ -587,7 +592,10 @@ def recovered_features(
     Parameters
     ----------
     W : array_like, shape (m, n)
+        Entries in [-MAX_WEIGHT, MAX_WEIGHT] = [-1e30, 1e30] (as :func:`decoder_gap`: the
+        squared read-out errors must stay finite).
     b : array_like, shape (n,)
+        Entries in [-1e30, 1e30].
     feature_probability : float or array_like, shape (n,)
         p_i, each in (0, 1].
     min_explained_variance : float
@@ -625,7 +633,8 @@ def recovered_features(
 
     W = check_frame(W, "W", allow_zero_columns=True, dtype=np.float64)
     n = W.shape[1]
-    b = check_array(b, "b", shape=(n,), dtype=np.float64)
+    W = check_array(W, "W", low=-MAX_WEIGHT, high=MAX_WEIGHT)
+    b = check_array(b, "b", shape=(n,), dtype=np.float64, low=-MAX_WEIGHT, high=MAX_WEIGHT)
     tau = check_real(
         min_explained_variance,
         "min_explained_variance",

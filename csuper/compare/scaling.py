@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def _psi(p: np.ndarray) -> np.ndarray:
     )
 
 
-def nonnegative_threshold(n_features, k) -> np.ndarray | float:
+def nonnegative_threshold(n_features: Any, k: Any) -> np.ndarray | float:
     """Amelunxen et al.'s approximation m*_A(n, k) of the nonnegative l1 threshold, real k too.
 
     Parameters
@@ -105,9 +106,9 @@ def nonnegative_threshold(n_features, k) -> np.ndarray | float:
     >>> print(f"{nonnegative_threshold(200, 20.5):.3f}")
     53.916
     """
-    scalar = np.ndim(n_features) == 0 and np.ndim(k) == 0
     n = check_array(n_features, "n_features", dtype=np.float64)
     kk = check_array(k, "k", dtype=np.float64)
+    scalar = np.ndim(n_features) == 0 and np.ndim(k) == 0  # after the checks: no ragged input
     if np.any(n <= 0):
         raise ValueError(f"n_features must be > 0; got minimum {float(n.min())!r}.")
     try:

@@ -6,6 +6,7 @@ Haar-rotation null.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -447,7 +448,7 @@ def sae_unmixing(
 
 
 def dimension_budget(
-    W, *, represented_threshold: float = 0.5, share_tol: float = 0.1
+    W: Any | None, *, represented_threshold: float = 0.5, share_tol: float = 0.1
 ) -> DiagnosticResult:
     """The budget sum_i D_i <= m and the number of represented features against m.
 

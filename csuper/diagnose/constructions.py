@@ -461,4 +461,5 @@ def make_construction(name: str, *, rng=None) -> Construction:
     """
     if not isinstance(name, str) or name not in CONSTRUCTIONS:
         raise ValueError(f"name must be one of {list(CONSTRUCTIONS)}; got {name!r}.")
-    return CONSTRUCTIONS[name](rng=rng)
+    # checked here: the deterministic constructions ignore rng and would accept anything
+    return CONSTRUCTIONS[name](rng=check_rng(rng))

@@ -88,12 +88,14 @@ class PricingFrontier:
     rows : list of dict
         One per (price, sparsity, seed index): ``price``, ``sparsity``, ``seed_index``, ``seed``
         and the metrics ``loss`` (held-out reconstruction loss, the price excluded),
-        ``dedicated_share`` (dedicated among represented features; NaN if none is represented),
+        ``dedicated_share`` (dedicated among represented features; None if none is
+        represented: the share is undefined, and None, unlike NaN, cannot enter arithmetic
+        unnoticed; it is ``null`` in JSON),
         ``represented`` (|w_i| > 0.5), ``interference`` (mean over represented features of
         sum_{j != i} <w_hat_i, w_j>^2), ``weighted_penalty`` and ``plain_penalty`` (the priced
         quantity sum_{i != j} c_ij (w_i . w_j)^2 of the trained weights, c_ij the co-activation
         rate or 1, whichever variant was trained); for ``hidden_relu`` models also
-        ``monosemantic_neuron_share`` (NaN when every neuron is dead).
+        ``monosemantic_neuron_share`` (None when every neuron is dead).
     legible_loss : dict
         Sparsity -> :func:`legible_loss`, the loss of the best code whose represented features
         all own a dimension (the m most important ones), the price-free reference of full
@@ -159,16 +161,14 @@ def _metrics(W: np.ndarray, model: str) -> dict:
     out = {
         "represented": n_rep,
         "dedicated_share": (
-            float(np.mean(D[rep] >= PRICING_CRITERIA["dedicated_threshold"]))
-            if n_rep
-            else float("nan")
+            float(np.mean(D[rep] >= PRICING_CRITERIA["dedicated_threshold"])) if n_rep else None
         ),
         "interference": float(feature_interference(W)[rep].mean()) if n_rep else 0.0,
     }
     if model == "hidden_relu":
         v = neuron_view(W)
         live = v.monosemantic + v.polysemantic
-        out["monosemantic_neuron_share"] = v.monosemantic / live if live else float("nan")
+        out["monosemantic_neuron_share"] = v.monosemantic / live if live else None
     return out
 
 
@@ -338,10 +338,7 @@ def frontier_table(frontier: PricingFrontier) -> list[dict]:
     if not isinstance(frontier, PricingFrontier):
         raise TypeError(f"frontier must be a PricingFrontier; got {type(frontier).__name__}.")
     conf = PRICING_CRITERIA["confidence"]
-    rows = [
-        {**r, "dedicated_share": np.nan_to_num(r["dedicated_share"], nan=0.0)}
-        for r in frontier.rows
-    ]
+    rows = [{**r, "dedicated_share": r["dedicated_share"] or 0.0} for r in frontier.rows]
     out = []
     for price in sorted({r["price"] for r in rows}):
         for s in sorted({r["sparsity"] for r in rows}):
@@ -349,7 +346,7 @@ def frontier_table(frontier: PricingFrontier) -> list[dict]:
             entry = {"price": price, "sparsity": s, "legible_loss": frontier.legible_loss[s]}
             for key in (*_METRICS, "monosemantic_neuron_share"):
                 if key in sel[0]:
-                    entry[key] = mean_ci([r[key] for r in sel], conf)
+                    entry[key] = mean_ci([r[key] for r in sel if r[key] is not None], conf)
             entry["share_gain"] = mean_ci(_paired(rows, price, s, "dedicated_share"), conf)
             entry["relative_loss"] = mean_ci(_paired(rows, price, s, "loss", True), conf)
             entry["legible_ratio"] = entry["loss"][0] / entry["legible_loss"]

@@ -253,7 +253,7 @@ def diagnose(
     Parameters
     ----------
     tests : sequence of str, optional
-        Keys of :data:`TESTS` (default all).
+        Keys of :data:`TESTS` (default all; a bare string is refused: wrap one name in a list).
     rng : None, int or numpy.random.Generator
     progress : bool
         Show a progress bar over the tests.
@@ -266,6 +266,11 @@ def diagnose(
     >>> d.headline
     ['polysemanticity without superposition: a rotated basis of the features']
     """
+    if tests is not None and (isinstance(tests, str) or not hasattr(tests, "__iter__")):
+        raise TypeError(
+            f"tests must be None (every test) or a sequence of names from {list(TESTS)}; got "
+            f"{tests!r} of type {type(tests).__name__}."
+        )
     names = list(TESTS) if tests is None else list(tests)
     for name in names:
         if not isinstance(name, str) or name not in TESTS:

@@ -15,6 +15,7 @@ lines in R^{(q+1)/2} (q a prime power, q = 1 mod 4), the 16 lines in R^6 and the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -235,7 +236,7 @@ def icosahedron_lines() -> np.ndarray:
 
 
 def _prime_power(q: int) -> tuple[int, int] | None:
-    for p in range(2, int(np.sqrt(q)) + 2):
+    for p in range(2, math.isqrt(q) + 2):
         if q % p == 0:
             k, r = 0, q
             while r % p == 0:
@@ -348,13 +349,16 @@ def paley_etf(q: int) -> np.ndarray:
     0.333333
     """
     q = check_int(q, "q", low=5)
+    if q > 2000:  # before any arithmetic on q: factoring a huge q by trial division never ends
+        raise ValueError(
+            "q must be at most 2000 (the frame has q + 1 columns; allowed: prime powers "
+            f"q = 1 mod 4 in [5, 2000]); got {q}."
+        )
     pk = _prime_power(q)
     if pk is None or q % 4 != 1:
         raise ValueError(
             f"q must be a prime power congruent to 1 mod 4 (5, 9, 13, 17, 25, ...); got {q}."
         )
-    if q > 2000:
-        raise ValueError(f"q must be at most 2000 (the frame has q + 1 columns); got {q}.")
     p, _ = pk
     digits, chi = _quadratic_character(q)
     weights = p ** np.arange(digits.shape[1])

@@ -159,7 +159,7 @@ def certify_basis_pursuit(
     (False, 1.0)
     """
     if tol is None:
-        low = any(np.asarray(v).dtype == np.float32 for v in (A, y, x))
+        low = any(getattr(v, "dtype", None) == np.float32 for v in (A, y, x))
         tol = DEFAULT_TOL[np.dtype(np.float32 if low else np.float64)]
     tol = check_real(tol, "tol", low=0.0, high=1.0, high_inclusive=False)
     A, y = check_system(A, y)

@@ -22,6 +22,10 @@ from csuper.sae.train import SparseAutoencoder
 
 __all__ = ["INFERENCE", "InferenceResult", "GapRow", "infer_codes", "amortisation_gap"]
 
+#: Largest ``n_iter`` and ``max_iter`` of :func:`infer_codes` (2,000 FISTA iterations on (512, 64)
+#: codes take 0.4 s: 10**5 is minutes on large data, and a huge count would never return).
+MAX_ITERATIONS = 10**5
+
 #: Inference methods (name -> program); ``nonnegative=True`` adds c >= 0 (SAE codes are >= 0).
 INFERENCE: dict[str, str] = {
     "basis_pursuit": "min sum(c) s.t. D c = x, c >= 0 (csuper.recovery.batch_basis_pursuit)",
@@ -109,11 +113,12 @@ def infer_codes(
     lam : float
         LASSO weight (>= 0) of ``lasso``, ``fista``, ``ista``.
     n_iter : int
-        Iterations of ``fista`` and ``ista``.
+        Iterations of ``fista`` and ``ista``, in [1, 10**5].
     nonnegative : bool
         Constrain c >= 0 (as SAE codes are; :func:`amortisation_gap` sets it).
     tol, max_iter : float, int
-        Stopping rule of ``lasso``: largest change of an entry <= tol (relative), or max_iter.
+        Stopping rule of ``lasso``: largest change of an entry <= tol (relative), or max_iter
+        (in [1, 10**5]).
 
     BLAS runs single-threaded here (measured: 2,000 FISTA iterations on (512, 64) codes took
     0.4 s with one thread and about 50 times longer with two on the loaded 2-core machine).
@@ -152,9 +157,9 @@ def infer_codes(
         raise ValueError(f"method must be one of {sorted(INFERENCE)}; got {method!r:.80}.")
     nonnegative = check_bool(nonnegative, "nonnegative")
     lam = check_real(lam, "lam", low=0.0)
-    n_iter = check_int(n_iter, "n_iter", low=1)
+    n_iter = check_int(n_iter, "n_iter", low=1, high=MAX_ITERATIONS)
     tol = check_real(tol, "tol", low=0.0)
-    max_iter = check_int(max_iter, "max_iter", low=1)
+    max_iter = check_int(max_iter, "max_iter", low=1, high=MAX_ITERATIONS)
     if method == "basis_pursuit":
         from csuper.recovery import batch_basis_pursuit
 
@@ -245,7 +250,7 @@ def amortisation_gap(
     methods : sequence of str
         Keys of :data:`INFERENCE`.
     lam, n_iter : float, int
-        LASSO weight and FISTA/ISTA iterations.
+        LASSO weight (>= 0) and FISTA/ISTA iterations (in [1, 10**5]).
 
     Returns
     -------
@@ -270,9 +275,15 @@ def amortisation_gap(
     if data.n_dims != sae.n_dims:
         raise ValueError(f"data has n_dims={data.n_dims} but the SAE has {sae.n_dims}.")
     r = check_int(instance, "instance", low=0, high=sae.n_instances - 1)
+    lam = check_real(lam, "lam", low=0.0)  # before the NNLS fits, not after
+    n_iter = check_int(n_iter, "n_iter", low=1, high=MAX_ITERATIONS)
+    if isinstance(methods, str) or not hasattr(methods, "__iter__"):
+        raise TypeError(
+            f"methods must be a sequence of keys of {sorted(INFERENCE)}; got {methods!r:.80}."
+        )
     for meth in methods:
-        if meth not in INFERENCE:
-            raise ValueError(f"methods must be keys of {sorted(INFERENCE)}; got {meth!r}.")
+        if not isinstance(meth, str) or meth not in INFERENCE:
+            raise ValueError(f"methods must be keys of {sorted(INFERENCE)}; got {meth!r:.80}.")
     C = data.codes
     Wd = sae.W_dec[r]
     rows, cols = decoder_matching(data.dictionary, Wd)

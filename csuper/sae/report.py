@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from csuper._validation import check_array, check_real
+from csuper._validation import check_array, check_bool, check_real
 from csuper.sae.metrics import mmcs_features
 
 __all__ = ["CRITERIA", "mean_ci", "recovery_table", "gap_table", "verdicts", "write_report"]
@@ -28,22 +28,57 @@ CRITERIA: dict[str, float] = {
 }
 
 
-def mean_ci(values, confidence: float = CRITERIA["confidence"]) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval (NaN bounds for fewer than 2 values).
+def mean_ci(
+    values, confidence: float = CRITERIA["confidence"], *, skip_nan: bool = True
+) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of values over seeds, NaN entries skipped.
+
+    Parameters
+    ----------
+    values : array_like, shape (N,)
+        Real values; NaN marks a value that is undefined (a metric with no answer on that seed,
+        e.g. :func:`relative_reconstruction_bias` when no gamma exists). Infinite values are
+        refused: they are overflows, not missing values.
+    confidence : float
+        Level of the interval, in (0, 1).
+    skip_nan : bool
+        Skip NaN entries (the default: the interval is then over the defined values only, as
+        many as ``numpy.isfinite(values).sum()``), or refuse them with a ValueError (for values
+        that must all be defined).
+
+    Returns
+    -------
+    mean, low, high : float
+        The mean of the values kept and its interval mean -+ t_{N'-1} s / sqrt(N') over the N'
+        values kept; NaN bounds when N' < 2, and a NaN mean too when N' = 0 (no value defined).
 
     Examples
     --------
     >>> m, lo, hi = mean_ci([1.0, 2.0, 3.0])
     >>> print(m, round(lo, 4), round(hi, 4))
     2.0 -0.4841 4.4841
+    >>> mean_ci([1.0, float("nan"), 2.0, 3.0]) == mean_ci([1.0, 2.0, 3.0])
+    True
     """
     from scipy.stats import t
 
     confidence = check_real(
         confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
     )
+    skip_nan = check_bool(skip_nan, "skip_nan")
     v = check_array(values, "values", ndim=1, finite=False, min_size=0)
-    v = v[np.isfinite(v)]
+    undefined = np.isnan(v)
+    if np.isinf(v).any():
+        i = int(np.flatnonzero(np.isinf(v))[0])
+        raise ValueError(
+            f"values must be real numbers or NaN (an undefined value); got {v[i]} at index {i}."
+        )
+    if undefined.any() and not skip_nan:
+        raise ValueError(
+            f"values must not hold NaN with skip_nan=False; got {int(undefined.sum())} NaN "
+            f"entries (the first at index {int(np.flatnonzero(undefined)[0])})."
+        )
+    v = v[~undefined]
     if v.size == 0:
         return float("nan"), float("nan"), float("nan")
     m = float(v.mean())

@@ -430,9 +430,9 @@ def train_sae(
     if X.shape[0] < 1:
         raise ValueError("X must have at least one row.")
     L = check_int(width, "width", low=1)
-    if architecture not in ARCHITECTURES:
+    if not isinstance(architecture, str) or architecture not in ARCHITECTURES:
         raise ValueError(
-            f"architecture must be one of {sorted(ARCHITECTURES)}; got {architecture!r}."
+            f"architecture must be one of {sorted(ARCHITECTURES)}; got {architecture!r:.80}."
         )
     settings = SAESettings() if settings is None else settings
     if not isinstance(settings, SAESettings):
@@ -445,7 +445,7 @@ def train_sae(
             raise ValueError(f"architecture {architecture!r} needs k (an integer in [1, width]).")
         if sparsity_coefficient is not None:
             raise ValueError(f"architecture {architecture!r} takes k, not sparsity_coefficient.")
-        ks = np.atleast_1d(np.asarray(k))
+        ks = np.atleast_1d(np.asarray(k, dtype=object))  # object: a ragged k reaches check_int
         if ks.ndim != 1 or ks.size == 0:
             raise ValueError(f"k must be an integer or a 1-D sequence of integers; got {k!r}.")
         ks = np.array(
@@ -459,12 +459,12 @@ def train_sae(
         if k is not None:
             raise ValueError(f"architecture {architecture!r} takes sparsity_coefficient, not k.")
         coefs = check_array(
-            np.atleast_1d(sparsity_coefficient),
+            sparsity_coefficient,
             "sparsity_coefficient",
-            ndim=1,
+            ndim=(0, 1),
             dtype=np.float64,
             nonnegative=True,
-        )
+        ).reshape(-1)
         ks = np.zeros(coefs.size, dtype=np.int64)
     N = check_int(n_seeds, "n_seeds", low=1)
     total = coefs.size * N

@@ -122,12 +122,54 @@ def test_valid_arguments_run():
 
 
 def test_decoder_gap_refuses_weights_whose_read_out_overflows():
-    """W^T W x of entries beyond 1e100 overflows (formerly a raw OverflowError or NaN)."""
+    """The decoders' arithmetic grows like abs(W)^6 (formerly a raw OverflowError or NaN)."""
     W = np.array([[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]])
     with pytest.raises(ValueError, match="W must lie in"):
         compare.decoder_gap(1e300 * W, np.zeros(3), 0.3, n_samples=5, n_fit_samples=5, rng=0)
     with pytest.raises(ValueError, match="b must lie in"):
         compare.decoder_gap(W, np.full(3, 1e300), 0.3, n_samples=5, n_fit_samples=5, rng=0)
+
+
+def test_decoder_gap_has_no_nan_at_the_edges_of_its_domain():
+    """Nightly fuzz findings: n_samples = 1 left every relative_mse_se NaN (no standard error from
+    one sample), and weights of 1e100 (then allowed) overflowed the squared errors and the ISTA
+    and re-fit arithmetic into NaN. Both are refused now; at the largest allowed scale (1e30,
+    the bias too) and at tiny scales every number of the result is finite."""
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]])
+    with pytest.raises(ValueError, match=r"n_samples must be an integer in \[2, "):
+        compare.decoder_gap(W, np.zeros(3), 0.3, n_samples=1, rng=0)
+    with pytest.raises(ValueError, match="W must lie in"):
+        compare.decoder_gap(1e100 * W, np.zeros(3), 0.3, n_samples=5, n_fit_samples=5, rng=0)
+    for scale, bias in ((1e30, 1e30), (-1e30, 0.0), (1e-300, 0.0)):
+        res = compare.decoder_gap(
+            scale * W,
+            np.full(3, bias),
+            0.3,
+            n_samples=2,
+            n_fit_samples=5,
+            decoders=tuple(compare.DECODERS),
+            rng=0,
+        )
+        for s in res.scores:
+            numbers = [s.relative_mse, s.relative_mse_se, s.exact_rate, s.exact_se]
+            numbers += [row["relative_mse"] for row in s.by_active]
+            assert np.all(np.isfinite(numbers)), (scale, s)
+        assert np.all(np.isfinite(list(res.frame_coherence.values()))), scale
+
+
+def test_recovered_features_refuses_weights_whose_errors_overflow():
+    """Nightly fuzz: b ~ 1e299 or W ~ 1e100 squared the read-out errors into inf - inf = NaN;
+    the bound is decoder_gap's (1e30), at which every explained variance is finite."""
+    W = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.8]])
+    with pytest.raises(ValueError, match="b must lie in"):
+        compare.recovered_features(W, np.full(3, 1e299), 0.5, n_samples_per_feature=4, rng=0)
+    with pytest.raises(ValueError, match="W must lie in"):
+        compare.recovered_features(1e100 * W, np.zeros(3), 0.5, n_samples_per_feature=4, rng=0)
+    for scale, bias in ((1e30, 1e30), (1e30, -1e30), (1e-300, 0.0)):
+        rec = compare.recovered_features(
+            scale * W, np.full(3, bias), 0.5, n_samples_per_feature=4, rng=0
+        )
+        assert np.isfinite(rec.explained_variance).all(), (scale, bias)
 
 
 def test_decoder_gap_keeps_tiny_columns_alive():

@@ -189,3 +189,28 @@ def test_quadratic_validation_names_the_parameter():
         train_quadratic_model([1.0, 0.5], 5.0, 1, n_restarts=0)
     with pytest.raises(TypeError, match="rng"):
         train_quadratic_model([1.0, 0.5], 5.0, 1, rng="seed")
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda K: train_quadratic_model([1.0, 0.5, 0.1], K, 1, rng=0),
+        lambda K: quadratic_allocation([1.0, 0.5, 0.1], K, 1),
+    ],
+)
+@pytest.mark.parametrize("ragged", [[[3.0, 3.0], [3.0]], [3.0, [3.0], 3.0]])
+def test_a_ragged_kurtosis_is_named(fn, ragged):
+    # nightly fuzz finding: np.ndim of a ragged kurtosis raised numpy's own "inhomogeneous shape"
+    # ValueError, which names no parameter
+    with pytest.raises(ValueError, match="kurtosis must be a rectangular array"):
+        fn(ragged)
+
+
+def test_kurtosis_is_bounded_where_training_stays_finite():
+    # nightly fuzz: kurtosis ~ 1e299 overflowed L-BFGS's iterates into "A must contain only
+    # finite values" (no parameter named); 1e100 (K = 1/p, p = 1e-100) still trains
+    W = train_quadratic_model([1.0, 0.5], [1e100, 2.0], 1, rng=0)
+    assert np.isfinite(W).all()
+    for K in (1e101, [2.0, 1e299]):
+        with pytest.raises(ValueError, match=r"kurtosis must .*1e\+100"):
+            train_quadratic_model([1.0, 0.5], K, 1, rng=0)

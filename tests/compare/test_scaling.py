@@ -87,6 +87,9 @@ def test_threshold_edges_and_broadcasting():
         ((10, np.nan), ValueError, "k must contain only finite values"),
         ((10, "a"), TypeError, "k must be an array of real numbers"),
         (([1, 2], [1, 1, 1]), ValueError, "must broadcast"),
+        # ragged input reached np.ndim before the checks (numpy's "inhomogeneous shape" text)
+        (([[10, 20], [30]], 1), ValueError, "n_features must be a rectangular array"),
+        ((10, [[1, 2], [3]]), ValueError, "k must be a rectangular array"),
     ],
 )
 def test_threshold_bad_input(args, exc, msg):

@@ -45,6 +45,10 @@ def test_constructions_are_reproducible_and_consistent(construction):
 def test_make_construction_rejects_unknown_names():
     with pytest.raises(ValueError, match="name must be one of"):
         make_construction("spiral")
+    # nightly fuzz: a deterministic construction ignored rng, so rng=1.5 was accepted
+    for name in ("product", "compositional_local"):
+        with pytest.raises(TypeError, match="rng must be None, an int seed"):
+            make_construction(name, rng=1.5)
 
 
 def test_diagnose_headlines():
@@ -74,6 +78,11 @@ def test_diagnose_bad_input():
     c = rotation_code(rng=0)
     with pytest.raises(ValueError, match="tests must be names"):
         diagnose(c.H, c.X, tests=["magic"])
+    # nightly fuzz finding: tests=object() reached list(tests) ("'object' object is not
+    # iterable", no parameter named); a bare string was split into letters
+    for bad in (object(), 3, "linear_recoverability"):
+        with pytest.raises(TypeError, match=r"tests must be None \(every test\) or a sequence"):
+            diagnose(c.H, c.X, tests=bad)
     with pytest.raises(ValueError, match="without the activations"):
         diagnose(X=c.X)
     with pytest.raises(ValueError, match="one row per hidden dimension"):

@@ -158,6 +158,12 @@ def test_known_frame_bad_input():
         paley_etf(2017)
     with pytest.raises(TypeError, match="q must be an integer"):
         paley_etf(9.0)
+    # nightly fuzz finding: a huge q reached the prime-power test first (np.sqrt of 10**30
+    # raised a raw TypeError; a huge prime such as 2**61 - 1 was trial-divided for hours): the
+    # range is checked before any work
+    for q in (10**30, 2**61 - 1, 2**63 + 1):
+        with pytest.raises(ValueError, match=r"q must be at most 2000 .*\[5, 2000\]"):
+            paley_etf(q)
     with pytest.raises(ValueError, match=r"n_dims must be an integer in \[1, inf\); got 0"):
         simplex_frame(0)
 

@@ -397,6 +397,23 @@ def test_boolean_flags_are_validated(call):
             ValueError,
             "x must contain",
         ),
+        # nightly fuzz: a ragged argument reached np.asarray (the float32 test of the default
+        # tol) before the checks, and numpy's "inhomogeneous shape" named no parameter
+        (
+            lambda: certify_basis_pursuit([[1.0, 2.0], [3.0]], [1.0, 1.0], [1.0, 1.0]),
+            ValueError,
+            "A must be a rectangular array",
+        ),
+        (
+            lambda: certify_basis_pursuit(np.eye(2), [[1.0, 2.0], [3.0]], [1.0, 1.0]),
+            ValueError,
+            "y must be a rectangular array",
+        ),
+        (
+            lambda: certify_basis_pursuit(np.eye(2), [1.0, 1.0], [[1.0, 2.0], [3.0]]),
+            ValueError,
+            "x must be a rectangular array",
+        ),
     ],
 )
 def test_bad_values_name_their_parameter(call, exc, match):

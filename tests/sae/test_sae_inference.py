@@ -113,3 +113,24 @@ def test_infer_codes_checks_every_parameter_whatever_the_method(method):
         infer_codes(np.eye(3), np.ones((2, 3)), method, tol="0.5")
     with pytest.raises(TypeError, match="max_iter must be an integer"):
         infer_codes(np.eye(3), np.ones((2, 3)), method, max_iter=2.5)
+
+
+def test_nightly_fuzz_findings_are_refused_before_any_work():
+    # nightly fuzz: amortisation_gap(n_iter=2**31) ran the NNLS fits and then FISTA for hours;
+    # train_sae(architecture=["lines"]) raised Python's "unhashable type: 'list'"
+    with pytest.raises(ValueError, match=r"n_iter must be an integer in \[1, 100000\]"):
+        infer_codes(np.eye(3), np.ones((2, 3)), "fista", n_iter=2**31)
+    with pytest.raises(ValueError, match=r"max_iter must be an integer in \[1, 100000\]"):
+        infer_codes(np.eye(3), np.ones((2, 3)), "lasso", tol=0.0, max_iter=2**31)
+    F = ground_truth_dictionary("orthogonal", 3, 4, rng=0)
+    d = make_data(F, code_law(3, 1.0), 16, rng=1)
+    with pytest.raises(ValueError, match="architecture must be one of"):
+        train_sae(d.X, 3, ["relu_l1"], sparsity_coefficient=0.1)
+    sae = train_sae(d.X, 3, sparsity_coefficient=0.1, settings=SAESettings(n_steps=5), rng=0)
+    with pytest.raises(ValueError, match=r"n_iter must be an integer in \[1, 100000\]"):
+        amortisation_gap(sae, d, n_iter=2**31)
+    with pytest.raises(ValueError, match="lam must be a real number"):
+        amortisation_gap(sae, d, lam=-1.0)
+    for bad in (np.float64(1.0), "fista"):  # not iterable; a bare string
+        with pytest.raises(TypeError, match="methods must be a sequence of keys"):
+            amortisation_gap(sae, d, methods=bad)

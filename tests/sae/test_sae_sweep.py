@@ -154,6 +154,22 @@ def test_mean_ci_closed_form():
     assert np.isnan(mean_ci([1.0])[1])
 
 
+def test_mean_ci_skips_nan_only_when_asked_and_never_infinity():
+    # the documented contract, made explicit (nightly fuzz: NaN entries were accepted without
+    # a word, and so was inf, silently dropped: mean_ci([inf, 1, 2]) reported 1.5)
+    assert mean_ci([np.nan, 1.0, 2.0, 3.0]) == mean_ci([1.0, 2.0, 3.0])
+    assert mean_ci([np.nan, 1.0], skip_nan=True)[0] == 1.0
+    assert all(np.isnan(mean_ci([np.nan, np.nan])))  # nothing defined: nothing to report
+    with pytest.raises(ValueError, match="values must not hold NaN with skip_nan=False"):
+        mean_ci([1.0, np.nan, 3.0], skip_nan=False)
+    assert mean_ci([1.0, 2.0, 3.0], skip_nan=False) == mean_ci([1.0, 2.0, 3.0])
+    for inf in (np.inf, -np.inf):
+        with pytest.raises(ValueError, match="values must be real numbers or NaN"):
+            mean_ci([inf, 1.0, 2.0])
+    with pytest.raises(TypeError, match="skip_nan"):
+        mean_ci([1.0, 2.0], skip_nan="no")
+
+
 def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match=r"\(k values\) must be an integer in \[1, 4\]"):
         SweepConfig(**{**TINY, "architecture": "topk", "coefficients": (5,)})

@@ -311,6 +311,14 @@ def test_save_load_roundtrip_and_corrupt_files(tmp_path):
             "architecture must be one of",
         ),
         (dict(width=4.0, sparsity_coefficient=0.1), TypeError, "width must be an integer"),
+        # nightly fuzz: a ragged knob reached np.atleast_1d / np.asarray (numpy's own text)
+        (
+            dict(width=4, sparsity_coefficient=[[1.0, 2.0], [3.0]]),
+            ValueError,
+            "sparsity_coefficient must be a rectangular array",
+        ),
+        (dict(width=4, architecture="topk", k=[[1, 2], [3]]), TypeError, "k must be an integer"),
+        (dict(width=4, architecture=["relu_l1"]), ValueError, "architecture must be one of"),
         (
             dict(width=4, sparsity_coefficient=0.1, settings="fast"),
             TypeError,
