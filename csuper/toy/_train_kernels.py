@@ -61,10 +61,11 @@ _DIRECT = 0.25
 _UBUF = 1024
 _ROWBUF = 4096
 #: Up to this hidden width the GEMM route runs its three products with a hidden-sized operand
-#: on the transposed hidden activations H^T (m, B): OpenBLAS is 1.3-2.4x faster on
-#: Wt @ H^T with H^T stored row-major than with H (B, m) read transposed at m <= 8, and slower
-#: from m = 10 (one thread, float32 and float64; benchmarks/results_toy.md "Small hidden
-#: width"). Both forms give bit-identical products (the sums over k run in the same order).
+#: on the transposed hidden activations H^T (m, B): OpenBLAS computes Wt @ H^T 1.1-2.2x faster
+#: with H^T stored row-major (its copy included) than with H (B, m) read transposed at m <= 8,
+#: and 4-12 % slower from m = 10 to 20 (one thread, float32 and float64; part 4 of
+#: benchmarks/bench_toy.py, benchmarks/results_toy.md). The trainer's results are bit for bit
+#: those of the general form (the committed results' drift tests pass unchanged).
 SMALL_HIDDEN = 8
 
 
