@@ -266,14 +266,22 @@ def _sample(
 # -- loss and gradient ---------------------------------------------------------------------------
 
 
+@njit(cache=True)
+def _zero(a):
+    """A zero of a's element type (``a[0] * 0`` would be float64: numba promotes float32 times
+    an integer literal)."""
+    return np.zeros(1, a.dtype)[0]
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _outputs(ZT, XT, bias, imp, cimp, gb, relu):
     """The elementwise pass over ZT (n, B) = z - b: ReLU, loss, dL/dz (written over ZT) and the
     bias gradient; returns (sum_i I_i sum_b r_bi^2, number of open outputs). One feature per
     row, so the sums along a row are vectorised reductions (hence ``reassoc``: the summation
-    order, not the result up to rounding, depends on the compiler)."""
+    order, not the result up to rounding, depends on the compiler). The arithmetic is in the
+    working type (float32 runs do not promote to float64: 2.5x faster at n = 200)."""
     n, B = ZT.shape
-    zero = gb[0] * 0  # a zero of the working type
+    zero = _zero(gb)
     loss = 0.0
     n_open = 0
     for i in range(n):
@@ -292,7 +300,7 @@ def _outputs(ZT, XT, bias, imp, cimp, gb, relu):
             d = ci * r if op else zero
             z_i[bb] = d
             g += d
-            no += 1 if op else 0
+            no += np.int32(1) if op else np.int32(0)
         loss += imp[i] * la
         gb[i] = g
         n_open += no
@@ -311,7 +319,7 @@ def _transpose(A, out):
 def _relu(A):
     """A = max(A, 0) elementwise, in place (2-d, C-contiguous)."""
     a = A.reshape(A.size)
-    zero = a[0] * 0
+    zero = _zero(a)
     for j in range(a.shape[0]):
         a[j] = max(a[j], zero)
 
@@ -349,7 +357,7 @@ def _loss_grad(
     """
     n, m = Wt.shape
     B = XT.shape[1]
-    zero = gb[0] * 0  # a zero of the working type
+    zero = _zero(gb)
     small = m <= SMALL_HIDDEN
     # h = W x
     if use_list:
