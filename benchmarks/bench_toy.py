@@ -23,6 +23,9 @@ final losses of both sides evaluated by the same numpy function on one fresh tes
 Part 3, routes: the measured crossovers behind the trainer's automatic choice between GEMMs and
 sums over the active inputs / open outputs (forced routes, float32, one thread).
 
+Part 4, hidden layout: the measurement behind the small-width form (H^T (m, B) for the GEMMs at
+m <= 8, ``_train_kernels.SMALL_HIDDEN``).
+
 Run: ``python benchmarks/run.py toy`` (``--quick`` for a smoke run with few steps).
 """
 
@@ -295,6 +298,48 @@ def route_crossovers(quick: bool) -> list[list[str]]:
 RHEADERS = ["route, m", "regime", "GEMM ms/step", "sparse ms/step", "GEMM / sparse"]
 
 
+def hidden_layout(quick: bool) -> list[list[str]]:
+    """Part 4: the measurement behind ``_train_kernels.SMALL_HIDDEN``: the decoder product
+    z^T = Wt h^T of one step with h stored as H (B, m) and read transposed (the general form)
+    against H^T (m, B) stored row-major, the transposed copy included (the small-width form),
+    numpy matmul (the BLAS the kernels call), one thread, best of ``ROUNDS``."""
+    rows = []
+    for n, m in ((5, 2), (20, 5), (40, 8), (100, 10), (64, 16), (200, 20), (1000, 100)):
+        for dtype in (np.float32, np.float64):
+            rng = np.random.default_rng(0)
+            Wt = rng.random((n, m)).astype(dtype)
+            H = rng.random((BATCH, m)).astype(dtype)
+            HT = np.empty((m, BATCH), dtype)
+            ZT = np.empty((n, BATCH), dtype)
+            reps = max(1, int((2e7 if quick else 2e8) / (2 * BATCH * n * m)))
+
+            def general(Wt=Wt, H=H, ZT=ZT, reps=reps):
+                for _ in range(reps):
+                    np.dot(Wt, H.T, ZT)
+
+            def small(Wt=Wt, H=H, HT=HT, ZT=ZT, reps=reps):
+                for _ in range(reps):
+                    np.copyto(HT, H.T)
+                    np.dot(Wt, HT, ZT)
+
+            with threadpool_limits(1):
+                t = [min(_clock(f)[0] for _ in range(ROUNDS)) / reps for f in (general, small)]
+            rows.append(
+                [
+                    f"({n}, {m})",
+                    np.dtype(dtype).name,
+                    f"{t[0] * 1e6:.1f}",
+                    f"{t[1] * 1e6:.1f}",
+                    f"{t[0] / t[1]:.2f}",
+                ]
+            )
+            print_table(LHEADERS, rows[-1:])
+    return rows
+
+
+LHEADERS = ["(n, m)", "dtype", "H read transposed us", "H^T copied + product us", "ratio"]
+
+
 def main(quick: bool = False) -> None:
     print(machine_info())
     # warm-up: numba compilation (cached kernels load from disk), reported apart
@@ -321,6 +366,10 @@ def main(quick: bool = False) -> None:
     rrows = route_crossovers(quick)
     print()
     print_table(RHEADERS, rrows)
+    print()
+    lrows = hidden_layout(quick)
+    print()
+    print_table(LHEADERS, lrows)
 
 
 if __name__ == "__main__":

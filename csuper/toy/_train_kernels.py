@@ -10,7 +10,9 @@ arithmetic is not promoted to float64).
 Layout: the kernels hold the weights as ``Wt`` of shape (n, m) (row i is the feature direction
 w_i, torch's layout) and the batch transposed, ``XT`` of shape (n, B) (row i holds feature i over
 the batch), so that every per-feature operation, the sampler's writes included, runs along a
-contiguous row.
+contiguous row. The hidden activations are H (B, m); at m <= :data:`SMALL_HIDDEN` the GEMMs
+that produce or consume them run on H^T (m, B), which OpenBLAS multiplies faster at that width,
+and the two layouts are copied into each other where a row-wise pass needs H.
 
 Random numbers: each instance owns ``LANES`` xorshift64* generators (Vigna 2016,
 arXiv:1402.6246) stepped together, which the compiler vectorises; uniforms are drawn in blocks of
@@ -58,6 +60,13 @@ _DIRECT = 0.25
 #: per refill of the buffer of the dense features, which holds whole rows.
 _UBUF = 1024
 _ROWBUF = 4096
+#: Up to this hidden width the GEMM route runs its three products with a hidden-sized operand
+#: on the transposed hidden activations H^T (m, B): OpenBLAS computes Wt @ H^T 1.1-2.2x faster
+#: with H^T stored row-major (its copy included) than with H (B, m) read transposed at m <= 8,
+#: and 4-12 % slower from m = 10 to 20 (one thread, float32 and float64; part 4 of
+#: benchmarks/bench_toy.py, benchmarks/results_toy.md). The trainer's results are bit for bit
+#: those of the general form (the committed results' drift tests pass unchanged).
+SMALL_HIDDEN = 8
 
 
 #: The feature distribution as the kernels see it (built by :func:`csuper.toy.data._kernel_data`):
@@ -108,12 +117,16 @@ TrainState = namedtuple("TrainState", ["MW", "VW", "Mb", "Vb", "lanes", "ubuf", 
 
 @njit(cache=True)
 def _refill(st, buf):
-    """Fill buf (a multiple of LANES long) with the next uniforms of the LANES lanes in st."""
+    """Fill buf (a multiple of LANES long) with the next uniforms of the LANES lanes in st.
+
+    Each block is written through its own slice: indexed as ``buf[j + q]`` the compiler emitted
+    scatter stores (it could not prove the indices contiguous), 1.65x slower."""
     for j in range(0, buf.shape[0], LANES):
+        block = buf[j : j + LANES]
         for q in range(LANES):
             x = _xorshift(st[q])
             st[q] = x
-            buf[j + q] = _unit(x)
+            block[q] = _unit(x)
 
 
 @njit(cache=True)
@@ -253,14 +266,22 @@ def _sample(
 # -- loss and gradient ---------------------------------------------------------------------------
 
 
+@njit(cache=True)
+def _zero(a):
+    """A zero of a's element type (``a[0] * 0`` would be float64: numba promotes float32 times
+    an integer literal)."""
+    return np.zeros(1, a.dtype)[0]
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _outputs(ZT, XT, bias, imp, cimp, gb, relu):
     """The elementwise pass over ZT (n, B) = z - b: ReLU, loss, dL/dz (written over ZT) and the
     bias gradient; returns (sum_i I_i sum_b r_bi^2, number of open outputs). One feature per
     row, so the sums along a row are vectorised reductions (hence ``reassoc``: the summation
-    order, not the result up to rounding, depends on the compiler)."""
+    order, not the result up to rounding, depends on the compiler). The arithmetic is in the
+    working type (float32 runs do not promote to float64: 2.5x faster at n = 200)."""
     n, B = ZT.shape
-    zero = gb[0] * 0  # a zero of the working type
+    zero = _zero(gb)
     loss = 0.0
     n_open = 0
     for i in range(n):
@@ -279,11 +300,28 @@ def _outputs(ZT, XT, bias, imp, cimp, gb, relu):
             d = ci * r if op else zero
             z_i[bb] = d
             g += d
-            no += 1 if op else 0
+            no += np.int32(1) if op else np.int32(0)
         loss += imp[i] * la
         gb[i] = g
         n_open += no
     return loss, n_open
+
+
+@njit(cache=True)
+def _transpose(A, out):
+    """out[:, :] = A.T (a copy between the two layouts of the hidden activations)."""
+    for k in range(out.shape[0]):
+        for bb in range(out.shape[1]):
+            out[k, bb] = A[bb, k]
+
+
+@njit(cache=True)
+def _relu(A):
+    """A = max(A, 0) elementwise, in place (2-d, C-contiguous)."""
+    a = A.reshape(A.size)
+    zero = _zero(a)
+    for j in range(a.shape[0]):
+        a[j] = max(a[j], zero)
 
 
 @njit(cache=True)
@@ -295,6 +333,7 @@ def _loss_grad(
     ZT,
     H,
     dH,
+    HT,
     gWt,
     gb,
     tmp,
@@ -310,14 +349,16 @@ def _loss_grad(
     """Loss (1/(B n)) sum_{b,i} I_i (x_bi - x_hat_bi)^2 of the batch and its exact gradient.
 
     Wt (n, m), bias (n,), imp (n,); XT (n, B) the transposed batch; ZT (n, B) receives z and
-    then dL/dz; H, dH (B, m) receive h and dL/dh; gWt (n, m) and gb (n,) the gradient; tmp
-    (n, m) and cimp (n,) are work arrays. If ``use_list``, the na active inputs are read from the
-    feature-major list (act_b, act_i, act_v); if ``sparse_out``, the backward pass runs over the
-    open outputs only. Returns (loss, number of open outputs).
+    then dL/dz; H, dH (B, m) receive h and dL/dh; HT (m, B) is a work array (the transposed
+    form of :data:`SMALL_HIDDEN`); gWt (n, m) and gb (n,) the gradient; tmp (n, m) and cimp (n,)
+    are work arrays. If ``use_list``, the na active inputs are read from the feature-major list
+    (act_b, act_i, act_v); if ``sparse_out``, the backward pass runs over the open outputs only.
+    Returns (loss, number of open outputs).
     """
     n, m = Wt.shape
     B = XT.shape[1]
-    zero = gb[0] * 0  # a zero of the working type
+    zero = _zero(gb)
+    small = m <= SMALL_HIDDEN
     # h = W x
     if use_list:
         H[:, :] = 0.0
@@ -327,13 +368,20 @@ def _loss_grad(
             w = Wt[act_i[a]]
             for k in range(m):
                 h[k] += v * w[k]
+        if small:
+            _transpose(H, HT)
+    elif small:
+        np.dot(Wt.T, XT, HT)
     else:
         np.dot(XT.T, Wt, H)
     if hy.hidden_relu:
-        for bb in range(B):
-            for k in range(m):
-                H[bb, k] = max(H[bb, k], zero)
-    np.dot(Wt, H.T, ZT)
+        _relu(HT if small else H)
+    if small:
+        np.dot(Wt, HT, ZT)
+        if not use_list or hy.hidden_relu:
+            _transpose(HT, H)
+    else:
+        np.dot(Wt, H.T, ZT)
     for i in range(n):
         cimp[i] = 2.0 / (B * n) * imp[i]
     loss, n_open = _outputs(ZT, XT, bias, imp, cimp, gb, hy.output_relu)
@@ -354,7 +402,11 @@ def _loss_grad(
                         g[k] += d * h[k]
                         e[k] += d * w[k]
     else:
-        np.dot(ZT.T, Wt, dH)
+        if small:
+            np.dot(Wt.T, ZT, HT)
+            _transpose(HT, dH)
+        else:
+            np.dot(ZT.T, Wt, dH)
         np.dot(ZT, H, gWt)
     if hy.hidden_relu:
         for bb in range(B):
@@ -565,6 +617,7 @@ def _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0):
     ZT = np.zeros((n, B), dtype=dt)
     H = np.zeros((B, m), dtype=dt)
     dH = np.zeros((B, m), dtype=dt)
+    HT = np.zeros((m, B) if m <= SMALL_HIDDEN else (0, 0), dtype=dt)
     gWt = np.zeros((n, m), dtype=dt)
     gb = np.zeros(n, dtype=dt)
     tmp = np.zeros((n, m), dtype=dt)
@@ -591,6 +644,7 @@ def _train_one(r, Wt, b, state, kd, IMP, price, lrs, hy, losses, t0):
             ZT,
             H,
             dH,
+            HT,
             gWt,
             gb,
             tmp,
@@ -718,6 +772,7 @@ def loss_grad(Wt, bias, X, imp, hy):
         np.zeros((n, B), dtype=dt),
         np.zeros((B, m), dtype=dt),
         np.zeros((B, m), dtype=dt),
+        np.zeros((m, B), dtype=dt),
         gWt,
         gb,
         np.zeros((n, m), dtype=dt),
