@@ -74,7 +74,8 @@ def frontier_report(frontier: PricingFrontier) -> str:
         Markdown. The table holds, per (price, sparsity), the mean and the Student-t interval
         over seeds (level ``PRICING_CRITERIA["confidence"]``) of the held-out loss, its paired
         relative increase over lambda = 0, the dedicated share and its paired gain, the
-        represented count, the interference, and the loss over the best fully legible code's.
+        represented count, the interference, and the loss over the best fully legible code's;
+        for ``hidden_relu`` models also the share of monosemantic neurons among live ones.
 
     Examples
     --------
@@ -125,13 +126,15 @@ def frontier_report(frontier: PricingFrontier) -> str:
         lines.append(_price_line([e for e in table if e["price"] == price]))
     if not priced:
         lines.append("- Only lambda = 0 was run: there is nothing to compare.")
+    neurons = all("monosemantic_neuron_share" in e for e in table)  # hidden_relu models
     lines += [
         "",
         "## Frontier",
         "",
         "| lambda | S | loss | relative loss (paired) | dedicated share | share gain (paired) "
-        "| represented | interference | loss / legible |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| represented | interference | loss / legible |"
+        + (" monosemantic neurons |" if neurons else ""),
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if neurons else ""),
     ]
     for e in table:
         lines.append(
@@ -139,6 +142,7 @@ def frontier_report(frontier: PricingFrontier) -> str:
             f"| {_ci(e['relative_loss'], '+.1%')} | {_ci(e['dedicated_share'], '.2f')} "
             f"| {_ci(e['share_gain'], '+.2f')} | {_ci(e['represented'], '.1f')} "
             f"| {_ci(e['interference'], '.3f')} | {e['legible_ratio']:.2f} |"
+            + (f" {_ci(e['monosemantic_neuron_share'], '.2f')} |" if neurons else "")
         )
     lines += [
         "",

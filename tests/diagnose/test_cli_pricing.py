@@ -80,13 +80,16 @@ def test_tiny_run_end_to_end(capsys, tmp_path, trained):
     printed = [line for line in out.splitlines() if line.startswith("- ")]
     assert len(printed) == 2
     assert all(f"- **{line[2:].split('.')[0]}.**" in report for line in printed)
-    # the plain price is the --no-coactivation-weighted flag
-    code, _, _ = _run(
-        capsys, [*TINY, "--prices", "0", "--no-coactivation-weighted", "-o", str(tmp_path / "p")]
-    )
+    # the plain price is the --no-coactivation-weighted flag; the privileged-basis model's
+    # rows and report carry its neuron counts
+    argv = [*TINY, "--prices", "0", "--no-coactivation-weighted", "--model", "hidden_relu"]
+    code, _, _ = _run(capsys, [*argv, "-o", str(tmp_path / "p")])
     assert code == 0
     res = json.loads((tmp_path / "p" / "frontier.json").read_text())
     assert res["setup"]["coactivation_weighted"] is False
+    assert res["setup"]["settings"]["model"] == "hidden_relu"
+    assert all("monosemantic_neuron_share" in r for r in res["rows"])
+    assert "| monosemantic neurons |" in (tmp_path / "p" / "report.md").read_text()
 
 
 def test_interrupted_run_resumes_without_retraining(capsys, tmp_path, monkeypatch, trained):
@@ -114,6 +117,17 @@ def test_interrupted_run_resumes_without_retraining(capsys, tmp_path, monkeypatc
     code, _, _ = _run(capsys, [*TINY, "--prices", "0", "0.3", "3", "-o", str(tmp_path / "b")])
     fresh = json.loads((tmp_path / "b" / "frontier.json").read_text())
     assert resumed["rows"] == fresh["rows"] and resumed["table"] == fresh["table"]
+
+
+def test_a_rerun_with_more_prices_trains_only_the_new_ones(capsys, tmp_path, trained):
+    out_dir = str(tmp_path / "run")
+    assert _run(capsys, [*TINY, "--prices", "0", "-o", out_dir])[0] == 0
+    assert trained == [0.0]
+    code, out, _ = _run(capsys, [*TINY, "--prices", "0", "1", "-o", out_dir])
+    assert code == 0 and trained == [0.0, 1.0]  # the first price was not retrained
+    assert "trained 1 price(s), resumed 1" in out
+    res = json.loads((tmp_path / "run" / "frontier.json").read_text())
+    assert sorted({r["price"] for r in res["rows"]}) == [0.0, 1.0]
 
 
 def test_other_options_in_the_folder_are_refused(capsys, tmp_path, trained):
