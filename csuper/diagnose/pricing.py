@@ -19,7 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._store import ResultStore, make_key
-from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
 from csuper.diagnose.neurons import neuron_view
 from csuper.diagnose.results import DiagnosticResult
 from csuper.geometry import feature_dimensionality
@@ -333,6 +340,12 @@ def pricing_frontier(
         "n_samples": n_eval,
         "settings": dataclasses.asdict(base),
     }
+    check_memory(
+        2.0 * S.size * N * n_eval * n * 8,
+        f"the held-out data of pricing_frontier ({S.size * N} models x n_samples={n_eval} x "
+        f"n_features={n}, float64, twice while it is stacked)",
+        "a smaller n_samples or fewer sparsities or seeds",
+    )
     store = None
     if output is not None:
         config = {k: v for k, v in setup.items() if k != "prices"}

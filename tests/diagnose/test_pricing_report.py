@@ -149,3 +149,10 @@ def test_output_resumes_and_equals_a_run_without_it(tmp_path, monkeypatch):
     with pytest.raises(csuper.StoreError, match="refusing to mix"):
         pricing_frontier(6, 2, prices=[0.0], output=tmp_path / "f", **{**kw, "n_seeds": 3})
     assert trained == [0.3]
+
+
+def test_held_out_data_beyond_the_memory_budget_is_refused_before_the_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "1MiB")
+    with pytest.raises(csuper.MemoryBudgetError, match="n_samples"):
+        pricing_frontier(6, 2, n_samples=100_000, settings=TINY, rng=0, output=tmp_path / "f")
+    assert not (tmp_path / "f").exists()
