@@ -541,7 +541,9 @@ def pricing_verdict(frontier: PricingFrontier) -> tuple[DiagnosticResult, Diagno
         summary=(
             f"Unpriced, superposition (represented count above m = {m}) starts at S* = {S0:g}; "
             + (f"with the {kind} price it moves ({shown})" if moved else "no price moves it")
-            + " (NaN: never on the grid)."
+            + f" (NaN: at no sparsity of the grid does the represented count's "
+            f"{PRICING_CRITERIA['confidence']:.0%} interval lie above m + "
+            f"{PRICING_CRITERIA['transition_margin']:g})."
         ),
         details={"unpriced": S0, "moved": moved},
     )
