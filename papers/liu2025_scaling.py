@@ -39,7 +39,8 @@ Verdicts (criteria fixed here, before the run):
 - ``strong_differs_from_weak``: at alpha = 0.5 the gamma = -1 exponent exceeds the gamma = +1
   exponent with a 95% interval of the difference above 0.
 
-Runtime on 2 cores: about 12 minutes (load 5). ``--n-steps`` and ``--n-dims`` shrink it.
+Runtime on 2 cores: about 6 minutes (load 2; 12 at load 5). ``--n-steps`` and ``--n-dims``
+shrink it.
 
 Usage: python papers/liu2025_scaling.py OUTDIR [--n-steps 2000] [--n-dims 10 16 25 40 63]
 """

@@ -94,6 +94,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "csuper.cli.diagnose",
         "tell polysemanticity from superposition (saved models, activations, constructions)",
     ),
+    "pricing": Subcommand(
+        "csuper.cli.pricing",
+        "the interference-pricing frontier: does a price on interference buy legibility cheaply?",
+        resumable=True,
+    ),
 }
 DEFAULT_COMMAND = "study"
 

@@ -18,6 +18,8 @@ Modules (their ``__all__`` lists are re-exported here):
 - :mod:`csuper.diagnose.models` -- the |x| computation model and Lecomte et al.'s tied L1
   autoencoder, with their trainers.
 - :mod:`csuper.diagnose.pricing` -- the interference price's frontier and its verdicts.
+- :mod:`csuper.diagnose.pricing_report` -- the frontier's report and figure
+  (``csuper pricing``).
 - :mod:`csuper.diagnose.constructions` -- constructions with known answers.
 - :mod:`csuper.diagnose.report` -- all tests at once and a short report (``csuper diagnose``).
 """
@@ -32,6 +34,7 @@ from csuper.diagnose import (
     models,
     neurons,
     pricing,
+    pricing_report,
     report,
     results,
     scaling,
@@ -45,6 +48,7 @@ from csuper.diagnose.linear import *  # noqa: F403
 from csuper.diagnose.models import *  # noqa: F403
 from csuper.diagnose.neurons import *  # noqa: F403
 from csuper.diagnose.pricing import *  # noqa: F403
+from csuper.diagnose.pricing_report import *  # noqa: F403
 from csuper.diagnose.report import *  # noqa: F403
 from csuper.diagnose.results import *  # noqa: F403
 from csuper.diagnose.scaling import *  # noqa: F403
@@ -59,6 +63,7 @@ __all__ = [
     *compositional.__all__,
     *neurons.__all__,
     *pricing.__all__,
+    *pricing_report.__all__,
     *models.__all__,
     *constructions.__all__,
     *report.__all__,

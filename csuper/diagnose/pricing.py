@@ -18,7 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper._store import ResultStore, make_key
+from csuper._validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_real,
+    check_rng,
+)
 from csuper.diagnose.neurons import neuron_view
 from csuper.diagnose.results import DiagnosticResult
 from csuper.geometry import feature_dimensionality
@@ -37,6 +45,7 @@ from csuper.toy import (
 
 __all__ = [
     "PRICING_CRITERIA",
+    "PRICED_MODELS",
     "PricingFrontier",
     "legible_loss",
     "pricing_frontier",
@@ -65,9 +74,13 @@ PRICING_CRITERIA: dict[str, float] = {
     "confidence": 0.95,
 }
 
-#: Toy models the frontier trains: their best fully legible code is the same (the m most
-#: important features each on a dimension, or a neuron, of its own: exact with bias 0).
-_PRICED_MODELS = ("relu_output", "hidden_relu")
+#: Toy models the frontier trains (keys of :data:`csuper.toy.MODELS`): their best fully legible
+#: code is the same (the m most important features each on a dimension, or a neuron, of its own:
+#: exact with bias 0).
+PRICED_MODELS = ("relu_output", "hidden_relu")
+
+#: The experiment name of a resumable frontier's folder (:class:`csuper._store.ResultStore`).
+_EXPERIMENT = "csuper.diagnose.pricing_frontier"
 
 _METRICS = (
     "loss",
@@ -102,11 +115,15 @@ class PricingFrontier:
         legibility.
     setup : dict
         The sweep's arguments (JSON-serialisable).
+    resumed : tuple of float
+        Prices whose rows were read from the ``output`` folder of an earlier run instead of
+        trained (empty without ``output``).
     """
 
     rows: list
     legible_loss: dict
     setup: dict
+    resumed: tuple = ()
 
 
 def legible_loss(importance, n_dims: int, feature_probability: float, magnitude: str = "uniform"):
@@ -172,6 +189,43 @@ def _metrics(W: np.ndarray, model: str) -> dict:
     return out
 
 
+def _price_rows(
+    price: float,
+    *,
+    dist,
+    n_dims: int,
+    importance: np.ndarray,
+    settings: TrainSettings,
+    seeds: np.ndarray,
+    X: np.ndarray,
+    sparsities: np.ndarray,
+    n_seeds: int,
+    progress: bool,
+) -> list[dict]:
+    """Train every (sparsity, seed) instance at one price and measure its rows (see
+    :class:`PricingFrontier`); the unit of work that a resumable frontier stores."""
+    n = importance.shape[0]
+    model = train(
+        dist, n_dims, importance=importance, settings=settings, seeds=seeds, progress=progress
+    )
+    losses = toy_loss(model.W, model.b, X, np.broadcast_to(importance, (seeds.size, n)))
+    pen_w = interference_penalty(model.W, dist, coactivation_weighted=True)
+    pen_p = interference_penalty(model.W, coactivation_weighted=False)
+    return [
+        {
+            "price": float(price),
+            "sparsity": float(sparsities[r // n_seeds]),
+            "seed_index": r % n_seeds,
+            "seed": int(seeds[r]),
+            "loss": float(losses[r]),
+            "weighted_penalty": float(pen_w[r]),
+            "plain_penalty": float(pen_p[r]),
+            **_metrics(np.asarray(model.W[r], dtype=np.float64), settings.model),
+        }
+        for r in range(seeds.size)
+    ]
+
+
 def pricing_frontier(
     n_features: int = 20,
     n_dims: int = 5,
@@ -185,6 +239,7 @@ def pricing_frontier(
     n_samples: int = 16384,
     seeds=None,
     rng=None,
+    output=None,
     progress: bool = False,
 ) -> PricingFrontier:
     """Train toy models at every (price, sparsity, seed) and measure the frontier.
@@ -206,7 +261,7 @@ def pricing_frontier(
         default 4,000 steps of batch 1024 at lr 1e-3, the notebook's otherwise. ``model`` is
         ``"relu_output"`` (default) or ``"hidden_relu"`` (the privileged-basis model: rows then
         also hold ``monosemantic_neuron_share``, monosemantic among live neurons by
-        :func:`csuper.diagnose.neuron_view`).
+        :func:`csuper.diagnose.neuron_view`); :data:`PRICED_MODELS`.
     n_seeds : int
         Independent seeds per sparsity (>= 2 for intervals); the same seeds at every price.
     n_samples : int
@@ -218,8 +273,16 @@ def pricing_frontier(
         reproduced from its ``seed`` alone); default: drawn from ``rng``.
     rng : None, int or numpy.random.Generator
         Source of the training seeds when ``seeds`` is not given.
+    output : str or os.PathLike, optional
+        A folder that makes the frontier resumable: the rows of each price are saved there as
+        soon as that price is trained (an interrupted run loses at most the price in
+        progress), and a rerun reads the prices already saved instead of training them
+        (:attr:`PricingFrontier.resumed`). Its configuration is every argument but ``prices``
+        (with the training seeds, so resuming needs ``seeds`` or a fixed ``rng``): a rerun may
+        add prices, and a folder of a different configuration is refused with a
+        :class:`csuper.StoreError`. Results equal those of a run without ``output``.
     progress : bool
-        Show the trainer's progress bars.
+        Show a progress bar over the prices and the trainer's bars.
 
     Returns
     -------
@@ -253,9 +316,9 @@ def pricing_frontier(
     base = TrainSettings(n_steps=4000) if settings is None else settings
     if not isinstance(base, TrainSettings):
         raise TypeError(f"settings must be a TrainSettings; got {type(base).__name__}.")
-    if base.model not in _PRICED_MODELS:
+    if base.model not in PRICED_MODELS:
         raise ValueError(
-            f"the pricing frontier trains settings.model in {list(_PRICED_MODELS)}; got "
+            f"the pricing frontier trains settings.model in {list(PRICED_MODELS)}; got "
             f"{base.model!r}."
         )
     N = check_int(n_seeds, "n_seeds", low=1)
@@ -266,39 +329,6 @@ def pricing_frontier(
     seeds = check_array(seeds, "seeds", ndim=1, shape=(S.size * N,), dtype=np.int64)
     if np.any(seeds < 0):
         raise ValueError("seeds must be nonnegative integers.")
-    p = np.repeat(1.0 - S, N)
-    dist = feature_distribution(n, p)
-    X = np.stack(
-        [
-            sample_features(
-                feature_distribution(n, float(q)), n_eval, rng=np.random.default_rng([int(sd), 1])
-            )[0]
-            for q, sd in zip(p, seeds, strict=True)
-        ]
-    )
-    rows = []
-    for price in np.unique(lam):
-        s = dataclasses.replace(
-            base, interference_price=float(price), coactivation_weighted=weighted
-        )
-        model = train(dist, m, importance=imp, settings=s, seeds=seeds, progress=progress)
-        losses = toy_loss(model.W, model.b, X, np.broadcast_to(imp, (p.size, n)))
-        pen_w = interference_penalty(model.W, dist, coactivation_weighted=True)
-        pen_p = interference_penalty(model.W, coactivation_weighted=False)
-        for r in range(p.size):
-            rows.append(
-                {
-                    "price": float(price),
-                    "sparsity": float(S[r // N]),
-                    "seed_index": r % N,
-                    "seed": int(seeds[r]),
-                    "loss": float(losses[r]),
-                    "weighted_penalty": float(pen_w[r]),
-                    "plain_penalty": float(pen_p[r]),
-                    **_metrics(np.asarray(model.W[r], dtype=np.float64), base.model),
-                }
-            )
-    legible = {float(s_): legible_loss(imp, m, 1.0 - float(s_)) for s_ in S}
     setup = {
         "n_features": n,
         "n_dims": m,
@@ -310,7 +340,67 @@ def pricing_frontier(
         "n_samples": n_eval,
         "settings": dataclasses.asdict(base),
     }
-    return PricingFrontier(rows=rows, legible_loss=legible, setup=setup)
+    check_memory(
+        2.0 * S.size * N * n_eval * n * 8,
+        f"the held-out data of pricing_frontier ({S.size * N} models x n_samples={n_eval} x "
+        f"n_features={n}, float64, twice while it is stacked)",
+        "a smaller n_samples or fewer sparsities or seeds",
+    )
+    store = None
+    if output is not None:
+        config = {k: v for k, v in setup.items() if k != "prices"}
+        store = ResultStore(output, _EXPERIMENT, {**config, "seeds": seeds.tolist()}, name="output")
+    p = np.repeat(1.0 - S, N)
+    dist = feature_distribution(n, p)
+    X = np.stack(
+        [
+            sample_features(
+                feature_distribution(n, float(q)), n_eval, rng=np.random.default_rng([int(sd), 1])
+            )[0]
+            for q, sd in zip(p, seeds, strict=True)
+        ]
+    )
+    grid = np.unique(lam)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=grid.size, desc="prices", unit="price")
+    rows: list[dict] = []
+    resumed = []
+    try:
+        for price in grid:
+            key = make_key(price=float(price))
+            saved = None if store is None else store.get(key)
+            if saved is not None:
+                rows.extend(saved["rows"])
+                resumed.append(float(price))
+            else:
+                s = dataclasses.replace(
+                    base, interference_price=float(price), coactivation_weighted=weighted
+                )
+                new = _price_rows(
+                    price,
+                    dist=dist,
+                    n_dims=m,
+                    importance=imp,
+                    settings=s,
+                    seeds=seeds,
+                    X=X,
+                    sparsities=S,
+                    n_seeds=N,
+                    progress=progress,
+                )
+                if store is not None:
+                    store.append(key, {"rows": new})
+                rows.extend(new)
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    legible = {float(s_): legible_loss(imp, m, 1.0 - float(s_)) for s_ in S}
+    return PricingFrontier(rows=rows, legible_loss=legible, setup=setup, resumed=tuple(resumed))
 
 
 def _paired(rows: list, price: float, sparsity: float, key: str, relative: bool = False):
@@ -451,7 +541,9 @@ def pricing_verdict(frontier: PricingFrontier) -> tuple[DiagnosticResult, Diagno
         summary=(
             f"Unpriced, superposition (represented count above m = {m}) starts at S* = {S0:g}; "
             + (f"with the {kind} price it moves ({shown})" if moved else "no price moves it")
-            + " (NaN: never on the grid)."
+            + f" (NaN: at no sparsity of the grid does the represented count's "
+            f"{PRICING_CRITERIA['confidence']:.0%} interval lie above m + "
+            f"{PRICING_CRITERIA['transition_margin']:g})."
         ),
         details={"unpriced": S0, "moved": moved},
     )
