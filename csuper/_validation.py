@@ -380,7 +380,7 @@ def check_rng(rng: Any) -> np.random.Generator:
 
     Parameters
     ----------
-    rng : None, int, array of int, numpy.random.SeedSequence, BitGenerator or Generator
+    rng : None, int, flat (1-D) array of int, numpy.random.SeedSequence, BitGenerator or Generator
         ``None`` draws fresh OS entropy; an int or seed sequence gives a reproducible stream; a
         Generator is used as it is (and advanced by the caller's use).
 
@@ -404,6 +404,19 @@ def check_rng(rng: Any) -> np.random.Generator:
             "rng must be None, an int seed, a SeedSequence, a BitGenerator or a numpy Generator; "
             f"got {rng!r}."
         )
+    if isinstance(rng, (list, tuple, np.ndarray)):  # entropy: a flat sequence of integers
+        try:
+            entropy = np.asarray(rng)
+        except ValueError:  # ragged nested sequences
+            entropy = np.asarray(rng, dtype=object)
+        nested = entropy.ndim != 1 or any(
+            isinstance(e, (list, tuple, np.ndarray)) for e in entropy if entropy.dtype == object
+        )
+        if nested:  # numpy would flatten a nested (even ragged) list silently
+            raise ValueError(
+                "rng as a sequence of int seeds must be flat (1-D); got a nested sequence "
+                f"{rng!r:.60}."
+            )
     try:
         return np.random.default_rng(rng)
     except ValueError as exc:

@@ -238,3 +238,13 @@ def test_every_exception_class_is_defined_once_and_exported_from_csuper():
     assert issubclass(csuper.StoreCorruptionWarning, csuper.CsuperWarning)
     err = csuper.SAEDivergedError("nan loss", instance=1, step=7)
     assert (err.instance, err.step, err.model) == (1, 7, None)
+
+
+@pytest.mark.parametrize(
+    "bad", [[[1, 2], [3]], [[1, 2], [3, 4]], [1, [2]], np.zeros((2, 2), dtype=np.int64)]
+)
+def test_check_rng_refuses_nested_seed_sequences(bad):
+    # numpy's SeedSequence flattens a nested (even ragged) list silently: not a seed csuper takes
+    with pytest.raises(ValueError, match=r"^rng as a sequence of int seeds must be flat"):
+        check_rng(bad)
+    assert check_rng([1, 2]).integers(100) == np.random.default_rng([1, 2]).integers(100)

@@ -405,6 +405,7 @@ def capacity_agreement(learned, predicted, *, represented=None) -> dict:
     if represented is None:
         rep = np.ones(D.shape, dtype=bool)
     else:
+        check_array(represented, "represented", finite=False)  # ragged, strings, objects: named
         rep = np.asarray(represented)
         if rep.dtype != bool or rep.shape != D.shape:
             raise TypeError(

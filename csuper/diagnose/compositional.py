@@ -102,6 +102,7 @@ def additivity(
     if factors is None:
         return DiagnosticResult.not_applicable(name, "it needs the factor levels of each sample")
     H = check_array(H, "H", ndim=2, dtype=np.float64)
+    check_array(factors, "factors")  # ragged, strings, dicts, objects: named before numpy
     F = np.asarray(factors)
     if F.ndim != 2 or F.shape != (H.shape[0], 2) or not np.issubdtype(F.dtype, np.integer):
         raise ValueError(

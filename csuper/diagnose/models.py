@@ -494,12 +494,12 @@ def incidental_law(n_features, n_dims) -> float | np.ndarray:
     """
     from csuper._validation import check_array, scalar_or_array
 
-    scalar = np.ndim(n_features) == 0 and np.ndim(n_dims) == 0
-    for value, name in ((n_features, "n_features"), (n_dims, "n_dims")):
-        if np.asarray(value).dtype.kind not in "iu":
-            raise TypeError(f"{name} must be an integer count (or array of counts); got {value!r}.")
-    n = check_array(n_features, "n_features", dtype=np.float64)
+    n = check_array(n_features, "n_features", dtype=np.float64)  # ragged, strings, objects
     m = check_array(n_dims, "n_dims", dtype=np.float64)
+    for value, name in ((n_features, "n_features"), (n_dims, "n_dims")):
+        if np.asarray(value).dtype.kind not in "iu":  # convertible: check_array took it
+            raise TypeError(f"{name} must be an integer count (or array of counts); got {value!r}.")
+    scalar = np.ndim(n_features) == 0 and np.ndim(n_dims) == 0
     if np.any(n < 1) or np.any(m < 1):
         raise ValueError("n_features and n_dims must be >= 1.")
     return scalar_or_array(n**2 / (4.0 * m), scalar)

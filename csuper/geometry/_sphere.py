@@ -31,9 +31,10 @@ def int_param(value: Any, name: str, low: int, high: int = MAX_INT) -> tuple[np.
         return np.asarray(check_int(value, name, low=low, high=high), dtype=np.int64), True
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested sequences
+    except (ValueError, TypeError):  # ragged nested sequences
         raise ValueError(
-            f"{name} must be an integer or a rectangular array of integers; {exc}"
+            f"{name} must be an integer or a rectangular array of integers (every row the same "
+            "length); got a ragged nested sequence."
         ) from None
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(

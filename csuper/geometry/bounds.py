@@ -407,7 +407,8 @@ def gerzon_bound(n_dims: Any) -> int | np.ndarray:
     >>> gerzon_bound(7)
     28
     """
-    d, s = int_param(n_dims, "n_dims", 1, high=MAX_INT if np.ndim(n_dims) == 0 else 2**32 - 2)
+    array = isinstance(n_dims, (list, tuple, np.ndarray))  # int_param's own test: no ragged ndim
+    d, s = int_param(n_dims, "n_dims", 1, high=2**32 - 2 if array else MAX_INT)
     if s:
         dd = int(d)
         return dd * (dd + 1) // 2  # exact in Python integers

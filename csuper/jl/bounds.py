@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from csuper._validation import check_int, check_real
+from csuper._validation import check_array, check_int, check_real
 
 __all__ = [
     "BOUNDS",
@@ -124,6 +124,9 @@ def dasgupta_gupta_min_dim(n_points, eps=0.1):
     >>> dasgupta_gupta_min_dim([10**4, 10**5, 10**6], eps=0.1).tolist()
     [7894, 9868, 11841]
     """
+    for value, name in ((n_points, "n_points"), (eps, "eps")):
+        if isinstance(value, (list, tuple, np.ndarray)):  # ragged, strings, objects: named
+            check_array(value, name)
     scalar = np.ndim(n_points) == 0 and np.ndim(eps) == 0
     n_arr = np.asarray(n_points)
     e_arr = np.asarray(eps)

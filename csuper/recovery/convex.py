@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from csuper._lazy import lazy_import
-from csuper._validation import check_array, check_bool, check_memory, check_real
+from csuper._validation import check_array, check_bool, check_frame, check_memory, check_real
 from csuper.recovery._common import RecoveryResult, check_system, solver_output
 from csuper.recovery._duality import (
     gamma,
@@ -473,7 +473,7 @@ class L1Problem:
             raise ValueError(
                 f"formulation must be one of {tuple(FORMULATIONS)}; got {formulation!r}."
             )
-        A, _ = check_system(A, np.zeros(np.shape(A)[0] if np.ndim(A) == 2 else 1))
+        A = check_frame(A, "A", allow_zero_columns=True, dtype=np.float64)
         m, n = A.shape
         check_memory(
             _CVXPY_BYTES_PER_ENTRY * m * n,

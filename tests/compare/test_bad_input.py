@@ -182,3 +182,14 @@ def test_decoder_gap_keeps_tiny_columns_alive():
         1e-300 * W, np.zeros(3), 0.3, decoders=["relu"], n_samples=5, n_fit_samples=5, rng=0
     )
     assert res.frame_coherence["learned"] == pytest.approx(coherence(W))
+
+
+NOT_ARRAYS = {"ragged": [[1, 2], [3]], "string": "abc", "dict": {"a": 1}, "object": object()}
+
+
+@pytest.mark.parametrize("bad", NOT_ARRAYS.values(), ids=NOT_ARRAYS.keys())
+def test_represented_mask_not_an_array_names_it(bad):
+    # capacity_agreement took np.asarray(represented) before any validator
+    with pytest.raises((ValueError, TypeError), match=r"^represented ") as info:
+        compare.capacity_agreement([0.5, 0.2], [0.4, 0.3], represented=bad)
+    assert "inhomogeneous" not in str(info.value)

@@ -167,3 +167,16 @@ def test_signed_sampler_law():
         v = X[on[:, i], i]
         assert abs(v.mean()) < 4 * np.sqrt(1 / 3 / v.size)
         assert v.var() == pytest.approx(1 / 3, rel=0.05)
+
+
+NOT_ARRAYS = {"ragged": [[1, 2], [3]], "string": "abc", "dict": {"a": 1}, "object": object()}
+
+
+@pytest.mark.parametrize("bad", NOT_ARRAYS.values(), ids=NOT_ARRAYS.keys())
+@pytest.mark.parametrize("name", ["n_features", "n_dims"])
+def test_incidental_law_not_an_array_names_the_parameter(name, bad):
+    # np.ndim / np.asarray of both counts ran before check_array
+    kwargs = {"n_features": 64, "n_dims": 256, name: bad}
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} ") as info:
+        incidental_law(**kwargs)
+    assert "inhomogeneous" not in str(info.value)

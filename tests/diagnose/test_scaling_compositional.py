@@ -90,3 +90,14 @@ def test_additivity_validation():
         additivity(c.H, -c.factors)
     with pytest.raises(ValueError, match="kind"):
         compositional_code("ternary")
+
+
+NOT_ARRAYS = {"ragged": [[1, 2], [3]], "string": "abc", "dict": {"a": 1}, "object": object()}
+
+
+@pytest.mark.parametrize("bad", NOT_ARRAYS.values(), ids=NOT_ARRAYS.keys())
+def test_additivity_factors_not_an_array_names_them(bad):
+    # np.asarray(factors) ran before any validator
+    with pytest.raises((ValueError, TypeError), match=r"^factors ") as info:
+        additivity(np.eye(4), bad, rng=0)
+    assert "inhomogeneous" not in str(info.value)

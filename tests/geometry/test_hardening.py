@@ -262,3 +262,22 @@ def test_no_silent_nan_from_degenerate_frames():
             f(W)
     np.testing.assert_array_equal(G.feature_dimensionality(W), [1.0, 1.0, 0.0])
     assert G.frame_potential(W) == 2.0
+
+
+#: issue 11 leftovers: values numpy cannot take as a real array, or takes only with raw text
+NOT_ARRAYS = {"ragged": [[1, 2], [3]], "string": "abc", "dict": {"a": 1}, "object": object()}
+
+
+@pytest.mark.parametrize("bad", NOT_ARRAYS.values(), ids=NOT_ARRAYS.keys())
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda v: G.gerzon_bound(v), "n_dims"),  # np.ndim(n_dims) ran before int_param
+        (lambda v: G.welch_bound(v, 3), "n_features"),  # int_param appended numpy's text
+        (lambda v: G.find_packing(6, 3, rng=v), "rng"),  # a nested seed list was flattened
+    ],
+)
+def test_not_an_array_names_the_parameter(call, name, bad):
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} ") as info:
+        call(bad)
+    assert "inhomogeneous" not in str(info.value)

@@ -132,3 +132,23 @@ def test_plot_min_dims_arguments():
             jl.plot_min_dims(bad)
     with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
         jl.plot_min_dims([r], ax=3)
+
+
+NOT_ARRAYS = {"ragged": [[1, 2], [3]], "string": "abc", "dict": {"a": 1}, "object": object()}
+
+
+@pytest.mark.parametrize("bad", NOT_ARRAYS.values(), ids=NOT_ARRAYS.keys())
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        # np.ndim / np.asarray of both arguments ran before any validator
+        (lambda v: jl.dasgupta_gupta_min_dim(v, eps=0.5), "n_points"),
+        (lambda v: jl.dasgupta_gupta_min_dim(10, eps=v), "eps"),
+        (lambda v: jl.dasgupta_gupta_min_dim([10, 20], eps=v), "eps"),
+        (lambda v: jl.GaussianJL(3, 8, rng=v), "rng"),
+    ],
+)
+def test_not_an_array_names_the_parameter(call, name, bad):
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} ") as info:
+        call(bad)
+    assert "inhomogeneous" not in str(info.value)

@@ -379,3 +379,22 @@ def test_triangular_kernels_match_numpy():
     np.testing.assert_allclose(forward_sub(L, b), np.linalg.solve(L, b), rtol=1e-12)
     np.testing.assert_allclose(back_sub(L.T.copy(), b), np.linalg.solve(L.T, b), rtol=1e-12)
     np.testing.assert_allclose(cholesky_solve(L, b), np.linalg.solve(G, b), rtol=1e-10)
+
+
+NOT_ARRAYS = {"ragged": [[1, 2], [3]], "string": "abc", "dict": {"a": 1}, "object": object()}
+
+
+@pytest.mark.parametrize("bad", NOT_ARRAYS.values(), ids=NOT_ARRAYS.keys())
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        # L1Problem took np.shape(A) / np.ndim(A) to build a placeholder y before checking A
+        (lambda v: L1Problem(v), "A"),
+        (lambda v: solve_l1(v, [1.0, 1.0]), "A"),
+        (lambda v: draw_sparse(6, 2, 3, rng=v), "rng"),  # a nested seed list was flattened
+    ],
+)
+def test_not_an_array_names_the_parameter(call, name, bad):
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} ") as info:
+        call(bad)
+    assert "inhomogeneous" not in str(info.value)
