@@ -201,6 +201,10 @@ def test_scheduler_without_dask_names_the_extra(capsys, monkeypatch):
 # Ctrl-C: exit status 130 and one line, in every subcommand
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     "argv, resumes",
     [
@@ -221,6 +225,10 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path, argv, resumes):
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         cwd=tmp_path,
+        # a user's terminal delivers Ctrl-C to a process whose SIGINT is at its default; a suite
+        # started in the background (`... &` without job control) passes SIG_IGN down to its
+        # children, and Python then never installs its handler: reset it for the child
+        preexec_fn=_default_sigint,
     )
     try:
         # wait until the work runs (a store's header is written just before it starts)
