@@ -74,6 +74,15 @@ class Certificate:
         )
 
 
+def _norm2(r: np.ndarray) -> float:
+    """||r||_2 scaled by max |r_i|, so that the squares neither overflow nor underflow
+    (``np.linalg.norm`` squares first: a residual of 1e200 came out as inf)."""
+    s = float(np.max(np.abs(r), initial=0.0))
+    if s == 0.0 or not np.isfinite(s):
+        return s
+    return s * float(np.linalg.norm(r / s))
+
+
 def certify_basis_pursuit(
     A,
     y,
@@ -181,7 +190,7 @@ def certify_basis_pursuit(
         return Certificate(
             bool(feasible and gap <= tol),
             omega,
-            float(np.linalg.norm(A @ x - y)),
+            _norm2(A @ x - y),
             neg,
             infeas,
             lower,

@@ -129,6 +129,18 @@ def test_huge_norms_are_solved():
         assert np.linalg.norm(b.x[:, 0] - xx) <= 1e-6 * np.linalg.norm(xx)
 
 
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_certificate_residual_neither_overflows_nor_underflows(scale):
+    # closed form: A x - y = (scale, 0) exactly; numpy's norm squares first and returned inf
+    # (with an overflow warning) at 1e200, 0 at 1e-200 (the nightly fuzz found the first)
+    A = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cert = certify_basis_pursuit(A, [scale, scale], [scale, 0.0, scale])
+    assert cert.primal_residual == pytest.approx(scale, rel=1e-15, abs=0.0)
+    assert not cert.valid
+
+
 def test_certificate_rejects_the_issues_non_solutions():
     # x = 0 was certified for ||y|| < 1e-7 (the residual was compared with max(1, ||y||))
     A, y, _, _ = planted(3, 10, 20, 3)
