@@ -56,10 +56,9 @@ LANES = 64
 #: Above this probability a feature is drawn with one uniform per entry (cheaper than a
 #: geometric gap, which costs a logarithm per active entry).
 _DIRECT = 0.25
-#: Uniforms drawn per refill of the buffer that the geometric-gap sampler consumes, and (about)
-#: per refill of the buffer of the dense features, which holds whole rows.
+#: Uniforms drawn per refill of the buffer that the geometric-gap sampler consumes (the dense
+#: features' buffer holds one whole row of the batch instead).
 _UBUF = 1024
-_ROWBUF = 4096
 #: Up to this hidden width the GEMM route runs its three products with a hidden-sized operand
 #: on the transposed hidden activations H^T (m, B): OpenBLAS computes Wt @ H^T 1.1-2.2x faster
 #: with H^T stored row-major (its copy included) than with H (B, m) read transposed at m <= 8,
@@ -266,13 +265,6 @@ def _sample(
 # -- loss and gradient ---------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _zero(a):
-    """A zero of a's element type (``a[0] * 0`` would be float64: numba promotes float32 times
-    an integer literal)."""
-    return np.zeros(1, a.dtype)[0]
-
-
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _outputs(ZT, XT, bias, imp, cimp, gb, relu):
     """The elementwise pass over ZT (n, B) = z - b: ReLU, loss, dL/dz (written over ZT) and the
@@ -281,7 +273,7 @@ def _outputs(ZT, XT, bias, imp, cimp, gb, relu):
     order, not the result up to rounding, depends on the compiler). The arithmetic is in the
     working type (float32 runs do not promote to float64: 2.5x faster at n = 200)."""
     n, B = ZT.shape
-    zero = _zero(gb)
+    zero = gb.dtype.type(0)  # not gb[0] * 0: float32 times an int literal is float64
     loss = 0.0
     n_open = 0
     for i in range(n):
@@ -319,7 +311,7 @@ def _transpose(A, out):
 def _relu(A):
     """A = max(A, 0) elementwise, in place (2-d, C-contiguous)."""
     a = A.reshape(A.size)
-    zero = _zero(a)
+    zero = a.dtype.type(0)
     for j in range(a.shape[0]):
         a[j] = max(a[j], zero)
 
@@ -357,7 +349,7 @@ def _loss_grad(
     """
     n, m = Wt.shape
     B = XT.shape[1]
-    zero = _zero(gb)
+    zero = gb.dtype.type(0)
     small = m <= SMALL_HIDDEN
     # h = W x
     if use_list:
