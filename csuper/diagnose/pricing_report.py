@@ -198,7 +198,7 @@ def frontier_figure(frontier: PricingFrontier) -> Figure:
     left.set_xlabel("dedicated-share gain over lambda = 0 (paired, mean)")
     left.set_ylabel("relative loss increase (paired, mean)")
     left.set_title("what a price buys, and what it costs")
-    left.legend(fontsize=7, loc="upper left")
+    left.legend(fontsize=7, loc="best")  # not over a point (upper left hid one at gain 0)
     fig.colorbar(sc, ax=left, label="sparsity S")
     for price in sorted({e["price"] for e in table}):
         sel = sorted((e for e in table if e["price"] == price), key=lambda e: e["sparsity"])
