@@ -405,13 +405,8 @@ def check_rng(rng: Any) -> np.random.Generator:
             f"got {rng!r}."
         )
     if isinstance(rng, (list, tuple, np.ndarray)):  # entropy: a flat sequence of integers
-        try:
-            entropy = np.asarray(rng)
-        except ValueError:  # ragged nested sequences
-            entropy = np.asarray(rng, dtype=object)
-        nested = entropy.ndim != 1 or any(
-            isinstance(e, (list, tuple, np.ndarray)) for e in entropy if entropy.dtype == object
-        )
+        entropy = np.asarray(rng, dtype=object)  # a ragged list gives a 1-D array of lists
+        nested = entropy.ndim != 1 or any(isinstance(e, (list, tuple, np.ndarray)) for e in entropy)
         if nested:  # numpy would flatten a nested (even ragged) list silently
             raise ValueError(
                 "rng as a sequence of int seeds must be flat (1-D); got a nested sequence "
