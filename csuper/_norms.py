@@ -14,7 +14,7 @@ from typing import Any, overload
 
 import numpy as np
 
-__all__ = ["norm2"]
+__all__ = ["norm2", "unit_scaled"]
 
 
 @overload
@@ -65,6 +65,21 @@ def norm2(x: Any, axis: int | None = None) -> float | np.ndarray:
     if bad.any():
         r[bad] = _scaled(np.moveaxis(x, axis, -1)[bad])
     return r
+
+
+def unit_scaled(x: Any) -> np.ndarray:
+    """x times the power of two that brings max |x_i| into [0.5, 1) (exact, barring entries that
+    fall below the dtype's normal range): the input for a scale-invariant quantity (cosines,
+    coherence, D_i) whose squares must not overflow or underflow. A zero x is returned as is.
+
+    Examples
+    --------
+    >>> print(unit_scaled(np.array([3.0, -1.0]) * 2.0**700))
+    [ 0.75 -0.25]
+    """
+    x = np.asarray(x)
+    _, e = np.frexp(np.max(np.abs(x), initial=0.0))
+    return np.ldexp(x, -e).astype(x.dtype, copy=False)
 
 
 def _scaled(rows: np.ndarray) -> np.ndarray:
