@@ -165,6 +165,46 @@ def test_greedy_solvers_are_scale_equivariant(solver, a_scale, y_scale):
     np.testing.assert_allclose(res.residual / y_scale, ref.residual, rtol=1e-12, atol=1e-14)
 
 
+_PARAMETER = {"bp": {}, "bpdn": {"sigma": 0.1}, "lasso": {"lam": 0.1}, "weighted_l1": {}}
+
+
+@pytest.mark.parametrize("formulation", sorted(FORMULATIONS))
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_every_formulation_is_verified_at_extreme_scales(formulation, scale):
+    # y, sigma and lam times 1e200 / 1e-200: the answer and the residual scale alike (the
+    # programs are homogeneous in them) and the status stays optimal. The verification ran in
+    # the caller's units: bpdn and lasso raised scipy's "array must not contain infs or NaNs"
+    # at 1e200, bp warned of an overflow, and bpdn's residual (= sigma) came out 0 at 1e-200.
+    A, y, _, _ = planted(3, 20, 40, 3)
+    kw = dict(_PARAMETER[formulation])
+    if formulation == "weighted_l1":
+        kw["weights"] = np.linspace(0.5, 1.5, 40)
+    ref = solve_l1(A, y, formulation=formulation, **kw)
+    kw = {k: v * scale if k != "weights" else v for k, v in kw.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = solve_l1(A, y * scale, formulation=formulation, **kw)
+    assert res.status == ref.status == "optimal"
+    np.testing.assert_allclose(res.x / scale, ref.x, rtol=1e-6, atol=1e-6)
+    assert res.residual / scale == pytest.approx(ref.residual, rel=1e-3, abs=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_batch_residuals_at_extreme_scales(scale):
+    # residual = ||A x - y||: numpy's squares overflowed at 1e200 (a warning in the trivial
+    # columns' test and in the result) and underflowed at 1e-200 (residual 0); the feasible
+    # column is solved, the inconsistent one (y off the range of a tall A) called infeasible
+    A, y, x, _ = planted(4, 20, 40, 3)
+    ref = batch_basis_pursuit(A, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = batch_basis_pursuit(A, y * scale)
+        tall = batch_basis_pursuit(A[:, :5], np.ones(20) * scale)
+    assert res.status[0] == "optimal" and tall.status[0] == "infeasible"
+    np.testing.assert_allclose(res.x[:, 0] / scale, x, rtol=1e-6, atol=1e-8)
+    assert 0.0 < res.residual[0] / scale <= 100 * max(ref.residual[0], 1e-15)
+
+
 def test_certificate_rejects_the_issues_non_solutions():
     # x = 0 was certified for ||y|| < 1e-7 (the residual was compared with max(1, ||y||))
     A, y, _, _ = planted(3, 10, 20, 3)
