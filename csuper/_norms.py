@@ -14,7 +14,7 @@ from typing import Any, overload
 
 import numpy as np
 
-__all__ = ["norm2", "unit_scaled"]
+__all__ = ["norm2", "pow2_exponent", "pow2_scale", "unit_scaled"]
 
 
 @overload
@@ -67,19 +67,43 @@ def norm2(x: Any, axis: int | None = None) -> float | np.ndarray:
     return r
 
 
-def unit_scaled(x: Any) -> np.ndarray:
-    """x times the power of two that brings max |x_i| into [0.5, 1) (exact, barring entries that
-    fall below the dtype's normal range): the input for a scale-invariant quantity (cosines,
-    coherence, D_i) whose squares must not overflow or underflow. A zero x is returned as is.
+def pow2_exponent(values: Any) -> Any:
+    """For each value v the integer e with ``2**(e-1) <= |v| < 2**e`` (0 where v is 0, inf or
+    NaN): ``np.ldexp(x, -e)`` then brings x to a largest entry in [0.5, 1), exactly."""
+    return np.frexp(np.asarray(values, dtype=np.float64))[1]
+
+
+def pow2_scale(values: Any) -> Any:
+    """For each value v > 0 the power of two p with ``v p`` in [0.5, 1); 1 where v == 0.
+
+    Multiplying by a power of two is exact in floating point (barring underflow), so a problem
+    scaled by these factors is the same problem, and unscaling its answer adds no rounding. For
+    a subnormal v (below about 2.2e-308) p is capped at 2**1022, the largest power of two
+    whose reciprocal is a normal number, so ``v p`` is finite though below 0.5.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    e = np.maximum(pow2_exponent(v), -1022)
+    return np.where(v > 0, np.ldexp(1.0, -e), 1.0)
+
+
+def unit_scaled(x: Any, axis: int | None = None) -> np.ndarray:
+    """x times the power of two that brings max |x_i| into [0.5, 1), over all of x or along
+    ``axis`` (``axis=0``: each column by its own). Exact (barring entries that fall below the
+    dtype's normal range), so that a scale-invariant quantity (cosines, correlations,
+    coherence, D_i) computed from it is bit for bit the one from x wherever x's squares stayed
+    in range, and finite and accurate where they did not. A zero x (or line) is returned as is.
 
     Examples
     --------
     >>> print(unit_scaled(np.array([3.0, -1.0]) * 2.0**700))
     [ 0.75 -0.25]
+    >>> print(unit_scaled(np.array([[3.0, 1.0], [1.0, -3.0]]) * [2.0**-990, 1.0], axis=0))
+    [[ 0.75  0.25]
+     [ 0.25 -0.75]]
     """
     x = np.asarray(x)
-    _, e = np.frexp(np.max(np.abs(x), initial=0.0))
-    return np.ldexp(x, -e).astype(x.dtype, copy=False)
+    top = np.max(np.abs(x), axis=axis, keepdims=True, initial=0.0)
+    return np.ldexp(x, -pow2_exponent(top)).astype(x.dtype, copy=False)
 
 
 def _scaled(rows: np.ndarray) -> np.ndarray:

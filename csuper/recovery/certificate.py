@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._norms import norm2
+from csuper._norms import norm2, pow2_scale
 from csuper._validation import check_array, check_bool, check_real
 from csuper.recovery._common import check_system
 from csuper.recovery._duality import (
@@ -14,7 +14,6 @@ from csuper.recovery._duality import (
     dual_bound,
     l1_objective,
     negativity,
-    pow2_scale,
     relative_gap,
 )
 from csuper.recovery._lp import HIGHS_TOLERANCE, highs_bp

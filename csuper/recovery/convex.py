@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from csuper._lazy import lazy_import
-from csuper._norms import norm2
+from csuper._norms import norm2, pow2_scale
 from csuper._validation import check_array, check_bool, check_frame, check_memory, check_real
 from csuper.recovery._common import RecoveryResult, check_system, solver_output
 from csuper.recovery._duality import (
     gamma,
     l1_objective,
     negativity,
-    pow2_scale,
     relative_gap,
     verify,
 )

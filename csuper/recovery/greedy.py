@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from csuper._lazy import lazy_import
-from csuper._norms import norm2
+from csuper._norms import norm2, pow2_exponent
 from csuper._validation import check_bool, check_int, check_memory, check_real
 from csuper.recovery._common import BatchRecoveryResult, check_system
 
@@ -22,9 +22,9 @@ def _unit_system(A: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     entry of A' and of each column of Y' in [0.5, 1) (exact). Both methods are scale
     equivariant, and on (A', Y') their squares neither overflow (A, y ~ 1e200) nor underflow
     (~1e-200); the solution is ``x_j = 2**(ey[j] - ea) x'_j``."""
-    _, ea = np.frexp(np.max(np.abs(A)))
-    _, ey = np.frexp(np.max(np.abs(Y), axis=0))
-    return np.ldexp(A, -ea), np.ldexp(Y, -ey[None, :]), int(ea), ey
+    ea = int(pow2_exponent(np.max(np.abs(A))))
+    ey = pow2_exponent(np.max(np.abs(Y), axis=0))
+    return np.ldexp(A, -ea), np.ldexp(Y, -ey[None, :]), ea, ey
 
 
 def _finish(A, Y, X, ea, ey, status, iters, solver, t0) -> BatchRecoveryResult:
