@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csuper._norms import norm2
+from csuper._norms import norm2, pow2_exponent, pow2_scale, unit_scaled
 
 _finite = st.floats(-1e308, 1e308, allow_nan=False, allow_infinity=False, allow_subnormal=True)
 
@@ -48,3 +48,14 @@ def test_norm2_axes_and_specials():
     x32 = np.array([[3e30], [4e30]], dtype=np.float32)
     out = norm2(x32, axis=0)
     assert out.dtype == np.float32 and out[0] == pytest.approx(5e30, rel=1e-6)
+
+
+def test_pow2_helpers():
+    v = np.array([0.0, 3.0, 1e-310, 1e300])
+    p = pow2_scale(v)
+    assert np.all(np.isfinite(p))  # 1e-310 gave an inf factor (2**1030) before the cap
+    assert np.all((v * p)[[1, 3]] >= 0.5) and np.all((v * p)[[1, 3]] < 1.0) and p[0] == 1.0
+    assert 0.0 < v[2] * p[2] < 0.5
+    x = np.array([[3.0, 0.0], [-1.0, 0.0]]) * 2.0**-1000
+    np.testing.assert_array_equal(unit_scaled(x, axis=0), [[0.75, 0.0], [-0.25, 0.0]])
+    assert pow2_exponent(0.75) == 0 and pow2_exponent(1.0) == 1

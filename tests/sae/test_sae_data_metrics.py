@@ -2,6 +2,7 @@
 bounds, invariances, brute force)."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -240,6 +241,30 @@ def test_fvu_and_reconstruction_bias_are_scale_free(scale):
     # closed form: sum |x - x/2|^2 / sum |x - mean x|^2 = (5/4) / (14/3) = 15/56
     assert fvu == pytest.approx(15 / 56, rel=1e-12)
     assert relative_reconstruction_bias(scale * X, scale * X_hat) == pytest.approx(0.5, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_cosine_correlation_and_shrinkage_metrics_are_scale_free(scale):
+    """Cosines, code correlations and the shrinkage slope are invariant (the slope under a
+    common scale of both codes): numpy's squares made columns of 1e200 cosine 0 with
+    everything (norm inf) and columns of 1e-200 zero columns (norm 0), the correlations NaN or
+    0, and the slope inf / inf = NaN or 0 / 0 = NaN."""
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((6, 4))
+    L = D + 0.1 * rng.standard_normal((6, 4))
+    C = rng.uniform(0.0, 1.0, (50, 4)) * (rng.uniform(size=(50, 4)) < 0.5)
+    Ch = 0.8 * C + 0.05 * rng.standard_normal((50, 4))
+    pairs = (np.arange(4), np.arange(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(
+            cosine_matrix(D * scale, L * scale), cosine_matrix(D, L), rtol=1e-13, atol=1e-15
+        )
+        assert decoder_mcc(D * scale, L) == pytest.approx(decoder_mcc(D, L), rel=1e-13)
+        assert code_mcc(C * scale, Ch * scale) == pytest.approx(code_mcc(C, Ch), rel=1e-13)
+        assert code_shrinkage(C * scale, Ch * scale, pairs) == pytest.approx(
+            code_shrinkage(C, Ch, pairs), rel=1e-13
+        )
 
 
 def test_reconstruction_bias_is_nan_only_without_a_positive_scale():
