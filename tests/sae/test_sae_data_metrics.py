@@ -122,6 +122,27 @@ def test_make_data_and_toy_model_data_are_exact_products():
     np.testing.assert_allclose(np.linalg.norm(t.dictionary, axis=0), 1.0)
 
 
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_data_from_extreme_scale_dictionaries_and_weights(scale):
+    # the dictionary's columns are normalised (numpy's norm squared first: 1e200 columns became
+    # 0, 1e-200 ones were refused as zero columns); a toy model's codes carry |w_i|, which
+    # scale with W (formerly inf or 0)
+    F = ground_truth_dictionary("gaussian", 5, 3, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = make_data(F * scale, code_law(5, 1.0), 50, rng=1)
+    ref = make_data(F, code_law(5, 1.0), 50, rng=1)
+    np.testing.assert_allclose(d.dictionary, ref.dictionary, rtol=1e-14)
+    np.testing.assert_allclose(d.X, ref.X, rtol=1e-13, atol=1e-15)
+    W = np.array([[1.0, 0.0, 0.3], [0.0, 0.5, 0.4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = toy_model_data(toy.from_weights(W * scale, feature_probability=0.3), 50, rng=0)
+    ref = toy_model_data(toy.from_weights(W, feature_probability=0.3), 50, rng=0)
+    np.testing.assert_allclose(t.dictionary, ref.dictionary, rtol=1e-14)
+    np.testing.assert_allclose(t.codes / scale, ref.codes, rtol=1e-14)
+
+
 unit_frames = st.integers(2, 6).flatmap(
     lambda m: st.tuples(st.integers(1, 7), st.integers(0, 2**32 - 1)).map(
         lambda t: np.random.default_rng(t[1]).standard_normal((m, t[0]))
