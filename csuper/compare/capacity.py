@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csuper._lazy import lazy_import
+from csuper._norms import norm2, unit_scaled
 from csuper._validation import check_array, check_int, check_real
 from csuper.compare._kkt import classify, fill_budget
 from csuper.geometry import feature_dimensionality
@@ -360,8 +361,8 @@ def compare_capacities(
             "model.feature_probability is unknown (NaN); pass feature_probability to from_weights."
         )
     W = model.W[r]
-    D = feature_dimensionality(W)
-    norm = np.linalg.norm(W, axis=0)
+    D = feature_dimensionality(unit_scaled(W))  # scale invariant; no overflow warnings
+    norm = norm2(W, axis=0)
     alloc = relu_allocation(model.importance[r], p, model.n_dims)
     learned_class = classify(D, mono, ign)
     learned_class[norm <= thr] = "ignored"  # represented means |w_i| > represented_threshold
