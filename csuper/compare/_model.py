@@ -9,6 +9,13 @@ import numpy as np
 
 from csuper._validation import check_array
 
+#: Largest magnitude of an entry of W (and b) where compare/'s arithmetic is polynomial in W:
+#: :func:`csuper.compare.decoder_gap` grows like the sixth power of the scale of W (the re-fitted
+#: read-out's squared Adam gradients, of order (|W|^3 n m B)^2), which must stay finite in
+#: float64 (up to 1e308; 1e100 overflowed the squared errors, |W^T W x|^2 of order 1e400, into
+#: NaN); :func:`csuper.compare.quadratic_model_loss` is quartic in W.
+MAX_WEIGHT = 1e30
+
 
 def model_arrays(model: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(W, feature_probability)`` of a :class:`csuper.toy.ToyModel` or an object with those

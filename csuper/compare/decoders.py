@@ -17,6 +17,7 @@ import numpy as np
 
 from csuper._norms import norm2, pow2_exponent
 from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
+from csuper.compare._model import MAX_WEIGHT
 
 __all__ = [
     "DECODERS",
@@ -30,11 +31,6 @@ __all__ = [
 
 #: Most feature values drawn at once (n_features * n_samples): 2**26 float64 = 512 MiB.
 MAX_DRAW = 2**26
-#: Largest magnitude of an entry of W or b in :func:`decoder_gap`: the decoders' arithmetic grows
-#: like the sixth power of the scale of W (the re-fitted read-out's squared Adam gradients, of
-#: order (|W|^3 n m B)^2), which must stay finite in float64 (up to 1e308); 1e100 overflowed the
-#: squared errors (|W^T W x|^2, order 1e400) into NaN.
-MAX_WEIGHT = 1e30
 #: Feature values per chunk of :func:`recovered_features` (2**22 float64 = 32 MiB).
 _CHUNK = 2**22
 #: Largest n_samples_per_feature * n_features**2 of :func:`recovered_features` (minutes of work).
