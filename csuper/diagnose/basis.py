@@ -18,6 +18,7 @@ from csuper.diagnose._inputs import (
     numerical_rank,
     varying_features,
 )
+from csuper.diagnose.linear import _frame_fit
 from csuper.diagnose.results import DiagnosticResult
 from csuper.geometry import coherence, feature_dimensionality, gram_matrix, welch_bound
 
@@ -264,10 +265,8 @@ def unmixing(
 
 def _linear_frame(H: np.ndarray, X: np.ndarray, min_r2: float = 0.99) -> np.ndarray | None:
     """Least-squares frame W (m, n) of h ~ W x + c when that fit explains >= min_r2 of H."""
-    A = np.hstack([X, np.ones((X.shape[0], 1))])
-    coef = np.linalg.lstsq(A, H, rcond=None)[0]
-    var = float(np.sum((H - H.mean(axis=0)) ** 2))
-    if var == 0 or 1.0 - float(np.sum((H - A @ coef) ** 2)) / var < min_r2:
+    coef, r2 = _frame_fit(H, X)
+    if not r2 >= min_r2:  # NaN (constant H) included
         return None
     return np.ascontiguousarray(coef[:-1].T)
 

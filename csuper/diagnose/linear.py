@@ -127,6 +127,19 @@ def _predict_linear(coef: np.ndarray, H: np.ndarray) -> np.ndarray:
     return H @ coef[:-1] + coef[-1]
 
 
+def _frame_fit(H: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(coef, R^2)``: the affine fit h ~ W x + c of the activations H (N, m) on the features X
+    (N, n) (``coef`` as :func:`fit_linear`: W^T on top, c last) and the fraction of H's total
+    variance it explains (NaN when H is constant). Both sums of squares are taken on H scaled
+    by a power of two (exact): 1e200 activations do not overflow them, 1e-200 ones do not
+    vanish."""
+    coef = fit_linear(X, H)
+    e = int(pow2_exponent(np.max(np.abs(H))))
+    Hs, resid = np.ldexp(H, -e), np.ldexp(H - _predict_linear(coef, X), -e)
+    var = float(np.sum((Hs - Hs.mean(axis=0)) ** 2))
+    return coef, 1.0 - float(np.sum(resid**2)) / var if var > 0 else float("nan")
+
+
 def cross_validated_linear(H, X, n_folds: int = 5) -> np.ndarray:
     """Held-out affine read-outs of X from H by K-fold cross-validation: every row is predicted
     by the read-out fitted on the other folds (contiguous folds; samples are i.i.d.).

@@ -45,3 +45,24 @@ def test_diagnostics_are_scale_free(code, which, scale):
     assert got[2] == pytest.approx(ref[2], rel=1e-9)
     np.testing.assert_allclose(got[3], ref[3], rtol=1e-9, atol=1e-12)
     assert got[4] == ref[4]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-200])
+def test_linear_frame_checks_and_ratios_at_extreme_scales(code, scale):
+    from csuper.diagnose.basis import _linear_frame
+    from csuper.diagnose.report import _frame
+
+    H, X, W = code.H * scale, code.X, code.W * scale
+    noisy = H + 0.1 * scale * np.random.default_rng(0).standard_normal(H.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # W is the frame of H and not of the noisy H (inf <= inf and 0 <= 0 accepted both)
+        assert _frame(H, X, W) is W and _frame(noisy, X, W) is None
+        # the least-squares frame of h = W x (R^2 = 1) is W itself; the noisy one has R^2 < 0.99
+        np.testing.assert_allclose(_linear_frame(H, X) / scale, code.W, atol=1e-9)
+        assert _linear_frame(noisy, X) is None
+        ladder = dg.fit_ladder(H, X, rungs=("linear", "basis_pursuit"))
+        assert ladder.frame_fit_r2 == pytest.approx(1.0, abs=1e-9)
+        # closed form of the doctest: 9/15 of an identity table's variance is interaction
+        M = np.eye(16).reshape(4, 4, 16) * scale
+        assert dg.interaction_fraction(M) == pytest.approx(0.6, rel=1e-12)
