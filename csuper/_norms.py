@@ -61,10 +61,11 @@ def norm2(x: Any, axis: int | None = None) -> float | np.ndarray:
         if low <= r < np.inf:
             return float(r)
         return float(_scaled(x.reshape(1, -1))[0])
-    bad = ~((r >= low) & (r < np.inf))
+    out = np.asarray(r)
+    bad = ~((out >= low) & (out < np.inf))
     if bad.any():
-        r[bad] = _scaled(np.moveaxis(x, axis, -1)[bad])
-    return r
+        out[bad] = _scaled(np.moveaxis(x, axis, -1)[bad])
+    return out
 
 
 def pow2_exponent(values: Any) -> Any:
