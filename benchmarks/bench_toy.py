@@ -415,16 +415,6 @@ def _hand_h(XT, WT, HT, reps):
         _rows_product(XT, WT, HT)
 
 
-def _numpy_fastest_layout(X, Z, Wt, H, dH, G, reps):
-    """:func:`_fastest_layout` through numpy (its own OpenBLAS build: the peak's)."""
-    for _ in range(reps):
-        np.dot(X, Wt, H)
-        np.dot(H, Wt.T, Z)
-        np.dot(Z, Wt, dH)
-        np.dot(Z.T, H, G)
-        np.dot(X.T, dH, G)
-
-
 def _batch_layout_row(n: int, m: int, quick: bool) -> list[str]:
     """One row of part 5 (see :func:`batch_layout`): the cases interleaved, best of 5 rounds."""
     dt = np.float32
@@ -441,7 +431,7 @@ def _batch_layout_row(n: int, m: int, quick: bool) -> list[str]:
     fns = (
         partial(_kernels_layout, XT, ZT, Wt, H, dH, G, reps),
         partial(_fastest_layout, X, Z, Wt, H, dH, G, reps),
-        partial(_numpy_fastest_layout, X, Z, Wt, H, dH, G, reps),
+        partial(_fastest_layout.py_func, X, Z, Wt, H, dH, G, reps),  # numpy's BLAS
         partial(_transposes, XT, X, reps),
         partial(_blas_h, XT, Wt, H, reps),
         partial(_hand_h, XT, WT, HT, reps),
