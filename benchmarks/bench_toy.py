@@ -92,24 +92,41 @@ def _clock(fn):
     return time.process_time() - c, time.perf_counter() - w
 
 
+@njit(cache=True)
+def _kernels_layout(XT, ZT, Wt, H, dH, G, reps):
+    """The five products of a dense step as the kernels call them (batch and dL/dz stored
+    (n, B), two products read them transposed), reps times."""
+    for _ in range(reps):
+        np.dot(XT.T, Wt, H)
+        np.dot(Wt, H.T, ZT)
+        np.dot(ZT.T, Wt, dH)
+        np.dot(ZT, H, G)
+        np.dot(XT, dH, G)
+
+
+@njit(cache=True)
+def _fastest_layout(X, Z, Wt, H, dH, G, reps):
+    """The same products with the batch and dL/dz stored (B, n) (the peak's layout)."""
+    for _ in range(reps):
+        np.dot(X, Wt, H)
+        np.dot(H, Wt.T, Z)
+        np.dot(Z, Wt, dH)
+        np.dot(Z.T, H, G)
+        np.dot(X.T, dH, G)
+
+
 def gemm_peak(n, m, dtype, batch=BATCH):
-    """Seconds of the five products of one training step at these shapes (numpy, 1 thread)."""
+    """Seconds of the five products of one training step at these shapes, every operand in its
+    fastest layout (numpy's BLAS, 1 thread: :func:`_fastest_layout` run as Python)."""
     rng = np.random.default_rng(0)
     X = rng.random((batch, n)).astype(dtype)
     Wt = rng.random((n, m)).astype(dtype)
     H = np.empty((batch, m), dtype)
+    dH = np.empty((batch, m), dtype)
     Z = np.empty((batch, n), dtype)
     G = np.empty((n, m), dtype)
     reps = max(1, int(2e8 / (10 * batch * n * m)))
-
-    def five():
-        for _ in range(reps):
-            np.dot(X, Wt, H)
-            np.dot(H, Wt.T, Z)
-            np.dot(Z, Wt, H)
-            np.dot(Z.T, H, G)
-            np.dot(X.T, H, G)
-
+    five = partial(_fastest_layout.py_func, X, Z, Wt, H, dH, G, reps)
     cpu, _ = _clock(five)
     return cpu / reps
 
@@ -372,29 +389,6 @@ def _rows_product(XT, WT, HT):
             x, wi = XT[i], w[i]
             for b in range(h.shape[0]):
                 h[b] += wi * x[b]
-
-
-@njit(cache=True)
-def _kernels_layout(XT, ZT, Wt, H, dH, G, reps):
-    """The five products of a dense step as the kernels call them (batch and dL/dz stored
-    (n, B), two products read them transposed), reps times."""
-    for _ in range(reps):
-        np.dot(XT.T, Wt, H)
-        np.dot(Wt, H.T, ZT)
-        np.dot(ZT.T, Wt, dH)
-        np.dot(ZT, H, G)
-        np.dot(XT, dH, G)
-
-
-@njit(cache=True)
-def _fastest_layout(X, Z, Wt, H, dH, G, reps):
-    """The same products with the batch and dL/dz stored (B, n) (the peak's layout)."""
-    for _ in range(reps):
-        np.dot(X, Wt, H)
-        np.dot(H, Wt.T, Z)
-        np.dot(Z, Wt, dH)
-        np.dot(Z.T, H, G)
-        np.dot(X.T, dH, G)
 
 
 @njit(cache=True)
