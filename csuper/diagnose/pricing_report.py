@@ -168,8 +168,8 @@ def frontier_figure(
 
     Left: for every priced cell (price > 0, sparsity), the mean paired dedicated-share gain
     against the mean paired relative loss increase, coloured by sparsity (colour bar beside the
-    panel), the marker's area growing with the price's rank in the grid (the legend shows the
-    smallest and the largest price), with the region the criterion calls cheap (gain >=
+    panel), the marker's area growing with the price's rank in the grid (the legend, below the
+    panel, shows the smallest and the largest price), with the region the criterion calls cheap (gain >=
     ``min_share_gain``, loss increase <= ``max_relative_loss`` of :data:`PRICING_CRITERIA`)
     shaded. Right: the mean represented count against sparsity, one line per price (lambda = 0
     first), and the line y = m. The panels are titled with the diagnoses of
@@ -284,7 +284,15 @@ def frontier_figure(
         )
         for price in sorted({priced[0], priced[-1]} if priced else set())
     ]
-    left.legend(handles=handles, fontsize=7, loc="best")  # "best": not over a point
+    # below the panel: inside it, even the "best" place hid a point of the paper's frontier
+    left.legend(
+        handles=handles,
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncols=len(handles),
+        frameon=False,
+    )
     fig.colorbar(sc, ax=left, label="sparsity S")
     for price in sorted({e["price"] for e in table}):
         sel = sorted((e for e in table if e["price"] == price), key=lambda e: e["sparsity"])
