@@ -169,12 +169,12 @@ def frontier_figure(
     Left: for every priced cell (price > 0, sparsity), the mean paired dedicated-share gain
     against the mean paired relative loss increase, coloured by sparsity (colour bar beside the
     panel), the marker's area growing with the price's rank in the grid (the legend, below the
-    panel, shows the smallest and the largest price), with the region the criterion calls cheap (gain >=
-    ``min_share_gain``, loss increase <= ``max_relative_loss`` of :data:`PRICING_CRITERIA`)
-    shaded. Right: the mean represented count against sparsity, one line per price (lambda = 0
-    first), and the line y = m. The panels are titled with the diagnoses of
-    :func:`csuper.diagnose.pricing_verdict` (legibility left, phase transition right).
-    pyplot is not used.
+    panel, shows the smallest and the largest price), with the region the criterion calls
+    cheap (gain >= ``min_share_gain``, loss increase <= ``max_relative_loss`` of
+    :data:`PRICING_CRITERIA`) shaded. Right: the mean represented count against sparsity, one
+    line per price (lambda = 0 first), and the line y = m. The panels are titled with the
+    diagnoses of :func:`csuper.diagnose.pricing_verdict` (legibility left, phase transition
+    right). pyplot is not used.
 
     Parameters
     ----------
