@@ -132,7 +132,7 @@ def figure(res: dict) -> Figure:
     fig = Figure(figsize=(11, 4.2 * len(variants)))
     rows = fig.subplots(len(variants), 2, squeeze=False)
     for axes, variant in zip(rows, variants, strict=True):
-        frontier_figure(frontier(res, variant), axes=axes, title=variant, symlog=True)
+        frontier_figure(frontier(res, variant), axes=axes, title=variant)
     fig.tight_layout()
     return fig
 

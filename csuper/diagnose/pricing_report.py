@@ -162,7 +162,7 @@ def frontier_figure(
     *,
     axes: Sequence[Axes] | None = None,
     title: str | None = None,
-    symlog: bool = False,
+    symlog: bool = True,
 ) -> Figure:
     """Draw the frontier, on a new :class:`matplotlib.figure.Figure` or into a pair of axes.
 
@@ -188,8 +188,9 @@ def frontier_figure(
     symlog : bool
         Draw the relative loss increase on a symmetric-log axis, linear within
         +-``max_relative_loss`` (the edge of the cheap region, so that region keeps its linear
-        scale) and logarithmic beyond: for frontiers whose losses span decades (strong prices
-        that multiply the loss). Default: a linear axis.
+        scale) and logarithmic beyond, so that strong prices that multiply the loss do not
+        squash the cheap region into a line. Where every loss lies within that band the axis is
+        the linear one. False: a linear axis throughout.
 
     Returns
     -------
@@ -206,9 +207,9 @@ def frontier_figure(
     ...                      rng=0)
     >>> fig = Figure(figsize=(11, 8))
     >>> rows = fig.subplots(2, 2)
-    >>> frontier_figure(f, axes=rows[0], title="linear") is fig
+    >>> frontier_figure(f, axes=rows[0], title="linear", symlog=False) is fig
     True
-    >>> _ = frontier_figure(f, axes=rows[1], title="symlog", symlog=True)
+    >>> _ = frontier_figure(f, axes=rows[1], title="symlog")
     >>> rows[1][0].get_yscale(), rows[1][0].get_title().startswith("symlog: ")
     ('symlog', True)
     """

@@ -121,13 +121,13 @@ def test_figure_draws_the_table():
         np.testing.assert_allclose(line.get_ydata(), [e["represented"][0] for e in sel])
         assert line.get_label() == f"lambda = {price:g}"
     np.testing.assert_allclose(lines[3].get_ydata(), [2, 2])
-    # marker area by the price's rank; titles are the verdicts; a linear loss axis by default
+    # marker area by the price's rank; titles are the verdicts; a symlog loss axis by default
     np.testing.assert_allclose(
         scatter.get_sizes(), [16.0 if e["price"] == 0.1 else 30.0 for e in priced]
     )
     legibility, transition = pricing_verdict(f)
     assert (left.get_title(), right.get_title()) == (legibility.diagnosis, transition.diagnosis)
-    assert left.get_yscale() == "linear"
+    assert left.get_yscale() == "symlog"
     labels = [t.get_text() for t in left.get_legend().get_texts()]
     assert labels == ["cheap legibility (criterion)", "lambda = 0.1", "lambda = 1"]
 
@@ -137,8 +137,8 @@ def test_figure_draws_into_given_axes_with_a_title_and_symlog():
     table = frontier_table(f)
     fig = Figure()
     rows = fig.subplots(2, 2)
-    assert frontier_figure(f, axes=rows[0], title="first") is fig
-    assert frontier_figure(f, axes=list(rows[1]), title="second", symlog=True) is fig
+    assert frontier_figure(f, axes=rows[0], title="first", symlog=False) is fig
+    assert frontier_figure(f, axes=list(rows[1]), title="second") is fig
     assert len(fig.axes) == 6  # the four panels and two colour bars, no other figure
     legibility, transition = pricing_verdict(f)
     assert rows[0][0].get_title() == f"first: {legibility.diagnosis}"
