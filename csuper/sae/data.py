@@ -117,6 +117,11 @@ def ground_truth_dictionary(
     n = check_int(n_features, "n_features", low=1)
     m = check_int(n_dims, "n_dims", low=1)
     gen = check_rng(rng)
+    check_memory(  # the draw, its QR factor or normalised copy, and the result
+        3.0 * 8 * m * n,
+        f"ground_truth_dictionary({kind!r}) with n_features={n}, n_dims={m} (float64)",
+        "pass smaller n_features or n_dims",
+    )
     if kind == "gaussian":
         return _unit_columns(gen.standard_normal((m, n)))
     if kind == "orthogonal":
