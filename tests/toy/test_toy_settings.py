@@ -159,6 +159,6 @@ def test_learning_rates_check_the_memory_budget(monkeypatch):
     monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
     with pytest.raises(MemoryBudgetError, match="n_steps=1099511627776"):
         learning_rates(TrainSettings(n_steps=2**40))
-    assert learning_rates(TrainSettings(n_steps=4, schedule="constant", lr=0.5)).tolist() == [
-        0.5
-    ] * 4
+    assert (
+        learning_rates(TrainSettings(n_steps=4, schedule="constant", lr=0.5)).tolist() == [0.5] * 4
+    )
