@@ -691,6 +691,46 @@ def test_pinned_failure(key, data):
     _fuzz(key, data, forced=PINNED_FAILURES[key][:3])
 
 
+#: The integer the huge-size test gives each integer parameter: 8 TiB as float64, past any
+#: machine and far past the suite's 256 MiB budget.
+HUGE = 2**40
+#: (callable, integer parameter) -> why a huge value legitimately runs (and so is not called
+#: with one): counts that only cost time, whose user asked for that time.
+HUGE_BY_DESIGN: dict[tuple[str, str], str] = {
+    ("diagnose.fit_mlp", "n_steps"): "Adam steps of a trainer; constant memory, no history",
+    ("diagnose.fit_relu_linear", "n_steps"): "Adam steps of a trainer; constant memory",
+    ("diagnose.fit_ladder", "n_steps"): "Adam steps of its ReLU-linear and MLP rungs",
+    ("diagnose.decoder_ladder", "n_steps"): "Adam steps of its ReLU-linear and MLP rungs",
+}
+
+
+def _integer_parameters() -> list[tuple[str, str]]:
+    """Every (callable, parameter) whose parameter takes an integer (:func:`_kind`)."""
+    pairs = []
+    for key, fn in CALLABLES.items():
+        for name, p in inspect.signature(fn).parameters.items():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or _kind(p)[0] != "int":
+                continue
+            if name in REAL_BY_DESIGN.get(key, ((), ""))[0] or (key, name) in HUGE_BY_DESIGN:
+                continue
+            pairs.append((key, name))
+    return pairs
+
+
+@_LINUX
+@pytest.mark.parametrize(("key", "name"), _integer_parameters())
+@settings(max_examples=1, suppress_health_check=_HEALTH, phases=_PHASES, derandomize=True)
+@given(data=st.data())
+def test_huge_integer(key, name, data):
+    # every integer parameter set to 2**40 with plausible others: a named error (the size is
+    # beyond a range, or check_memory's MemoryBudgetError before the allocation, or a
+    # documented cap on a count that only costs time) or a quick valid result; never numpy's
+    # raw MemoryError, an OverflowError, a numba SystemError or a run of days (the nightly fuzz
+    # draws such values too, but rarely on a given parameter; the huge-integer probe of the
+    # memprobe task found 16 such defects)
+    _fuzz(key, data, forced=(name, HUGE, False))
+
+
 def test_discovery_covers_every_topic():
     # every subpackage contributes callables, so a new one is fuzzed without editing this file
     topics = {key.split(".")[0] for key in CALLABLES}
@@ -703,6 +743,8 @@ def test_discovery_covers_every_topic():
         parameters = inspect.signature(CALLABLES[key]).parameters
         assert param in parameters and parameters[flag].default is True, key
     assert not set(PINNED_FAILURES) - set(CALLABLES)
+    for key, name in HUGE_BY_DESIGN:
+        assert name in inspect.signature(CALLABLES[key]).parameters, (key, name)
     assert len(CALLABLES) > 100
 
 

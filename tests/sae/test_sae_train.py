@@ -409,3 +409,22 @@ def test_geometric_median_is_scale_equivariant(scale):
     X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 0.0]])
     got = geometric_median(scale * X) / scale
     np.testing.assert_allclose(got, [1 - 1 / np.sqrt(3), 0.0], atol=1e-8)
+
+
+def test_geometric_median_iteration_count_is_capped(monkeypatch):
+    # with tol=0 Weiszfeld's iteration on 500 points oscillates in the last bit and runs every
+    # one of its n_iter steps (100 us each): n_iter=2**40 ran for years (the huge-integer probe).
+    # MAX_ITERATIONS is refused before anything else runs (the patched check_real, which the
+    # unfixed code reached next, makes that code fail here instead of iterating)
+    import csuper.sae.train as train
+    from csuper.sae import geometric_median
+
+    def past_the_count(*args, **kwargs):
+        raise AssertionError("validation went past n_iter")
+
+    X = np.random.default_rng(0).standard_normal((500, 3))
+    monkeypatch.setattr(train, "check_real", past_the_count)
+    with pytest.raises(ValueError, match=r"n_iter must be an integer in \[1, 100000\]"):
+        geometric_median(X, n_iter=train.MAX_ITERATIONS + 1, tol=0.0)
+    monkeypatch.undo()
+    assert geometric_median(X, n_iter=train.MAX_ITERATIONS, tol=1e-9).shape == (3,)
