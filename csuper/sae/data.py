@@ -321,6 +321,8 @@ def sample_codes(law: CodeLaw, n_samples: int, *, rng=None) -> np.ndarray:
     B = check_int(n_samples, "n_samples", low=1)
     gen = check_rng(rng)
     n = law.n_features
+    if law.k is not None:  # a CodeLaw built by hand, not by code_law
+        check_int(law.k, "law.k", low=1, high=n)
     check_memory(
         4.0 * 8 * B * n,
         f"sample_codes of n_samples={B} x n_features={n}",

@@ -22,6 +22,7 @@ from csuper._validation import (
     check_bool,
     check_input_file,
     check_int,
+    check_memory,
     check_output_file,
     check_real,
     check_rng,
@@ -330,6 +331,26 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     return b * scale
 
 
+def _check_training_memory(m: int, width: int, total: int, settings: SAESettings) -> None:
+    """Raise MemoryBudgetError before a training run that would not fit: per instance its
+    parameters (encoder, decoder, biases, thresholds) four times (initial list, stacked, Adam's
+    two moments), its loss history twice and its latents' last-fired steps; per running instance
+    (at most one per core) the kernel's (batch_size, width) and (batch_size, n_dims) blocks and
+    a gradient."""
+    n_params = 2 * m * width + 2 * width + m
+    B, T = settings.batch_size, settings.n_steps
+    threads = min(total, os.cpu_count() or 1)
+    per_instance = 4 * n_params + 2 * T + width
+    work = 8 * B * width + 6 * B * m + 2 * n_params
+    check_memory(
+        8.0 * (total * per_instance + threads * work + T),
+        f"train_sae: {total} instance(s) of width={width} on n_dims={m}, "
+        f"settings.batch_size={B}, settings.n_steps={T} (float64)",
+        "a smaller width, batch_size or n_steps, or fewer instances per call (n_seeds, "
+        "sparsity values)",
+    )
+
+
 def _initial_state(
     seed: int, X: np.ndarray, width: int, arch: str, settings: SAESettings, b_dec, decoder=None
 ):
@@ -475,6 +496,7 @@ def train_sae(
         ks = np.zeros(coefs.size, dtype=np.int64)
     N = check_int(n_seeds, "n_seeds", low=1)
     total = coefs.size * N
+    _check_training_memory(X.shape[1], L, total, settings)
     if seeds is None:
         seeds = check_rng(rng).integers(0, 2**63, size=total)
     else:

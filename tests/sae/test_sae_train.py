@@ -428,3 +428,26 @@ def test_geometric_median_iteration_count_is_capped(monkeypatch):
         geometric_median(X, n_iter=train.MAX_ITERATIONS + 1, tol=0.0)
     monkeypatch.undo()
     assert geometric_median(X, n_iter=train.MAX_ITERATIONS, tol=1e-9).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"width": 2**40},
+        {"n_seeds": 2**40},
+        {"settings": SAESettings(n_steps=2**40, batch_size=16)},
+        {"settings": SAESettings(n_steps=10, batch_size=2**40)},
+    ],
+    ids=["width", "n_seeds", "n_steps", "batch_size"],
+)
+def test_training_sizes_are_checked_against_the_memory_budget(monkeypatch, change):
+    # each of these asked numpy (or the numba kernel) for terabytes: raw MemoryErrors found by
+    # the huge-integer probe; the estimate is now checked before the first allocation
+    from csuper import MemoryBudgetError
+    from csuper.sae import train_sae
+
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    X = np.random.default_rng(0).random((32, 4))
+    args = {"width": 6, "n_seeds": 1, "settings": SAESettings(n_steps=10, batch_size=16)}
+    with pytest.raises(MemoryBudgetError, match="train_sae"):
+        train_sae(X, architecture="relu_l1", sparsity_coefficient=0.1, rng=0, **{**args, **change})
