@@ -416,3 +416,21 @@ def test_iteration_caps_are_bounded_before_iterating(monkeypatch):
     for fn, args in ((iht, (A, y, 1)), (batch_basis_pursuit, (A, y))):
         with pytest.raises(ValueError, match=r"max_iter must be an integer in \[1, 1000000\]"):
             fn(*args, max_iter=MAX_ITER + 1)
+
+
+def test_phase_transition_cell_count_is_capped(monkeypatch):
+    # a 10**5 x 10**5 grid built its 10**10 cells in a list (a raw MemoryError, or the machine's
+    # memory) before the first solve; more than MAX_CELLS cells are refused first (before the
+    # rng is read: the patched check_rng makes the unfixed code fail here instead of solving)
+    import csuper.recovery.experiment as experiment
+    from csuper.recovery import phase_transition
+    from csuper.recovery.experiment import MAX_CELLS
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the experiment went past its grid")
+
+    monkeypatch.setattr(experiment, "check_rng", no_work)
+    axis = np.linspace(0.01, 1.0, 1001)
+    with pytest.raises(ValueError, match="deltas and rhos must make at most MAX_CELLS"):
+        phase_transition(10, deltas=axis, rhos=axis, n_trials=1, rng=0)
+    assert axis.size**2 > MAX_CELLS
