@@ -631,7 +631,15 @@ def _fuzz(key: str, data, forced: tuple[str, Any, bool] | None = None) -> None:
     kwargs = {name: data.draw(_plausible(name, p, dims), label=name) for name, p in params.items()}
     wild = None
     runner = key in RUNNERS
-    if forced is not None:
+    if forced is not None and "." in forced[0]:  # an integer field of a settings record
+        arg, field = forced[0].split(".")
+        try:
+            kwargs[arg] = dataclasses.replace(kwargs[arg], **{field: forced[1]})
+        except (ValueError, TypeError) as exc:  # the record refused it, naming the field
+            assert re.search(rf"\b{field}\b", str(exc)), f"{key}: {forced[0]}: {exc!r}"
+            return
+        wild = forced
+    elif forced is not None:
         kwargs[forced[0]] = forced[1]
         wild = forced
     elif params and (runner or data.draw(st.integers(0, 4), label="wild?") > 0):
@@ -704,12 +712,38 @@ HUGE_BY_DESIGN: dict[tuple[str, str], str] = {
 }
 
 
+def _record_class(name: str) -> Any:
+    for topic in TOPICS:
+        cls = getattr(importlib.import_module(f"csuper.{topic}"), name, None)
+        if cls is not None:
+            return cls
+    raise KeyError(name)  # pragma: no cover
+
+
 def _integer_parameters() -> list[tuple[str, str]]:
-    """Every (callable, parameter) whose parameter takes an integer (:func:`_kind`)."""
+    """Every (callable, parameter) whose parameter takes an integer (:func:`_kind`), and every
+    ("parameter.field") integer field but the seed of a settings record a callable takes (not
+    for the long jobs of :data:`RUNNERS`, which would run with an accepted value)."""
     pairs = []
     for key, fn in CALLABLES.items():
         for name, p in inspect.signature(fn).parameters.items():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or _kind(p)[0] != "int":
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            if _kind(p)[0] == "object":
+                if key in RUNNERS:  # a long job would run with an accepted value
+                    continue
+                ann = p.annotation if isinstance(p.annotation, str) else ""
+                cls = _record_class(ann.replace(" | None", "").strip() or NAMED_OBJECTS[name])
+                if dataclasses.is_dataclass(cls):
+                    pairs += [
+                        (key, f"{name}.{f.name}")
+                        for f in dataclasses.fields(cls)
+                        if str(f.type).replace(" | None", "") == "int"
+                        and f.name != "seed"
+                        and (key, f"{name}.{f.name}") not in HUGE_BY_DESIGN
+                    ]
+                continue
+            if _kind(p)[0] != "int":
                 continue
             if name in REAL_BY_DESIGN.get(key, ((), ""))[0] or (key, name) in HUGE_BY_DESIGN:
                 continue
