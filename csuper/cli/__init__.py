@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
@@ -103,6 +104,22 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 DEFAULT_COMMAND = "study"
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's default-showing formatter, without the noise: an option whose help already
+    states its default (``"... (default: every CPU)"``), a required option, a flag, and an option
+    whose default is None (absent) get no ``(default: ...)`` appended."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help = action.help or ""
+        if (
+            action.required
+            or any(action.default is absent for absent in (None, False, argparse.SUPPRESS))
+            or re.search(r"\(default\b|\bdefault:", help)
+        ):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
     """Return the ``csuper`` argument parser.
 
@@ -134,7 +151,7 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
             name,
             help=entry.help,
             description=module.DESCRIPTION,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=HelpFormatter,
         )
         module.add_arguments(sub)
     return parser

@@ -46,7 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--n-trials", type=int, default=30, help="trials per m")
     parser.add_argument(
-        "--nnz-per-column", type=int, default=None, help="s for --construction sparse-jl"
+        "--nnz-per-column",
+        type=int,
+        default=None,
+        help="nonzeros s per column for --construction sparse-jl (default: min(8, m))",
     )
     parser.add_argument(
         "--points",

@@ -24,9 +24,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--grid", type=int, default=20, help="grid points per axis (delta and rho in [1/grid, 1])"
     )
     parser.add_argument("--n-trials", type=int, default=20, help="signals per cell")
-    parser.add_argument("--matrix", choices=sorted(MATRIX_FAMILIES), default="gaussian")
-    parser.add_argument("--signal", choices=sorted(SIGNAL_LAWS), default="gaussian")
-    parser.add_argument("--solver", choices=sorted(EXPERIMENT_SOLVERS), default="admm")
+    parser.add_argument(
+        "--matrix",
+        choices=sorted(MATRIX_FAMILIES),
+        default="gaussian",
+        help="random family of the m x n sensing matrices",
+    )
+    parser.add_argument(
+        "--signal",
+        choices=sorted(SIGNAL_LAWS),
+        default="gaussian",
+        help="law of the k nonzero values: "
+        + "; ".join(f"{name}: {law.description}" for name, law in sorted(SIGNAL_LAWS.items())),
+    )
+    parser.add_argument(
+        "--solver",
+        choices=sorted(EXPERIMENT_SOLVERS),
+        default="admm",
+        help="solver: admm (batched basis pursuit), highs or cvxpy (one LP per signal), omp or "
+        "iht (greedy, told the true k; not basis pursuit)",
+    )
     parser.add_argument(
         "--success-tol", type=float, default=1e-4, help="success: ||x_hat - x|| <= tol ||x||"
     )
@@ -38,7 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder for resumable results (records.jsonl)",
     )
-    parser.add_argument("--plot", default=None, help="write the success map to this image file")
+    parser.add_argument(
+        "--plot",
+        default=None,
+        metavar="PATH",
+        help="write the success map to this image file (png/pdf/svg)",
+    )
     add_executor_arguments(parser, default_workers="1")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
