@@ -2,11 +2,13 @@
 status 2, nothing written, the work not started) for a wrong input of any subcommand."""
 
 import argparse
+import json
 import re
+import time
 
 import pytest
 
-from csuper.cli import SUBCOMMANDS, build_parser
+from csuper.cli import SUBCOMMANDS, build_parser, main
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -33,3 +35,41 @@ def test_help_states_each_default_once(name):
             action.default is not absent for absent in (None, False, argparse.SUPPRESS)
         ):
             assert stated, f"csuper {name} {flag} does not say its default: {shown}"
+
+
+def _one_line_error(capsys, argv, *fragments) -> str:
+    t0 = time.perf_counter()
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "error:" in err and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert time.perf_counter() - t0 < 30  # refused before the work
+    return err
+
+
+def test_input_files_are_named_by_their_flag(capsys, tmp_path):
+    missing = str(tmp_path / "missing.npz")
+    _one_line_error(capsys, ["compare", missing], "MODEL.npz: file", "does not exist")
+    _one_line_error(capsys, ["diagnose", missing], "FILE.npz: file", "does not exist")
+    _one_line_error(capsys, ["study", "--config", str(tmp_path / "s.toml")], "--config: file")
+
+
+@pytest.mark.parametrize("command", ["compare", "diagnose"])
+def test_a_file_of_another_kind_is_refused_by_name(capsys, tmp_path, command):
+    # a results file written by another subcommand: NumPy would talk about pickled data
+    report = tmp_path / "summary.json"
+    report.write_text(json.dumps({"verdict": "supported"}))
+    err = _one_line_error(capsys, [command, str(report)], "not a zip archive of NumPy arrays")
+    assert "pickle" not in err
+
+
+def test_diagnose_checks_its_output_folder_first(capsys, tmp_path):
+    a_file = tmp_path / "diagnosis.json"
+    a_file.write_text("{}")
+    heavy = ["diagnose", "--construction", "superposition", "--n-samples", "10000000"]
+    _one_line_error(capsys, [*heavy, "-o", str(a_file)], "--output", "is a file, not a folder")
+    missing = tmp_path / "missing"
+    _one_line_error(capsys, [*heavy, "-o", str(missing / "a")], "--output", "does not exist")
+    assert not missing.exists()

@@ -132,9 +132,10 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from csuper._validation import check_int, check_output_file, check_real
+    from csuper._validation import check_input_file, check_int, check_output_file, check_real
     from csuper.toy import load_model
 
+    check_input_file(args.model, "MODEL.npz")
     if args.output:
         check_output_file(args.output, "--output")
     check_int(args.n_samples, "--n-samples", low=2)

@@ -60,24 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def _load_npz(path) -> dict:
-    import numpy as np
-
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile
-        raise ValueError(f"{path} is not a readable .npz file: {exc}") from None
-
-
 def _from_file(args: argparse.Namespace, rng):
     """(title, H, X, W, factors, expected) from a toy-model or activations file."""
     import numpy as np
 
-    from csuper._validation import check_int
+    from csuper._validation import check_input_file, check_int, read_npz
     from csuper.toy import feature_distribution, load_model, sample_features
 
-    data = _load_npz(args.input)
+    data = read_npz(check_input_file(args.input, "FILE.npz"), "toy-model or activations file")
     if "metadata" in data and "W" in data and "H" not in data:
         model = load_model(args.input)
         r = check_int(args.instance, "--instance", low=0, high=model.n_instances - 1)
@@ -121,9 +111,11 @@ def run(args: argparse.Namespace) -> int:
     import json
     import pathlib
 
-    from csuper._validation import check_int
+    from csuper._validation import check_int, check_output_folder
     from csuper.diagnose import diagnose, make_construction
 
+    if args.output:
+        check_output_folder(args.output, "--output")
     check_int(args.seed, "--seed", low=0)
     if (args.input is None) == (args.construction is None):
         raise ValueError("give exactly one of FILE.npz and --construction NAME.")
@@ -153,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     print(text)
     if args.output:
         folder = pathlib.Path(args.output)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True)
         (folder / "report.md").write_text(text, encoding="utf-8")
         out = {"title": title, **d.to_dict(), "known_answers": checks}
         (folder / "diagnosis.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
