@@ -73,3 +73,31 @@ def test_diagnose_checks_its_output_folder_first(capsys, tmp_path):
     missing = tmp_path / "missing"
     _one_line_error(capsys, [*heavy, "-o", str(missing / "a")], "--output", "does not exist")
     assert not missing.exists()
+
+
+HEAVY = {
+    "jl": ["jl", "--n-points", "400", "--n-trials", "500", "--no-progress"],
+    "phase": ["phase", "--n-features", "400", "--grid", "30", "--n-trials", "200"],
+}
+
+
+@pytest.mark.parametrize("command", HEAVY)
+def test_plot_format_is_checked_before_the_work(capsys, tmp_path, command):
+    _one_line_error(
+        capsys,
+        [*HEAVY[command], "--plot", str(tmp_path / "map.txt")],
+        "--plot: cannot write a .txt image",
+        ".png",
+    )
+
+
+def test_phase_says_where_the_plot_went_without_touching_the_table(capsys, tmp_path):
+    small = ["phase", "--n-features", "10", "--grid", "2", "--n-trials", "2", "--no-progress"]
+    assert main(small) == 0
+    table = capsys.readouterr().out
+    plot = tmp_path / "map.PNG"  # matplotlib reads the suffix in any case
+    assert main([*small, "--plot", str(plot)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == table
+    assert captured.err.strip() == f"plot written to {plot}"
+    assert plot.read_bytes().startswith(b"\x89PNG")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 DESCRIPTION = (
     "Draw sensing matrices and k-sparse signals over a grid of delta = m/n and rho = k/m, recover "
@@ -75,14 +76,15 @@ def run(args: argparse.Namespace) -> int:
     """Run the experiment, print the table (CSV) and write the plot; returns 0."""
     import numpy as np
 
-    from csuper._validation import check_int, check_output_file, check_output_folder
+    from csuper._validation import check_int, check_output_folder
+    from csuper.cli._options import check_plot_file
     from csuper.executor import make_executor
     from csuper.recovery import phase_transition
 
     if args.output:
         check_output_folder(args.output, "--output")
     if args.plot:
-        check_output_file(args.plot, "--plot")
+        check_plot_file(args.plot, "--plot")
     grid = check_int(args.grid, "--grid", low=1)
     axis = np.arange(1, grid + 1) / grid
     workers = 1 if args.workers is None and args.scheduler is None else args.workers
@@ -115,4 +117,5 @@ def run(args: argparse.Namespace) -> int:
         ax = res.plot()
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
+        print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
