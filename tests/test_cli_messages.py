@@ -101,3 +101,16 @@ def test_phase_says_where_the_plot_went_without_touching_the_table(capsys, tmp_p
     assert captured.out == table
     assert captured.err.strip() == f"plot written to {plot}"
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        ([], "got none"),  # the default coefficients are L1 weights, not k values
+        (["--coefficients", "2.5", "3"], "got 2.5 3"),  # was silently trained as k = 2
+    ],
+)
+def test_sae_topk_asks_for_integer_k_values(capsys, tmp_path, extra, shown):
+    argv = ["sae", "--architecture", "topk", "-o", str(tmp_path / "s"), *extra]
+    _one_line_error(capsys, argv, "--architecture topk needs --coefficients", shown)
+    assert not (tmp_path / "s").exists()
