@@ -114,3 +114,21 @@ def test_sae_topk_asks_for_integer_k_values(capsys, tmp_path, extra, shown):
     argv = ["sae", "--architecture", "topk", "-o", str(tmp_path / "s"), *extra]
     _one_line_error(capsys, argv, "--architecture topk needs --coefficients", shown)
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["phase", "--n-features", "0"], "--n-features must be an integer in [1, inf); got 0."),
+        (["train", "--n-features", "5", "--n-dims", "5"], "--n-dims must be an integer in"),
+        (["train", "--importance-ratio", "0"], "--importance-ratio must be a real number in"),
+        (["sae", "--n-dims", "0"], "--n-dims must be an integer"),
+        (["study", "--quick", "--n-seeds", "0"], "--n-seeds must be an integer"),
+        (["jl", "--eps", "0", "--bounds-only"], "--eps must be a real number in (0, 1)"),
+    ],
+)
+def test_errors_name_the_flag_the_user_typed(capsys, tmp_path, argv, message):
+    # the library says n_features; the user typed --n-features
+    _one_line_error(
+        capsys, [*argv, *(["-o", str(tmp_path / "o")] if argv[0] == "sae" else [])], message
+    )

@@ -177,8 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: warning: {message}", file=sys.stderr)
 
     args = None
+    parser = None
     try:
-        args = build_parser([] if command is None else [command]).parse_args(argv)
+        parser = build_parser([] if command is None else [command])
+        args = parser.parse_args(argv)
         run = importlib.import_module(SUBCOMMANDS[args.command].module).run
         with warnings.catch_warnings():
             warnings.showwarning = show_warning
@@ -192,5 +194,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (ValueError, TypeError, MissingDependencyError) as exc:
         # invalid values, output paths and input files are checked before the work starts
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {_name_the_flag(str(exc), parser, command)}", file=sys.stderr)
         return 2
+
+
+def _name_the_flag(message: str, parser: argparse.ArgumentParser | None, command: str | None):
+    """A library error that starts with a parameter name (``"n_features must be ..."``) names
+    the subcommand's flag instead (``"--n-features must be ..."``) when it has one of that
+    name: the vocabulary gives each idea one name in the library and on the command line."""
+    match = re.match(r"([a-z][a-z0-9_]*) must\b", message)
+    if match is None or parser is None or command is None:
+        return message
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            for option in action.choices[command]._actions:
+                if option.dest == match.group(1) and option.option_strings:
+                    flag = max(option.option_strings, key=len)
+                    return flag + message[match.end(1) :]
+    return message
