@@ -132,3 +132,23 @@ def test_errors_name_the_flag_the_user_typed(capsys, tmp_path, argv, message):
     _one_line_error(
         capsys, [*argv, *(["-o", str(tmp_path / "o")] if argv[0] == "sae" else [])], message
     )
+
+
+@pytest.mark.parametrize("command", ["train", "phase", "jl", "demo", "lab", "sae", "pricing"])
+def test_a_negative_seed_is_refused_as_seed(capsys, tmp_path, command):
+    # train, phase and jl said "rng as an int seed must be >= 0; got [-1, 0]"
+    output = {"lab": tmp_path / "lab.html", "sae": tmp_path / "s", "pricing": tmp_path / "p"}
+    argv = [command, "--seed", "-1"]
+    if command in output:
+        argv += ["-o", str(output[command])]
+    _one_line_error(capsys, argv, "--seed must be an integer in [0, inf); got -1.")
+
+
+def test_demo_refuses_a_frame_beyond_the_memory_budget(capsys, monkeypatch):
+    # was a raw numpy _ArrayMemoryError traceback (exit 1) for --n-features 100000000
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "1MiB")
+    _one_line_error(
+        capsys,
+        ["demo", "--n-features", "4096"],
+        "Gaussian frame of --n-dims 64 x --n-features 4096",
+    )

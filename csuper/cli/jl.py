@@ -70,11 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper jl``; returns the exit status."""
+    from csuper._validation import check_int
     from csuper.cli._options import check_plot_file
     from csuper.jl import BOUNDS, distortion_experiment, larsen_nelson_lower_bound, min_dim
 
     if args.plot:
         check_plot_file(args.plot, "--plot")
+    check_int(args.seed, "--seed", low=0)
     delta = args.failure_probability
     for N in args.n_points:
         print(f"Bounds on m for N={N}, eps={args.eps:g}, delta={delta:g}, n={args.n_features}:")

@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         check_plot_file(args.plot, "--plot")
     grid = check_int(args.grid, "--grid", low=1)
+    check_int(args.seed, "--seed", low=0)
     axis = np.arange(1, grid + 1) / grid
     workers = 1 if args.workers is None and args.scheduler is None else args.workers
     with make_executor(workers=workers, scheduler=args.scheduler) as executor:

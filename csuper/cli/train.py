@@ -121,10 +121,11 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     import csuper.toy as toy
-    from csuper._validation import check_output_file, check_real
+    from csuper._validation import check_int, check_output_file, check_real
 
     if args.output is not None:  # fail before the work, not after it
         check_output_file(args.output, "--output")
+    check_int(args.seed, "--seed", low=0)
     check_real(args.importance_ratio, "--importance-ratio", low=0.0, high=1.0, low_inclusive=False)
     p = args.feature_probability
     p = 20.0 ** -np.linspace(0, 1, 10) if p is None else np.asarray(p, dtype=float)
