@@ -250,3 +250,18 @@ def test_sweep_entry_points_refuse_bad_arguments_before_any_work(tmp_path):
     with pytest.raises(TypeError, match="progress must be True or False"):
         run_sweep(output=tmp_path / "sweep", progress=1)
     assert not (tmp_path / "sweep").exists()
+
+
+def test_no_gap_points_claim_nothing_about_the_gap():
+    # `csuper sae --gap-n-features` (no values) reported that basis pursuit "never beats" the
+    # SAE encoder and that "the dictionary, not the encoder, limits" from zero measurements
+    good = {
+        "kind": "recovery",
+        "width": 8,
+        "true_l0": 1.0,
+        "null_mmcs_features": 0.4,
+        "rows": _rec_rows([0.95, 0.97, 0.96], [0.98, 0.99, 0.985]),
+    }
+    v = verdicts(recovery_table([good]), gap_table([]))
+    assert v["gap"] == [] and v["recovered"] == [(8, 0.1)]
+    assert v["gap_answer"].startswith("not measured") and "never" not in v["gap_answer"]
