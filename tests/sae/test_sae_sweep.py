@@ -179,6 +179,14 @@ def test_config_rejects_bad_values():
         SweepConfig(**{**TINY, "widths": (0,)})
     with pytest.raises(ValueError, match="dictionary must be one of"):
         SweepConfig(**{**TINY, "dictionary": "known"})
+    # a repeated value is one task stored twice: it was trained, then refused by the store
+    for name, values in [
+        ("widths", (4, 4)),
+        ("coefficients", (0.1, 0.1)),
+        ("gap_n_features", (8, 8)),
+    ]:
+        with pytest.raises(ValueError, match=f"{name} must be distinct values"):
+            SweepConfig(**{**TINY, name: values})
 
 
 def test_cli_sae(tmp_path, capsys):
