@@ -7,8 +7,9 @@ import argparse
 DESCRIPTION = (
     "Train one toy model per feature probability p (a sweep, all instances in one call of the "
     "numba trainer), keep the best of --n-seeds runs per p, print a summary (loss, represented "
-    "features, D* = m/||W||_F^2, polytopes for m <= 3) and save the models to an .npz file "
-    "readable with csuper.toy.load_model. Defaults: the reference notebook's settings."
+    "features, D* = m/||W||_F^2, polytopes for m <= 3) and, with --output, save the models to an "
+    ".npz file that csuper compare, csuper diagnose and csuper.toy.load_model read. Defaults: the "
+    "reference notebook's settings."
 )
 
 
