@@ -8,11 +8,13 @@ import json
 import math
 import os
 import re
+import warnings
 
 import matplotlib
 import numpy as np
 import pytest
 
+from csuper import CsuperWarning
 from csuper.compare import nonnegative_threshold
 from csuper.executor import Executor, make_executor
 from csuper.study import (
@@ -188,6 +190,24 @@ def test_report_only_re_renders_without_training(tiny_study, tmp_path, monkeypat
         render_study(folder)
     with pytest.raises(ValueError, match="not a csuper study folder"):
         render_study(tmp_path)
+
+
+@needs_jit
+def test_report_only_says_when_the_study_is_incomplete(tiny_study, tmp_path):
+    # re-rendering an interrupted study gave verdicts from a fraction of the tasks, silently
+    folder = tmp_path / "interrupted"
+    folder.mkdir()
+    lines = (tiny_study.folder / "records.jsonl").read_bytes().splitlines(keepends=True)
+    (folder / "header.json").write_bytes((tiny_study.folder / "header.json").read_bytes())
+    (folder / "records.jsonl").write_bytes(b"".join(lines[:-3]))
+    n = len(study_tasks(TINY))
+    with pytest.warns(CsuperWarning, match=rf"incomplete: {n - 3} of {n} tasks have records"):
+        res = render_study(folder)
+    assert len(res.records) == n - 3
+    (folder / "records.jsonl").write_bytes(b"".join(lines))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CsuperWarning)
+        render_study(folder)  # complete: no warning
 
 
 def test_foreign_folders_are_refused_and_left_untouched(tmp_path):
