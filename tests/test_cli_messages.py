@@ -152,3 +152,22 @@ def test_demo_refuses_a_frame_beyond_the_memory_budget(capsys, monkeypatch):
         ["demo", "--n-features", "4096"],
         "Gaussian frame of --n-dims 64 x --n-features 4096",
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--instance", "0", "0"], "--instance must name each at most once; got 0 0."),
+        (["--decoders", "relu", "relu"], "--decoders must name each at most once; got relu relu."),
+    ],
+)
+def test_compare_refuses_repeated_instances_and_decoders(capsys, tmp_path, extra, message):
+    # each was computed and printed twice
+    import numpy as np
+
+    from csuper.toy import from_weights
+
+    rng = np.random.default_rng(0)
+    model = from_weights(rng.standard_normal((2, 5)), np.zeros(5), feature_probability=0.1)
+    model.save(tmp_path / "m.npz")
+    _one_line_error(capsys, ["compare", str(tmp_path / "m.npz"), *extra], message)

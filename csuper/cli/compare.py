@@ -141,6 +141,11 @@ def run(args: argparse.Namespace) -> int:
     check_int(args.n_samples, "--n-samples", low=2)
     check_int(args.seed, "--seed", low=0)
     check_real(args.represented_threshold, "--represented-threshold", low=0.0)
+    for flag, values in (("--instance", args.instance), ("--decoders", args.decoders)):
+        if values is not None and len(set(values)) < len(values):
+            raise ValueError(
+                f"{flag} must name each at most once; got {' '.join(map(str, values))}."
+            )
     model = load_model(args.model)
     if not np.all(np.isfinite(model.feature_probability)):
         raise ValueError(
