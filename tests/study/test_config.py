@@ -85,7 +85,9 @@ def test_toml_file_sets_fields_by_table(tmp_path):
         ('n_seeds = "3"', TypeError, "n_seeds must be an integer"),
         ('preset = "huge"', ValueError, "preset must be one of"),
         ("output = 3", TypeError, "output must be a string"),
-        ("[transitions]\nn_points = 2", ValueError, "transition_n_points"),
+        # the file's spelling, not the field's (was "transition_n_points must be ...")
+        ("[transitions]\nn_points = 2", ValueError, r": \[transitions\] n_points must be"),
+        ("[scaling]\nk = true", TypeError, r": \[scaling\] k must be a number or a list"),
     ],
 )
 def test_bad_toml_is_named_with_the_file(tmp_path, text, exc, message):
