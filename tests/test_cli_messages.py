@@ -171,3 +171,11 @@ def test_compare_refuses_repeated_instances_and_decoders(capsys, tmp_path, extra
     model = from_weights(rng.standard_normal((2, 5)), np.zeros(5), feature_probability=0.1)
     model.save(tmp_path / "m.npz")
     _one_line_error(capsys, ["compare", str(tmp_path / "m.npz"), *extra], message)
+
+
+def test_bounds_prints_astronomical_line_counts_briefly(capsys):
+    # the lower count was printed with all of its 216 digits
+    assert main(["bounds", "--n-features", "100", "--n-dims", "100000", "--eps", "0.1"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.search(r"at least \d\.\d{3}e\+\d+ \(gilbert_varshamov\)", line), line
+    assert len(line) < 160, line
