@@ -179,3 +179,19 @@ def test_bounds_prints_astronomical_line_counts_briefly(capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert re.search(r"at least \d\.\d{3}e\+\d+ \(gilbert_varshamov\)", line), line
     assert len(line) < 160, line
+
+
+def test_diagnose_never_overwrites_another_report(capsys, tmp_path):
+    # `csuper diagnose -o <a study folder>` replaced the study's report.md
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "report.md").write_text("the study's report")
+    (study / "header.json").write_text("{}")
+    argv = ["diagnose", "--construction", "rotation", "--tests", "dimension_budget"]
+    _one_line_error(capsys, [*argv, "-o", str(study)], "not a csuper diagnose report")
+    assert (study / "report.md").read_text() == "the study's report"
+    # its own folder is rewritten on a rerun
+    mine = tmp_path / "diag"
+    for _ in range(2):
+        assert main([*argv, "--no-progress", "-o", str(mine)]) == 0
+    assert sorted(p.name for p in mine.iterdir()) == ["diagnosis.json", "report.md"]

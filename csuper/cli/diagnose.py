@@ -106,6 +106,22 @@ def _from_file(args: argparse.Namespace, rng):
     return title, data["H"], data.get("X"), data.get("W"), factors, {}
 
 
+#: The files ``--output`` writes: a folder holding anything else is another report's.
+_REPORT_FILES = ("report.md", "diagnosis.json")
+
+
+def _check_report_folder(folder) -> None:
+    """Refuse a folder that holds files other than an earlier diagnosis (a study or sae report
+    folder has a report.md too: it must not be overwritten)."""
+    present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if present and ("diagnosis.json" not in present or set(present) - set(_REPORT_FILES)):
+        shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+        raise ValueError(
+            f"--output: folder {str(folder)!r} holds files that are not a csuper diagnose "
+            f"report ({shown}); choose a new or empty folder (nothing was written)."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper diagnose``; returns the exit status."""
     import json
@@ -115,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from csuper.diagnose import diagnose, make_construction
 
     if args.output:
-        check_output_folder(args.output, "--output")
+        _check_report_folder(check_output_folder(args.output, "--output"))
     check_int(args.seed, "--seed", low=0)
     if (args.input is None) == (args.construction is None):
         raise ValueError("give exactly one of FILE.npz and --construction NAME.")
