@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         nargs="*",
         default=list(d.gap_n_features),
-        help="n values of the amortisation-gap curve (m and k fixed)",
+        help="n values of the amortisation-gap curve (m and k fixed); none skips the curve",
     )
     parser.add_argument(
         "--gap-k",
