@@ -26,6 +26,13 @@ sums over the active inputs / open outputs (forced routes, float32, one thread).
 Part 4, hidden layout: the measurement behind the small-width form (H^T (m, B) for the GEMMs at
 m <= 8, ``_train_kernels.SMALL_HIDDEN``).
 
+Part 5, batch layout: why the dense float32 step stops short of the peak where it does. The five
+products as the kernels lay them out (the batch stored (n, B), so two products read an (n, B)
+operand transposed) against the same products with every operand in its fastest layout (the
+peak's), and the two ways of closing the gap that numba offers: converting the batch between the
+layouts (a blocked copy) and computing a product by hand in the order BLAS sums (so that float64
+results stay bit for bit the same).
+
 Run: ``python benchmarks/run.py toy`` (``--quick`` for a smoke run with few steps).
 """
 
@@ -37,6 +44,7 @@ from functools import partial
 
 import numpy as np
 from _common import machine_info, print_table
+from numba import njit
 from threadpoolctl import threadpool_limits
 
 import csuper.toy as toy
@@ -84,24 +92,41 @@ def _clock(fn):
     return time.process_time() - c, time.perf_counter() - w
 
 
+@njit(cache=True)
+def _kernels_layout(XT, ZT, Wt, H, dH, G, reps):
+    """The five products of a dense step as the kernels call them (batch and dL/dz stored
+    (n, B), two products read them transposed), reps times."""
+    for _ in range(reps):
+        np.dot(XT.T, Wt, H)
+        np.dot(Wt, H.T, ZT)
+        np.dot(ZT.T, Wt, dH)
+        np.dot(ZT, H, G)
+        np.dot(XT, dH, G)
+
+
+@njit(cache=True)
+def _fastest_layout(X, Z, Wt, H, dH, G, reps):
+    """The same products with the batch and dL/dz stored (B, n) (the peak's layout)."""
+    for _ in range(reps):
+        np.dot(X, Wt, H)
+        np.dot(H, Wt.T, Z)
+        np.dot(Z, Wt, dH)
+        np.dot(Z.T, H, G)
+        np.dot(X.T, dH, G)
+
+
 def gemm_peak(n, m, dtype, batch=BATCH):
-    """Seconds of the five products of one training step at these shapes (numpy, 1 thread)."""
+    """Seconds of the five products of one training step at these shapes, every operand in its
+    fastest layout (numpy's BLAS, 1 thread: :func:`_fastest_layout` run as Python)."""
     rng = np.random.default_rng(0)
     X = rng.random((batch, n)).astype(dtype)
     Wt = rng.random((n, m)).astype(dtype)
     H = np.empty((batch, m), dtype)
+    dH = np.empty((batch, m), dtype)
     Z = np.empty((batch, n), dtype)
     G = np.empty((n, m), dtype)
     reps = max(1, int(2e8 / (10 * batch * n * m)))
-
-    def five():
-        for _ in range(reps):
-            np.dot(X, Wt, H)
-            np.dot(H, Wt.T, Z)
-            np.dot(Z, Wt, H)
-            np.dot(Z.T, H, G)
-            np.dot(X.T, H, G)
-
+    five = partial(_fastest_layout.py_func, X, Z, Wt, H, dH, G, reps)
     cpu, _ = _clock(five)
     return cpu / reps
 
@@ -340,6 +365,107 @@ def hidden_layout(quick: bool) -> list[list[str]]:
 LHEADERS = ["(n, m)", "dtype", "H read transposed us", "H^T copied + product us", "ratio"]
 
 
+@njit(cache=True)
+def _blocked_transpose(A, out):
+    """out = A.T by 32 x 32 blocks (the cheapest layout conversion numba compiles, part 5)."""
+    R, C = A.shape
+    for r0 in range(0, R, 32):
+        for c0 in range(0, C, 32):
+            for c in range(c0, min(c0 + 32, C)):
+                o = out[c]
+                for r in range(r0, min(r0 + 32, R)):
+                    o[r] = A[r, c]
+
+
+@njit(cache=True, fastmath={"contract"})
+def _rows_product(XT, WT, HT):
+    """HT = WT XT as rows of multiply-adds over the shared index in increasing order: the order
+    in which BLAS sums each element, so the result is bit for bit np.dot's (checked in part 5)."""
+    n = XT.shape[0]
+    for k in range(WT.shape[0]):
+        h, w = HT[k], WT[k]
+        h[:] = w[0] * XT[0]
+        for i in range(1, n):
+            x, wi = XT[i], w[i]
+            for b in range(h.shape[0]):
+                h[b] += wi * x[b]
+
+
+@njit(cache=True)
+def _transposes(XT, X, reps):
+    for _ in range(reps):
+        _blocked_transpose(XT, X)
+
+
+@njit(cache=True)
+def _blas_h(XT, Wt, H, reps):
+    for _ in range(reps):
+        np.dot(XT.T, Wt, H)
+
+
+@njit(cache=True)
+def _hand_h(XT, WT, HT, reps):
+    for _ in range(reps):
+        _rows_product(XT, WT, HT)
+
+
+def _batch_layout_row(n: int, m: int, quick: bool) -> list[str]:
+    """One row of part 5 (see :func:`batch_layout`): the cases interleaved, best of 5 rounds."""
+    dt = np.float32
+    rng = np.random.default_rng(0)
+    XT = rng.random((n, BATCH)).astype(dt)
+    ZT = rng.random((n, BATCH)).astype(dt)
+    X, Z = np.ascontiguousarray(XT.T), np.ascontiguousarray(ZT.T)
+    Wt = (0.05 * rng.standard_normal((n, m))).astype(dt)
+    WT = np.ascontiguousarray(Wt.T)
+    H, dH = rng.random((BATCH, m)).astype(dt), rng.random((BATCH, m)).astype(dt)
+    HT = np.empty((m, BATCH), dt)
+    G = np.empty((n, m), dt)
+    reps = max(1, int((3e7 if quick else 3e8) / (10 * BATCH * n * m)))
+    fns = (
+        partial(_kernels_layout, XT, ZT, Wt, H, dH, G, reps),
+        partial(_fastest_layout, X, Z, Wt, H, dH, G, reps),
+        partial(_fastest_layout.py_func, X, Z, Wt, H, dH, G, reps),  # numpy's BLAS
+        partial(_transposes, XT, X, reps),
+        partial(_blas_h, XT, Wt, H, reps),
+        partial(_hand_h, XT, WT, HT, reps),
+    )
+    for f in fns:  # compile (or load from the cache)
+        f()
+    same = np.array_equal(HT, H.T)
+    best = [np.inf] * len(fns)
+    with threadpool_limits(1):
+        for _ in range(5):
+            for j, f in enumerate(fns):
+                best[j] = min(best[j], _clock(f)[0] / reps * 1e6)
+    return [f"({n}, {m})", *(f"{v:.0f}" for v in best), "yes" if same else "no"]
+
+
+def batch_layout(quick: bool) -> list[list[str]]:
+    """Part 5: microseconds, float32, one thread: the five products in the kernels' layout and in
+    the fastest layout, called from numba (which links SciPy's OpenBLAS build) and, for the
+    fastest layout, from numpy (its own OpenBLAS build, which the peak uses); a blocked numba
+    transpose of the (n, B) batch; the product h = W x by hand (:func:`_rows_product`) against
+    np.dot in the kernels' layout."""
+    rows = []
+    for n, m in ((200, 20),) if quick else ((200, 20), (1000, 100), (2048, 256)):
+        rows.append(_batch_layout_row(n, m, quick))
+        print_table(BHEADERS, rows[-1:])
+    return rows
+
+
+BHEADERS = [
+    "(n, m), float32",
+    "five products, kernels' layout (numba) us",
+    "fastest layout (numba) us",
+    "fastest layout (numpy: the peak) us",
+    "numba transpose of the batch us",
+    "h = W x, BLAS (numba) us",
+    "h = W x by hand us",
+    "by hand = BLAS bit for bit",
+]
+
+
 def main(quick: bool = False) -> None:
     print(machine_info())
     # warm-up: numba compilation (cached kernels load from disk), reported apart
@@ -370,6 +496,10 @@ def main(quick: bool = False) -> None:
     lrows = hidden_layout(quick)
     print()
     print_table(LHEADERS, lrows)
+    print()
+    brows = batch_layout(quick)
+    print()
+    print_table(BHEADERS, brows)
 
 
 if __name__ == "__main__":

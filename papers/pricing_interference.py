@@ -15,8 +15,12 @@ own a dimension (D_i >= 0.9). Loss: held-out reconstruction loss, the price excl
 verdicts follow :data:`csuper.diagnose.PRICING_CRITERIA`, fixed before the run.
 
 Usage: python papers/pricing_interference.py OUTDIR [--n-seeds 6] [--n-steps 10000]
-Writes OUTDIR/frontier.json (after each variant, so an interrupted run keeps what it finished)
-and OUTDIR/frontier.png.
+       python papers/pricing_interference.py OUTDIR --redraw
+Writes OUTDIR/frontier.json (after each variant) and OUTDIR/frontier.png. Each variant is
+trained by :func:`csuper.diagnose.pricing_frontier` with ``output=OUTDIR/<variant>`` (a
+resumable result store, not committed): every price is saved as soon as it is trained, so an
+interrupted run resumes at the price in progress, and a folder of another setup is refused.
+``--redraw`` draws frontier.png again from OUTDIR/frontier.json without training.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ import pathlib
 import time
 
 import numpy as np
+from matplotlib.figure import Figure
 
 import csuper.toy as toy
 from csuper.diagnose import (
     PRICING_CRITERIA,
     PricingFrontier,
+    frontier_figure,
     frontier_table,
     pricing_frontier,
     pricing_verdict,
@@ -69,7 +75,9 @@ def seeds(setup: dict) -> np.ndarray:
     return np.random.default_rng(setup["seed"]).integers(0, 2**62, size=size)
 
 
-def run_variant(setup: dict, variant: str, progress: bool = False) -> PricingFrontier:
+def run_variant(
+    setup: dict, variant: str, output: pathlib.Path | None = None, progress: bool = False
+) -> PricingFrontier:
     return pricing_frontier(
         setup["n_features"],
         setup["n_dims"],
@@ -81,7 +89,20 @@ def run_variant(setup: dict, variant: str, progress: bool = False) -> PricingFro
         n_seeds=setup["n_seeds"],
         n_samples=setup["n_samples"],
         seeds=seeds(setup),
+        output=output,
         progress=progress,
+    )
+
+
+def frontier(res: dict, variant: str) -> PricingFrontier:
+    """A variant's frontier from the results file (what the figure and the verdicts read)."""
+    return PricingFrontier(
+        rows=res["rows"][variant],
+        legible_loss={float(k): x for k, x in res["variants"][variant]["legible_loss"].items()},
+        setup={
+            "n_dims": res["setup"]["n_dims"],
+            "coactivation_weighted": res["setup"]["variants"][variant][1],
+        },
     )
 
 
@@ -101,58 +122,18 @@ def summarise(frontier: PricingFrontier) -> dict:
     }
 
 
-def figure(res: dict, path: pathlib.Path):
-    """Save and return the figure. Per variant: relative loss increase against dedicated-share
-    gain (every priced cell, coloured by sparsity, the 'cheap' box of the criterion shaded), and
-    the represented count against sparsity at every price (mean over seeds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def figure(res: dict) -> Figure:
+    """One row per variant, drawn by :func:`csuper.diagnose.frontier_figure` (left: relative loss
+    increase against dedicated-share gain of every priced cell, coloured by sparsity, sized by
+    price, the criterion's cheap region shaded; right: represented count against sparsity per
+    price, and y = m). The loss axis is symmetric-log: the strongest prices multiply the loss
+    (up to +608 %) while the cheap region ends at +10 %."""
     variants = list(res["variants"])
-    fig, axes = plt.subplots(len(variants), 2, figsize=(11, 4 * len(variants)), squeeze=False)
-    for row, variant in enumerate(variants):
-        table = res["variants"][variant]["table"]
-        ax = axes[row, 0]
-        cells = [e for e in table if e["price"] > 0]
-        sc = ax.scatter(
-            [e["share_gain"][0] for e in cells],
-            [e["relative_loss"][0] for e in cells],
-            c=[e["sparsity"] for e in cells],
-            s=[20 + 20 * np.log10(e["price"] / min(c["price"] for c in cells) + 1) for e in cells],
-            cmap="viridis",
-        )
-        ax.fill_between(
-            [PRICING_CRITERIA["min_share_gain"], 1.05],
-            -0.05,
-            PRICING_CRITERIA["max_relative_loss"],
-            color="C2",
-            alpha=0.2,
-            label="cheap legibility (criterion)",
-        )
-        ax.set_yscale("symlog", linthresh=0.1)
-        ax.set_xlabel("dedicated-share gain over lambda = 0 (paired)")
-        ax.set_ylabel("relative loss increase (paired)")
-        ax.set_title(f"{variant}: {res['variants'][variant]['legibility']['diagnosis']}")
-        ax.legend(fontsize=7)
-        fig.colorbar(sc, ax=ax, label="sparsity S")
-        ax = axes[row, 1]
-        for price in sorted({e["price"] for e in table}):
-            sel = sorted((e for e in table if e["price"] == price), key=lambda e: e["sparsity"])
-            ax.plot(
-                [e["sparsity"] for e in sel],
-                [e["represented"][0] for e in sel],
-                "o-",
-                label=f"lambda = {price:g}",
-            )
-        ax.axhline(res["setup"]["n_dims"], color="k", lw=0.8, ls=":")
-        ax.set_xlabel("sparsity S")
-        ax.set_ylabel("represented features (mean over seeds)")
-        ax.set_title(res["variants"][variant]["transition"]["diagnosis"])
-        ax.legend(fontsize=6)
+    fig = Figure(figsize=(11, 4.2 * len(variants)))
+    rows = fig.subplots(len(variants), 2, squeeze=False)
+    for axes, variant in zip(rows, variants, strict=True):
+        frontier_figure(frontier(res, variant), axes=axes, title=variant)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
     return fig
 
 
@@ -162,31 +143,32 @@ def main(argv=None) -> dict:
     ap.add_argument("--n-seeds", type=int, default=SETUP["n_seeds"])
     ap.add_argument("--n-steps", type=int, default=SETUP["n_steps"])
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument(
+        "--redraw", action="store_true", help="redraw frontier.png from frontier.json, no training"
+    )
     args = ap.parse_args(argv)
     setup = {**SETUP, "n_seeds": args.n_seeds, "n_steps": args.n_steps}
     out = pathlib.Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "frontier.json"
-    res: dict = {"setup": setup, "criteria": PRICING_CRITERIA, "variants": {}, "rows": {}}
-    if path.exists():  # resume: keep the variants an interrupted run of this setup finished
-        old = json.loads(path.read_text())
-        if old.get("setup") == setup and old.get("criteria") == PRICING_CRITERIA:
-            res = old
-    for variant in setup["variants"]:
-        if variant in res["variants"]:
-            continue
-        t0 = time.time()
-        frontier = run_variant(setup, variant, progress=args.progress)
-        res["rows"][variant] = frontier.rows
-        res["variants"][variant] = {
-            **summarise(frontier),
-            "legible_loss": {str(k): v for k, v in frontier.legible_loss.items()},
-            "seconds": round(time.time() - t0),
-        }
-        path.write_text(json.dumps(res, indent=1))
-    import matplotlib.pyplot as plt
-
-    plt.close(figure(res, out / "frontier.png"))
+    if args.redraw:
+        if not path.is_file():
+            ap.error(f"--redraw needs the results file {path}; it does not exist.")
+        res = json.loads(path.read_text())
+    else:
+        res = {"setup": setup, "criteria": PRICING_CRITERIA, "variants": {}, "rows": {}}
+        for variant in setup["variants"]:
+            t0 = time.time()
+            f = run_variant(setup, variant, output=out / variant, progress=args.progress)
+            res["rows"][variant] = f.rows
+            res["variants"][variant] = {
+                **summarise(f),
+                "legible_loss": {str(k): v for k, v in f.legible_loss.items()},
+                "seconds": round(time.time() - t0),  # of this run: resumed prices cost none
+                **({"resumed": list(f.resumed)} if f.resumed else {}),
+            }
+            path.write_text(json.dumps(res, indent=1))
+    figure(res).savefig(out / "frontier.png", dpi=110)
     for variant, v in res["variants"].items():
         print(f"[{variant}] {v['legibility']['summary']}")
         print(f"[{variant}] {v['transition']['summary']}")

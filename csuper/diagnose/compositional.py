@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from csuper._norms import unit_scaled
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose.results import DiagnosticResult
 
@@ -41,7 +42,9 @@ def interaction_fraction(M) -> float:
     >>> print(round(interaction_fraction(np.eye(16).reshape(4, 4, 16)), 6))
     0.6
     """
-    M = check_array(M, "M", ndim=3, dtype=np.float64)
+    # a ratio of sums of squares: on M scaled by a power of two (exact) they neither overflow
+    # (M ~ 1e200 gave inf / inf = NaN) nor underflow (1e-200 gave NaN for 0 / 0)
+    M = unit_scaled(check_array(M, "M", ndim=3, dtype=np.float64))
     mu = M.mean(axis=(0, 1))
     alpha = M.mean(axis=1) - mu
     beta = M.mean(axis=0) - mu

@@ -8,10 +8,12 @@ over seeds, gains paired with the unpriced run of the same seed) and every verdi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from csuper._validation import check_bool
 from csuper.diagnose.pricing import (
     PRICING_CRITERIA,
     PricingFrontier,
@@ -20,6 +22,7 @@ from csuper.diagnose.pricing import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["frontier_report", "frontier_figure"]
@@ -154,51 +157,143 @@ def frontier_report(frontier: PricingFrontier) -> str:
     return "\n".join(lines)
 
 
-def frontier_figure(frontier: PricingFrontier) -> Figure:
-    """Draw the frontier on a new :class:`matplotlib.figure.Figure` (pyplot is not used).
+def frontier_figure(
+    frontier: PricingFrontier,
+    *,
+    axes: Sequence[Axes] | None = None,
+    title: str | None = None,
+    symlog: bool = True,
+) -> Figure:
+    """Draw the frontier, on a new :class:`matplotlib.figure.Figure` or into a pair of axes.
 
     Left: for every priced cell (price > 0, sparsity), the mean paired dedicated-share gain
-    against the mean paired relative loss increase, coloured by sparsity, with the region the
-    criterion calls cheap shaded. Right: the mean represented count against sparsity, one line
-    per price (lambda = 0 first), and the line y = m.
+    against the mean paired relative loss increase, coloured by sparsity (colour bar beside the
+    panel), the marker's area growing with the price's rank in the grid (the legend, below the
+    panel, shows the smallest and the largest price), with the region the criterion calls
+    cheap (gain >= ``min_share_gain``, loss increase <= ``max_relative_loss`` of
+    :data:`PRICING_CRITERIA`) shaded. Right: the mean represented count against sparsity, one
+    line per price (lambda = 0 first), and the line y = m. The panels are titled with the
+    diagnoses of :func:`csuper.diagnose.pricing_verdict` (legibility left, phase transition
+    right). pyplot is not used.
 
     Parameters
     ----------
     frontier : PricingFrontier
+    axes : pair of matplotlib.axes.Axes, optional
+        Draw into these (left, right) panels of one figure, e.g. a row of a larger figure
+        (``fig.subplots(n, 2)[i]``), and leave its layout to the caller. Default: a new figure
+        of its own, laid out tightly.
+    title : str, optional
+        Prefixed to both panel titles (``"<title>: <diagnosis>"``), e.g. the name of a variant.
+    symlog : bool
+        Draw the relative loss increase on a symmetric-log axis, linear within
+        +-``max_relative_loss`` (the edge of the cheap region, so that region keeps its linear
+        scale) and logarithmic beyond, so that strong prices that multiply the loss do not
+        squash the cheap region into a line. Where every loss lies within that band the axis is
+        the linear one. False: a linear axis throughout.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The new figure, or the one that holds ``axes``.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from csuper.toy import TrainSettings
+    >>> from csuper.diagnose import pricing_frontier
+    >>> f = pricing_frontier(6, 2, sparsities=[0.5, 0.9], prices=[0.0, 1.0], n_seeds=2,
+    ...                      settings=TrainSettings(n_steps=50, batch_size=64), n_samples=64,
+    ...                      rng=0)
+    >>> fig = Figure(figsize=(11, 8))
+    >>> rows = fig.subplots(2, 2)
+    >>> frontier_figure(f, axes=rows[0], title="linear", symlog=False) is fig
+    True
+    >>> _ = frontier_figure(f, axes=rows[1], title="symlog")
+    >>> rows[1][0].get_yscale(), rows[1][0].get_title().startswith("symlog: ")
+    ('symlog', True)
     """
     _check(frontier)
+    symlog = check_bool(symlog, "symlog")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None; got {type(title).__name__}.")
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import PercentFormatter
 
+    if axes is None:
+        fig = Figure(figsize=(11, 4.2))
+        left, right = fig.subplots(1, 2)
+    else:
+        pair = list(axes) if isinstance(axes, Sequence | np.ndarray) else []
+        if len(pair) != 2 or not all(isinstance(ax, Axes) for ax in pair):
+            raise TypeError(
+                "axes must be a pair (left, right) of matplotlib Axes; got "
+                f"{type(axes).__name__}{f' of length {len(pair)}' if pair else ''}."
+            )
+        left, right = pair
+        root = left.get_figure(root=True)
+        if root is None or right.get_figure(root=True) is not root:
+            raise ValueError("axes must be a pair of Axes of one figure; got two figures.")
+        fig = root
     table = frontier_table(frontier)
-    fig = Figure(figsize=(11, 4.2))
-    left, right = fig.subplots(1, 2)
+    legibility, transition = pricing_verdict(frontier)
+    prefix = "" if title is None else f"{title}: "
     cells = [e for e in table if e["price"] > 0]
+    priced = sorted({e["price"] for e in cells})
+    size = {price: 16.0 + 14.0 * rank for rank, price in enumerate(priced)}
     drawn = [e["relative_loss"][0] for e in cells]
     sc = left.scatter(
         [e["share_gain"][0] for e in cells],
         drawn,
+        s=[size[e["price"]] for e in cells],
         c=[e["sparsity"] for e in cells],
         cmap="viridis",
         vmin=0.0,
         vmax=1.0,
+        edgecolors="k",
+        linewidths=0.3,
     )
+    max_rel = PRICING_CRITERIA["max_relative_loss"]
     low = min([-0.05, *(y for y in drawn if np.isfinite(y))])
-    left.fill_between(
+    box = left.fill_between(
         [PRICING_CRITERIA["min_share_gain"], 1.05],
         low,
-        PRICING_CRITERIA["max_relative_loss"],
+        max_rel,
         color="C2",
         alpha=0.15,
         label="cheap legibility (criterion)",
     )
+    if symlog:
+        left.set_yscale("symlog", linthresh=max_rel)
+    left.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     left.set_xlabel("dedicated-share gain over lambda = 0 (paired, mean)")
     left.set_ylabel("relative loss increase (paired, mean)")
-    left.set_title("what a price buys, and what it costs")
-    left.legend(fontsize=7, loc="best")  # not over a point (upper left hid one at gain 0)
+    left.set_title(f"{prefix}{legibility.diagnosis}")
+    handles = [box] + [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            color="0.6",
+            markeredgecolor="k",
+            markeredgewidth=0.3,
+            markersize=float(np.sqrt(size[price])),
+            label=f"lambda = {price:g}",
+        )
+        for price in sorted({priced[0], priced[-1]} if priced else set())
+    ]
+    # below the panel: inside it, even the "best" place hid a point of the paper's frontier
+    left.legend(
+        handles=handles,
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncols=len(handles),
+        frameon=False,
+    )
     fig.colorbar(sc, ax=left, label="sparsity S")
     for price in sorted({e["price"] for e in table}):
         sel = sorted((e for e in table if e["price"] == price), key=lambda e: e["sparsity"])
@@ -206,12 +301,14 @@ def frontier_figure(frontier: PricingFrontier) -> Figure:
             [e["sparsity"] for e in sel],
             [e["represented"][0] for e in sel],
             "o-",
+            ms=4,
             label=f"lambda = {price:g}",
         )
     right.axhline(frontier.setup["n_dims"], color="k", lw=0.8, ls=":", label="m")
     right.set_xlabel("sparsity S")
     right.set_ylabel("represented features (mean over seeds)")
-    right.set_title("superposition: represented count against m")
-    right.legend(fontsize=7)
-    fig.tight_layout()
+    right.set_title(f"{prefix}{transition.diagnosis}")
+    right.legend(fontsize=7, loc="best")
+    if axes is None:
+        fig.tight_layout()
     return fig

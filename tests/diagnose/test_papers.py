@@ -127,40 +127,111 @@ def test_pricing_cell_is_regenerated():
             np.testing.assert_allclose(a[k], b[k], rtol=1e-7, atol=1e-12, err_msg=k)
 
 
+def _covered(legend, points):
+    """Which display-space points lie inside the legend's box (the figure must be drawn)."""
+    box = legend.get_window_extent()
+    return [(x, y) for x, y in points if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1]
+
+
 def test_pricing_verdicts_and_figure_are_regenerated(tmp_path):
-    import matplotlib.pyplot as plt
     from matplotlib.collections import PathCollection
 
-    from csuper.diagnose import PricingFrontier
+    from csuper.diagnose import PRICING_CRITERIA
 
     mod = _script("pricing_interference")
     res = _committed("pricing/frontier.json")
+    m = res["setup"]["n_dims"]
     for variant, v in res["variants"].items():
-        frontier = PricingFrontier(
-            rows=res["rows"][variant],
-            legible_loss={float(k): x for k, x in v["legible_loss"].items()},
-            setup={
-                "n_dims": res["setup"]["n_dims"],
-                "coactivation_weighted": res["setup"]["variants"][variant][1],
-            },
-        )
+        frontier = mod.frontier(res, variant)
         again = mod.summarise(frontier)
         assert again["legibility"] == v["legibility"]
         assert again["transition"]["diagnosis"] == v["transition"]["diagnosis"]
         assert again["transition"]["summary"] == v["transition"]["summary"]
-    fig = mod.figure(res, tmp_path / "f.png")
-    try:
-        for row, v in enumerate(res["variants"].values()):
-            cells = [e for e in v["table"] if e["price"] > 0]
-            scatter = next(c for c in fig.axes[2 * row].collections if type(c) is PathCollection)
-            drawn = scatter.get_offsets()
-            want = [[e["share_gain"][0], e["relative_loss"][0]] for e in cells]
-            np.testing.assert_allclose(np.asarray(drawn), want)
-            lines = fig.axes[2 * row + 1].get_lines()
-            zero = sorted((e for e in v["table"] if e["price"] == 0.0), key=lambda e: e["sparsity"])
-            np.testing.assert_allclose(lines[0].get_ydata(), [e["represented"][0] for e in zero])
-    finally:
-        plt.close(fig)
+        # the committed table is what the rows give (the figure redraws it from the rows)
+        assert len(again["table"]) == len(v["table"])
+        for e, old in zip(again["table"], v["table"], strict=True):
+            assert e.keys() == old.keys()
+            for k in e:
+                np.testing.assert_allclose(
+                    np.asarray(e[k], float), np.asarray(old[k], float), rtol=1e-12, err_msg=k
+                )
+    # --redraw: the PNG from the committed JSON alone, nothing trained, the JSON untouched
+    (tmp_path / "frontier.json").write_text(json.dumps(res))
+    assert mod.main([str(tmp_path), "--redraw"]) == res
+    assert (tmp_path / "frontier.png").stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frontier.json", "frontier.png"]
+    fig = mod.figure(res)
+    fig.draw_without_rendering()  # legend boxes and point positions in display space
+    for row, (variant, v) in enumerate(res["variants"].items()):
+        left, right = fig.axes[2 * row], fig.axes[2 * row + 1]
+        table = v["table"]
+        # left: every priced cell at (share gain, relative loss), coloured by its sparsity,
+        # the marker area growing with the price's rank, on a symlog axis
+        cells = [e for e in table if e["price"] > 0]
+        prices = sorted({e["price"] for e in cells})
+        scatter = next(c for c in left.collections if type(c) is PathCollection)
+        drawn = np.asarray(scatter.get_offsets())
+        want = [[e["share_gain"][0], e["relative_loss"][0]] for e in cells]
+        np.testing.assert_allclose(drawn, want)
+        np.testing.assert_allclose(scatter.get_array(), [e["sparsity"] for e in cells])
+        ranks = [prices.index(e["price"]) for e in cells]
+        assert np.all(np.diff(scatter.get_sizes()[np.argsort(ranks, kind="stable")]) >= 0)
+        assert len(set(scatter.get_sizes())) == len(prices)
+        assert left.get_yscale() == "symlog"
+        assert left.yaxis.get_transform().linthresh == PRICING_CRITERIA["max_relative_loss"]
+        # the shaded region is the criterion's cheap box
+        box = next(c for c in left.collections if type(c) is not PathCollection)
+        (verts,) = [p.vertices for p in box.get_paths()]
+        assert verts[:, 0].min() == pytest.approx(PRICING_CRITERIA["min_share_gain"])
+        assert verts[:, 1].max() == pytest.approx(PRICING_CRITERIA["max_relative_loss"])
+        # right: the mean represented count against sparsity per price, then y = m
+        lines = right.get_lines()
+        for line, price in zip(lines, sorted({e["price"] for e in table}), strict=False):
+            sel = sorted((e for e in table if e["price"] == price), key=lambda e: e["sparsity"])
+            np.testing.assert_allclose(line.get_xdata(), [e["sparsity"] for e in sel])
+            np.testing.assert_allclose(line.get_ydata(), [e["represented"][0] for e in sel])
+            assert line.get_label() == f"lambda = {price:g}"
+        assert len(lines) == len(res["setup"]["variants"][variant][2]) + 1
+        np.testing.assert_allclose(lines[-1].get_ydata(), [m, m])
+        # titles: the variant and its committed verdicts
+        assert left.get_title() == f"{variant}: {v['legibility']['diagnosis']}"
+        assert right.get_title() == f"{variant}: {v['transition']['diagnosis']}"
+        # no legend hides a point or a line's vertex
+        assert _covered(left.get_legend(), left.transData.transform(drawn)) == []
+        vertices = np.concatenate([line.get_xydata() for line in lines[:-1]])
+        assert _covered(right.get_legend(), right.transData.transform(vertices)) == []
+
+
+def test_pricing_script_resumes_through_the_library_store(tmp_path, monkeypatch):
+    # a short run (1 seed, 20 steps) trains every price once; a rerun reads every price from
+    # the per-variant stores of pricing_frontier(output=...) and gives the same results
+    import csuper
+    import csuper.diagnose.pricing as pricing
+
+    mod = _script("pricing_interference")
+    argv = [str(tmp_path), "--n-seeds", "1", "--n-steps", "20"]
+    first = mod.main(argv)
+    trained = []
+    real = pricing.train
+
+    def counting(*args, settings, **kwargs):
+        trained.append(settings.interference_price)
+        return real(*args, settings=settings, **kwargs)
+
+    monkeypatch.setattr(pricing, "train", counting)
+    again = mod.main(argv)
+    assert trained == []
+    assert again["rows"] == first["rows"]
+    for variant, v in again["variants"].items():
+        assert v.pop("resumed") == first["setup"]["variants"][variant][2]
+        assert "resumed" not in first["variants"][variant]
+        v["seconds"] = first["variants"][variant]["seconds"]
+    # the same file but for key order (NaN statistics of one seed compare equal as text)
+    assert json.dumps(again, sort_keys=True) == json.dumps(first, sort_keys=True)
+    # another setup in the same folder is refused before anything is trained
+    with pytest.raises(csuper.StoreError, match="refusing to mix"):
+        mod.main([str(tmp_path), "--n-seeds", "1", "--n-steps", "21"])
+    assert trained == []
 
 
 @pytest.mark.slow

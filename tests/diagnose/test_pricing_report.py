@@ -17,6 +17,7 @@ from csuper.diagnose import (
     frontier_report,
     frontier_table,
     pricing_frontier,
+    pricing_verdict,
 )
 
 TINY = toy.TrainSettings(n_steps=60, batch_size=64, lr=1e-2)
@@ -120,6 +121,54 @@ def test_figure_draws_the_table():
         np.testing.assert_allclose(line.get_ydata(), [e["represented"][0] for e in sel])
         assert line.get_label() == f"lambda = {price:g}"
     np.testing.assert_allclose(lines[3].get_ydata(), [2, 2])
+    # marker area by the price's rank; titles are the verdicts; a symlog loss axis by default
+    np.testing.assert_allclose(
+        scatter.get_sizes(), [16.0 if e["price"] == 0.1 else 30.0 for e in priced]
+    )
+    legibility, transition = pricing_verdict(f)
+    assert (left.get_title(), right.get_title()) == (legibility.diagnosis, transition.diagnosis)
+    assert left.get_yscale() == "symlog"
+    labels = [t.get_text() for t in left.get_legend().get_texts()]
+    assert labels == ["cheap legibility (criterion)", "lambda = 0.1", "lambda = 1"]
+
+
+def test_figure_draws_into_given_axes_with_a_title_and_symlog():
+    f = _frontier(CELLS)
+    table = frontier_table(f)
+    fig = Figure()
+    rows = fig.subplots(2, 2)
+    assert frontier_figure(f, axes=rows[0], title="first", symlog=False) is fig
+    assert frontier_figure(f, axes=list(rows[1]), title="second") is fig
+    assert len(fig.axes) == 6  # the four panels and two colour bars, no other figure
+    legibility, transition = pricing_verdict(f)
+    assert rows[0][0].get_title() == f"first: {legibility.diagnosis}"
+    assert rows[1][1].get_title() == f"second: {transition.diagnosis}"
+    assert rows[0][0].get_yscale() == "linear" and rows[1][0].get_yscale() == "symlog"
+    # linear within the cheap region's edge, logarithmic beyond
+    assert rows[1][0].yaxis.get_transform().linthresh == PRICING_CRITERIA["max_relative_loss"]
+    # the same points in both rows
+    priced = [[e["share_gain"][0], e["relative_loss"][0]] for e in table if e["price"] > 0]
+    for ax in (rows[0][0], rows[1][0]):
+        scatter = next(c for c in ax.collections if type(c) is PathCollection)
+        np.testing.assert_allclose(scatter.get_offsets(), priced)
+
+
+def test_figure_refuses_bad_axes_title_and_symlog():
+    f = _frontier(CELLS)
+    fig = Figure()
+    ax = fig.subplots(1, 3)
+    with pytest.raises(TypeError, match="axes must be a pair"):
+        frontier_figure(f, axes=ax)
+    with pytest.raises(TypeError, match="axes must be a pair"):
+        frontier_figure(f, axes=ax[0])
+    with pytest.raises(TypeError, match="axes must be a pair"):
+        frontier_figure(f, axes=[ax[0], "right"])
+    with pytest.raises(ValueError, match="axes must be a pair of Axes of one figure"):
+        frontier_figure(f, axes=[ax[0], Figure().subplots()])
+    with pytest.raises(TypeError, match="title must be a str"):
+        frontier_figure(f, title=3)
+    with pytest.raises(TypeError, match="symlog must be True or False"):
+        frontier_figure(f, symlog="yes")
 
 
 def test_report_and_figure_refuse_other_objects():
