@@ -120,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
     if eps is not None:
         lc = line_count_bounds(eps, d, max_order=kmax)
         print(
-            f"Lines in R^{d} with pairwise |<u, v>| <= {eps:g}: at least {_count(lc.lower)} "
-            f"({lc.lower_bound}), at most {_count(lc.upper)} ({lc.upper_bound})"
+            f"Lines in R^{d} with pairwise |<u, v>| <= {eps:g}: at least {_count(float(lc.lower))} "
+            f"({lc.lower_bound}), at most {_count(float(lc.upper))} ({lc.upper_bound})"
         )
     return 0
 
