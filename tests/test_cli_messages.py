@@ -4,11 +4,16 @@ status 2, nothing written, the work not started) for a wrong input of any subcom
 import argparse
 import json
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from csuper.cli import SUBCOMMANDS, build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -195,3 +200,24 @@ def test_diagnose_never_overwrites_another_report(capsys, tmp_path):
     for _ in range(2):
         assert main([*argv, "--no-progress", "-o", str(mine)]) == 0
     assert sorted(p.name for p in mine.iterdir()) == ["diagnosis.json", "report.md"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--n-features", "64", "--n-dims", "8", "--n-trials", "2"],
+        ["bounds", "--n-features", "6", "--n-dims", "3"],
+    ],
+)
+def test_a_closed_pipe_ends_quietly(argv):
+    # `csuper demo | head -1` printed a BrokenPipeError traceback
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csuper", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""

@@ -16,13 +16,15 @@ Nothing at the module level of a subcommand module imports more than the standar
 ``csuper --help`` imports no subcommand module at all, and ``csuper <name> ...`` imports only
 ``<name>``'s. Exit statuses: 0 success; 2 bad usage or an invalid value, output path, input
 file or missing optional dependency, detected before the work starts (one line on stderr); 1 a
-failure while running; 130 interrupted (Ctrl-C), with a one-line note.
+failure while running; 130 interrupted (Ctrl-C), with a one-line note; 141 (as for SIGPIPE),
+silently, when the reader of the output went away (``csuper demo | head -1``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 import warnings
@@ -162,8 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status 0 on success; 2 on bad usage (argparse's convention) or on an invalid value,
     output path, input file or missing optional dependency detected before the work starts;
-    1 on a failure while running; 130 when interrupted (Ctrl-C). Warnings print as one line
-    each.
+    1 on a failure while running; 130 when interrupted (Ctrl-C); 141 when standard output is
+    a pipe whose reader went away. Warnings print as one line each.
     """
     from csuper._errors import MissingDependencyError
 
@@ -184,7 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = importlib.import_module(SUBCOMMANDS[args.command].module).run
         with warnings.catch_warnings():
             warnings.showwarning = show_warning
-            return int(run(args) or 0)
+            status = int(run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:  # the reader went away (csuper demo | head -1): stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout without a file descriptor
+            pass
+        return 141
     except KeyboardInterrupt:
         output = getattr(args, "output", None)
         note = ""
