@@ -135,3 +135,17 @@ def test_load_config_refuses_an_empty_path():
     """'' is not the current folder (fuzz suite finding): the message names path."""
     with pytest.raises(ValueError, match="path must be a non-empty path"):
         load_config("")
+
+
+def test_the_readme_toml_example_loads(tmp_path):
+    # README.md shows a study.toml that is not a doctest: keep it loadable
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", readme, flags=re.S)
+    f = tmp_path / "study.toml"
+    f.write_text(block)
+    cfg, output, preset = load_config(f)
+    assert (output, preset, cfg.n_seeds, cfg.transition_n_seeds) == ("my-study", "default", 5, 10)
+    assert cfg.scaling_n_features == (100, 200, 400) and cfg.scaling_n_dims == (10, 20)
