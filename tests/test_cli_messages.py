@@ -221,3 +221,29 @@ def test_a_closed_pipe_ends_quietly(argv):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert err == ""
+
+
+def _readme_invocations() -> list[list[str]]:
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    calls = []
+    for block in re.findall(r"```(?:bash|sh|console)\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            for part in line.split("#")[0].split("&&"):
+                words = shlex.split(part)
+                if words and words[0] == "csuper":
+                    calls.append(words[1:])
+    return calls
+
+
+@pytest.mark.parametrize("argv", _readme_invocations(), ids=lambda a: " ".join(a) or "csuper")
+def test_every_readme_command_parses(argv, capsys):
+    # a renamed or removed option would leave the README showing a command that fails
+    if argv == ["--help"]:
+        with pytest.raises(SystemExit) as exc:
+            build_parser([]).parse_args(argv)
+        assert exc.value.code == 0
+    else:
+        full = argv if argv and argv[0] in SUBCOMMANDS else ["study", *argv]  # the default
+        assert build_parser([full[0]]).parse_args(full).command == full[0]
