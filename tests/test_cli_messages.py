@@ -247,3 +247,10 @@ def test_every_readme_command_parses(argv, capsys):
     else:
         full = argv if argv and argv[0] in SUBCOMMANDS else ["study", *argv]  # the default
         assert build_parser([full[0]]).parse_args(full).command == full[0]
+
+
+def test_jl_refuses_a_plot_it_would_not_draw(capsys, tmp_path):
+    # --bounds-only returned before plotting: the asked-for plot was silently not written
+    plot = tmp_path / "jl.png"
+    _one_line_error(capsys, ["jl", "--bounds-only", "--plot", str(plot)], "--bounds-only skips")
+    assert not plot.exists()

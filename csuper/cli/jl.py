@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     from csuper.jl import BOUNDS, distortion_experiment, larsen_nelson_lower_bound, min_dim
 
     if args.plot:
+        if args.bounds_only:
+            raise ValueError("--plot draws the measured m, which --bounds-only skips; drop one.")
         check_plot_file(args.plot, "--plot")
     check_int(args.seed, "--seed", low=0)
     delta = args.failure_probability
