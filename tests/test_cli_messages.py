@@ -254,3 +254,19 @@ def test_jl_refuses_a_plot_it_would_not_draw(capsys, tmp_path):
     plot = tmp_path / "jl.png"
     _one_line_error(capsys, ["jl", "--bounds-only", "--plot", str(plot)], "--bounds-only skips")
     assert not plot.exists()
+
+
+def test_diagnose_refuses_toy_model_options_it_would_ignore(capsys, tmp_path):
+    # --instance and --n-samples were silently ignored for a construction or activations
+    import numpy as np
+
+    _one_line_error(
+        capsys,
+        ["diagnose", "--construction", "rotation", "--n-samples", "50"],
+        "--n-samples applies only to a saved toy model; --construction rotation",
+    )
+    acts = tmp_path / "acts.npz"
+    np.savez(acts, H=np.random.default_rng(0).standard_normal((100, 4)))
+    _one_line_error(
+        capsys, ["diagnose", str(acts), "--instance", "1"], "--instance applies only to a saved toy"
+    )
