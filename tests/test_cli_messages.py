@@ -6,12 +6,12 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from csuper.cli import SUBCOMMANDS, build_parser, main
+from tests.test_cli import _fails_fast  # one line on stderr, exit 2, before the work
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,23 +42,11 @@ def test_help_states_each_default_once(name):
             assert stated, f"csuper {name} {flag} does not say its default: {shown}"
 
 
-def _one_line_error(capsys, argv, *fragments) -> str:
-    t0 = time.perf_counter()
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.count("\n") == 1 and "error:" in err and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
-    assert time.perf_counter() - t0 < 30  # refused before the work
-    return err
-
-
 def test_input_files_are_named_by_their_flag(capsys, tmp_path):
     missing = str(tmp_path / "missing.npz")
-    _one_line_error(capsys, ["compare", missing], "MODEL.npz: file", "does not exist")
-    _one_line_error(capsys, ["diagnose", missing], "FILE.npz: file", "does not exist")
-    _one_line_error(capsys, ["study", "--config", str(tmp_path / "s.toml")], "--config: file")
+    _fails_fast(capsys, ["compare", missing], "MODEL.npz: file", "does not exist")
+    _fails_fast(capsys, ["diagnose", missing], "FILE.npz: file", "does not exist")
+    _fails_fast(capsys, ["study", "--config", str(tmp_path / "s.toml")], "--config: file")
 
 
 @pytest.mark.parametrize("command", ["compare", "diagnose"])
@@ -66,7 +54,7 @@ def test_a_file_of_another_kind_is_refused_by_name(capsys, tmp_path, command):
     # a results file written by another subcommand: NumPy would talk about pickled data
     report = tmp_path / "summary.json"
     report.write_text(json.dumps({"verdict": "supported"}))
-    err = _one_line_error(capsys, [command, str(report)], "not a zip archive of NumPy arrays")
+    err = _fails_fast(capsys, [command, str(report)], "not a zip archive of NumPy arrays")
     assert "pickle" not in err
 
 
@@ -74,9 +62,9 @@ def test_diagnose_checks_its_output_folder_first(capsys, tmp_path):
     a_file = tmp_path / "diagnosis.json"
     a_file.write_text("{}")
     heavy = ["diagnose", "--construction", "superposition", "--n-samples", "10000000"]
-    _one_line_error(capsys, [*heavy, "-o", str(a_file)], "--output", "is a file, not a folder")
+    _fails_fast(capsys, [*heavy, "-o", str(a_file)], "--output", "is a file, not a folder")
     missing = tmp_path / "missing"
-    _one_line_error(capsys, [*heavy, "-o", str(missing / "a")], "--output", "does not exist")
+    _fails_fast(capsys, [*heavy, "-o", str(missing / "a")], "--output", "does not exist")
     assert not missing.exists()
 
 
@@ -88,7 +76,7 @@ HEAVY = {
 
 @pytest.mark.parametrize("command", HEAVY)
 def test_plot_format_is_checked_before_the_work(capsys, tmp_path, command):
-    _one_line_error(
+    _fails_fast(
         capsys,
         [*HEAVY[command], "--plot", str(tmp_path / "map.txt")],
         "--plot: cannot write a .txt image",
@@ -117,7 +105,7 @@ def test_phase_says_where_the_plot_went_without_touching_the_table(capsys, tmp_p
 )
 def test_sae_topk_asks_for_integer_k_values(capsys, tmp_path, extra, shown):
     argv = ["sae", "--architecture", "topk", "-o", str(tmp_path / "s"), *extra]
-    _one_line_error(capsys, argv, "--architecture topk needs --coefficients", shown)
+    _fails_fast(capsys, argv, "--architecture topk needs --coefficients", shown)
     assert not (tmp_path / "s").exists()
 
 
@@ -134,7 +122,7 @@ def test_sae_topk_asks_for_integer_k_values(capsys, tmp_path, extra, shown):
 )
 def test_errors_name_the_flag_the_user_typed(capsys, tmp_path, argv, message):
     # the library says n_features; the user typed --n-features
-    _one_line_error(
+    _fails_fast(
         capsys, [*argv, *(["-o", str(tmp_path / "o")] if argv[0] == "sae" else [])], message
     )
 
@@ -146,13 +134,13 @@ def test_a_negative_seed_is_refused_as_seed(capsys, tmp_path, command):
     argv = [command, "--seed", "-1"]
     if command in output:
         argv += ["-o", str(output[command])]
-    _one_line_error(capsys, argv, "--seed must be an integer in [0, inf); got -1.")
+    _fails_fast(capsys, argv, "--seed must be an integer in [0, inf); got -1.")
 
 
 def test_demo_refuses_a_frame_beyond_the_memory_budget(capsys, monkeypatch):
     # was a raw numpy _ArrayMemoryError traceback (exit 1) for --n-features 100000000
     monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "1MiB")
-    _one_line_error(
+    _fails_fast(
         capsys,
         ["demo", "--n-features", "4096"],
         "Gaussian frame of --n-dims 64 x --n-features 4096",
@@ -175,7 +163,7 @@ def test_compare_refuses_repeated_instances_and_decoders(capsys, tmp_path, extra
     rng = np.random.default_rng(0)
     model = from_weights(rng.standard_normal((2, 5)), np.zeros(5), feature_probability=0.1)
     model.save(tmp_path / "m.npz")
-    _one_line_error(capsys, ["compare", str(tmp_path / "m.npz"), *extra], message)
+    _fails_fast(capsys, ["compare", str(tmp_path / "m.npz"), *extra], message)
 
 
 def test_bounds_prints_astronomical_line_counts_briefly(capsys):
@@ -193,7 +181,7 @@ def test_diagnose_never_overwrites_another_report(capsys, tmp_path):
     (study / "report.md").write_text("the study's report")
     (study / "header.json").write_text("{}")
     argv = ["diagnose", "--construction", "rotation", "--tests", "dimension_budget"]
-    _one_line_error(capsys, [*argv, "-o", str(study)], "not a csuper diagnose report")
+    _fails_fast(capsys, [*argv, "-o", str(study)], "not a csuper diagnose report")
     assert (study / "report.md").read_text() == "the study's report"
     # its own folder is rewritten on a rerun
     mine = tmp_path / "diag"
@@ -252,7 +240,7 @@ def test_every_readme_command_parses(argv, capsys):
 def test_jl_refuses_a_plot_it_would_not_draw(capsys, tmp_path):
     # --bounds-only returned before plotting: the asked-for plot was silently not written
     plot = tmp_path / "jl.png"
-    _one_line_error(capsys, ["jl", "--bounds-only", "--plot", str(plot)], "--bounds-only skips")
+    _fails_fast(capsys, ["jl", "--bounds-only", "--plot", str(plot)], "--bounds-only skips")
     assert not plot.exists()
 
 
@@ -260,13 +248,13 @@ def test_diagnose_refuses_toy_model_options_it_would_ignore(capsys, tmp_path):
     # --instance and --n-samples were silently ignored for a construction or activations
     import numpy as np
 
-    _one_line_error(
+    _fails_fast(
         capsys,
         ["diagnose", "--construction", "rotation", "--n-samples", "50"],
         "--n-samples applies only to a saved toy model; --construction rotation",
     )
     acts = tmp_path / "acts.npz"
     np.savez(acts, H=np.random.default_rng(0).standard_normal((100, 4)))
-    _one_line_error(
+    _fails_fast(
         capsys, ["diagnose", str(acts), "--instance", "1"], "--instance applies only to a saved toy"
     )

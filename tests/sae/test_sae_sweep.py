@@ -112,14 +112,19 @@ def _gap_rows(enc, bp):
     return rows
 
 
-def test_verdicts_follow_the_declared_criteria():
-    good = {
+def _recovered_record() -> dict:
+    """A width-8 recovery record whose rate and MMCS pass the criteria at coefficient 0.1."""
+    return {
         "kind": "recovery",
         "width": 8,
         "true_l0": 1.0,
         "null_mmcs_features": 0.4,
         "rows": _rec_rows([0.95, 0.97, 0.96], [0.98, 0.99, 0.985]),
     }
+
+
+def test_verdicts_follow_the_declared_criteria():
+    good = _recovered_record()
     bad = {
         "kind": "recovery",
         "width": 4,
@@ -263,13 +268,7 @@ def test_sweep_entry_points_refuse_bad_arguments_before_any_work(tmp_path):
 def test_no_gap_points_claim_nothing_about_the_gap():
     # `csuper sae --gap-n-features` (no values) reported that basis pursuit "never beats" the
     # SAE encoder and that "the dictionary, not the encoder, limits" from zero measurements
-    good = {
-        "kind": "recovery",
-        "width": 8,
-        "true_l0": 1.0,
-        "null_mmcs_features": 0.4,
-        "rows": _rec_rows([0.95, 0.97, 0.96], [0.98, 0.99, 0.985]),
-    }
+    good = _recovered_record()
     v = verdicts(recovery_table([good]), gap_table([]))
     assert v["gap"] == [] and v["recovered"] == [(8, 0.1)]
     assert v["gap_answer"].startswith("not measured") and "never" not in v["gap_answer"]

@@ -148,14 +148,18 @@ def test_records_against_independent_recomputation(tiny_study):
         assert row["recovered"].startswith(f"{want:.3g}")
 
 
+def _interrupted_copy(study, folder):
+    """A new folder holding ``study``'s header, and ``study``'s record lines (to write back)."""
+    folder.mkdir()
+    (folder / "header.json").write_bytes((study.folder / "header.json").read_bytes())
+    return folder, (study.folder / "records.jsonl").read_bytes().splitlines(keepends=True)
+
+
 @needs_jit
 def test_resume_after_interruption_runs_only_what_is_missing(tiny_study, tmp_path):
-    folder = tmp_path / "resumed"
-    folder.mkdir()
     # an interrupted run: the header, all but the last three records (the shortest tasks, run
     # last) and half of the next line
-    lines = (tiny_study.folder / "records.jsonl").read_bytes().splitlines(keepends=True)
-    (folder / "header.json").write_bytes((tiny_study.folder / "header.json").read_bytes())
+    folder, lines = _interrupted_copy(tiny_study, tmp_path / "resumed")
     (folder / "records.jsonl").write_bytes(b"".join(lines[:-3]) + lines[-3][:40])
     res = run_study(TINY, folder, progress=False)
     assert (res.ran, res.resumed) == (3, tiny_study.ran - 3)
@@ -195,10 +199,7 @@ def test_report_only_re_renders_without_training(tiny_study, tmp_path, monkeypat
 @needs_jit
 def test_report_only_says_when_the_study_is_incomplete(tiny_study, tmp_path):
     # re-rendering an interrupted study gave verdicts from a fraction of the tasks, silently
-    folder = tmp_path / "interrupted"
-    folder.mkdir()
-    lines = (tiny_study.folder / "records.jsonl").read_bytes().splitlines(keepends=True)
-    (folder / "header.json").write_bytes((tiny_study.folder / "header.json").read_bytes())
+    folder, lines = _interrupted_copy(tiny_study, tmp_path / "interrupted")
     (folder / "records.jsonl").write_bytes(b"".join(lines[:-3]))
     n = len(study_tasks(TINY))
     with pytest.warns(CsuperWarning, match=rf"incomplete: {n - 3} of {n} tasks have records"):
