@@ -9,6 +9,10 @@ from csuper._validation import check_array
 
 #: Fewest samples a test that fits a read-out accepts (train and test parts both non-trivial).
 MIN_SAMPLES = 20
+#: Most null draws, permutations or bootstrap resamples a test accepts: a p-value's resolution
+#: of 1e-6 is far below any level a test uses, and 2**31 draws asked numpy for an array it
+#: could not allocate (a raw MemoryError) or ran for days.
+MAX_RESAMPLES = 10**6
 
 
 def check_activations(H, X=None, *, min_samples: int = MIN_SAMPLES):

@@ -13,6 +13,7 @@ import numpy as np
 from csuper._norms import norm2, unit_scaled
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose._inputs import (
+    MAX_RESAMPLES,
     check_activations,
     check_weights,
     numerical_rank,
@@ -203,7 +204,7 @@ def unmixing(
     'rotated basis'
     """
     name = "unmixing"
-    n_null = check_int(n_null, "n_null", low=1)
+    n_null = check_int(n_null, "n_null", low=1, high=MAX_RESAMPLES)
     t = check_real(match_threshold, "match_threshold", low=0.0, high=1.0)
     H, X = check_activations(H, X)
     gen = check_rng(rng)
@@ -593,7 +594,7 @@ def neuron_alignment(
     'privileged basis'
     """
     name = "neuron_alignment"
-    n_null = check_int(n_null, "n_null", low=1)
+    n_null = check_int(n_null, "n_null", low=1, high=MAX_RESAMPLES)
     a = check_real(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     gen = check_rng(rng)
     if H is not None or X is not None:

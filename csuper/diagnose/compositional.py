@@ -8,6 +8,7 @@ import numpy as np
 
 from csuper._norms import unit_scaled
 from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper.diagnose._inputs import MAX_RESAMPLES
 from csuper.diagnose.results import DiagnosticResult
 
 __all__ = ["interaction_fraction", "additivity"]
@@ -114,7 +115,7 @@ def additivity(
         )
     if F.min() < 0:
         raise ValueError(f"factors must be nonnegative levels; got minimum {F.min()}.")
-    n_perm = check_int(n_permutations, "n_permutations", low=1)
+    n_perm = check_int(n_permutations, "n_permutations", low=1, high=MAX_RESAMPLES)
     tol = check_real(additive_tol, "additive_tol", low=0.0, high=1.0)
     M = _cell_means(H, F)
     if M is None:

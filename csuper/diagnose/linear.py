@@ -9,6 +9,7 @@ import numpy as np
 from csuper._norms import pow2_exponent, unit_scaled
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose._inputs import (
+    MAX_RESAMPLES,
     check_activations,
     check_weights,
     numerical_rank,
@@ -236,7 +237,7 @@ def linear_recoverability(
     H, X = check_activations(H, X)
     t = check_real(threshold, "threshold", low=0.0, high=1.0, low_inclusive=False)
     frac = check_real(budget_fraction, "budget_fraction", low=0.0, high=1.0)
-    B = check_int(n_bootstrap, "n_bootstrap", low=2)
+    B = check_int(n_bootstrap, "n_bootstrap", low=2, high=MAX_RESAMPLES)
     gen = check_rng(rng)
     n = X.shape[1]
     live = varying_features(X)

@@ -99,10 +99,15 @@ def ground_truth_dictionary(
     if not isinstance(kind, str) or kind not in DICTIONARIES:
         raise ValueError(f"kind must be one of {sorted(DICTIONARIES)}; got {kind!r:.80}.")
     if kind == "known":
-        from csuper.geometry import known_frame
+        from csuper.geometry import KNOWN_FRAMES, known_frame
 
         p = dict(params)
         frame = p.pop("frame", None)
+        if not isinstance(frame, str) or frame not in KNOWN_FRAMES:
+            raise ValueError(
+                f"ground_truth_dictionary('known') needs frame, one of {sorted(KNOWN_FRAMES)}; "
+                f"got {frame!r:.80}."
+            )
         return _unit_columns(np.asarray(known_frame(frame, **p), dtype=float))
     unknown = set(params) - ({"n_starts"} if kind == "packing" else set())
     if unknown:

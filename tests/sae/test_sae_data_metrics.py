@@ -57,6 +57,12 @@ def test_dictionary_bad_input():
         ground_truth_dictionary("gaussian", 4, 0)
     with pytest.raises(TypeError, match="unexpected parameters"):
         ground_truth_dictionary("gaussian", 4, 2, q=3)
+    # "known" names its own keyword (it said "name must be one of", known_frame's parameter)
+    for frame in (None, "pentagon", 3):
+        with pytest.raises(ValueError, match=r"needs frame, one of \['clebsch'"):
+            ground_truth_dictionary("known", frame=frame)
+    with pytest.raises(ValueError, match="needs frame"):
+        ground_truth_dictionary("known", n_features=None)
 
 
 def test_bernoulli_marginals_match_the_law():
