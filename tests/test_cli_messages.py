@@ -172,6 +172,8 @@ def test_bounds_prints_astronomical_line_counts_briefly(capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert re.search(r"at least \d\.\d{3}e\+\d+ \(gilbert_varshamov\)", line), line
     assert len(line) < 160, line
+    # the upper count is beyond float64 there: a power of ten, not "inf" (it printed inf)
+    assert "inf" not in line and re.search(r"at most 10\^\d+\.\d \(cap_packing\)", line), line
 
 
 def test_diagnose_never_overwrites_another_report(capsys, tmp_path):

@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the geometry facts; returns 0."""
     from csuper._validation import check_int, check_memory, check_real, check_rng
+    from csuper.cli.bounds import count_text
     from csuper.geometry import (
         best_coherence_bound,
         find_packing,
@@ -90,9 +91,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n2. How many directions fit with pairwise |<u, v>| <= {eps:g}? (superposition's room)")
     for dims in sorted({m, 4 * m, 8 * m}):
         counts = line_count_bounds(eps, dims)
+        low = count_text(float(counts.lower), float(counts.log10_lower))
+        high = count_text(float(counts.upper), float(counts.log10_upper))
         print(
-            f"   R^{dims:<5d} at least {counts.lower:<10.4g} ({counts.lower_bound}), "
-            f"at most {counts.upper:.4g} ({counts.upper_bound});"
+            f"   R^{dims:<5d} at least {low:<10s} ({counts.lower_bound}), "
+            f"at most {high} ({counts.upper_bound});"
             f" random pair exceeds eps w.p. {inner_product_tail(eps, dims):.3g}"
         )
 
