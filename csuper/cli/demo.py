@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the geometry facts; returns 0."""
     from csuper._validation import check_int, check_memory, check_real, check_rng
+    from csuper.cli.bounds import count_text
     from csuper.geometry import (
         best_coherence_bound,
         find_packing,
@@ -56,10 +57,10 @@ def run(args: argparse.Namespace) -> int:
     )
     n_trials = check_int(args.n_trials, "--n-trials", low=2)
     rng = check_rng(check_int(args.seed, "--seed", low=0))
-    check_memory(  # the Gaussian frame W drawn below (its statistics are streamed)
+    check_memory(
         8.0 * m * n,
-        f"the demo's Gaussian frame of --n-dims={m} x --n-features={n} (float64)",
-        "pass smaller --n-dims or --n-features",
+        f"csuper demo's Gaussian frame of --n-dims {m} x --n-features {n} (float64)",
+        "use a smaller --n-features or --n-dims",
     )
 
     print(f"csuper demo: the geometry of n = {n} feature directions in R^{m} (seed {args.seed})\n")
@@ -90,9 +91,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n2. How many directions fit with pairwise |<u, v>| <= {eps:g}? (superposition's room)")
     for dims in sorted({m, 4 * m, 8 * m}):
         counts = line_count_bounds(eps, dims)
+        low = count_text(float(counts.lower), float(counts.log10_lower))
+        high = count_text(float(counts.upper), float(counts.log10_upper))
         print(
-            f"   R^{dims:<5d} at least {counts.lower:<10.4g} ({counts.lower_bound}), "
-            f"at most {counts.upper:.4g} ({counts.upper_bound});"
+            f"   R^{dims:<5d} at least {low:<10s} ({counts.lower_bound}), "
+            f"at most {high} ({counts.upper_bound});"
             f" random pair exceeds eps w.p. {inner_product_tail(eps, dims):.3g}"
         )
 

@@ -83,6 +83,58 @@ def abs_tail(eps: Any, n_dims: Any) -> np.ndarray:
     return np.where(d <= 1, 1.0, tail)
 
 
+#: Below this the tail is taken in log space (its reciprocal would overflow a float64 count).
+TINY_TAIL = 1e-300
+
+
+def log_abs_tail(eps: Any, n_dims: Any) -> np.ndarray:
+    """ln P(|<u, v>| >= eps) for u, v uniform on S^(n_dims-1), finite where the tail underflows
+    float64 (:func:`abs_tail` below :data:`TINY_TAIL`); broadcasts.
+
+    With x = 1 - eps^2, a = (d - 1)/2, b = 1/2 the tail is I_x(a, b) = x^a (1 - x)^b / (a B(a, b))
+    * K, K the continued fraction of the incomplete beta function (Numerical Recipes, 3rd ed.,
+    section 6.4; modified Lentz), which converges quickly for x < (a + 1)/(a + b + 2), i.e.
+    eps^2 > 1.5/(a + 2.5): every case where the tail is that small (it is at least about
+    exp(-a eps^2))."""
+    e, d = np.broadcast_arrays(np.asarray(eps, dtype=np.float64), np.asarray(n_dims, np.float64))
+    tail = abs_tail(e, d)
+    with np.errstate(divide="ignore"):
+        out = np.log(tail).reshape(-1)
+    e, d = e.reshape(-1), d.reshape(-1)
+    for j in np.flatnonzero(tail.reshape(-1) < TINY_TAIL):
+        a, x = (d[j] - 1.0) / 2.0, 1.0 - e[j] * e[j]
+        out[j] = (
+            a * np.log(x)
+            + np.log(e[j])
+            - np.log(a)
+            - special.betaln(a, 0.5)
+            + np.log(_beta_fraction(a, 0.5, x))
+        )
+    return out.reshape(tail.shape)
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction K of I_x(a, b) (modified Lentz, relative tolerance 1e-15)."""
+    tiny = 1e-300
+    c, dd = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    dd = 1.0 / (dd if abs(dd) > tiny else tiny)
+    h = dd
+    for k in range(1, 10_000):
+        m2 = 2 * k
+        for num in (
+            k * (b - k) * x / ((a + m2 - 1.0) * (a + m2)),
+            -(a + k) * (a + b + k) * x / ((a + m2) * (a + m2 + 1.0)),
+        ):
+            dd = 1.0 + num * dd
+            dd = 1.0 / (dd if abs(dd) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= dd * c
+        if abs(dd * c - 1.0) < 1e-15:
+            break
+    return h
+
+
 _PRODUCT_ORDERS = 256
 
 

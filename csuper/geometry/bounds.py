@@ -27,11 +27,13 @@ from csuper._lazy import lazy_import
 from csuper._validation import check_int
 from csuper.geometry._sphere import (
     MAX_INT,
+    TINY_TAIL,
     abs_tail,
     beyond_gerzon,
     even_moment_lower,
     int_param,
     level_values,
+    log_abs_tail,
 )
 
 special = lazy_import("scipy.special")
@@ -126,21 +128,20 @@ def _welch_root(nc: np.ndarray, n: np.ndarray, k: int) -> np.ndarray:
 
 
 # Double-cap areas below this are not trusted (subnormal floats): counts then saturate, the lower
-# bound at 1/_TINY_TAIL (still a valid lower bound) and the upper one at inf (trivially valid).
-_TINY_TAIL = 1e-300
+# bound at 1/TINY_TAIL (still a valid lower bound) and the upper one at inf (trivially valid).
 
 
 def _gv_count(e: np.ndarray, d: np.ndarray) -> np.ndarray:
     tail = abs_tail(e, d)
     with np.errstate(divide="ignore"):
         count = np.ceil(1.0 / tail * (1.0 - _COUNT_RTOL))
-    return np.where(tail < _TINY_TAIL, 1.0 / _TINY_TAIL, count)
+    return np.where(tail < TINY_TAIL, 1.0 / TINY_TAIL, count)
 
 
 def _cap_count(e: np.ndarray, d: np.ndarray) -> np.ndarray:
     tail = abs_tail(np.sqrt((1.0 + e) / 2.0), d)
     with np.errstate(divide="ignore"):
-        return np.where(tail < _TINY_TAIL, np.inf, _floor_count(1.0 / tail))
+        return np.where(tail < TINY_TAIL, np.inf, _floor_count(1.0 / tail))
 
 
 def _floor_count(x: np.ndarray) -> np.ndarray:
@@ -727,12 +728,20 @@ class LineCountBounds:
         Upper bound (no more lines exist).
     lower_bound, upper_bound : str or ndarray of str
         Names of the bounds attaining them.
+    log10_lower, log10_upper : float or ndarray
+        log10 of the bounds, finite where the counts leave float64's range (``lower``
+        saturates at 1e300 and the cap-packing ``upper`` is inf from about m = 700 at
+        eps = 0.5, m = 4,800 at eps = 0.1): there the Gilbert-Varshamov and cap-packing counts
+        are taken in log space (:func:`csuper.geometry._sphere.log_abs_tail`), and
+        ``log10_upper`` is the smaller of the cap-packing and inverted coherence bounds.
     """
 
     lower: float | np.ndarray
     upper: float | np.ndarray
     lower_bound: str | np.ndarray
     upper_bound: str | np.ndarray
+    log10_lower: float | np.ndarray
+    log10_upper: float | np.ndarray
 
 
 def line_count_bounds(eps: Any, n_dims: Any, max_order: int = 16) -> LineCountBounds:
@@ -790,14 +799,26 @@ def line_count_bounds(eps: Any, n_dims: Any, max_order: int = 16) -> LineCountBo
     inv = _floor_count(inv)
     upper = np.minimum(cap, inv)
     upper_name = np.where(inv < cap, inv_names.astype(str), "cap_packing")
+    # in log space: N >= 1/P(|t| >= eps) and N <= 1/P(|t| >= sqrt((1 + eps)/2)) hold unrounded
+    ln10 = np.log(10.0)
+    with np.errstate(divide="ignore"):
+        log10_lower = np.maximum(np.log10(lower), -log_abs_tail(e, d) / ln10)
+        log10_cap = np.where(
+            np.isfinite(cap), np.log10(cap), -log_abs_tail(np.sqrt((1.0 + e) / 2.0), d) / ln10
+        )
+        log10_upper = np.minimum(log10_cap, np.log10(inv))
     if scalar:
         return LineCountBounds(
             _scalar(lower),
             _scalar(upper),
             _scalar(lower_name, str),
             _scalar(upper_name, str),
+            _scalar(log10_lower),
+            _scalar(log10_upper),
         )
-    return LineCountBounds(lower, upper, lower_name.astype(str), upper_name.astype(str))
+    return LineCountBounds(
+        lower, upper, lower_name.astype(str), upper_name.astype(str), log10_lower, log10_upper
+    )
 
 
 def kabatiansky_levenshtein_rate(eps: Any) -> float | np.ndarray:

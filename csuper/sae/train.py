@@ -26,6 +26,7 @@ from csuper._validation import (
     check_output_file,
     check_real,
     check_rng,
+    read_npz,
 )
 
 __all__ = [
@@ -669,11 +670,7 @@ def load_sae(path) -> SparseAutoencoder:
         If the file is not a readable csuper SAE file, or its arrays are inconsistent.
     """
     path = check_input_file(path, "path")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            data = {key: f[key] for key in f.files}
-    except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile, EOFError
-        raise ValueError(f"{path} is not a readable csuper SAE file (.npz): {exc}") from None
+    data = read_npz(path, "csuper SAE file")
     required = (
         "W_enc",
         "b_enc",

@@ -431,3 +431,46 @@ def test_numerically_optimised_packings_never_beat_the_best_bound(d, n):
 
     result = find_packing(n, d, rng=0, progress=False)
     assert coherence(result.frame) >= B.best_coherence_bound(n, d).value - 1e-9
+
+
+@given(st.floats(0.01, 0.99), st.integers(3, 5000))
+def test_log_tail_matches_the_direct_tail(eps, m):
+    # ln P(|t| >= eps), t^2 ~ Beta(1/2, (m-1)/2): scipy's betainc where the tail is representable
+    # against the continued fraction in log space that log_abs_tail uses where it underflows
+    # (forced here through the private helper wherever the fraction converges quickly); beyond
+    # float64, the closed-form brackets x^a (1-x)^(1/2) / (a B(a, 1/2)) <= tail (the fraction
+    # is >= 1) and tail <= 2 exp(-m eps^2 / 2) (K. Ball, "An elementary introduction to modern
+    # convex geometry", 1997, Lemma 2.2, on each of the two caps)
+    from scipy import special
+
+    from csuper.geometry._sphere import TINY_TAIL, _beta_fraction, abs_tail, log_abs_tail
+
+    a, x = (m - 1) / 2, 1 - eps * eps
+    got = float(log_abs_tail(eps, m))
+    tail = float(abs_tail(eps, m))
+    prefactor = a * math.log(x) + math.log(eps) - math.log(a) - special.betaln(a, 0.5)
+    if tail >= TINY_TAIL:
+        assert got == pytest.approx(math.log(tail), rel=1e-12)
+        if x < (a + 1) / (a + 2.5):
+            cf = prefactor + math.log(_beta_fraction(a, 0.5, x))
+            assert cf == pytest.approx(math.log(tail), rel=1e-10)
+    else:
+        assert math.isfinite(got) and got < math.log(TINY_TAIL)
+    assert prefactor * (1 + 1e-12) <= got <= math.log(2) - m * eps * eps / 2
+
+
+def test_line_counts_beyond_float64_in_log_space():
+    # where the counts leave float64 (lower saturated at 1e300, cap-packing upper inf) their
+    # log10 stays finite, ordered, and on the Gilbert-Varshamov rate (Wyner 1965):
+    # log2(N_lower)/m -> -log2(1 - eps^2)/2 with an O(log m / m) gap
+    for eps, m in ((0.1, 4800), (0.5, 10**5), (0.8, 5000), (0.1, 10**6)):
+        b = B.line_count_bounds(eps, m)
+        assert np.isfinite(b.log10_lower) and np.isfinite(b.log10_upper)
+        assert 0 < b.log10_lower < b.log10_upper
+        gap = b.log10_lower * math.log2(10) / m - B.gilbert_varshamov_rate(eps)
+        assert 0 < gap < 2 * math.log2(m) / m
+    assert B.line_count_bounds(0.1, 4800).upper == np.inf  # the float count is inf there
+    # where the counts are finite, the logs are theirs
+    b = B.line_count_bounds(np.array([0.3, 0.5, 0.1]), np.array([64, 3, 100]))
+    np.testing.assert_allclose(b.log10_lower, np.log10(b.lower), rtol=1e-12)
+    np.testing.assert_allclose(b.log10_upper, np.log10(b.upper), rtol=1e-12)
