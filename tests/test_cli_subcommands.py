@@ -248,3 +248,30 @@ def test_phase_worker_processes_print_the_serial_table_and_resume(capsys, tmp_pa
 def test_phase_bad_executor_options_exit_2(capsys, argv, message):
     code, _, err = _run(capsys, [*PHASE, *argv])
     assert code == 2 and re.search(message, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["demo", "--n-dims", str(2**40)], "--n-dims"),
+        (["phase", "--n-features", "10", "--grid", str(2**40), "--no-progress"], "--grid"),
+        (["phase", "--n-features", "10", "--grid", "1001", "--no-progress"], "--grid"),
+    ],
+)
+def test_huge_sizes_exit_2_before_allocating(capsys, monkeypatch, argv, name):
+    # demo --n-dims 2**40 drew a 4 PiB frame and phase --grid 2**40 an 8 TiB axis (raw numpy
+    # MemoryError tracebacks); --grid 30000 built 9e8 cells before running out of memory. Now
+    # one line naming the flag, exit status 2, before any work (the patched solver and frame
+    # statistics make the unfixed code fail here instead of working)
+    import csuper.geometry
+    import csuper.recovery
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started")
+
+    monkeypatch.setattr(csuper.recovery, "phase_transition", no_work)
+    monkeypatch.setattr(csuper.geometry, "frame_statistics", no_work)
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    code, _out, err = _run(capsys, argv)
+    assert code == 2
+    assert name in err and "error" in err

@@ -631,7 +631,15 @@ def _fuzz(key: str, data, forced: tuple[str, Any, bool] | None = None) -> None:
     kwargs = {name: data.draw(_plausible(name, p, dims), label=name) for name, p in params.items()}
     wild = None
     runner = key in RUNNERS
-    if forced is not None:
+    if forced is not None and "." in forced[0]:  # an integer field of a settings record
+        arg, field = forced[0].split(".")
+        try:
+            kwargs[arg] = dataclasses.replace(kwargs[arg], **{field: forced[1]})
+        except (ValueError, TypeError) as exc:  # the record refused it, naming the field
+            assert re.search(rf"\b{field}\b", str(exc)), f"{key}: {forced[0]}: {exc!r}"
+            return
+        wild = forced
+    elif forced is not None:
         kwargs[forced[0]] = forced[1]
         wild = forced
     elif params and (runner or data.draw(st.integers(0, 4), label="wild?") > 0):
@@ -691,6 +699,72 @@ def test_pinned_failure(key, data):
     _fuzz(key, data, forced=PINNED_FAILURES[key][:3])
 
 
+#: The integer the huge-size test gives each integer parameter: 8 TiB as float64, past any
+#: machine and far past the suite's 256 MiB budget.
+HUGE = 2**40
+#: (callable, integer parameter) -> why a huge value legitimately runs (and so is not called
+#: with one): counts that only cost time, whose user asked for that time.
+HUGE_BY_DESIGN: dict[tuple[str, str], str] = {
+    ("diagnose.fit_mlp", "n_steps"): "Adam steps of a trainer; constant memory, no history",
+    ("diagnose.fit_relu_linear", "n_steps"): "Adam steps of a trainer; constant memory",
+    ("diagnose.fit_ladder", "n_steps"): "Adam steps of its ReLU-linear and MLP rungs",
+    ("diagnose.decoder_ladder", "n_steps"): "Adam steps of its ReLU-linear and MLP rungs",
+}
+
+
+def _record_class(name: str) -> Any:
+    for topic in TOPICS:
+        cls = getattr(importlib.import_module(f"csuper.{topic}"), name, None)
+        if cls is not None:
+            return cls
+    raise KeyError(name)  # pragma: no cover
+
+
+def _integer_parameters() -> list[tuple[str, str]]:
+    """Every (callable, parameter) whose parameter takes an integer (:func:`_kind`), and every
+    ("parameter.field") integer field but the seed of a settings record a callable takes (not
+    for the long jobs of :data:`RUNNERS`, which would run with an accepted value)."""
+    pairs = []
+    for key, fn in CALLABLES.items():
+        for name, p in inspect.signature(fn).parameters.items():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            if _kind(p)[0] == "object":
+                if key in RUNNERS:  # a long job would run with an accepted value
+                    continue
+                ann = p.annotation if isinstance(p.annotation, str) else ""
+                cls = _record_class(ann.replace(" | None", "").strip() or NAMED_OBJECTS[name])
+                if dataclasses.is_dataclass(cls):
+                    pairs += [
+                        (key, f"{name}.{f.name}")
+                        for f in dataclasses.fields(cls)
+                        if str(f.type).replace(" | None", "") == "int"
+                        and f.name != "seed"
+                        and (key, f"{name}.{f.name}") not in HUGE_BY_DESIGN
+                    ]
+                continue
+            if _kind(p)[0] != "int":
+                continue
+            if name in REAL_BY_DESIGN.get(key, ((), ""))[0] or (key, name) in HUGE_BY_DESIGN:
+                continue
+            pairs.append((key, name))
+    return pairs
+
+
+@_LINUX
+@pytest.mark.parametrize(("key", "name"), _integer_parameters())
+@settings(max_examples=1, suppress_health_check=_HEALTH, phases=_PHASES, derandomize=True)
+@given(data=st.data())
+def test_huge_integer(key, name, data):
+    # every integer parameter set to 2**40 with plausible others: a named error (the size is
+    # beyond a range, or check_memory's MemoryBudgetError before the allocation, or a
+    # documented cap on a count that only costs time) or a quick valid result; never numpy's
+    # raw MemoryError, an OverflowError, a numba SystemError or a run of days (the nightly fuzz
+    # draws such values too, but rarely on a given parameter; the huge-integer probe of the
+    # memprobe task found 16 such defects)
+    _fuzz(key, data, forced=(name, HUGE, False))
+
+
 def test_discovery_covers_every_topic():
     # every subpackage contributes callables, so a new one is fuzzed without editing this file
     topics = {key.split(".")[0] for key in CALLABLES}
@@ -703,6 +777,8 @@ def test_discovery_covers_every_topic():
         parameters = inspect.signature(CALLABLES[key]).parameters
         assert param in parameters and parameters[flag].default is True, key
     assert not set(PINNED_FAILURES) - set(CALLABLES)
+    for key, name in HUGE_BY_DESIGN:
+        assert name in inspect.signature(CALLABLES[key]).parameters, (key, name)
     assert len(CALLABLES) > 100
 
 

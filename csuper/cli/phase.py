@@ -74,6 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the experiment, print the table (CSV) and write the plot; returns 0."""
+    import math
+
     import numpy as np
 
     from csuper._validation import check_int, check_output_folder
@@ -85,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
         check_output_folder(args.output, "--output")
     if args.plot:
         check_plot_file(args.plot, "--plot")
-    grid = check_int(args.grid, "--grid", low=1)
+    from csuper.recovery.experiment import MAX_CELLS
+
+    # grid x grid cells (the axis is allocated before phase_transition could refuse them)
+    grid = check_int(args.grid, "--grid", low=1, high=math.isqrt(MAX_CELLS))
     check_int(args.seed, "--seed", low=0)
     axis = np.arange(1, grid + 1) / grid
     workers = 1 if args.workers is None and args.scheduler is None else args.workers

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper._validation import check_array, check_int, check_memory, check_real, check_rng
 from csuper.diagnose._inputs import check_activations
 from csuper.diagnose.linear import _frame_fit, _predict_linear, fit_linear
 
@@ -111,6 +111,18 @@ def mlp_loss_grad(V1, c1, V2, c2, Z, Y, weight):
 def _target_weight(Y: np.ndarray) -> np.ndarray:
     v = Y.var(axis=0)
     return np.where(v > 0, 1.0 / np.where(v > 0, v, 1.0), 0.0)
+
+
+def _check_mlp_memory(n_rows: int, m: int, q: int, width: int, name: str = "width") -> None:
+    """Raise MemoryBudgetError before an MLP of this width is allocated: its parameters five
+    times (iterate, best, two Adam moments, gradient) and four (N, width) arrays per step (the
+    pre-activations, the ReLU, their mask and the back-propagated gradient)."""
+    n_params = (m + 1) * width + (width + 1) * q
+    check_memory(
+        8.0 * (5.0 * n_params + 4.0 * n_rows * width),
+        f"an MLP read-out of {name}={width} on {n_rows} rows ({m} inputs, {q} outputs, float64)",
+        f"a smaller {name}",
+    )
 
 
 def _adam(params, grad_fn, n_steps: int, lr: float):
@@ -223,6 +235,7 @@ def fit_mlp(H, Y, *, width: int = 64, n_steps: int = 2000, lr: float = 3e-3, rng
     T = check_int(n_steps, "n_steps", low=0)
     lr = check_real(lr, "lr", low=0.0, low_inclusive=False)
     gen = check_rng(rng)
+    _check_mlp_memory(H.shape[0], H.shape[1], Y.shape[1], w_)
     mu, sd = _standardise(H)
     Z = (H - mu) / sd
     m, q = Z.shape[1], Y.shape[1]
@@ -312,6 +325,10 @@ def fit_ladder(
     for r in rungs:
         if r not in DECODERS:
             raise ValueError(f"rungs must be names from {list(DECODERS)}; got {r!r}.")
+    mlp_width = check_int(mlp_width, "mlp_width", low=1)
+    n_steps = check_int(n_steps, "n_steps", low=0)
+    if "mlp" in rungs:  # before the other rungs train, not after
+        _check_mlp_memory(H.shape[0], H.shape[1], X.shape[1], mlp_width, "mlp_width")
     nonneg = np.all(X >= 0, axis=0)
     fitted: dict = {"linear": fit_linear(H, X)}
     notes: dict = {}

@@ -6,7 +6,7 @@ import numpy as np
 
 from csuper._validation import check_array, check_int, check_real
 from csuper.diagnose._inputs import check_activations, r2_scores, varying_features
-from csuper.diagnose.decoders import DECODERS, fit_ladder
+from csuper.diagnose.decoders import DECODERS, _check_mlp_memory, fit_ladder
 from csuper.diagnose.results import DiagnosticResult, train_test_split_rows
 
 __all__ = ["FEATURE_CLASSES", "LADDER_DIAGNOSES", "decoder_ladder", "classify_features"]
@@ -155,7 +155,10 @@ def decoder_ladder(
     H, X = check_activations(H, X)
     t = check_real(threshold, "threshold", low=0.0, high=1.0, low_inclusive=False)
     n_bp = check_int(n_bp_samples, "n_bp_samples", low=1)
+    mlp_width = check_int(mlp_width, "mlp_width", low=1)
+    n_steps = check_int(n_steps, "n_steps", low=0)
     train, test = train_test_split_rows(H.shape[0], test_fraction)
+    _check_mlp_memory(train.stop, H.shape[1], X.shape[1], mlp_width, "mlp_width")
     live = varying_features(X[train])
     if live.size == 0:
         return DiagnosticResult.not_applicable(name, "no known feature varies over the samples")

@@ -258,11 +258,15 @@ def train_abs_value(
     progress = check_bool(progress, "progress")
     _parallel(parallel, 2)
     I0 = distribution.n_instances
+    # per running instance (at most one per core) the kernel's batch arrays X, Z (B, n) and
+    # Hpre, H, dH (B, m)
+    threads = min(I0 * N, os.cpu_count() or 1) if _parallel(parallel, I0 * N) else 1
     check_memory(
-        I0 * N * (m * n * 6 + settings.n_steps) * 8.0,
-        f"train_abs_value of {I0 * N} instances with n_features={n}, n_dims={m} (weights, Adam "
-        "moments and loss history)",
-        "fewer instances or steps or a smaller n_dims",
+        I0 * N * (m * n * 6 + settings.n_steps) * 8.0
+        + threads * settings.batch_size * (2 * n + 3 * m) * 8.0,
+        f"train_abs_value of {I0 * N} instances with n_features={n}, n_dims={m}, "
+        f"batch_size={settings.batch_size} (weights, Adam moments, loss history and batches)",
+        "fewer instances or steps, a smaller batch_size or a smaller n_dims",
     )
     imp = _importance(importance, I0, n)
     total = I0 * N

@@ -308,6 +308,14 @@ def pricing_frontier(
             f"{lam.tolist()}."
         )
     weighted = check_bool(coactivation_weighted, "coactivation_weighted")
+    N = check_int(n_seeds, "n_seeds", low=1)
+    n_eval = check_int(n_samples, "n_samples", low=1)
+    check_memory(  # before the importance (n,) and the seeds (S N,) are drawn, not after
+        2.0 * S.size * N * n_eval * n * 8,
+        f"the held-out data of pricing_frontier ({S.size * N} models x n_samples={n_eval} x "
+        f"n_features={n}, float64, twice while it is stacked)",
+        "a smaller n_samples or fewer sparsities or seeds",
+    )
     imp = (
         0.9 ** np.arange(n)
         if importance is None
@@ -321,8 +329,6 @@ def pricing_frontier(
             f"the pricing frontier trains settings.model in {list(PRICED_MODELS)}; got "
             f"{base.model!r}."
         )
-    N = check_int(n_seeds, "n_seeds", low=1)
-    n_eval = check_int(n_samples, "n_samples", low=1)
     progress = check_bool(progress, "progress")
     if seeds is None:
         seeds = check_rng(rng).integers(0, 2**62, size=S.size * N)
@@ -340,12 +346,6 @@ def pricing_frontier(
         "n_samples": n_eval,
         "settings": dataclasses.asdict(base),
     }
-    check_memory(
-        2.0 * S.size * N * n_eval * n * 8,
-        f"the held-out data of pricing_frontier ({S.size * N} models x n_samples={n_eval} x "
-        f"n_features={n}, float64, twice while it is stacked)",
-        "a smaller n_samples or fewer sparsities or seeds",
-    )
     store = None
     if output is not None:
         config = {k: v for k, v in setup.items() if k != "prices"}

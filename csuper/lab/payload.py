@@ -19,7 +19,7 @@ import numpy as np
 
 from csuper._validation import check_bool, check_int, check_real, check_rng
 from csuper.geometry import feature_dimensionality
-from csuper.lab.correlation import neuron_feature_correlation
+from csuper.lab.correlation import MAX_SAMPLES, neuron_feature_correlation
 from csuper.sae import (
     SAESettings,
     cosine_matrix,
@@ -118,7 +118,8 @@ class LabConfig:
         Expected number of samples in which each feature fires, per correlation estimate: the
         first view draws ceil(correlation_active / p) samples (capped by correlation_max_samples).
     correlation_max_samples : int
-        Upper bound of the samples per correlation estimate.
+        Upper bound of the samples per correlation estimate, at most
+        :data:`csuper.lab.correlation.MAX_SAMPLES`.
     packing_n_features : tuple of int
         n values of the third view's slider, each in [3, 12] (m = 2 < n).
     packing_sparsities : tuple of float
@@ -222,7 +223,9 @@ class LabConfig:
         object.__setattr__(self, "sae_widths", widths)
         check_int(self.sae_n_samples, "sae_n_samples", low=100)
         check_int(self.correlation_active, "correlation_active", low=10)
-        check_int(self.correlation_max_samples, "correlation_max_samples", low=100)
+        check_int(
+            self.correlation_max_samples, "correlation_max_samples", low=100, high=MAX_SAMPLES
+        )
         check_real(self.lr, "lr", low=0.0, low_inclusive=False)
 
     def replace(self, **changes) -> LabConfig:

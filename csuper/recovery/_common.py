@@ -14,6 +14,12 @@ import numpy as np
 
 from csuper._validation import check_array, check_frame, check_int
 
+#: Largest ``max_iter`` of the iterative solvers (:func:`~csuper.recovery.iht`,
+#: :func:`~csuper.recovery.batch_basis_pursuit`): an iteration of IHT on a (64, 256) system takes
+#: about 50 us, so 10**6 iterations are a minute there and hours on large systems, and a column
+#: that has not converged by then will not (2**40 ran for weeks on a non-convergent column).
+MAX_ITER = 10**6
+
 #: Statuses a recovery result can carry. Only ``optimal`` means "this is the answer".
 STATUSES = (
     "optimal",

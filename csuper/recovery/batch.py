@@ -20,7 +20,7 @@ from csuper._validation import (
     check_real,
     memory_budget,
 )
-from csuper.recovery._common import BatchRecoveryResult, check_system
+from csuper.recovery._common import MAX_ITER, BatchRecoveryResult, check_system
 from csuper.recovery._duality import backward_error, l1_objective, negativity, verify_columns
 from csuper.recovery._exact import ExactSolver
 from csuper.recovery._linalg import range_basis
@@ -68,7 +68,7 @@ def batch_basis_pursuit(
     eps_abs, eps_rel : float
         ADMM stopping tolerances (Boyd et al. 2011, Sec. 3.3.1), see Notes.
     max_iter : int
-        ADMM iteration cap.
+        ADMM iteration cap, in [1, ``MAX_ITER`` = 10**6].
     polish_every : int
         Try to polish and certify the unfinished columns every this many iterations.
     cert_tol : float
@@ -166,7 +166,7 @@ def batch_basis_pursuit(
         ),
         eps_abs=check_real(eps_abs, "eps_abs", low=0.0),
         eps_rel=check_real(eps_rel, "eps_rel", low=0.0),
-        max_iter=check_int(max_iter, "max_iter", low=1, high=np.iinfo(np.int64).max),
+        max_iter=check_int(max_iter, "max_iter", low=1, high=MAX_ITER),
         polish_every=check_int(polish_every, "polish_every", low=1),
         cert_tol=check_real(cert_tol, "cert_tol", low=0.0, high=1.0, high_inclusive=False),
         fallback=check_bool(fallback, "fallback"),

@@ -142,6 +142,11 @@ def _solve_iht(A, Y, X0, nonnegative, verbose):
     return res.x, res.status
 
 
+#: Most (delta, rho) cells :func:`phase_transition` accepts (a 1000 x 1000 grid): each cell draws
+#: a matrix and solves n_trials programs (milliseconds each), so 10**6 cells are hours to days,
+#: and the cell list of a 10**5 x 10**5 grid (``csuper phase --grid 100000``) exhausted memory.
+MAX_CELLS = 10**6
+
 #: Solvers of the experiment: name -> (A, Y, X_planted, nonnegative, verbose) -> (X_hat, status).
 #: ``admm`` is the batched solver (stops early on a proof of failure, see
 #: :func:`batch_basis_pursuit`'s ``reference``); ``highs`` / ``cvxpy`` solve one LP per trial;
@@ -311,7 +316,8 @@ def phase_transition(
         m / n values in (0, 1]; default 20 points from 0.05 to 1. With a fixed ``matrix`` array
         the only delta is its m / n and this must be None.
     rhos : array_like, optional
-        k / m values in [0, 1]; default 20 points from 0.05 to 1.
+        k / m values in [0, 1]; default 20 points from 0.05 to 1. At most :data:`MAX_CELLS`
+        (delta, rho) cells.
     n_trials : int
         Signals per cell (all sharing one matrix draw per cell; a fixed matrix is shared by all).
     matrix : str, callable or array_like
@@ -402,6 +408,11 @@ def phase_transition(
     if np.any((rhos < 0) | (rhos > 1)):
         raise ValueError(
             f"rhos must lie in [0, 1]; got values in [{rhos.min()!r}, {rhos.max()!r}]."
+        )
+    if deltas.size * rhos.size > MAX_CELLS:
+        raise ValueError(
+            f"deltas and rhos must make at most MAX_CELLS = {MAX_CELLS} cells; got "
+            f"{deltas.size} x {rhos.size}."
         )
     if criterion is not None and not callable(criterion):
         raise TypeError(f"criterion must be callable (X_hat, X) -> bool array; got {criterion!r}.")

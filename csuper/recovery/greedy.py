@@ -10,7 +10,7 @@ import numpy as np
 from csuper._lazy import lazy_import
 from csuper._norms import norm2, pow2_exponent
 from csuper._validation import check_bool, check_int, check_memory, check_real
-from csuper.recovery._common import BatchRecoveryResult, check_system
+from csuper.recovery._common import MAX_ITER, BatchRecoveryResult, check_system
 
 _k = lazy_import("csuper.recovery._greedy_kernels")
 
@@ -138,6 +138,7 @@ def iht(
     k : int
         Sparsity kept at each step, in [1, n].
     max_iter : int
+        Iteration cap, in [1, ``MAX_ITER`` = 10**6].
     tol : float
         Stop a column when ``||A x - y|| <= tol ||y||``.
     nonnegative : bool
@@ -175,7 +176,7 @@ def iht(
     A, Y = check_system(A, Y, y_name="Y", batch=True)
     n = A.shape[1]
     k = check_int(k, "k", low=1, high=n)
-    max_iter = check_int(max_iter, "max_iter", low=1, high=np.iinfo(np.int64).max)
+    max_iter = check_int(max_iter, "max_iter", low=1, high=MAX_ITER)
     tol = check_real(tol, "tol", low=0.0)
     nonnegative = check_bool(nonnegative, "nonnegative")
     _check_greedy_memory("iht", A, Y)

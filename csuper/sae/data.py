@@ -117,6 +117,11 @@ def ground_truth_dictionary(
     n = check_int(n_features, "n_features", low=1)
     m = check_int(n_dims, "n_dims", low=1)
     gen = check_rng(rng)
+    check_memory(  # the draw, its QR factor or normalised copy, and the result
+        3.0 * 8 * m * n,
+        f"ground_truth_dictionary({kind!r}) with n_features={n}, n_dims={m} (float64)",
+        "pass smaller n_features or n_dims",
+    )
     if kind == "gaussian":
         return _unit_columns(gen.standard_normal((m, n)))
     if kind == "orthogonal":
@@ -316,6 +321,8 @@ def sample_codes(law: CodeLaw, n_samples: int, *, rng=None) -> np.ndarray:
     B = check_int(n_samples, "n_samples", low=1)
     gen = check_rng(rng)
     n = law.n_features
+    if law.k is not None:  # a CodeLaw built by hand, not by code_law
+        check_int(law.k, "law.k", low=1, high=n)
     check_memory(
         4.0 * 8 * B * n,
         f"sample_codes of n_samples={B} x n_features={n}",

@@ -19,13 +19,10 @@ from csuper._validation import check_array, check_bool, check_int, check_real
 from csuper.geometry import gram_matrix
 from csuper.sae.data import GroundTruthData
 from csuper.sae.metrics import code_mcc, decoder_matching
-from csuper.sae.train import SparseAutoencoder
+from csuper.sae.train import MAX_ITERATIONS, SparseAutoencoder
 
 __all__ = ["INFERENCE", "InferenceResult", "GapRow", "infer_codes", "amortisation_gap"]
 
-#: Largest ``n_iter`` and ``max_iter`` of :func:`infer_codes` (2,000 FISTA iterations on (512, 64)
-#: codes take 0.4 s: 10**5 is minutes on large data, and a huge count would never return).
-MAX_ITERATIONS = 10**5
 
 #: Inference methods (name -> program); ``nonnegative=True`` adds c >= 0 (SAE codes are >= 0).
 INFERENCE: dict[str, str] = {

@@ -36,7 +36,7 @@ from csuper.sae.metrics import (
     recovery_rate,
     relative_reconstruction_bias,
 )
-from csuper.sae.train import ARCHITECTURES, SAESettings, train_sae
+from csuper.sae.train import ARCHITECTURES, MAX_ITERATIONS, SAESettings, train_sae
 
 __all__ = ["SweepConfig", "SweepResult", "sweep_tasks", "run_task", "run_sweep", "EXPERIMENT"]
 
@@ -139,7 +139,7 @@ class SweepConfig:
         check_int(self.n_seeds, "n_seeds", low=1)
         SAESettings(n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr)
         check_real(self.gap_lam, "gap_lam", low=0.0)
-        check_int(self.gap_n_iter, "gap_n_iter", low=1)
+        check_int(self.gap_n_iter, "gap_n_iter", low=1, high=MAX_ITERATIONS)  # not after training
         check_int(self.seed, "seed", low=0)
 
     def to_dict(self) -> dict:

@@ -22,6 +22,7 @@ from csuper._validation import (
     check_bool,
     check_input_file,
     check_int,
+    check_memory,
     check_output_file,
     check_real,
     check_rng,
@@ -76,6 +77,12 @@ BIAS_INITS: dict[str, str] = {
 }
 
 _FORMAT = "csuper.sae.SparseAutoencoder/1"
+
+#: Largest iteration count of csuper.sae's iterative solvers: ``n_iter`` and ``max_iter`` of
+#: :func:`~csuper.sae.infer_codes` and ``n_iter`` of :func:`geometric_median` (2,000 FISTA
+#: iterations on (512, 64) codes take 0.4 s: 10**5 is minutes on large data, and a huge count
+#: would never return; with ``tol=0`` Weiszfeld's iteration ran for days at n_iter=2**40).
+MAX_ITERATIONS = 10**5
 
 
 @dataclass(frozen=True)
@@ -282,7 +289,7 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     ----------
     X : array_like, shape (N, m)
     n_iter : int
-        Iteration cap.
+        Iteration cap, in [1, :data:`MAX_ITERATIONS`].
     tol : float
         Stop when the update moves less than tol (relative to the data's scale).
 
@@ -307,7 +314,7 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
     [0.5 0.5]
     """
     X = check_array(X, "X", ndim=2, dtype=np.float64)
-    check_int(n_iter, "n_iter", low=1)
+    n_iter = check_int(n_iter, "n_iter", low=1, high=MAX_ITERATIONS)
     tol = check_real(tol, "tol", low=0.0)
     scale = float(np.abs(X).max())
     if scale == 0.0:
@@ -323,6 +330,26 @@ def geometric_median(X, *, n_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
             break
         b = nb
     return b * scale
+
+
+def _check_training_memory(m: int, width: int, total: int, settings: SAESettings) -> None:
+    """Raise MemoryBudgetError before a training run that would not fit: per instance its
+    parameters (encoder, decoder, biases, thresholds) four times (initial list, stacked, Adam's
+    two moments), its loss history twice and its latents' last-fired steps; per running instance
+    (at most one per core) the kernel's (batch_size, width) and (batch_size, n_dims) blocks and
+    a gradient."""
+    n_params = 2 * m * width + 2 * width + m
+    B, T = settings.batch_size, settings.n_steps
+    threads = min(total, os.cpu_count() or 1)
+    per_instance = 4 * n_params + 2 * T + width
+    work = 8 * B * width + 6 * B * m + 2 * n_params
+    check_memory(
+        8.0 * (total * per_instance + threads * work + T),
+        f"train_sae: {total} instance(s) of width={width} on n_dims={m}, "
+        f"settings.batch_size={B}, settings.n_steps={T} (float64)",
+        "a smaller width, batch_size or n_steps, or fewer instances per call (n_seeds, "
+        "sparsity values)",
+    )
 
 
 def _initial_state(
@@ -470,6 +497,7 @@ def train_sae(
         ks = np.zeros(coefs.size, dtype=np.int64)
     N = check_int(n_seeds, "n_seeds", low=1)
     total = coefs.size * N
+    _check_training_memory(X.shape[1], L, total, settings)
     if seeds is None:
         seeds = check_rng(rng).integers(0, 2**63, size=total)
     else:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_bool, check_int, check_real
+from csuper._validation import check_bool, check_int, check_memory, check_real
 
 __all__ = [
     "ModelVariant",
@@ -384,4 +384,9 @@ def learning_rates(settings: TrainSettings) -> np.ndarray:
     """
     if not isinstance(settings, TrainSettings):
         raise TypeError(f"settings must be a TrainSettings; got {type(settings).__name__}.")
+    check_memory(  # the schedule's step ramp, its scale and the product, float64
+        3.0 * 8 * settings.n_steps,
+        f"learning_rates of settings.n_steps={settings.n_steps} (one float64 per step)",
+        "pass fewer settings.n_steps",
+    )
     return settings.lr * SCHEDULES[settings.schedule].scale(settings)

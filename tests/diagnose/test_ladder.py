@@ -165,3 +165,28 @@ def test_product_code_refuses_a_size_beyond_memory():
 
     with pytest.raises(MemoryBudgetError, match="n_samples"):
         product_code(n_samples=10**30)
+
+
+def test_mlp_width_is_checked_against_the_memory_budget_before_training(monkeypatch):
+    # width=2**40 asked numpy for a 16 TiB array (a raw MemoryError, found by the huge-integer
+    # probe); the estimate is now checked before any rung trains
+    from csuper import MemoryBudgetError
+    from csuper.diagnose import decoder_ladder, fit_ladder, fit_mlp
+
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 3))
+    H = X @ rng.standard_normal((3, 4))
+    with pytest.raises(MemoryBudgetError, match="width=1099511627776"):
+        fit_mlp(H, X, width=2**40, n_steps=1, rng=0)
+    import csuper.diagnose.decoders as decoders
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a rung trained before the MLP's memory was checked")
+
+    monkeypatch.setattr(decoders, "fit_relu_linear", no_training)
+    with pytest.raises(MemoryBudgetError, match="mlp_width=1099511627776"):
+        fit_ladder(H, X, mlp_width=2**40, n_steps=1, rng=0)
+    with pytest.raises(MemoryBudgetError, match="mlp_width=1099511627776"):
+        decoder_ladder(H, X, mlp_width=2**40, n_steps=1, rng=0)
+    fit_mlp(H, X, width=8, n_steps=1, rng=0)  # a width within the budget still trains

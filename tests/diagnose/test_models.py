@@ -180,3 +180,16 @@ def test_incidental_law_not_an_array_names_the_parameter(name, bad):
     with pytest.raises((ValueError, TypeError), match=rf"^{name} ") as info:
         incidental_law(**kwargs)
     assert "inhomogeneous" not in str(info.value)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_batch_size_is_checked_against_the_memory_budget(monkeypatch, parallel):
+    # settings.batch_size=2**40 reached the numba kernel, whose batch arrays failed with a
+    # SystemError (found by the huge-integer probe); the batches are now in the estimate
+    from csuper import MemoryBudgetError
+
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    s = toy.TrainSettings(n_steps=10, batch_size=2**40)
+    d = toy.feature_distribution(3, [0.5])
+    with pytest.raises(MemoryBudgetError, match="batch_size=1099511627776"):
+        train_abs_value(d, 4, settings=s, n_seeds=2, parallel=parallel, rng=0)

@@ -224,3 +224,15 @@ def test_an_undefined_share_is_none_not_nan():
     shares = [r["dedicated_share"] or 0.0 for r in f.rows]
     assert cell["dedicated_share"][0] == pytest.approx(np.mean(shares))
     assert np.isfinite(cell["dedicated_share"]).all()
+
+
+@pytest.mark.parametrize("name", ["n_features", "n_seeds"])
+def test_huge_sizes_meet_the_memory_budget_before_allocating(monkeypatch, name):
+    # n_features=2**40 allocated the importance 0.9**arange(n) (8 TiB) and n_seeds=2**40 drew
+    # the seeds (40 TiB) before the memory check: raw MemoryErrors found by the huge-int probe
+    from csuper import MemoryBudgetError
+
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    args = {"n_features": 6, "n_dims": 2, "n_seeds": 2, name: 2**40}
+    with pytest.raises(MemoryBudgetError, match="pricing_frontier"):
+        pricing_frontier(**args, sparsities=[0.9], prices=[0.0], n_samples=8, rng=0)

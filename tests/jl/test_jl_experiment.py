@@ -130,3 +130,18 @@ def test_cli(capsys, tmp_path):
     assert "countsketch: N=6 points" in capsys.readouterr().out
     with pytest.raises(ValueError, match="--nnz-per-column applies only"):
         _cli(["--nnz-per-column", "3", "--n-points", "4", "--n-features", "8", "--no-progress"])
+
+
+def test_trial_count_is_capped_before_the_trials(monkeypatch):
+    # n_trials=2**31 asked numpy for a 16 GiB array of distortions (a raw MemoryError, found by
+    # the huge-integer probe) and MAX_TRIALS + 1 would run for hours: both are refused before
+    # the first map is drawn (the patched make_jl proves it, so the unfixed code fails fast)
+    import csuper.jl.experiment as experiment
+
+    def no_trials(*args, **kwargs):
+        raise AssertionError("a trial started")
+
+    monkeypatch.setattr(experiment, "make_jl", no_trials)
+    for T in (experiment.MAX_TRIALS + 1, 2**31):
+        with pytest.raises(ValueError, match=r"n_trials must be an integer in \[1, 1000000\]"):
+            distortion_experiment("gaussian", 4, 8, 0.5, n_dims=[4], n_trials=T, rng=0)

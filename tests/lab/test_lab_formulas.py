@@ -165,3 +165,21 @@ def test_neuron_feature_correlation_is_scale_free(scale):
     np.testing.assert_allclose(got[:2], ref[:2], rtol=1e-9, atol=1e-12)
     assert np.isnan(got[2]).all() and np.isnan(ref[2]).all()
     assert got[0, 0] == pytest.approx(1.0)
+
+
+def test_sample_count_is_capped_before_sampling(monkeypatch):
+    # n_samples=2**31 streamed for hours and 2**40 for days (the huge-integer probe's timeouts);
+    # MAX_SAMPLES is refused before the first sample is drawn (the patched sampler proves it,
+    # so the unfixed code fails here instead of running)
+    import csuper.lab.correlation as correlation
+    from csuper.lab import LabConfig
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampling started")
+
+    monkeypatch.setattr(correlation, "sample_features", no_sampling)
+    W = np.eye(2)
+    with pytest.raises(ValueError, match=r"n_samples must be an integer in \[2, 1000000000\]"):
+        neuron_feature_correlation(W, 0.5, n_samples=correlation.MAX_SAMPLES + 1, rng=0)
+    with pytest.raises(ValueError, match="correlation_max_samples"):
+        LabConfig(correlation_max_samples=correlation.MAX_SAMPLES + 1)

@@ -398,3 +398,39 @@ def test_not_an_array_names_the_parameter(call, name, bad):
     with pytest.raises((ValueError, TypeError), match=rf"^{name} ") as info:
         call(bad)
     assert "inhomogeneous" not in str(info.value)
+
+
+def test_iteration_caps_are_bounded_before_iterating(monkeypatch):
+    # iht(max_iter=2**40) on a column that never converges ran for weeks (the huge-integer
+    # probe's timeout); max_iter above recovery._common.MAX_ITER is refused before the first
+    # iteration (the patched normalisation proves it, so the unfixed code fails fast)
+    import csuper.recovery.greedy as greedy
+    from csuper.recovery._common import MAX_ITER
+
+    def no_iterations(*args, **kwargs):
+        raise AssertionError("iterations started")
+
+    monkeypatch.setattr(greedy, "_unit_system", no_iterations)
+    A = np.array([[1.0, 0.5, 0.0, 0.3], [0.0, 1.0, 1.0, 0.2]])
+    y = np.array([1.0, 2.0])
+    for fn, args in ((iht, (A, y, 1)), (batch_basis_pursuit, (A, y))):
+        with pytest.raises(ValueError, match=r"max_iter must be an integer in \[1, 1000000\]"):
+            fn(*args, max_iter=MAX_ITER + 1)
+
+
+def test_phase_transition_cell_count_is_capped(monkeypatch):
+    # a 10**5 x 10**5 grid built its 10**10 cells in a list (a raw MemoryError, or the machine's
+    # memory) before the first solve; more than MAX_CELLS cells are refused first (before the
+    # rng is read: the patched check_rng makes the unfixed code fail here instead of solving)
+    import csuper.recovery.experiment as experiment
+    from csuper.recovery import phase_transition
+    from csuper.recovery.experiment import MAX_CELLS
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the experiment went past its grid")
+
+    monkeypatch.setattr(experiment, "check_rng", no_work)
+    axis = np.linspace(0.01, 1.0, 1001)
+    with pytest.raises(ValueError, match="deltas and rhos must make at most MAX_CELLS"):
+        phase_transition(10, deltas=axis, rhos=axis, n_trials=1, rng=0)
+    assert axis.size**2 > MAX_CELLS

@@ -300,3 +300,27 @@ def test_reconstruction_bias_is_nan_only_without_a_positive_scale():
     assert np.isnan(relative_reconstruction_bias(X, np.zeros_like(X)))
     assert np.isnan(relative_reconstruction_bias(X, -X))
     assert relative_reconstruction_bias(X, 2 * X) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "orthogonal"])
+@pytest.mark.parametrize("size", [{"n_features": 2**40}, {"n_dims": 2**40}])
+def test_dictionary_size_is_checked_against_the_memory_budget(monkeypatch, kind, size):
+    # n_features=2**40 asked numpy for a 24 TiB draw (a raw MemoryError, found by the
+    # huge-integer probe)
+    from csuper import MemoryBudgetError
+
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    args = {"n_features": 6, "n_dims": 3, **size}
+    with pytest.raises(MemoryBudgetError, match="ground_truth_dictionary"):
+        ground_truth_dictionary(kind, **args, rng=0)
+
+
+@pytest.mark.parametrize("k", [0, 7, 2**40])
+def test_a_hand_built_law_with_k_out_of_range_is_refused(k):
+    # CodeLaw is a record (code_law validates it); one built by hand with k = 2**40 reached
+    # numpy's argpartition ("kth(=1099511627775) out of bounds (6)"; the huge-integer probe)
+    from csuper.sae import CodeLaw
+
+    law = CodeLaw(np.full(6, 0.5), k=k)
+    with pytest.raises(ValueError, match=r"law.k must be an integer in \[1, 6\]"):
+        sample_codes(law, 4, rng=0)

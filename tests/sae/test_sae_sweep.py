@@ -184,6 +184,10 @@ def test_config_rejects_bad_values():
         SweepConfig(**{**TINY, "widths": (0,)})
     with pytest.raises(ValueError, match="dictionary must be one of"):
         SweepConfig(**{**TINY, "dictionary": "known"})
+    # amortisation_gap caps its FISTA iterations at MAX_ITERATIONS: a larger gap_n_iter was
+    # accepted here and refused only after the sweep had trained its SAEs
+    with pytest.raises(ValueError, match=r"gap_n_iter must be an integer in \[1, 100000\]"):
+        SweepConfig(**{**TINY, "gap_n_iter": 10**5 + 1})
     # a repeated value is one task stored twice: it was trained, then refused by the store
     for name, values in [
         ("widths", (4, 4)),

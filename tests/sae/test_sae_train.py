@@ -409,3 +409,45 @@ def test_geometric_median_is_scale_equivariant(scale):
     X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 0.0]])
     got = geometric_median(scale * X) / scale
     np.testing.assert_allclose(got, [1 - 1 / np.sqrt(3), 0.0], atol=1e-8)
+
+
+def test_geometric_median_iteration_count_is_capped(monkeypatch):
+    # with tol=0 Weiszfeld's iteration on 500 points oscillates in the last bit and runs every
+    # one of its n_iter steps (100 us each): n_iter=2**40 ran for years (the huge-integer probe).
+    # MAX_ITERATIONS is refused before anything else runs (the patched check_real, which the
+    # unfixed code reached next, makes that code fail here instead of iterating)
+    import csuper.sae.train as train
+    from csuper.sae import geometric_median
+
+    def past_the_count(*args, **kwargs):
+        raise AssertionError("validation went past n_iter")
+
+    X = np.random.default_rng(0).standard_normal((500, 3))
+    monkeypatch.setattr(train, "check_real", past_the_count)
+    with pytest.raises(ValueError, match=r"n_iter must be an integer in \[1, 100000\]"):
+        geometric_median(X, n_iter=train.MAX_ITERATIONS + 1, tol=0.0)
+    monkeypatch.undo()
+    assert geometric_median(X, n_iter=train.MAX_ITERATIONS, tol=1e-9).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"width": 2**40},
+        {"n_seeds": 2**40},
+        {"settings": SAESettings(n_steps=2**40, batch_size=16)},
+        {"settings": SAESettings(n_steps=10, batch_size=2**40)},
+    ],
+    ids=["width", "n_seeds", "n_steps", "batch_size"],
+)
+def test_training_sizes_are_checked_against_the_memory_budget(monkeypatch, change):
+    # each of these asked numpy (or the numba kernel) for terabytes: raw MemoryErrors found by
+    # the huge-integer probe; the estimate is now checked before the first allocation
+    from csuper import MemoryBudgetError
+    from csuper.sae import train_sae
+
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    X = np.random.default_rng(0).random((32, 4))
+    args = {"width": 6, "n_seeds": 1, "settings": SAESettings(n_steps=10, batch_size=16)}
+    with pytest.raises(MemoryBudgetError, match="train_sae"):
+        train_sae(X, architecture="relu_l1", sparsity_coefficient=0.1, rng=0, **{**args, **change})

@@ -148,3 +148,17 @@ def test_bad_settings(kwargs, exc, match):
 def test_learning_rates_needs_settings():
     with pytest.raises(TypeError, match="settings"):
         learning_rates({"lr": 1.0})
+
+
+def test_learning_rates_check_the_memory_budget(monkeypatch):
+    # n_steps=2**40 asked numpy for an 8 TiB schedule (a raw MemoryError, found by the
+    # huge-integer probe); TrainSettings accepts it (train checks its own budget), the schedule
+    # is checked where it is allocated
+    from csuper import MemoryBudgetError
+
+    monkeypatch.setenv("CSUPER_MEMORY_BUDGET", "64MiB")
+    with pytest.raises(MemoryBudgetError, match="n_steps=1099511627776"):
+        learning_rates(TrainSettings(n_steps=2**40))
+    assert (
+        learning_rates(TrainSettings(n_steps=4, schedule="constant", lr=0.5)).tolist() == [0.5] * 4
+    )
