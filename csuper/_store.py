@@ -28,8 +28,14 @@ True
 >>> ResultStore(folder, "other", {"n": 10})
 Traceback (most recent call last):
 ...
-csuper._errors.StoreError: folder ... holds experiment 'demo' with config {'n': 10}; refusing to
-mix it with experiment 'other' with config {'n': 10} (nothing was written).
+csuper._errors.StoreError: folder ... holds results of experiment 'demo'; refusing to mix them
+with experiment 'other' (choose another folder; nothing was written).
+>>> ResultStore(folder, "demo", {"n": 20})
+Traceback (most recent call last):
+...
+csuper._errors.StoreError: folder ... holds experiment 'demo' with other options (n: 10 there, 20
+here); refusing to mix them (rerun with the folder's options to resume it, or choose another
+folder; nothing was written).
 """
 
 from __future__ import annotations
@@ -46,6 +52,22 @@ from csuper._validation import check_output_folder
 __all__ = ["ResultStore", "make_key"]
 
 _FORMAT = 1
+
+
+def _differences(there: Any, here: Any, path: tuple[str, ...] = ()) -> str:
+    """The entries in which two configurations differ (nested dicts entry by entry), each value
+    shortened: ``"n: 10 there, 20 here; settings.lr: 0.1 there, 0.2 here"``."""
+    if isinstance(there, dict) and isinstance(here, dict):
+        keys = sorted(k for k in set(there) | set(here) if there.get(k, ...) != here.get(k, ...))
+        return "; ".join(
+            _differences(there.get(k, ...), here.get(k, ...), (*path, k)) for k in keys
+        )
+
+    def short(value: Any) -> str:
+        text = "unset" if value is ... else repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    return f"{'.'.join(path) or 'config'}: {short(there)} there, {short(here)} here"
 
 
 def make_key(**params: Any) -> str:
@@ -135,11 +157,18 @@ class ResultStore:
         header = {"csuper_store": _FORMAT, "experiment": experiment, "config": self.config}
         if self.header_path.exists():
             old = self._read_header()
-            if old.get("experiment") != experiment or old.get("config") != self.config:
+            if old.get("experiment") != experiment:
                 raise StoreError(
-                    f"folder {str(self.folder)!r} holds experiment {old.get('experiment')!r} with "
-                    f"config {old.get('config')!r}; refusing to mix it with experiment "
-                    f"{experiment!r} with config {self.config!r} (nothing was written)."
+                    f"folder {str(self.folder)!r} holds results of experiment "
+                    f"{old.get('experiment')!r}; refusing to mix them with experiment "
+                    f"{experiment!r} (choose another folder; nothing was written)."
+                )
+            if old.get("config") != self.config:
+                raise StoreError(
+                    f"folder {str(self.folder)!r} holds experiment {experiment!r} with other "
+                    f"options ({_differences(old.get('config'), self.config)}); refusing to mix "
+                    "them (rerun with the folder's options to resume it, or choose another "
+                    "folder; nothing was written)."
                 )
         else:
             self._refuse_foreign()

@@ -9,6 +9,7 @@ contiguous arrays to the numba kernels, which do no checking of their own.
 from __future__ import annotations
 
 import numbers
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -559,6 +560,35 @@ def check_input_file(value: Any, name: str) -> Path:
     return path
 
 
+def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` file at ``path`` (checked by :func:`check_input_file`), read
+    with ``allow_pickle=False``; ``what`` names the file's kind in the error.
+
+    A file that is not a zip archive (a JSON report, a ``.npy`` array, a text file) is refused
+    by name, not with NumPy's advice about pickled data.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "summary.json"
+    >>> _ = f.write_text("{}")
+    >>> read_npz(f, "csuper toy-model file")
+    Traceback (most recent call last):
+    ...
+    ValueError: ...summary.json is not a readable csuper toy-model file (.npz): it is not a zip
+    archive of NumPy arrays.
+    """
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is not a readable {what} (.npz): it is not a zip archive of NumPy arrays."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {key: f[key] for key in f.files}
+    except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile, EOFError
+        raise ValueError(f"{path} is not a readable {what} (.npz): {exc}") from None
+
+
 # ----------------------------------------------------------------------------------------------
 # memory budget
 # ----------------------------------------------------------------------------------------------
@@ -690,4 +720,5 @@ def check_memory(nbytes: float, what: str, alternative: str) -> None:
 
 
 __all__ += ["check_path", "check_output_file", "check_output_folder", "check_input_file"]
+__all__ += ["read_npz"]
 __all__ += ["MEMORY_BUDGET_ENV", "MemoryBudgetError", "check_memory", "memory_budget"]

@@ -236,11 +236,27 @@ def test_task_error_propagates_and_remaining_tasks_cancelled():
         make_executor(workers=1).run(failing_task, range(5))
 
 
-def test_processes_yield_as_completed_with_progress():
+def gated_identity(task):
+    """Task (x, folder): x = 0 returns only after the three others have left their mark in
+    folder (and 0.2 s more for their results to reach the parent; at most 60 s), the others
+    at once. A fixed sleep raced against a worker's start-up on a loaded machine."""
+    x, folder = task
+    if x == 0:
+        deadline = time.monotonic() + 60.0
+        while len(os.listdir(folder)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+    else:
+        Path(folder, str(x)).touch()
+    return x
+
+
+def test_processes_yield_as_completed_with_progress(tmp_path):
+    tasks = [(x, str(tmp_path)) for x in range(4)]
     with make_executor(workers=2) as ex:
-        order = [i for i, _ in ex.map(slow_identity, [30, 0, 0, 0], progress=True, desc="t")]
+        order = [i for i, _ in ex.map(gated_identity, tasks, progress=True, desc="t")]
     assert sorted(order) == [0, 1, 2, 3]
-    assert order[-1] == 0  # the slow first task finishes last
+    assert order[-1] == 0  # the first task, held until the others finished, comes last
 
 
 def test_early_stop_then_reuse():

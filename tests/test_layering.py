@@ -18,10 +18,19 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "csuper"
 
-#: Importable from everywhere: input validation, csuper's exception and warning classes, deferred
-#: imports, the result store, the executor and the root package (``from csuper import
-#: __version__``). They import nothing above themselves.
-BOTTOM = {"_validation", "_errors", "_lazy", "_store", "_stream_kernels", "executor", "csuper"}
+#: Importable from everywhere: input validation, scaled norms, csuper's exception and warning
+#: classes, deferred imports, the result store, the executor and the root package (``from csuper
+#: import __version__``). They import nothing above themselves.
+BOTTOM = {
+    "_validation",
+    "_errors",
+    "_lazy",
+    "_norms",
+    "_store",
+    "_stream_kernels",
+    "executor",
+    "csuper",
+}
 
 _BELOW_TOY = {"geometry", "jl", "recovery"}
 
@@ -30,6 +39,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "csuper": {"_errors"},
     "_errors": set(),
     "_lazy": set(),
+    "_norms": set(),
     "_stream_kernels": set(),
     "_validation": {"_errors"},
     "_store": {"_validation", "_errors"},

@@ -140,13 +140,31 @@ def test_an_unreadable_or_foreign_header_is_refused(tmp_path, header, message):
 
 def test_other_experiments_and_configs_are_refused(tmp_path):
     _filled(tmp_path / "s")
-    with pytest.raises(StoreError, match="refusing to mix it with experiment 'other'"):
+    with pytest.raises(StoreError, match="refusing to mix them with experiment 'other'"):
         ResultStore(tmp_path / "s", "other", CONFIG)
     with pytest.raises(StoreError, match="nothing was written"):
         ResultStore(tmp_path / "s", "demo", {**CONFIG, "n": 11})
     # tuples and lists, numpy scalars: the same config after a JSON round trip
     np = pytest.importorskip("numpy")
     assert len(ResultStore(tmp_path / "s", "demo", {"n": np.int64(10), "grid": (1, 2)})) == 5
+
+
+def test_a_refusal_names_only_what_differs(tmp_path):
+    # a user who reruns a sweep with one option changed must see that option, not two dumps of
+    # every option (a pricing folder's refusal was 2,500 characters of seeds and importances)
+    long = {"seeds": list(range(10**15, 10**15 + 40)), "importance": [0.9**i for i in range(40)]}
+    ResultStore(tmp_path / "s", "demo", {**long, "settings": {"n_steps": 200, "b": [0.9]}})
+    with pytest.raises(StoreError) as exc:
+        ResultStore(
+            tmp_path / "s", "demo", {**long, "settings": {"n_steps": 300, "b": [0.9]}, "lr": 0.1}
+        )
+    message = str(exc.value).replace(str(tmp_path), "")
+    assert "(lr: unset there, 0.1 here; settings.n_steps: 200 there, 300 here)" in message
+    assert "seeds" not in message and len(message) < 300
+    with pytest.raises(StoreError) as exc:
+        ResultStore(tmp_path / "s", "other", long)
+    message = str(exc.value).replace(str(tmp_path), "")
+    assert "seeds" not in message and len(message) < 200
 
 
 def test_folders_that_are_not_csupers_are_refused(tmp_path):

@@ -16,13 +16,16 @@ Nothing at the module level of a subcommand module imports more than the standar
 ``csuper --help`` imports no subcommand module at all, and ``csuper <name> ...`` imports only
 ``<name>``'s. Exit statuses: 0 success; 2 bad usage or an invalid value, output path, input
 file or missing optional dependency, detected before the work starts (one line on stderr); 1 a
-failure while running; 130 interrupted (Ctrl-C), with a one-line note.
+failure while running; 130 interrupted (Ctrl-C), with a one-line note; 141 (as for SIGPIPE),
+silently, when the reader of the output went away (``csuper demo | head -1``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
@@ -103,6 +106,22 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 DEFAULT_COMMAND = "study"
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's default-showing formatter, without the noise: an option whose help already
+    states its default (``"... (default: every CPU)"``), a required option, a flag, and an option
+    whose default is None (absent) get no ``(default: ...)`` appended."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help = action.help or ""
+        if (
+            action.required
+            or any(action.default is absent for absent in (None, False, argparse.SUPPRESS))
+            or re.search(r"\(default\b|\bdefault:", help)
+        ):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
     """Return the ``csuper`` argument parser.
 
@@ -134,7 +153,7 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
             name,
             help=entry.help,
             description=module.DESCRIPTION,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=HelpFormatter,
         )
         module.add_arguments(sub)
     return parser
@@ -145,8 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status 0 on success; 2 on bad usage (argparse's convention) or on an invalid value,
     output path, input file or missing optional dependency detected before the work starts;
-    1 on a failure while running; 130 when interrupted (Ctrl-C). Warnings print as one line
-    each.
+    1 on a failure while running; 130 when interrupted (Ctrl-C); 141 when standard output is
+    a pipe whose reader went away. Warnings print as one line each.
     """
     from csuper._errors import MissingDependencyError
 
@@ -160,12 +179,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: warning: {message}", file=sys.stderr)
 
     args = None
+    parser = None
     try:
-        args = build_parser([] if command is None else [command]).parse_args(argv)
+        parser = build_parser([] if command is None else [command])
+        args = parser.parse_args(argv)
         run = importlib.import_module(SUBCOMMANDS[args.command].module).run
         with warnings.catch_warnings():
             warnings.showwarning = show_warning
-            return int(run(args) or 0)
+            status = int(run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:  # the reader went away (csuper demo | head -1): stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout without a file descriptor
+            pass
+        return 141
     except KeyboardInterrupt:
         output = getattr(args, "output", None)
         note = ""
@@ -175,5 +204,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (ValueError, TypeError, MissingDependencyError) as exc:
         # invalid values, output paths and input files are checked before the work starts
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {_name_the_flag(str(exc), parser, command)}", file=sys.stderr)
         return 2
+
+
+def _name_the_flag(message: str, parser: argparse.ArgumentParser | None, command: str | None):
+    """A library error that starts with a parameter name (``"n_features must be ..."``) names
+    the subcommand's flag instead (``"--n-features must be ..."``) when it has one of that
+    name: the vocabulary gives each idea one name in the library and on the command line."""
+    match = re.match(r"([a-z][a-z0-9_]*) must\b", message)
+    if match is None or parser is None or command is None:
+        return message
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            for option in action.choices[command]._actions:
+                if option.dest == match.group(1) and option.option_strings:
+                    flag = max(option.option_strings, key=len)
+                    return flag + message[match.end(1) :]
+    return message

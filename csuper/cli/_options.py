@@ -21,3 +21,22 @@ def add_executor_arguments(parser: argparse.ArgumentParser, *, default_workers: 
         help="run on a Dask cluster instead, e.g. tcp://host:8786 "
         "(needs pip install 'csuper[dask]'); results equal the local run's",
     )
+
+
+def check_plot_file(value: str, name: str):
+    """Validate an image path before the work that draws it: its folder (as
+    :func:`csuper._validation.check_output_file`) and its format, one matplotlib can write (a
+    name without a suffix is written as PNG). Returns the path."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from csuper._validation import check_output_file
+
+    path = check_output_file(value, name)
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = path.suffix[1:].lower()
+    if suffix and suffix not in formats:
+        raise ValueError(
+            f"{name}: cannot write a .{suffix} image; give a file ending in one of "
+            f"{', '.join('.' + f for f in sorted(formats))}; got {str(path)!r}."
+        )
+    return path

@@ -120,7 +120,13 @@ def run(args: argparse.Namespace) -> int:
     if eps is not None:
         lc = line_count_bounds(eps, d, max_order=kmax)
         print(
-            f"Lines in R^{d} with pairwise |<u, v>| <= {eps:g}: "
-            f"at least {lc.lower:.0f} ({lc.lower_bound}), at most {lc.upper:.0f} ({lc.upper_bound})"
+            f"Lines in R^{d} with pairwise |<u, v>| <= {eps:g}: at least {_count(float(lc.lower))} "
+            f"({lc.lower_bound}), at most {_count(float(lc.upper))} ({lc.upper_bound})"
         )
     return 0
+
+
+def _count(x: float) -> str:
+    """A line count: exact digits up to 10^15, then 4 significant ones (6.864e+215, not 216
+    digits)."""
+    return f"{x:.0f}" if x < 1e15 else f"{x:.4g}"

@@ -132,14 +132,20 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from csuper._validation import check_int, check_output_file, check_real
+    from csuper._validation import check_input_file, check_int, check_output_file, check_real
     from csuper.toy import load_model
 
+    check_input_file(args.model, "MODEL.npz")
     if args.output:
         check_output_file(args.output, "--output")
     check_int(args.n_samples, "--n-samples", low=2)
     check_int(args.seed, "--seed", low=0)
     check_real(args.represented_threshold, "--represented-threshold", low=0.0)
+    for flag, values in (("--instance", args.instance), ("--decoders", args.decoders)):
+        if values is not None and len(set(values)) < len(values):
+            raise ValueError(
+                f"{flag} must name each at most once; got {' '.join(map(str, values))}."
+            )
     model = load_model(args.model)
     if not np.all(np.isfinite(model.feature_probability)):
         raise ValueError(

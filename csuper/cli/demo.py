@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the geometry facts; returns 0."""
-    from csuper._validation import check_int, check_real, check_rng
+    from csuper._validation import check_int, check_memory, check_real, check_rng
     from csuper.geometry import (
         best_coherence_bound,
         find_packing,
@@ -56,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
     )
     n_trials = check_int(args.n_trials, "--n-trials", low=2)
     rng = check_rng(check_int(args.seed, "--seed", low=0))
+    check_memory(
+        8.0 * m * n,
+        f"csuper demo's Gaussian frame of --n-dims {m} x --n-features {n} (float64)",
+        "use a smaller --n-features or --n-dims",
+    )
 
     print(f"csuper demo: the geometry of n = {n} feature directions in R^{m} (seed {args.seed})\n")
 

@@ -18,6 +18,10 @@ DESCRIPTION = (
 )
 
 
+#: Defaults of the options that apply to a saved toy model only (None: not given).
+_INSTANCE, _N_SAMPLES = 0, 3000
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``csuper diagnose``."""
     from csuper.diagnose import CONSTRUCTIONS, TESTS
@@ -44,14 +48,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         + "; ".join(f"{k}: {v.__doc__}" for k, v in TESTS.items()),
     )
     parser.add_argument(
-        "--instance", type=int, default=0, metavar="I", help="instance of a saved toy model"
+        "--instance",
+        type=int,
+        default=None,
+        metavar="I",
+        help=f"instance of a saved toy model (default: {_INSTANCE})",
     )
     parser.add_argument(
         "--n-samples",
         type=int,
-        default=3000,
+        default=None,
         metavar="N",
-        help="activations drawn from a saved toy model's feature distribution",
+        help=f"activations drawn from a saved toy model's feature distribution (default: "
+        f"{_N_SAMPLES})",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument(
@@ -60,34 +69,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def _load_npz(path) -> dict:
-    import numpy as np
-
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile
-        raise ValueError(f"{path} is not a readable .npz file: {exc}") from None
-
-
 def _from_file(args: argparse.Namespace, rng):
     """(title, H, X, W, factors, expected) from a toy-model or activations file."""
     import numpy as np
 
-    from csuper._validation import check_int
+    from csuper._validation import check_input_file, check_int, read_npz
     from csuper.toy import feature_distribution, load_model, sample_features
 
-    data = _load_npz(args.input)
+    data = read_npz(check_input_file(args.input, "FILE.npz"), "toy-model or activations file")
     if "metadata" in data and "W" in data and "H" not in data:
         model = load_model(args.input)
-        r = check_int(args.instance, "--instance", low=0, high=model.n_instances - 1)
+        instance = _INSTANCE if args.instance is None else args.instance
+        r = check_int(instance, "--instance", low=0, high=model.n_instances - 1)
         p = model.feature_probability[r]
         if not np.all(np.isfinite(p)):
             raise ValueError(
                 f"{args.input}: the model has no feature_probability (NaN), so no activations "
                 "can be drawn; save activations with known features instead."
             )
-        n = check_int(args.n_samples, "--n-samples", low=20)
+        n_samples = _N_SAMPLES if args.n_samples is None else args.n_samples
+        n = check_int(n_samples, "--n-samples", low=20)
         d = feature_distribution(
             model.n_features, p, magnitude=model.distribution.get("magnitude", "uniform")
         )
@@ -103,6 +104,7 @@ def _from_file(args: argparse.Namespace, rng):
             f"{args.input} holds neither a csuper toy model nor activations: expected an array "
             f"'H' (N, m) (with optional 'X', 'W', 'factors'); found {sorted(data)}."
         )
+    _refuse_model_options(args, f"the activations file {args.input}")
     unknown = sorted(set(data) - {"H", "X", "W", "factors"})
     if unknown:
         raise ValueError(
@@ -116,18 +118,49 @@ def _from_file(args: argparse.Namespace, rng):
     return title, data["H"], data.get("X"), data.get("W"), factors, {}
 
 
+def _refuse_model_options(args: argparse.Namespace, source: str) -> None:
+    """--instance and --n-samples select and sample a saved toy model: refuse them elsewhere
+    (they were silently ignored)."""
+    options = (("--instance", args.instance), ("--n-samples", args.n_samples))
+    given = [flag for flag, value in options if value is not None]
+    if given:
+        raise ValueError(
+            f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} only to a saved "
+            f"toy model; {source} brings its own activations."
+        )
+
+
+#: The files ``--output`` writes: a folder holding anything else is another report's.
+_REPORT_FILES = ("report.md", "diagnosis.json")
+
+
+def _check_report_folder(folder) -> None:
+    """Refuse a folder that holds files other than an earlier diagnosis (a study or sae report
+    folder has a report.md too: it must not be overwritten)."""
+    present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if present and ("diagnosis.json" not in present or set(present) - set(_REPORT_FILES)):
+        shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+        raise ValueError(
+            f"--output: folder {str(folder)!r} holds files that are not a csuper diagnose "
+            f"report ({shown}); choose a new or empty folder (nothing was written)."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper diagnose``; returns the exit status."""
     import json
     import pathlib
 
-    from csuper._validation import check_int
+    from csuper._validation import check_int, check_output_folder
     from csuper.diagnose import diagnose, make_construction
 
+    if args.output:
+        _check_report_folder(check_output_folder(args.output, "--output"))
     check_int(args.seed, "--seed", low=0)
     if (args.input is None) == (args.construction is None):
         raise ValueError("give exactly one of FILE.npz and --construction NAME.")
     if args.construction is not None:
+        _refuse_model_options(args, f"--construction {args.construction}")
         c = make_construction(args.construction, rng=args.seed)
         title = f"construction '{c.name}': {c.description}"
         H, X, W, factors, expected = c.H, c.X, c.W, c.factors, c.expected
@@ -153,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     print(text)
     if args.output:
         folder = pathlib.Path(args.output)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True)
         (folder / "report.md").write_text(text, encoding="utf-8")
         out = {"title": title, **d.to_dict(), "known_answers": checks}
         (folder / "diagnosis.json").write_text(json.dumps(out, indent=2), encoding="utf-8")

@@ -46,7 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--n-trials", type=int, default=30, help="trials per m")
     parser.add_argument(
-        "--nnz-per-column", type=int, default=None, help="s for --construction sparse-jl"
+        "--nnz-per-column",
+        type=int,
+        default=None,
+        help="nonzeros s per column for --construction sparse-jl (default: min(8, m))",
     )
     parser.add_argument(
         "--points",
@@ -67,11 +70,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``csuper jl``; returns the exit status."""
-    from csuper._validation import check_output_file
+    from csuper._validation import check_int
+    from csuper.cli._options import check_plot_file
     from csuper.jl import BOUNDS, distortion_experiment, larsen_nelson_lower_bound, min_dim
 
     if args.plot:
-        check_output_file(args.plot, "--plot")
+        if args.bounds_only:
+            raise ValueError("--plot draws the measured m, which --bounds-only skips; drop one.")
+        check_plot_file(args.plot, "--plot")
+    check_int(args.seed, "--seed", low=0)
     delta = args.failure_probability
     for N in args.n_points:
         print(f"Bounds on m for N={N}, eps={args.eps:g}, delta={delta:g}, n={args.n_features}:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 DESCRIPTION = (
     "Draw sensing matrices and k-sparse signals over a grid of delta = m/n and rho = k/m, recover "
@@ -24,9 +25,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--grid", type=int, default=20, help="grid points per axis (delta and rho in [1/grid, 1])"
     )
     parser.add_argument("--n-trials", type=int, default=20, help="signals per cell")
-    parser.add_argument("--matrix", choices=sorted(MATRIX_FAMILIES), default="gaussian")
-    parser.add_argument("--signal", choices=sorted(SIGNAL_LAWS), default="gaussian")
-    parser.add_argument("--solver", choices=sorted(EXPERIMENT_SOLVERS), default="admm")
+    parser.add_argument(
+        "--matrix",
+        choices=sorted(MATRIX_FAMILIES),
+        default="gaussian",
+        help="random family of the m x n sensing matrices",
+    )
+    parser.add_argument(
+        "--signal",
+        choices=sorted(SIGNAL_LAWS),
+        default="gaussian",
+        help="law of the k nonzero values: "
+        + "; ".join(f"{name}: {law.description}" for name, law in sorted(SIGNAL_LAWS.items())),
+    )
+    parser.add_argument(
+        "--solver",
+        choices=sorted(EXPERIMENT_SOLVERS),
+        default="admm",
+        help="solver: admm (batched basis pursuit), highs or cvxpy (one LP per signal), omp or "
+        "iht (greedy, told the true k; not basis pursuit)",
+    )
     parser.add_argument(
         "--success-tol", type=float, default=1e-4, help="success: ||x_hat - x|| <= tol ||x||"
     )
@@ -38,7 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder for resumable results (records.jsonl)",
     )
-    parser.add_argument("--plot", default=None, help="write the success map to this image file")
+    parser.add_argument(
+        "--plot",
+        default=None,
+        metavar="PATH",
+        help="write the success map to this image file (png/pdf/svg)",
+    )
     add_executor_arguments(parser, default_workers="1")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
@@ -53,15 +76,17 @@ def run(args: argparse.Namespace) -> int:
     """Run the experiment, print the table (CSV) and write the plot; returns 0."""
     import numpy as np
 
-    from csuper._validation import check_int, check_output_file, check_output_folder
+    from csuper._validation import check_int, check_output_folder
+    from csuper.cli._options import check_plot_file
     from csuper.executor import make_executor
     from csuper.recovery import phase_transition
 
     if args.output:
         check_output_folder(args.output, "--output")
     if args.plot:
-        check_output_file(args.plot, "--plot")
+        check_plot_file(args.plot, "--plot")
     grid = check_int(args.grid, "--grid", low=1)
+    check_int(args.seed, "--seed", low=0)
     axis = np.arange(1, grid + 1) / grid
     workers = 1 if args.workers is None and args.scheduler is None else args.workers
     with make_executor(workers=workers, scheduler=args.scheduler) as executor:
@@ -93,4 +118,5 @@ def run(args: argparse.Namespace) -> int:
         ax = res.plot()
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
+        print(f"plot written to {args.plot}", file=sys.stderr)
     return 0

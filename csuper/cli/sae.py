@@ -61,8 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--coefficients",
         type=float,
         nargs="+",
-        default=list(d.coefficients),
-        help="sparsity coefficients (k values for topk/batchtopk)",
+        default=None,
+        help="sparsity coefficients of relu_l1 and jumprelu (default: "
+        + " ".join(f"{c:g}" for c in d.coefficients)
+        + "); the k values of topk and batchtopk (integers, required for them)",
     )
     parser.add_argument("--n-seeds", type=int, default=d.n_seeds, help="seeds per configuration")
     parser.add_argument("--n-steps", type=int, default=d.n_steps, help="Adam steps")
@@ -73,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         nargs="*",
         default=list(d.gap_n_features),
-        help="n values of the amortisation-gap curve (m and k fixed)",
+        help="n values of the amortisation-gap curve (m and k fixed); none skips the curve",
     )
     parser.add_argument(
         "--gap-k",
@@ -98,7 +100,15 @@ def run(args: argparse.Namespace) -> int:
     check_output_folder(args.output, "--output")
     coefs = args.coefficients
     if ARCHITECTURES[args.architecture]["knob"] == "k":
+        if coefs is None or not all(float(c).is_integer() for c in coefs):
+            raise ValueError(
+                f"--architecture {args.architecture} needs --coefficients with its k values "
+                f"(integers, e.g. --coefficients 1 2 4); got "
+                f"{'none' if coefs is None else ' '.join(f'{c:g}' for c in coefs)}."
+            )
         coefs = [int(c) for c in coefs]
+    elif coefs is None:
+        coefs = SweepConfig().coefficients
     config = SweepConfig(
         n_features=args.n_features,
         n_dims=args.n_dims,

@@ -78,6 +78,7 @@ _FIELDS = ("n_seeds", "n_steps", "batch_size", "lr", "weight_decay", "seed")
 
 def resolve(args: argparse.Namespace):
     """The study configuration and output folder: the preset, then the file, then the flags."""
+    from csuper._validation import check_input_file
     from csuper.study import DEFAULT_OUTPUT, PRESETS, QUICK_OUTPUT, load_config
 
     preset = getattr(args, "preset", None)
@@ -87,6 +88,7 @@ def resolve(args: argparse.Namespace):
         preset = "quick"
     output = QUICK_OUTPUT if preset == "quick" else DEFAULT_OUTPUT
     if hasattr(args, "config"):
+        check_input_file(args.config, "--config")
         config, file_output, file_preset = load_config(args.config, preset=preset)
         output = file_output or (QUICK_OUTPUT if file_preset == "quick" else DEFAULT_OUTPUT)
     else:

@@ -7,8 +7,9 @@ import argparse
 DESCRIPTION = (
     "Train one toy model per feature probability p (a sweep, all instances in one call of the "
     "numba trainer), keep the best of --n-seeds runs per p, print a summary (loss, represented "
-    "features, D* = m/||W||_F^2, polytopes for m <= 3) and save the models to an .npz file "
-    "readable with csuper.toy.load_model. Defaults: the reference notebook's settings."
+    "features, D* = m/||W||_F^2, polytopes for m <= 3) and, with --output, save the models to an "
+    ".npz file that csuper compare, csuper diagnose and csuper.toy.load_model read. Defaults: the "
+    "reference notebook's settings."
 )
 
 
@@ -121,10 +122,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     import csuper.toy as toy
-    from csuper._validation import check_output_file
+    from csuper._validation import check_int, check_output_file, check_real
 
     if args.output is not None:  # fail before the work, not after it
         check_output_file(args.output, "--output")
+    check_int(args.seed, "--seed", low=0)
+    check_real(args.importance_ratio, "--importance-ratio", low=0.0, high=1.0, low_inclusive=False)
     p = args.feature_probability
     p = 20.0 ** -np.linspace(0, 1, 10) if p is None else np.asarray(p, dtype=float)
     dist = toy.feature_distribution(args.n_features, p, magnitude=args.magnitude)

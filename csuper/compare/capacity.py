@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csuper._lazy import lazy_import
+from csuper._norms import norm2, unit_scaled
 from csuper._validation import check_array, check_int, check_real
 from csuper.compare._kkt import classify, fill_budget
+from csuper.compare._model import model_arrays
 from csuper.geometry import feature_dimensionality
 
 stats = lazy_import("scipy.stats")
@@ -348,21 +350,22 @@ def compare_capacities(
 
     if not isinstance(model, ToyModel):
         raise TypeError(f"model must be a csuper.toy.ToyModel; got {type(model).__name__}.")
-    r = check_int(instance, "instance", low=0, high=model.n_instances, high_inclusive=False)
+    W_all, P_all = model_arrays(model)
+    r = check_int(instance, "instance", low=0, high=W_all.shape[0], high_inclusive=False)
     mono = check_real(
         monosemantic_above, "monosemantic_above", low=0.0, high=1.0, low_inclusive=False
     )
     ign = check_real(ignored_below, "ignored_below", low=0.0, high=mono, high_inclusive=False)
     thr = check_real(represented_threshold, "represented_threshold", low=0.0)
-    p = model.feature_probability[r]
+    p = P_all[r]
     if not np.all(np.isfinite(p)):
         raise ValueError(
             "model.feature_probability is unknown (NaN); pass feature_probability to from_weights."
         )
-    W = model.W[r]
-    D = feature_dimensionality(W)
-    norm = np.linalg.norm(W, axis=0)
-    alloc = relu_allocation(model.importance[r], p, model.n_dims)
+    W = W_all[r]
+    D = feature_dimensionality(unit_scaled(W))  # scale invariant; no overflow warnings
+    norm = norm2(W, axis=0)
+    alloc = relu_allocation(model.importance[r], p, W.shape[0])
     learned_class = classify(D, mono, ign)
     learned_class[norm <= thr] = "ignored"  # represented means |w_i| > represented_threshold
     return CapacityComparison(
@@ -372,7 +375,7 @@ def compare_capacities(
         learned_class,
         classify(alloc.capacity, mono, ign),
         alloc,
-        model.n_dims,
+        W.shape[0],
         thr,
     )
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from csuper._norms import norm2, pow2_exponent
 from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
+from csuper.compare._model import MAX_WEIGHT
 
 __all__ = [
     "DECODERS",
@@ -29,11 +31,6 @@ __all__ = [
 
 #: Most feature values drawn at once (n_features * n_samples): 2**26 float64 = 512 MiB.
 MAX_DRAW = 2**26
-#: Largest magnitude of an entry of W or b in :func:`decoder_gap`: the decoders' arithmetic grows
-#: like the sixth power of the scale of W (the re-fitted read-out's squared Adam gradients, of
-#: order (|W|^3 n m B)^2), which must stay finite in float64 (up to 1e308); 1e100 overflowed the
-#: squared errors (|W^T W x|^2, order 1e400) into NaN.
-MAX_WEIGHT = 1e30
 #: Feature values per chunk of :func:`recovered_features` (2**22 float64 = 32 MiB).
 _CHUNK = 2**22
 #: Largest n_samples_per_feature * n_features**2 of :func:`recovered_features` (minutes of work).
@@ -513,13 +510,15 @@ def decoder_gap(
     X = _draw_nonzero(dist, B, gen)
     X_fit = _draw_nonzero(dist, B_fit, gen)
     Wd, bd = W[:, idx], b[idx]
-    scale = float(np.abs(Wd).max()) or 1.0  # column norms of tiny W must not underflow to 0
-    norms = np.linalg.norm(Wd / scale, axis=0) * scale
+    norms = norm2(Wd, axis=0)  # tiny W's column norms must not underflow to 0
     G = gen.standard_normal((m, idx.size))
     G *= norms / np.maximum(np.linalg.norm(G, axis=0), 1e-300)
     H, H_fit, Hg, Hg_fit = Wd @ X, Wd @ X_fit, G @ X, G @ X_fit
     if noise > 0:
-        sigma = noise * float(np.sqrt(np.mean(H_fit**2)))
+        # noise_level times the RMS of h, by an exact power-of-two scaling: H_fit**2 underflowed
+        # to 0 for W ~ 1e-200, and the "noisy" signals came out exact
+        e = int(pow2_exponent(np.max(np.abs(H_fit))))
+        sigma = float(np.ldexp(noise * np.sqrt(np.mean(np.ldexp(H_fit, -e) ** 2)), e))
         H, H_fit, Hg, Hg_fit = (
             A + sigma * gen.standard_normal(A.shape) for A in (H, H_fit, Hg, Hg_fit)
         )

@@ -18,6 +18,7 @@ import numpy as np
 from csuper._lazy import lazy_import
 from csuper._validation import check_array, check_frame, check_int, check_real, check_rng
 from csuper.compare._kkt import fill_budget
+from csuper.compare._model import MAX_WEIGHT
 from csuper.compare.capacity import CapacityAllocation
 from csuper.geometry import gram_matrix
 
@@ -37,10 +38,21 @@ MAX_GRAM_FEATURES = 11_585
 #: Largest kurtosis K_i (K = 1/p for a sparse input of density p: p >= 1e-100): the loss and its
 #: gradient scale with K, and the trainer's iterates overflowed from K ~ 1e200 (nightly fuzz).
 MAX_KURTOSIS = 1e100
+#: Largest magnitude of an importance v_i: with |W| <= 1e30 and K <= 1e100 every term of the
+#: loss, (K - 1)(|w_i|^2 - v_i)^2 included, stays below float64's 1e308 (v ~ 1e200 gave an
+#: infinite allocation loss with the wrong capacities, and the trainer an overflow).
+MAX_IMPORTANCE = 1e60
 
 
 def _check_v_K(importance, kurtosis) -> tuple[np.ndarray, np.ndarray]:
-    v = check_array(importance, "importance", ndim=1, dtype=np.float64)
+    v = check_array(
+        importance,
+        "importance",
+        ndim=1,
+        dtype=np.float64,
+        low=-MAX_IMPORTANCE,
+        high=MAX_IMPORTANCE,
+    )
     if v.shape[0] > MAX_GRAM_FEATURES:
         raise ValueError(
             f"importance has {v.shape[0]} features; the quadratic model forms an n x n Gram "
@@ -69,9 +81,11 @@ def quadratic_model_loss(W, importance, kurtosis) -> float:
     Parameters
     ----------
     W : array_like, shape (m, n)
-        Embedding, columns w_i.
+        Embedding, columns w_i, entries in [-MAX_WEIGHT, MAX_WEIGHT] = [-1e30, 1e30] (the loss
+        is quartic in W and must stay finite).
     importance : array_like, shape (n,)
-        v_i (the coefficients of the target; may be negative).
+        v_i (the coefficients of the target; may be negative), in [-MAX_IMPORTANCE,
+        MAX_IMPORTANCE] = [-1e60, 1e60].
     kurtosis : float or array_like, shape (n,)
         K_i = E[x_i^4] in [1, 1e100] (3 for Gaussian inputs; 1/p for a sparse input that is
         +-1/sqrt(p) with probability p and 0 otherwise).
@@ -99,6 +113,8 @@ def quadratic_model_loss(W, importance, kurtosis) -> float:
     1.0
     """
     W = check_frame(W, "W", allow_zero_columns=True)
+    # the loss is quartic in W: its sums overflowed into inf - inf = NaN from |W| ~ 1e77 on
+    check_array(W, "W", low=-MAX_WEIGHT, high=MAX_WEIGHT)
     v, K = _check_v_K(importance, kurtosis)
     if v.shape[0] != W.shape[1]:
         raise ValueError(f"importance must have length n_features={W.shape[1]}; got {v.shape[0]}.")
@@ -115,7 +131,7 @@ def quadratic_capacity_loss(capacity, importance, kurtosis) -> np.ndarray:
     capacity : array_like, shape (n,)
         C_i in [0, 1].
     importance : array_like, shape (n,)
-        v_i (any sign).
+        v_i (any sign), in [-MAX_IMPORTANCE, MAX_IMPORTANCE] = [-1e60, 1e60].
     kurtosis : float or array_like, shape (n,)
         K_i in [1, 1e100].
 
@@ -165,7 +181,7 @@ def quadratic_allocation(importance, kurtosis, n_dims: int) -> CapacityAllocatio
     Parameters
     ----------
     importance : array_like, shape (n,)
-        v_i; features with v_i <= 0 get capacity 0 (they have no benefit).
+        v_i in [-1e60, 1e60]; features with v_i <= 0 get capacity 0 (they have no benefit).
     kurtosis : float or array_like, shape (n,)
         K_i in [1, 1e100].
     n_dims : int
@@ -244,6 +260,7 @@ def train_quadratic_model(
     Parameters
     ----------
     importance : array_like, shape (n,)
+        v_i in [-1e60, 1e60].
     kurtosis : float or array_like, shape (n,)
         K_i in [1, 1e100] (see :func:`quadratic_model_loss`).
     n_dims : int

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from csuper._validation import check_array, check_bool, check_int, check_real, check_rng
+from csuper.compare._model import model_arrays
 from csuper.geometry import gram_matrix
 from csuper.recovery import statistical_dimension_curve
 
@@ -388,10 +389,7 @@ def scaling_points(model, *, represented_threshold: float = 0.5) -> list[Scaling
     >>> [round(pt.k, 2) for pt in scaling_points(model)]
     [1.8, 0.18]
     """
-    W = getattr(model, "W", None)
-    P = getattr(model, "feature_probability", None)
-    if W is None or P is None or np.ndim(W) != 3:
-        raise TypeError(f"model must be a csuper.toy.ToyModel; got {type(model).__name__}.")
+    W, P = model_arrays(model)
     if not np.all(np.isfinite(P)):
         raise ValueError(
             "model.feature_probability is unknown (NaN, e.g. a model imported with "

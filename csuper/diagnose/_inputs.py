@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from csuper._norms import pow2_exponent
 from csuper._validation import check_array
 
 #: Fewest samples a test that fits a read-out accepts (train and test parts both non-trivial).
 MIN_SAMPLES = 20
+#: Most null draws, permutations or bootstrap resamples a test accepts: a p-value's resolution
+#: of 1e-6 is far below any level a test uses, and 2**31 draws asked numpy for an array it
+#: could not allocate (a raw MemoryError) or ran for days.
+MAX_RESAMPLES = 10**6
 
 
 def check_activations(H, X=None, *, min_samples: int = MIN_SAMPLES):
@@ -41,11 +46,17 @@ def check_weights(W, n_features: int | None = None, n_dims: int | None = None) -
 
 def varying_features(X: np.ndarray) -> np.ndarray:
     """Indices of the features that vary over the samples (a constant feature has no R^2)."""
-    return np.flatnonzero(X.std(axis=0) > 0)
+    return np.flatnonzero(np.ptp(X, axis=0) > 0)  # X.std underflowed to 0 for X ~ 1e-200
 
 
 def r2_scores(Y: np.ndarray, Yhat: np.ndarray) -> np.ndarray:
-    """Per-column R^2 = 1 - SSE / SST on the given rows; NaN for a constant column."""
+    """Per-column R^2 = 1 - SSE / SST on the given rows; NaN for a constant column.
+
+    Scale invariant: Y and Yhat are scaled by the power of two that brings each column of Y to a
+    largest entry in [0.5, 1) (exact), so that the squares of 1e200 features do not overflow
+    nor those of 1e-200 features underflow."""
+    e = pow2_exponent(np.max(np.abs(Y), axis=0, initial=0.0))
+    Y, Yhat = np.ldexp(Y, -e), np.ldexp(Yhat, -e)
     sst = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
     sse = ((Y - Yhat) ** 2).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -10,8 +10,16 @@ from typing import Any
 
 import numpy as np
 
+from csuper._norms import norm2, unit_scaled
 from csuper._validation import check_array, check_int, check_real, check_rng
-from csuper.diagnose._inputs import check_activations, check_weights, numerical_rank
+from csuper.diagnose._inputs import (
+    MAX_RESAMPLES,
+    check_activations,
+    check_weights,
+    numerical_rank,
+    varying_features,
+)
+from csuper.diagnose.linear import _frame_fit
 from csuper.diagnose.results import DiagnosticResult
 from csuper.geometry import coherence, feature_dimensionality, gram_matrix, welch_bound
 
@@ -133,7 +141,10 @@ def fast_ica(
 
 
 def _code_match(X: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """Per feature, the largest |correlation| with any of the sources S."""
+    """Per feature, the largest |correlation| with any of the sources S (scale invariant: each
+    column to a largest entry in [0.5, 1) first, exactly, so that 1e200 or 1e-200 features
+    neither overflow nor vanish)."""
+    X, S = unit_scaled(X, axis=0), unit_scaled(S, axis=0)
     Xc = X - X.mean(axis=0)
     Sc = S - S.mean(axis=0)
     nx = np.linalg.norm(Xc, axis=0)
@@ -193,13 +204,13 @@ def unmixing(
     'rotated basis'
     """
     name = "unmixing"
-    n_null = check_int(n_null, "n_null", low=1)
+    n_null = check_int(n_null, "n_null", low=1, high=MAX_RESAMPLES)
     t = check_real(match_threshold, "match_threshold", low=0.0, high=1.0)
     H, X = check_activations(H, X)
     gen = check_rng(rng)
     if X is None:
         return DiagnosticResult.not_applicable(name, "it needs the known features X")
-    live = np.flatnonzero(X.std(axis=0) > 0)
+    live = varying_features(X)
     if live.size == 0:
         return DiagnosticResult.not_applicable(name, "no known feature varies over the samples")
     if numerical_rank(H) == 0:
@@ -216,8 +227,9 @@ def unmixing(
         null[j] = _code_match(Xl, Zw @ Q).mean()
     m = H.shape[1]
     atoms = ica.atoms
-    norms = np.linalg.norm(atoms, axis=0)
-    coh = coherence(atoms[:, norms > 0]) if np.count_nonzero(norms > 0) >= 2 else float("nan")
+    norms = norm2(atoms, axis=0)
+    live_atoms = unit_scaled(atoms[:, norms > 0])  # coherence is scale invariant
+    coh = coherence(live_atoms) if live_atoms.shape[1] >= 2 else float("nan")
     welch = welch_bound(r, m) if r >= 2 else 0.0
     if np.all(match >= t):
         diagnosis = "rotated basis"
@@ -254,10 +266,8 @@ def unmixing(
 
 def _linear_frame(H: np.ndarray, X: np.ndarray, min_r2: float = 0.99) -> np.ndarray | None:
     """Least-squares frame W (m, n) of h ~ W x + c when that fit explains >= min_r2 of H."""
-    A = np.hstack([X, np.ones((X.shape[0], 1))])
-    coef = np.linalg.lstsq(A, H, rcond=None)[0]
-    var = float(np.sum((H - H.mean(axis=0)) ** 2))
-    if var == 0 or 1.0 - float(np.sum((H - A @ coef) ** 2)) / var < min_r2:
+    coef, r2 = _frame_fit(H, X)
+    if not r2 >= min_r2:  # NaN (constant H) included
         return None
     return np.ascontiguousarray(coef[:-1].T)
 
@@ -347,7 +357,7 @@ def sae_unmixing(
     n_seeds = check_int(n_seeds, "n_seeds", low=1)
     n_steps = check_int(n_steps, "n_steps", low=1)
     t = check_real(match_threshold, "match_threshold", low=0.0, high=1.0)
-    live = np.flatnonzero(X.std(axis=0) > 0)
+    live = varying_features(X)
     if live.size == 0:
         return DiagnosticResult.not_applicable(name, "no known feature varies over the samples")
     gen = check_rng(rng)
@@ -375,7 +385,7 @@ def sae_unmixing(
     signed = bool(np.any(X[:, live] < 0))
     if F is not None and live.size >= 2:
         # decoder-space matching needs distinct directions (a magnitude code has one)
-        norms = np.linalg.norm(F, axis=0)
+        norms = norm2(F, axis=0)
         if np.any(norms == 0):
             F = None
         else:
@@ -491,8 +501,8 @@ def dimension_budget(
     t = check_real(represented_threshold, "represented_threshold", low=0.0)
     tol = check_real(share_tol, "share_tol", low=0.0, high=1.0)
     m = W.shape[0]
-    D = feature_dimensionality(W)
-    rep = np.linalg.norm(W, axis=0) > t
+    D = feature_dimensionality(unit_scaled(W))  # scale invariant; no overflow warnings
+    rep = norm2(W, axis=0) > t
     count = int(rep.sum())
     shared = rep & (D < 1.0 - tol)
     if count > m:
@@ -584,7 +594,7 @@ def neuron_alignment(
     'privileged basis'
     """
     name = "neuron_alignment"
-    n_null = check_int(n_null, "n_null", low=1)
+    n_null = check_int(n_null, "n_null", low=1, high=MAX_RESAMPLES)
     a = check_real(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     gen = check_rng(rng)
     if H is not None or X is not None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from csuper._norms import unit_scaled
 from csuper._validation import check_array, check_int, check_real, check_rng
+from csuper.diagnose._inputs import MAX_RESAMPLES
 from csuper.diagnose.results import DiagnosticResult
 
 __all__ = ["interaction_fraction", "additivity"]
@@ -41,7 +43,9 @@ def interaction_fraction(M) -> float:
     >>> print(round(interaction_fraction(np.eye(16).reshape(4, 4, 16)), 6))
     0.6
     """
-    M = check_array(M, "M", ndim=3, dtype=np.float64)
+    # a ratio of sums of squares: on M scaled by a power of two (exact) they neither overflow
+    # (M ~ 1e200 gave inf / inf = NaN) nor underflow (1e-200 gave NaN for 0 / 0)
+    M = unit_scaled(check_array(M, "M", ndim=3, dtype=np.float64))
     mu = M.mean(axis=(0, 1))
     alpha = M.mean(axis=1) - mu
     beta = M.mean(axis=0) - mu
@@ -111,7 +115,7 @@ def additivity(
         )
     if F.min() < 0:
         raise ValueError(f"factors must be nonnegative levels; got minimum {F.min()}.")
-    n_perm = check_int(n_permutations, "n_permutations", low=1)
+    n_perm = check_int(n_permutations, "n_permutations", low=1, high=MAX_RESAMPLES)
     tol = check_real(additive_tol, "additive_tol", low=0.0, high=1.0)
     M = _cell_means(H, F)
     if M is None:

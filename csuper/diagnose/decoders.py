@@ -15,7 +15,7 @@ import numpy as np
 
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose._inputs import check_activations
-from csuper.diagnose.linear import _predict_linear, fit_linear
+from csuper.diagnose.linear import _frame_fit, _predict_linear, fit_linear
 
 __all__ = [
     "DECODERS",
@@ -321,26 +321,22 @@ def fit_ladder(
         else:
             notes["relu_linear"] = "no feature is nonnegative"
     # how linear is the code? regress h on x
-    A = np.hstack([X, np.ones((X.shape[0], 1))])
-    coef, *_ = np.linalg.lstsq(A, H, rcond=None)
-    resid = H - A @ coef
-    var = float(np.sum((H - H.mean(axis=0)) ** 2))
-    frame_fit = 1.0 - float(np.sum(resid**2)) / var if var > 0 else np.nan
+    coef, frame_r2 = _frame_fit(H, X)
     frame = offset = None
     if "basis_pursuit" in rungs:
         if W is not None:
             frame = check_array(W, "W", ndim=2, shape=(H.shape[1], X.shape[1]), dtype=np.float64)
             offset = np.zeros(H.shape[1])
             fitted["basis_pursuit"] = True
-        elif np.isfinite(frame_fit) and frame_fit >= linear_code_threshold:
+        elif np.isfinite(frame_r2) and frame_r2 >= linear_code_threshold:
             frame = np.ascontiguousarray(coef[:-1].T)
             offset = coef[-1]
             fitted["basis_pursuit"] = True
         else:
             notes["basis_pursuit"] = (
                 f"no frame given and h is not a linear measurement of x (R^2 of h from x = "
-                f"{frame_fit:.3f} < {linear_code_threshold:g})"
+                f"{frame_r2:.3f} < {linear_code_threshold:g})"
             )
     if "mlp" in rungs:
         fitted["mlp"] = fit_mlp(H, X, width=mlp_width, n_steps=n_steps, rng=rng)
-    return FittedLadder(fitted, frame, offset, nonneg, frame_fit, notes)
+    return FittedLadder(fitted, frame, offset, nonneg, frame_r2, notes)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from csuper._norms import pow2_exponent, unit_scaled
 from csuper._validation import check_array, check_int, check_real, check_rng
 from csuper.diagnose._inputs import (
+    MAX_RESAMPLES,
     check_activations,
     check_weights,
     numerical_rank,
@@ -112,12 +114,31 @@ def fit_linear(H, Y) -> np.ndarray:
     if Y.shape[0] != H.shape[0]:
         raise ValueError(f"Y must have one row per row of H ({H.shape[0]}); got shape {Y.shape}.")
     A = np.hstack([H, np.ones((H.shape[0], 1))])
-    coef, *_ = np.linalg.lstsq(A, Y, rcond=None)
-    return coef
+    # least squares is equivariant under exact power-of-two scalings of the columns of A (the
+    # rows of the coefficients scale inversely) and of Y: at unit scale lstsq's rank cut
+    # compares like with like (H ~ 1e200 or 1e-200 beside the intercept's column of ones lost
+    # one of them, and the read-out was wrong)
+    ea = pow2_exponent(np.max(np.abs(A), axis=0))
+    ey = pow2_exponent(np.max(np.abs(Y), axis=0, initial=0.0))
+    coef, *_ = np.linalg.lstsq(np.ldexp(A, -ea), np.ldexp(Y, -ey), rcond=None)
+    return np.ldexp(coef, ey[None, :] - ea[:, None])
 
 
 def _predict_linear(coef: np.ndarray, H: np.ndarray) -> np.ndarray:
     return H @ coef[:-1] + coef[-1]
+
+
+def _frame_fit(H: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(coef, R^2)``: the affine fit h ~ W x + c of the activations H (N, m) on the features X
+    (N, n) (``coef`` as :func:`fit_linear`: W^T on top, c last) and the fraction of H's total
+    variance it explains (NaN when H is constant). Both sums of squares are taken on H scaled
+    by a power of two (exact): 1e200 activations do not overflow them, 1e-200 ones do not
+    vanish."""
+    coef = fit_linear(X, H)
+    e = int(pow2_exponent(np.max(np.abs(H))))
+    Hs, resid = np.ldexp(H, -e), np.ldexp(H - _predict_linear(coef, X), -e)
+    var = float(np.sum((Hs - Hs.mean(axis=0)) ** 2))
+    return coef, 1.0 - float(np.sum(resid**2)) / var if var > 0 else float("nan")
 
 
 def cross_validated_linear(H, X, n_folds: int = 5) -> np.ndarray:
@@ -216,7 +237,7 @@ def linear_recoverability(
     H, X = check_activations(H, X)
     t = check_real(threshold, "threshold", low=0.0, high=1.0, low_inclusive=False)
     frac = check_real(budget_fraction, "budget_fraction", low=0.0, high=1.0)
-    B = check_int(n_bootstrap, "n_bootstrap", low=2)
+    B = check_int(n_bootstrap, "n_bootstrap", low=2, high=MAX_RESAMPLES)
     gen = check_rng(rng)
     n = X.shape[1]
     live = varying_features(X)
@@ -234,7 +255,12 @@ def linear_recoverability(
     rank = numerical_rank(H)
     total = float(np.sum(r2[live]))
     budget = float(min(live.size, rank))
-    corr = np.corrcoef(X[:, live], rowvar=False) if live.size > 1 else np.ones((1, 1))
+    # correlations are scale invariant: on unit-scaled columns they neither overflow nor vanish
+    corr = (
+        np.corrcoef(unit_scaled(X[:, live], axis=0), rowvar=False)
+        if live.size > 1
+        else np.ones((1, 1))
+    )
     max_corr = float(np.max(np.abs(corr - np.eye(live.size)))) if live.size > 1 else 0.0
     r = r2[live]
     if np.all(r >= t):
@@ -259,7 +285,9 @@ def linear_recoverability(
     }
     if W is not None:
         W = check_weights(W, n_features=n, n_dims=H.shape[1])
-        details["r2_theory"] = linear_r2(W, X.var(axis=0))
+        # R^2 depends on the variances up to a common factor: those of X scaled by a power of
+        # two (exact) do not overflow for X ~ 1e200 nor vanish for X ~ 1e-200
+        details["r2_theory"] = linear_r2(W, unit_scaled(X).var(axis=0))
     return DiagnosticResult(
         test=name,
         statistic=total,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._norms import unit_scaled
 from csuper._validation import check_bool, check_real
 from csuper.diagnose._inputs import check_activations, check_weights
 from csuper.toy import neuron_polysemanticity
@@ -100,6 +101,9 @@ def neuron_view(
         raise ValueError("H and X must be given together (activations and their features).")
     if H is not None and X is not None:
         H, X = check_activations(H, X, min_samples=2)
+        # correlations are scale invariant: each column to a largest entry in [0.5, 1) first
+        # (exact), so that 1e200 or 1e-200 activations neither overflow nor vanish
+        H, X = unit_scaled(H, axis=0), unit_scaled(X, axis=0)
         Hc, Xc = H - H.mean(axis=0), X - X.mean(axis=0)
         nh, nx = np.linalg.norm(Hc, axis=0), np.linalg.norm(Xc, axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._norms import norm2
 from csuper._validation import check_bool, check_rng
 from csuper.diagnose._inputs import check_activations, check_weights
 from csuper.diagnose.basis import dimension_budget, neuron_alignment, sae_unmixing, unmixing
@@ -25,8 +26,10 @@ def _frame(H, X, W):
     """W when the activations are exactly the linear code h = W x (basis pursuit may use it)."""
     if W is None or H is None or X is None:
         return None
-    resid = np.linalg.norm(H - X @ W.T)
-    return W if resid <= 1e-8 * max(float(np.linalg.norm(H)), 1e-300) else None
+    # scaled norms: numpy's overflowed (H ~ 1e200: inf <= inf) or underflowed (1e-200: 0 <= 0),
+    # and any W passed for any H
+    resid = norm2(H - X @ W.T)
+    return W if resid <= 1e-8 * max(norm2(H), 1e-300) else None
 
 
 def _linear(H, X, W, factors, rng):

@@ -106,7 +106,7 @@ def _sequence(value, name: str) -> tuple:
 
 @dataclass(frozen=True)
 class LabConfig:
-    """What the lab page computes (defaults: ``csuper lab``, about a minute on 2 cores).
+    """What the lab page computes (defaults: ``csuper lab``, under half a minute on 2 cores).
 
     Attributes
     ----------

@@ -36,17 +36,6 @@ def gamma(k: int, dtype=np.float64) -> float:
     return float(ku / (1.0 - ku)) if ku < 1.0 else np.inf
 
 
-def pow2_scale(values: Any) -> Any:
-    """For each value v > 0 the power of two p with ``v p`` in [0.5, 1); 1 where v == 0.
-
-    Multiplying by a power of two is exact in floating point (barring underflow), so a problem
-    scaled by these factors is the same problem, and unscaling its answer adds no rounding.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    _, e = np.frexp(v)
-    return np.where(v > 0, np.ldexp(1.0, -e), 1.0)
-
-
 def backward_error(A: np.ndarray, y: np.ndarray, X: np.ndarray) -> Any:
     """Componentwise backward error of each column of X (shape (n,) or (n, B)) for ``A x = y``.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from csuper._lazy import lazy_import
-from csuper.recovery._duality import pow2_scale
+from csuper._norms import pow2_scale
 
 linalg = lazy_import("scipy.linalg")
 

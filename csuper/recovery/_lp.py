@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper.recovery._duality import pow2_scale, verify
+from csuper._norms import pow2_scale
+from csuper.recovery._duality import verify
 from csuper.recovery._linalg import polish_support
 
 #: HiGHS's primal and dual feasibility tolerances on the scaled problem (its default is 1e-7).

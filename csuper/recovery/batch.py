@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from csuper._errors import ConvergenceWarning
 from csuper._lazy import lazy_import
+from csuper._norms import norm2
 from csuper._validation import (
     check_array,
     check_bool,
@@ -264,7 +265,7 @@ class _Output:
         residual = np.full(B, np.nan)
         objective = np.full(B, np.nan)
         if has_x.any():
-            residual[has_x] = np.linalg.norm(A @ self.x[:, has_x] - Y[:, has_x], axis=0)
+            residual[has_x] = norm2(A @ self.x[:, has_x] - Y[:, has_x], axis=0)
             objective[has_x] = l1_objective(self.x[:, has_x])
         return BatchRecoveryResult(
             x=self.x,
@@ -361,8 +362,8 @@ def _solve(A, Y, reference, settings: _Settings) -> _Output:
 def _settle_trivial(problem: _Problem, out: _Output) -> np.ndarray:
     """Columns not in the range of A are infeasible, y = 0 gives x = 0; returns the others."""
     Y, U_r = problem.Y, problem.U_r
-    yn = np.linalg.norm(Y, axis=0)
-    off_range = np.linalg.norm(Y - U_r @ (U_r.T @ Y), axis=0)
+    yn = norm2(Y, axis=0)
+    off_range = norm2(Y - U_r @ (U_r.T @ Y), axis=0)
     incons = off_range > 1e-10 * yn
     zero = ~incons & (yn == 0)
     out.status[incons] = "infeasible"

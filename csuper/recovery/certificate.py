@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._norms import norm2, pow2_scale
 from csuper._validation import check_array, check_bool, check_real
 from csuper.recovery._common import check_system
 from csuper.recovery._duality import (
@@ -13,7 +14,6 @@ from csuper.recovery._duality import (
     dual_bound,
     l1_objective,
     negativity,
-    pow2_scale,
     relative_gap,
 )
 from csuper.recovery._lp import HIGHS_TOLERANCE, highs_bp
@@ -72,15 +72,6 @@ class Certificate:
             f"Certificate(valid={self.valid}, backward_error={self.backward_error:.3g}, "
             f"gap={self.gap:.3g}, lower_bound={self.lower_bound:.6g}, method={self.method!r})"
         )
-
-
-def _norm2(r: np.ndarray) -> float:
-    """||r||_2 scaled by max |r_i|, so that the squares neither overflow nor underflow
-    (``np.linalg.norm`` squares first: a residual of 1e200 came out as inf)."""
-    s = float(np.max(np.abs(r), initial=0.0))
-    if s == 0.0 or not np.isfinite(s):
-        return s
-    return s * float(np.linalg.norm(r / s))
 
 
 def certify_basis_pursuit(
@@ -190,7 +181,7 @@ def certify_basis_pursuit(
         return Certificate(
             bool(feasible and gap <= tol),
             omega,
-            _norm2(A @ x - y),
+            norm2(A @ x - y),
             neg,
             infeas,
             lower,

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from csuper._lazy import lazy_import
+from csuper._norms import norm2, pow2_scale
 from csuper._validation import check_array, check_bool, check_frame, check_memory, check_real
 from csuper.recovery._common import RecoveryResult, check_system, solver_output
 from csuper.recovery._duality import (
     gamma,
     l1_objective,
     negativity,
-    pow2_scale,
     relative_gap,
     verify,
 )
@@ -93,8 +93,8 @@ def _objective_weighted(A, y, x, value):
 
 
 def _objective_lasso(A, y, x, value):
-    r = A @ x - y
-    return 0.5 * float(r @ r) + value * l1_objective(x)
+    rn = norm2(A @ x - y)
+    return 0.5 * rn * rn + value * l1_objective(x)
 
 
 def _verify_equality(A, y, x, value, nu, nonnegative, tol, weights=None):
@@ -422,7 +422,10 @@ class L1Problem:
     unit largest entry (exact powers of two, undone on the answer; the parameter sigma or lam is
     scaled with them), so that the solver's absolute tolerances act on numbers of order 1
     whatever the units of the data: ``||y|| = 1e-7``, ``1e20`` or ``A * 1e300`` are solved as
-    accurately as unit data. The spread between columns is left to the solver's own
+    accurately as unit data. The answer is polished and verified on that scaled program too;
+    ``x``, the residual and the objective are reported in the caller's units (the lasso
+    objective, quadratic in the scale of y, saturates at inf beyond float64's range, about
+    ``||y|| > 1e154``). The spread between columns is left to the solver's own
     equilibration (an explicit column scaling moves it into the costs, where absolute dual
     tolerances then fail; see ``csuper.recovery._lp``).
 
@@ -565,14 +568,19 @@ class L1Problem:
             x0 = np.zeros(self.A.shape[1])
             objective = float(f.objective(self.A, y, x0, value))
             return RecoveryResult(x0, "optimal", 0.0, objective, self.solver, 0.0, 0)
+        # the scaled program (A' = alpha A, y' = s y, x' = x s / alpha) is solved, polished and
+        # verified: its numbers are of order 1 at any scale of the data, where the residual's
+        # squares of the caller's units overflow (y ~ 1e200) or underflow (~1e-200)
         s = float(pow2_scale(ymax))
-        self._scaled.y.value = y * s
-        if f.parameter == "weights":
-            self._param.value = value
-        elif f.parameter == "sigma":
-            self._param.value = value * s
+        ys = y * s
+        self._scaled.y.value = ys
+        scaled_value = value
+        if f.parameter == "sigma":
+            scaled_value = value * s
         elif f.parameter == "lam":
-            self._param.value = value * s * self._alpha
+            scaled_value = value * s * self._alpha
+        if f.parameter is not None:
+            self._param.value = scaled_value
         t0 = time.perf_counter()
         try:
             with warnings.catch_warnings(), solver_output(self.verbose):
@@ -592,33 +600,36 @@ class L1Problem:
         if status in ("infeasible", "unbounded", "solver_error") or v is None:
             status = "solver_error" if status in ("optimal", "optimal_inaccurate") else status
             return RecoveryResult(None, status, np.nan, np.nan, self.solver, elapsed)
-        x = np.asarray(v, dtype=np.float64) * (self._alpha / s)
+        x = np.asarray(v, dtype=np.float64)
         if self.nonnegative:
             x = np.maximum(x, 0.0)  # solvers may return -1e-12; the program's domain is x >= 0
         nu = None
         if self._eq is not None and self._eq.dual_value is not None:
             # cvxpy's Lagrangian adds dual^T (A x - y): the dual vector of max y^T nu is -dual
-            nu = -np.asarray(self._eq.dual_value, dtype=np.float64) * self._alpha
+            nu = -np.asarray(self._eq.dual_value, dtype=np.float64)
+        As = self._scaled.A
         # the exact KKT point on the answer's support first (interior-point answers carry
         # entries of 1e-8 where the solution is 0), then the answer as it is
         ok = False
-        polished = f.polish(self.A, y, x, value, nu, self.nonnegative, self.tol)
+        polished = f.polish(As, ys, x, scaled_value, nu, self.nonnegative, self.tol)
         if polished is not None and f.verify(
-            self.A, y, polished[0], value, polished[1], self.nonnegative, self.tol
+            As, ys, polished[0], scaled_value, polished[1], self.nonnegative, self.tol
         ):
             x, nu = polished
             ok = True
         else:
-            ok = f.verify(self.A, y, x, value, nu, self.nonnegative, self.tol)
+            ok = f.verify(As, ys, x, scaled_value, nu, self.nonnegative, self.tol)
         status = "optimal" if ok else "optimal_inaccurate"
         try:
             iters = int(self._problem.solver_stats.num_iters or -1)
         except (AttributeError, TypeError):
             iters = -1
+        residual = norm2(As @ x - ys) / s
+        x = x * (self._alpha / s)
         return RecoveryResult(
             x=x,
             status=status,
-            residual=float(np.linalg.norm(self.A @ x - y)),
+            residual=residual,
             objective=float(f.objective(self.A, y, x, value)),
             solver=self.solver,
             time=elapsed,
@@ -727,7 +738,7 @@ def highs_basis_pursuit(
     return RecoveryResult(
         lp.x,
         lp.status,
-        float(np.linalg.norm(A @ lp.x - y)),
+        norm2(A @ lp.x - y),
         l1_objective(lp.x),
         "scipy-highs",
         lp.time,

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from csuper._lazy import lazy_import
+from csuper._norms import norm2, pow2_exponent
 from csuper._validation import check_bool, check_int, check_memory, check_real
 from csuper.recovery._common import BatchRecoveryResult, check_system
 
@@ -16,8 +17,27 @@ _k = lazy_import("csuper.recovery._greedy_kernels")
 __all__ = ["omp", "iht"]
 
 
-def _finish(A, Y, X, status, iters, solver, t0) -> BatchRecoveryResult:
-    residual = np.linalg.norm(A @ X - Y, axis=0)
+def _unit_system(A: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """``(A', Y', ea, ey)``: A = 2**ea A' and Y[:, j] = 2**ey[j] Y'[:, j] with the largest
+    entry of A' and of each column of Y' in [0.5, 1) (exact). Both methods are scale
+    equivariant, and on (A', Y') their squares neither overflow (A, y ~ 1e200) nor underflow
+    (~1e-200); the solution is ``x_j = 2**(ey[j] - ea) x'_j``."""
+    ea = int(pow2_exponent(np.max(np.abs(A))))
+    ey = pow2_exponent(np.max(np.abs(Y), axis=0))
+    return np.ldexp(A, -ea), np.ldexp(Y, -ey[None, :]), ea, ey
+
+
+def _finish(A, Y, X, ea, ey, status, iters, solver, t0) -> BatchRecoveryResult:
+    """The result in the caller's units from the scaled system (A', Y', X') of
+    :func:`_unit_system`: ``A x - y = 2**ey (A' x' - y')``."""
+    residual = np.ldexp(norm2(A @ X - Y, axis=0), ey)
+    with np.errstate(over="ignore"):
+        X = np.ldexp(X, (ey - ea)[None, :])
+    if not np.all(np.isfinite(X)):
+        raise ValueError(
+            f"{solver} found a solution with entries beyond float64's range (about 1.8e308): "
+            "Y is too large for A; rescale them."
+        )
     return BatchRecoveryResult(
         x=X,
         status=np.asarray(status, dtype=str),
@@ -88,6 +108,7 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
     nonnegative = check_bool(nonnegative, "nonnegative")
     _check_greedy_memory("omp", A, Y)
     t0 = time.perf_counter()
+    A, Y, ea, ey = _unit_system(A, Y)
     B = Y.shape[1]
     X = np.zeros((n, B))
     iters = np.zeros(B, dtype=np.int64)
@@ -102,7 +123,7 @@ def omp(A, Y, k: int, *, tol: float = 1e-10, nonnegative: bool = False) -> Batch
         status.append(
             "optimal" if np.linalg.norm(A @ xj - y) <= max(tol, 1e-12) * yn + 1e-300 else "max_iter"
         )
-    return _finish(A, Y, X, status, iters, "omp", t0)
+    return _finish(A, Y, X, ea, ey, status, iters, "omp", t0)
 
 
 def iht(
@@ -159,6 +180,7 @@ def iht(
     nonnegative = check_bool(nonnegative, "nonnegative")
     _check_greedy_memory("iht", A, Y)
     t0 = time.perf_counter()
+    A, Y, ea, ey = _unit_system(A, Y)
     B = Y.shape[1]
     mu0 = 1.0 / np.linalg.norm(A, 2) ** 2
     X = np.zeros((n, B))
@@ -210,4 +232,4 @@ def iht(
                 X[S, j] = coef
         ok = np.linalg.norm(A @ X[:, j] - Y[:, j]) <= max(tol, 1e-12) * yn[j] * 10 + 1e-300
         status.append("optimal" if ok else "max_iter")
-    return _finish(A, Y, X, status, iters, "iht", t0)
+    return _finish(A, Y, X, ea, ey, status, iters, "iht", t0)

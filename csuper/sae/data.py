@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._norms import norm2
 from csuper._validation import (
     check_array,
     check_bool,
@@ -98,10 +99,15 @@ def ground_truth_dictionary(
     if not isinstance(kind, str) or kind not in DICTIONARIES:
         raise ValueError(f"kind must be one of {sorted(DICTIONARIES)}; got {kind!r:.80}.")
     if kind == "known":
-        from csuper.geometry import known_frame
+        from csuper.geometry import KNOWN_FRAMES, known_frame
 
         p = dict(params)
         frame = p.pop("frame", None)
+        if not isinstance(frame, str) or frame not in KNOWN_FRAMES:
+            raise ValueError(
+                f"ground_truth_dictionary('known') needs frame, one of {sorted(KNOWN_FRAMES)}; "
+                f"got {frame!r:.80}."
+            )
         return _unit_columns(np.asarray(known_frame(frame, **p), dtype=float))
     unknown = set(params) - ({"n_starts"} if kind == "packing" else set())
     if unknown:
@@ -400,7 +406,7 @@ def make_data(dictionary, law, n_samples: int, *, noise: float = 0.0, rng=None) 
     0
     """
     F = check_array(dictionary, "dictionary", ndim=2, dtype=np.float64)
-    norms = np.linalg.norm(F, axis=0)
+    norms = norm2(F, axis=0)
     if np.any(norms == 0):
         raise ValueError("dictionary must have nonzero columns.")
     F = np.ascontiguousarray(F / norms)
@@ -469,7 +475,7 @@ def toy_model_data(model, n_samples: int, *, instance: int = 0, rng=None) -> Gro
         model.n_features, p, magnitude=model.distribution.get("magnitude", "uniform")
     )
     x = toy.sample_features(dist, n_samples, rng=rng)[0]
-    norms = np.linalg.norm(W, axis=0)
+    norms = norm2(W, axis=0)
     safe = np.where(norms > 0, norms, 1.0)
     F = W / safe
     F[:, norms == 0] = 1.0 / np.sqrt(W.shape[0])  # any unit vector: its codes are exactly 0

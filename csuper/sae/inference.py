@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._norms import norm2, pow2_exponent
 from csuper._validation import check_array, check_bool, check_int, check_real
 from csuper.geometry import gram_matrix
 from csuper.sae.data import GroundTruthData
@@ -174,9 +175,18 @@ def infer_codes(
         cap, stop, acc = max_iter, tol, True
     else:
         cap, stop, acc = n_iter, 0.0, method == "fista"
+    # (F)ISTA is equivariant under D -> 2**a D, X -> 2**b X, lam -> 2**(a + b) lam (codes ->
+    # 2**(b - a) c, exactly): solved at unit scale, where Lip = |D|_2^2 and D^T D neither
+    # overflow (D ~ 1e200) nor underflow (~1e-200)
+    a = int(pow2_exponent(np.max(np.abs(D))))
+    b = int(pow2_exponent(np.max(np.abs(Xa))))
+    with np.errstate(over="ignore", under="ignore"):
+        lam_unit = float(np.ldexp(lam, -a - b))  # inf: every code is 0; 0: no shrinkage left
     with threadpool_limits(limits=1, user_api="blas"):
-        C, it = _proximal(D, Xa, lam, cap, acc, stop, bool(nonnegative))
-    return InferenceResult(C, method, 0, it)
+        C, it = _proximal(
+            np.ldexp(D, -a), np.ldexp(Xa, -b), lam_unit, cap, acc, stop, bool(nonnegative)
+        )
+    return InferenceResult(np.ldexp(C, b - a), method, 0, it)
 
 
 def _m_star(n_features: int, expected_l0: float) -> float:
@@ -221,7 +231,7 @@ class GapRow:
 def _relative_error(C: np.ndarray, Ch: np.ndarray, rows, cols) -> float:
     P = np.zeros_like(C)
     P[:, rows] = Ch[:, cols]
-    return float(np.linalg.norm(P - C) / np.linalg.norm(C))
+    return float(norm2(P - C) / norm2(C))
 
 
 def amortisation_gap(

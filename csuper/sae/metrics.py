@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._lazy import lazy_import
+from csuper._norms import pow2_exponent, unit_scaled
 from csuper._validation import check_array, check_bool, check_int, check_real
 
 optimize = lazy_import("scipy.optimize")
@@ -54,6 +55,9 @@ def _frames(true, learned) -> tuple[np.ndarray, np.ndarray]:
             "true and learned must have the same number of rows (n_dims); "
             f"got {A.shape} and {B.shape}."
         )
+    # cosines are scale invariant: each column to a largest entry in [0.5, 1) first (exact), so
+    # that the squares neither overflow (columns of 1e200) nor underflow (1e-200)
+    A, B = unit_scaled(A, axis=0), unit_scaled(B, axis=0)
     na = np.linalg.norm(A, axis=0)
     nb = np.linalg.norm(B, axis=0)
     return A / np.where(na > 0, na, 1.0), B / np.where(nb > 0, nb, 1.0)
@@ -138,7 +142,9 @@ def decoder_mcc(true, learned) -> float:
 
 
 def _correlations(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Pearson correlations between the columns of A (N, n) and B (N, L); 0 for constant columns."""
+    """Pearson correlations between the columns of A (N, n) and B (N, L); 0 for constant columns.
+    Scale invariant: each column is brought to a largest entry in [0.5, 1) first (exact)."""
+    A, B = unit_scaled(A, axis=0), unit_scaled(B, axis=0)
     Ac = A - A.mean(axis=0)
     Bc = B - B.mean(axis=0)
     sa = np.linalg.norm(Ac, axis=0)
@@ -293,11 +299,17 @@ def code_shrinkage(true_codes, inferred_codes, pairs) -> float:
             f"pairs must index true features in [0, {A.shape[1] - 1}] and inferred codes in "
             f"[0, {B.shape[1] - 1}]; got a pair ({int(rows.max())}, {int(cols.max())})."
         )
-    a = A[:, rows]
-    b = B[:, cols]
-    on = a > 0
-    den = float((a[on] ** 2).sum())
-    return float((a[on] * b[on]).sum() / den) if den > 0 else float("nan")
+    on = A[:, rows] > 0
+    # slope = 2**(eb - ea) sum(a' b') / sum(a'^2) with a = 2**ea a', b = 2**eb b' (exact), so
+    # that codes of 1e200 do not overflow to inf / inf nor codes of 1e-200 underflow to 0 / 0
+    a, b = A[:, rows][on], B[:, cols][on]
+    ea, eb = (
+        pow2_exponent(np.max(np.abs(a), initial=0.0)),
+        pow2_exponent(np.max(np.abs(b), initial=0.0)),
+    )
+    a, b = np.ldexp(a, -ea), np.ldexp(b, -eb)
+    den = float((a**2).sum())
+    return float(np.ldexp((a * b).sum() / den, eb - ea)) if den > 0 else float("nan")
 
 
 @dataclass(frozen=True)

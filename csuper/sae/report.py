@@ -239,18 +239,25 @@ def verdicts(recovery: list[dict], gap: list[dict]) -> dict:
                 entry["m_over_m_star"] = r["m_over_m_star"]
         per_n.append(entry)
     trail = [e["n_features"] for e in per_n if e.get("bp_true") == "the SAE encoder trails"]
-    gap_ans = (
-        f"basis pursuit with the true dictionary beats the SAE encoder's code-MCC by more than "
-        f"{CRITERIA['gap_margin']} (95% CI) at n = {trail}; "
-        if trail
-        else "basis pursuit with the true dictionary never beats the SAE encoder by the margin; "
-    )
     own = [e["n_features"] for e in per_n if e.get("bp_sae") == "the SAE encoder trails"]
-    gap_ans += (
-        f"with the SAE's own decoder it does at n = {own}."
-        if own
-        else "with the SAE's own decoder it never does (the dictionary, not the encoder, limits)."
-    )
+    if not per_n:
+        gap_ans = (
+            "not measured: the sweep has no amortisation-gap points (gap_n_features is empty)."
+        )
+    else:
+        gap_ans = (
+            f"basis pursuit with the true dictionary beats the SAE encoder's code-MCC by more "
+            f"than {CRITERIA['gap_margin']} (95% CI) at n = {trail}; "
+            if trail
+            else "basis pursuit with the true dictionary never beats the SAE encoder by the "
+            "margin; "
+        )
+        gap_ans += (
+            f"with the SAE's own decoder it does at n = {own}."
+            if own
+            else "with the SAE's own decoder it never does (the dictionary, not the encoder, "
+            "limits)."
+        )
     return {
         "recovered": [(r["width"], r["coefficient"]) for r in ok],
         "recovery_answer": ans,

@@ -132,6 +132,10 @@ class SweepConfig:
         check_real(self.gap_k, "gap_k", low=0.0, low_inclusive=False)
         for g in self.gap_n_features:
             check_int(g, "gap_n_features", low=max(2, int(np.ceil(self.gap_k))))
+        for name in ("widths", "coefficients", "gap_n_features"):
+            values = getattr(self, name)
+            if len(set(values)) < len(values):  # each is one task, stored once
+                raise ValueError(f"{name} must be distinct values; got {list(values)!r:.80}.")
         check_int(self.n_seeds, "n_seeds", low=1)
         SAESettings(n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr)
         check_real(self.gap_lam, "gap_lam", low=0.0)

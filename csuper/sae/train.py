@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from csuper._errors import SAEDivergedError
+from csuper._norms import norm2
 from csuper._validation import (
     check_array,
     check_bool,
@@ -24,6 +25,7 @@ from csuper._validation import (
     check_output_file,
     check_real,
     check_rng,
+    read_npz,
 )
 
 __all__ = [
@@ -334,7 +336,7 @@ def _initial_state(
     D = child.standard_normal((m, width))
     if decoder is not None:
         D = decoder.copy()
-    D /= np.linalg.norm(D, axis=0)
+    D /= norm2(D, axis=0)
     lt = np.full(width, np.log(settings.jump_init_threshold))
     P = np.concatenate([D.T.ravel(), np.zeros(width), D.ravel(), b_dec, lt])
     state = stream_states([int(child.integers(0, 2**63))], 1)[0]
@@ -478,7 +480,7 @@ def train_sae(
     m = X.shape[1]
     if decoder is not None:
         decoder = check_array(decoder, "decoder", ndim=2, shape=(m, L), dtype=np.float64)
-        if np.any(np.linalg.norm(decoder, axis=0) == 0):
+        if np.any(norm2(decoder, axis=0) == 0):
             raise ValueError("decoder must have nonzero columns.")
     sample = X[: min(4096, X.shape[0])]
     b0 = {
@@ -640,11 +642,7 @@ def load_sae(path) -> SparseAutoencoder:
         If the file is not a readable csuper SAE file, or its arrays are inconsistent.
     """
     path = check_input_file(path, "path")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            data = {key: f[key] for key in f.files}
-    except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile, EOFError
-        raise ValueError(f"{path} is not a readable csuper SAE file (.npz): {exc}") from None
+    data = read_npz(path, "csuper SAE file")
     required = (
         "W_enc",
         "b_enc",

@@ -422,6 +422,15 @@ _NAMES = {f.name for f in fields(StudyConfig)}
 _TOP = {n for n in _NAMES if not any(n.startswith(p) for p in _TABLES.values())}
 
 
+def _toml_name(name: str) -> str:
+    """A field as a TOML file spells it: ``"[scaling] n_features"`` for ``scaling_n_features``
+    (other text is returned as it is)."""
+    for table, prefix in _TABLES.items():
+        if name.startswith(prefix) and name in _NAMES:
+            return f"[{table}] {name[len(prefix) :]}"
+    return name
+
+
 def _toml_loads(text: str) -> dict:
     if sys.version_info >= (3, 11):
         import tomllib
@@ -503,11 +512,14 @@ def load_config(path, *, preset: str | None = None) -> tuple[StudyConfig, str | 
             )
     for name, value in changes.items():
         if isinstance(value, bool):  # TOML true/false is never a number here
-            raise TypeError(f"{where}: {name} must be a number or a list; got {value!r}.")
+            raise TypeError(
+                f"{where}: {_toml_name(name)} must be a number or a list; got {value!r}."
+            )
         if isinstance(value, list):
             changes[name] = tuple(value)
     try:
         config = PRESETS[preset]().replace(**changes)
     except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{where}: {exc}") from None
+        field, _, rest = str(exc).partition(" ")
+        raise type(exc)(f"{where}: {_toml_name(field)} {rest}") from None
     return config, output, preset

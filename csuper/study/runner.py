@@ -8,11 +8,13 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csuper._errors import CsuperWarning
 from csuper._store import ResultStore
 from csuper._validation import check_bool, check_output_folder
 from csuper.study.config import StudyConfig, check_config
@@ -243,6 +245,11 @@ def render_study(folder) -> StudyResult:
     ValueError
         Not a csuper study folder, or a study written with another record schema (the message
         says which, and what to do).
+
+    Warns
+    -----
+    CsuperWarning
+        The study is incomplete (an interrupted run): how many tasks have records.
     """
     if not isinstance(folder, (str, os.PathLike)):
         raise TypeError(f"folder must be a str or PathLike; got {type(folder).__name__}.")
@@ -260,7 +267,16 @@ def render_study(folder) -> StudyResult:
     fields = {k: v for k, v in identity.items() if k not in ("csuper_version", "record_version")}
     config = StudyConfig.from_dict(fields)
     store = ResultStore(folder, EXPERIMENT, identity)
-    records = [r for t in study_tasks(config) if (r := store.get(t["key"])) is not None]
+    tasks = study_tasks(config)
+    records = [r for t in tasks if (r := store.get(t["key"])) is not None]
+    if len(records) < len(tasks):
+        warnings.warn(
+            f"the study in {str(folder)!r} is incomplete: {len(records)} of {len(tasks)} tasks "
+            "have records, and the verdicts use only those; rerun the study into the same "
+            "folder with its options to finish it.",
+            CsuperWarning,
+            stacklevel=2,
+        )
     old = {}
     if (folder / "study.json").is_file():
         try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csuper._norms import norm2, unit_scaled
 from csuper._validation import check_array, check_int, check_memory, check_real
 from csuper.geometry import feature_dimensionality, gram_matrix
 from csuper.geometry import interference as _interference
@@ -68,7 +69,7 @@ def feature_norms(W) -> np.ndarray:
     >>> print(feature_norms([[3.0, 0.0], [4.0, 0.5]]))
     [5.  0.5]
     """
-    return np.linalg.norm(_W(W), axis=0)
+    return norm2(_W(W), axis=0)
 
 
 def represented_count(W, *, represented_threshold: float = 0.5) -> int:
@@ -95,10 +96,22 @@ def dimensions_per_feature(W) -> float:
     0.6666666666666666
     """
     W = _W(W)
-    fro2 = float(np.sum(W * W))
-    if fro2 == 0.0:
-        raise ValueError("dimensions_per_feature needs W != 0 (D* = m / ||W||_F^2); got W = 0.")
-    return W.shape[0] / fro2
+    m, f = W.shape[0], np.finfo(np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        fro2 = float(np.sum(W * W))
+    if f.tiny / f.eps <= fro2 < np.inf:
+        d = m / fro2
+    else:  # the squares overflowed or underflowed: divide by the scaled norm twice
+        fro = norm2(W)
+        if fro == 0.0:
+            raise ValueError("dimensions_per_feature needs W != 0 (D* = m / ||W||_F^2); got W = 0.")
+        d = m / fro / fro
+    if not f.tiny <= d < np.inf:
+        raise ValueError(
+            f"dimensions_per_feature needs D* = m / ||W||_F^2 within float64's normal range; "
+            f"got ||W||_F = {norm2(W):.3g} with m = {m} (rescale W)."
+        )
+    return d
 
 
 def feature_interference(W) -> np.ndarray:
@@ -193,7 +206,7 @@ def detect_polytopes(
     t = check_real(represented_threshold, "represented_threshold", low=0.0)
     c = check_real(tol, "tol", low=0.0, high=1.0, high_inclusive=False)
     regularity_tol = check_real(regularity_tol, "regularity_tol", low=0.0)
-    norms = np.linalg.norm(W, axis=0)
+    norms = norm2(W, axis=0)
     rep = np.flatnonzero(norms > t)
     if rep.size == 0:
         return []
@@ -203,7 +216,7 @@ def detect_polytopes(
         "adjacency matrix)",
         "use a higher represented_threshold or fewer features",
     )
-    D = feature_dimensionality(W)
+    D = feature_dimensionality(unit_scaled(W))  # scale invariant; no overflow warnings
     U = W[:, rep] / norms[rep]
     adj = np.abs(gram_matrix(U)) > c
     label = -np.ones(rep.size, dtype=int)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csuper._validation import check_array, check_input_file, check_output_file
+from csuper._validation import check_array, check_input_file, check_output_file, read_npz
 from csuper.toy.data import feature_distribution
 from csuper.toy.settings import MODELS, NOTEBOOK_SETTINGS, TrainSettings
 
@@ -340,13 +340,7 @@ def load_model(path) -> ToyModel:
     See :func:`save_model`.
     """
     path = check_input_file(path, "path")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise ValueError(f"{path} is not a readable csuper toy-model file (.npz): {exc}") from None
-    except Exception as exc:  # zipfile.BadZipFile and friends
-        raise ValueError(f"{path} is not a readable csuper toy-model file (.npz): {exc}") from None
+    data = read_npz(path, "csuper toy-model file")
     required = (
         "W",
         "b",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from csuper._norms import norm2, unit_scaled
 from csuper._validation import check_array, check_memory, check_real
 from csuper.geometry import feature_dimensionality
-from csuper.toy.metrics import STICKY_FRACTIONS
+from csuper.toy.metrics import STICKY_FRACTIONS, dimensions_per_feature
 
 __all__ = ["plot_feature_geometry", "plot_gram", "plot_dimensionality"]
 
@@ -87,7 +88,7 @@ def plot_gram(W, *, ax=None, title: str | None = None):
     n = W.shape[1]
     check_memory(8.0 * n * n, f"plot_gram of an {n} x {n} Gram matrix", "use fewer features")
     gram = np.einsum("ki,kj->ij", W, W)  # small n; never a BLAS W.T @ W on wide W
-    norms = np.linalg.norm(W, axis=0)
+    norms = norm2(W, axis=0)
     ax = _axes(ax, figsize=(5, 4))
     lim = max(1.0, float(np.abs(gram).max()))
     im = ax.imshow(gram, cmap="RdBu", vmin=-lim, vmax=lim)
@@ -134,12 +135,11 @@ def plot_dimensionality(
     x = 1.0 / p
     dstar = []
     for r in range(Ws.shape[0]):
-        D = feature_dimensionality(Ws[r])
-        rep = np.linalg.norm(Ws[r], axis=0) > t
+        D = feature_dimensionality(unit_scaled(Ws[r]))  # scale invariant; no overflow warning
+        rep = norm2(Ws[r], axis=0) > t
         jitter = np.exp(0.03 * np.linspace(-1, 1, int(rep.sum())))
         ax.scatter(x[r] * jitter, D[rep], s=8, alpha=0.5, color="tab:blue")
-        fro2 = float(np.sum(Ws[r] ** 2))
-        dstar.append(Ws.shape[1] / fro2 if fro2 > 0 else np.nan)
+        dstar.append(dimensions_per_feature(Ws[r]) if np.any(Ws[r]) else np.nan)
     order = np.argsort(x)
     ax.plot(x[order], np.asarray(dstar)[order], color="k", lw=1.5, label="D* = m / ||W||_F^2")
     for name, frac in STICKY_FRACTIONS.items():

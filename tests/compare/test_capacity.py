@@ -4,6 +4,7 @@ model (Monte Carlo on the cases it claims exact, KKT vs a linear program on a nu
 convexified loss, comparison with trained toy models)."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -244,3 +245,20 @@ def test_comparison_summary_and_short_reprs():
     assert {"spearman", "mae_represented", "n_represented"} <= set(s)
     assert s["n_represented"] == int(np.sum(c.norm > 0.5))
     assert len(repr(c)) < 300 and len(repr(c.allocation)) < 200
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_compare_capacities_at_extreme_scales(scale):
+    # D_i is scale invariant and |w_i| scales: numpy's norm squared first (1e200: norms inf;
+    # 1e-200: norms 0, every feature "ignored"), and D_i warned of a frame-potential overflow
+    from csuper.toy import from_weights
+
+    W = np.array([[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
+    kw = {"importance": [1.0, 1.0, 1.0, 0.1], "feature_probability": [0.05] * 4}
+    ref = compare_capacities(from_weights(W, **kw))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = compare_capacities(from_weights(W * scale, **kw), represented_threshold=0.5 * scale)
+    np.testing.assert_allclose(got.learned, ref.learned, rtol=1e-14)
+    np.testing.assert_allclose(got.norm / scale, ref.norm, rtol=1e-14)
+    assert got.learned_class.tolist() == ref.learned_class.tolist()

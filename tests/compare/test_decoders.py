@@ -121,6 +121,21 @@ def test_noise_degrades_and_lasso_differs_from_basis_pursuit_only_with_noise():
     assert noisy.noise_level == 0.1
 
 
+@pytest.mark.parametrize("scale", [2.0**-660, 2.0**-60])
+def test_noise_is_relative_to_the_signal_at_any_scale_of_w(scale):
+    # basis pursuit decodes c W x + c noise exactly as W x + noise (x is unchanged), so with
+    # the same draws the scores agree; the noise's RMS came from H_fit**2, which underflowed to
+    # 0 at W ~ 1e-200: the "noisy" signals were exact (relative MSE 0.03 instead of 0.68)
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((12, 30)) / np.sqrt(12)
+    kw = dict(n_samples=100, decoders=["nnbp", "nnbp_gaussian"], noise_level=0.1, rng=6)
+    ref = decoder_gap(W, np.zeros(30), 0.05, **kw)
+    got = decoder_gap(W * scale, np.zeros(30), 0.05, **kw)
+    for name in ("nnbp", "nnbp_gaussian"):
+        assert got.score(name).relative_mse == pytest.approx(ref.score(name).relative_mse, rel=1e-6)
+    assert ref.score("nnbp").relative_mse > 0.05  # the noise is there
+
+
 def test_decoding_the_represented_features_only():
     W = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
     res = decoder_gap(W, np.zeros(4), [0.1, 0.2, 0.3, 0.4], features=[0, 1], decoders=["nnbp"])

@@ -214,3 +214,25 @@ def test_kurtosis_is_bounded_where_training_stays_finite():
     for K in (1e101, [2.0, 1e299]):
         with pytest.raises(ValueError, match=r"kurtosis must .*1e\+100"):
             train_quadratic_model([1.0, 0.5], K, 1, rng=0)
+
+
+def test_weights_and_importance_are_bounded_where_the_loss_stays_finite():
+    # the loss is quartic in W: sum G^2 - sum diag(G)^2 was inf - inf = NaN (with overflow
+    # warnings) from |W| ~ 1e77 on; importance ~ 1e200 gave an infinite allocation loss with
+    # equal capacities and a trainer failing with "A must contain only finite values". At the
+    # bounds everything is finite (closed form for the loss: the doctest's eye(2, 3) scaled)
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]])
+    for bad in (1e31, 1e80, 1e160):
+        with pytest.raises(ValueError, match=r"W must lie in \[-1e\+30, 1e\+30\]"):
+            quadratic_model_loss(W * bad, [1.0, 1.0, 0.5], 5.0)
+    for fn, args in (
+        (quadratic_model_loss, (W, [1e200, 1.0, 1.0], 1.0)),
+        (quadratic_allocation, ([1e200, 1.0, 1.0], 3.0, 2)),
+        (train_quadratic_model, ([1e200, 1.0, 1.0], 3.0, 2)),
+    ):
+        with pytest.raises(ValueError, match=r"importance must lie in \[-1e\+60, 1e\+60\]"):
+            fn(*args)
+    # (K - 1)(|w_i|^2 - v_i)^2 = 4 (1e60 - 1e60)^2 = 0 on the diagonal of eye(2, 3) * 1e30;
+    # off-diagonal overlaps are 0; the third feature has |w| = 0: 4 * (1e60)^2 = 4e120
+    assert quadratic_model_loss(np.eye(2, 3) * 1e30, [1e60] * 3, 5.0) == pytest.approx(4e120)
+    assert quadratic_allocation([1e60, 1.0, 1.0], 3.0, 2).capacity[0] == pytest.approx(1.0)

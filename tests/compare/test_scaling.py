@@ -474,3 +474,40 @@ def test_all_saturated_warns():
 def test_fit_bad_input(kwargs, exc, msg):
     with pytest.raises(exc, match=msg):
         fit_scaling(**kwargs)
+
+
+_GOOD_W, _GOOD_P = np.ones((2, 3, 4)), np.full((2, 4), 0.1)
+
+
+@pytest.mark.parametrize(
+    "W, P, exc, match",
+    [
+        ([[[1.0, 2.0], [1.0]]], _GOOD_P[:1, :2], ValueError, r"model\.W must be a rectangular"),
+        (np.array([[["a", "b"]]]), _GOOD_P[:1, :2], TypeError, r"model\.W must be an array"),
+        (np.ones((3, 4)), _GOOD_P, ValueError, r"model\.W must be a 3-D array"),
+        (np.ones((0, 3, 4)), np.ones((0, 4)), ValueError, r"model\.W must have at least"),
+        (_GOOD_W, [[0.1, 0.2], [0.1]], ValueError, r"model\.feature_probability must be a rect"),
+        (_GOOD_W, np.array([["a"] * 4] * 2), TypeError, r"model\.feature_probability must be an"),
+        (_GOOD_W, np.full((3, 4), 0.1), ValueError, r"model\.feature_probability must have shape"),
+        (_GOOD_W, np.array([0.1, 0.2, 0.3, 0.4]), ValueError, r"feature_probability must have sh"),
+        (_GOOD_W, np.full((2, 4), np.inf), ValueError, r"model\.feature_probability must lie"),
+    ],
+)
+def test_model_like_objects_with_bad_arrays_are_refused_by_name(W, P, exc, match):
+    # scaling_points reads model.W and model.feature_probability: a ragged W raised numpy's
+    # "inhomogeneous shape" error, a string P the ufunc error of np.isfinite, and a
+    # feature_probability of the wrong shape was silently sliced (one of shape (n,) was taken
+    # as one scalar per instance); compare_capacities reads the same arrays of a ToyModel
+    import dataclasses
+    from types import SimpleNamespace
+
+    from csuper.compare import compare_capacities
+    from csuper.toy import from_weights
+
+    with pytest.raises(exc, match=match):
+        scaling_points(SimpleNamespace(W=W, feature_probability=P))
+    model = dataclasses.replace(
+        from_weights(np.ones((3, 4)), feature_probability=0.1), W=W, feature_probability=P
+    )
+    with pytest.raises(exc, match=match):
+        compare_capacities(model)

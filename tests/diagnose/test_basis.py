@@ -6,9 +6,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csuper.diagnose import (
+    additivity,
     dimension_budget,
     fast_ica,
     incidental_code,
+    linear_recoverability,
     neuron_alignment,
     participation_ratio,
     rotation_code,
@@ -145,3 +147,23 @@ def test_sae_unmixing_falls_back_to_code_space_for_coincident_directions():
     assert not sae_unmixing(c.H, None).applicable
     with pytest.raises(ValueError, match="widths"):
         sae_unmixing(c.H, c.X, widths=[0])
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda H, X, F, k: neuron_alignment(W=np.eye(4), n_null=k), "n_null"),
+        (lambda H, X, F, k: unmixing(H, X, n_null=k), "n_null"),
+        (lambda H, X, F, k: linear_recoverability(H, X, n_bootstrap=k), "n_bootstrap"),
+        (lambda H, X, F, k: additivity(H, F, n_permutations=k), "n_permutations"),
+    ],
+)
+def test_resample_counts_are_capped(call, name):
+    # 2**31 null draws asked numpy for a 16 GiB array (a raw MemoryError, found by the nightly
+    # fuzz run) or ran for days; the cap (diagnose._inputs.MAX_RESAMPLES) is named before work
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 3))
+    H = X @ rng.standard_normal((3, 4))
+    F = np.stack([np.arange(40) % 4, np.arange(40) // 10], axis=1)
+    with pytest.raises(ValueError, match=rf"{name} must be .*1000000"):
+        call(H, X, F, 2**31)

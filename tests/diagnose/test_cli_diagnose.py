@@ -88,6 +88,6 @@ def test_bad_usage(capsys, tmp_path):
     assert code == 2 and "exactly one of" in err
     (tmp_path / "x.npz").write_text("not a zip")
     code, _, err = _run(capsys, ["diagnose", str(tmp_path / "x.npz")])
-    assert code == 2 and "not a readable .npz" in err
+    assert code == 2 and "not a readable toy-model or activations file" in err
     with pytest.raises(SystemExit):
         main(["diagnose", "--construction", "spiral"])

@@ -25,6 +25,7 @@ from csuper.recovery import (
     certify_basis_pursuit,
     highs_basis_pursuit,
     iht,
+    omp,
     solve_l1,
 )
 
@@ -139,6 +140,69 @@ def test_certificate_residual_neither_overflows_nor_underflows(scale):
         cert = certify_basis_pursuit(A, [scale, scale], [scale, 0.0, scale])
     assert cert.primal_residual == pytest.approx(scale, rel=1e-15, abs=0.0)
     assert not cert.valid
+
+
+@pytest.mark.parametrize("solver", [omp, iht])
+@pytest.mark.parametrize(
+    ("a_scale", "y_scale"),
+    [(1e200, 1.0), (1e-200, 1.0), (1.0, 1e200), (1.0, 1e-200), (1e200, 1e200), (1e-200, 1e-200)],
+)
+def test_greedy_solvers_are_scale_equivariant(solver, a_scale, y_scale):
+    # both methods are scale equivariant, so x scales by y_scale / a_scale and the residual by
+    # y_scale; numpy's squares overflowed at 1e200 (warnings, NaN) and underflowed at 1e-200
+    # (omp called an unsolved column "optimal" with residual 0)
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 60)) / np.sqrt(30)
+    x = np.zeros(60)
+    x[[3, 17, 40]] = [1.0, -2.0, 0.5]
+    Y = np.stack([A @ x, rng.standard_normal(30)], axis=1)
+    ref = solver(A, Y, k=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = solver(A * a_scale, Y * y_scale, k=3)
+    assert res.status.tolist() == ref.status.tolist() == ["optimal", "max_iter"]
+    np.testing.assert_allclose(res.x * (a_scale / y_scale), ref.x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(res.residual / y_scale, ref.residual, rtol=1e-12, atol=1e-14)
+
+
+_PARAMETER = {"bp": {}, "bpdn": {"sigma": 0.1}, "lasso": {"lam": 0.1}, "weighted_l1": {}}
+
+
+@pytest.mark.parametrize("formulation", sorted(FORMULATIONS))
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_every_formulation_is_verified_at_extreme_scales(formulation, scale):
+    # y, sigma and lam times 1e200 / 1e-200: the answer and the residual scale alike (the
+    # programs are homogeneous in them) and the status stays optimal. The verification ran in
+    # the caller's units: bpdn and lasso raised scipy's "array must not contain infs or NaNs"
+    # at 1e200, bp warned of an overflow, and bpdn's residual (= sigma) came out 0 at 1e-200.
+    A, y, _, _ = planted(3, 20, 40, 3)
+    kw = dict(_PARAMETER[formulation])
+    if formulation == "weighted_l1":
+        kw["weights"] = np.linspace(0.5, 1.5, 40)
+    ref = solve_l1(A, y, formulation=formulation, **kw)
+    kw = {k: v * scale if k != "weights" else v for k, v in kw.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = solve_l1(A, y * scale, formulation=formulation, **kw)
+    assert res.status == ref.status == "optimal"
+    np.testing.assert_allclose(res.x / scale, ref.x, rtol=1e-6, atol=1e-6)
+    assert res.residual / scale == pytest.approx(ref.residual, rel=1e-3, abs=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_batch_residuals_at_extreme_scales(scale):
+    # residual = ||A x - y||: numpy's squares overflowed at 1e200 (a warning in the trivial
+    # columns' test and in the result) and underflowed at 1e-200 (residual 0); the feasible
+    # column is solved, the inconsistent one (y off the range of a tall A) called infeasible
+    A, y, x, _ = planted(4, 20, 40, 3)
+    ref = batch_basis_pursuit(A, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = batch_basis_pursuit(A, y * scale)
+        tall = batch_basis_pursuit(A[:, :5], np.ones(20) * scale)
+    assert res.status[0] == "optimal" and tall.status[0] == "infeasible"
+    np.testing.assert_allclose(res.x[:, 0] / scale, x, rtol=1e-6, atol=1e-8)
+    assert 0.0 < res.residual[0] / scale <= 100 * max(ref.residual[0], 1e-15)
 
 
 def test_certificate_rejects_the_issues_non_solutions():
@@ -476,3 +540,10 @@ def test_unsettled_columns_warn():
         warnings.simplefilter("error")
         res = batch_basis_pursuit(A, y, fallback=False, max_iter=2)  # open by request: silent
     assert res.status[0] == "max_iter"
+
+
+@pytest.mark.parametrize("solver", [omp, iht])
+def test_greedy_solution_beyond_float64_is_refused(solver):
+    # x = y / A = 1e300 / 1e-300 is not a float64: a ValueError naming the cause, not inf
+    with pytest.raises(ValueError, match="beyond float64's range"):
+        solver(np.eye(2) * 1e-300, [1e300, 0.0], k=1)

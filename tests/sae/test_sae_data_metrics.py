@@ -2,6 +2,7 @@
 bounds, invariances, brute force)."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -56,6 +57,12 @@ def test_dictionary_bad_input():
         ground_truth_dictionary("gaussian", 4, 0)
     with pytest.raises(TypeError, match="unexpected parameters"):
         ground_truth_dictionary("gaussian", 4, 2, q=3)
+    # "known" names its own keyword (it said "name must be one of", known_frame's parameter)
+    for frame in (None, "pentagon", 3):
+        with pytest.raises(ValueError, match=r"needs frame, one of \['clebsch'"):
+            ground_truth_dictionary("known", frame=frame)
+    with pytest.raises(ValueError, match="needs frame"):
+        ground_truth_dictionary("known", n_features=None)
 
 
 def test_bernoulli_marginals_match_the_law():
@@ -119,6 +126,27 @@ def test_make_data_and_toy_model_data_are_exact_products():
     t = toy_model_data(model, 500, rng=0)
     np.testing.assert_allclose(t.X, t.codes @ t.dictionary.T, atol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(t.dictionary, axis=0), 1.0)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_data_from_extreme_scale_dictionaries_and_weights(scale):
+    # the dictionary's columns are normalised (numpy's norm squared first: 1e200 columns became
+    # 0, 1e-200 ones were refused as zero columns); a toy model's codes carry |w_i|, which
+    # scale with W (formerly inf or 0)
+    F = ground_truth_dictionary("gaussian", 5, 3, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = make_data(F * scale, code_law(5, 1.0), 50, rng=1)
+    ref = make_data(F, code_law(5, 1.0), 50, rng=1)
+    np.testing.assert_allclose(d.dictionary, ref.dictionary, rtol=1e-14)
+    np.testing.assert_allclose(d.X, ref.X, rtol=1e-13, atol=1e-15)
+    W = np.array([[1.0, 0.0, 0.3], [0.0, 0.5, 0.4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = toy_model_data(toy.from_weights(W * scale, feature_probability=0.3), 50, rng=0)
+    ref = toy_model_data(toy.from_weights(W, feature_probability=0.3), 50, rng=0)
+    np.testing.assert_allclose(t.dictionary, ref.dictionary, rtol=1e-14)
+    np.testing.assert_allclose(t.codes / scale, ref.codes, rtol=1e-14)
 
 
 unit_frames = st.integers(2, 6).flatmap(
@@ -240,6 +268,30 @@ def test_fvu_and_reconstruction_bias_are_scale_free(scale):
     # closed form: sum |x - x/2|^2 / sum |x - mean x|^2 = (5/4) / (14/3) = 15/56
     assert fvu == pytest.approx(15 / 56, rel=1e-12)
     assert relative_reconstruction_bias(scale * X, scale * X_hat) == pytest.approx(0.5, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_cosine_correlation_and_shrinkage_metrics_are_scale_free(scale):
+    """Cosines, code correlations and the shrinkage slope are invariant (the slope under a
+    common scale of both codes): numpy's squares made columns of 1e200 cosine 0 with
+    everything (norm inf) and columns of 1e-200 zero columns (norm 0), the correlations NaN or
+    0, and the slope inf / inf = NaN or 0 / 0 = NaN."""
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((6, 4))
+    L = D + 0.1 * rng.standard_normal((6, 4))
+    C = rng.uniform(0.0, 1.0, (50, 4)) * (rng.uniform(size=(50, 4)) < 0.5)
+    Ch = 0.8 * C + 0.05 * rng.standard_normal((50, 4))
+    pairs = (np.arange(4), np.arange(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(
+            cosine_matrix(D * scale, L * scale), cosine_matrix(D, L), rtol=1e-13, atol=1e-15
+        )
+        assert decoder_mcc(D * scale, L) == pytest.approx(decoder_mcc(D, L), rel=1e-13)
+        assert code_mcc(C * scale, Ch * scale) == pytest.approx(code_mcc(C, Ch), rel=1e-13)
+        assert code_shrinkage(C * scale, Ch * scale, pairs) == pytest.approx(
+            code_shrinkage(C, Ch, pairs), rel=1e-13
+        )
 
 
 def test_reconstruction_bias_is_nan_only_without_a_positive_scale():

@@ -1,6 +1,8 @@
 """Sparse inference with a given dictionary: LASSO by FISTA against cvxpy, basis pursuit's exact
 recovery above the phase transition, (F)ISTA's descent, and the amortisation-gap table."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,24 @@ def test_nightly_fuzz_findings_are_refused_before_any_work():
     for bad in (np.float64(1.0), "fista"):  # not iterable; a bare string
         with pytest.raises(TypeError, match="methods must be a sequence of keys"):
             amortisation_gap(sae, d, methods=bad)
+
+
+@pytest.mark.parametrize("method", ["fista", "ista", "lasso"])
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_proximal_inference_is_scale_equivariant(method, scale):
+    # D -> c D with lam -> c lam gives codes / c (and X -> c X, lam -> c lam gives c codes):
+    # Lip = |D|_2^2 overflowed at c = 1e200 ("overflow in scalar power") and was 0 at 1e-200
+    # (division by zero); X at 1e-200 gave lasso codes off by 1.6
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((8, 12))
+    C = np.zeros((5, 12))
+    C[:, :3] = rng.uniform(1.0, 2.0, (5, 3))
+    X = C @ D.T
+    ref = infer_codes(D, X, method, lam=0.01, n_iter=50, nonnegative=True).codes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_d = infer_codes(D * scale, X, method, lam=0.01 * scale, n_iter=50, nonnegative=True)
+        by_x = infer_codes(D, X * scale, method, lam=0.01 * scale, n_iter=50, nonnegative=True)
+    tol = 1e-6 if method == "lasso" else 1e-12  # lasso stops on a relative change of 1e-9
+    np.testing.assert_allclose(by_d.codes * scale, ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(by_x.codes / scale, ref, rtol=tol, atol=tol)

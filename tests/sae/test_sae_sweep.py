@@ -112,14 +112,19 @@ def _gap_rows(enc, bp):
     return rows
 
 
-def test_verdicts_follow_the_declared_criteria():
-    good = {
+def _recovered_record() -> dict:
+    """A width-8 recovery record whose rate and MMCS pass the criteria at coefficient 0.1."""
+    return {
         "kind": "recovery",
         "width": 8,
         "true_l0": 1.0,
         "null_mmcs_features": 0.4,
         "rows": _rec_rows([0.95, 0.97, 0.96], [0.98, 0.99, 0.985]),
     }
+
+
+def test_verdicts_follow_the_declared_criteria():
+    good = _recovered_record()
     bad = {
         "kind": "recovery",
         "width": 4,
@@ -179,6 +184,14 @@ def test_config_rejects_bad_values():
         SweepConfig(**{**TINY, "widths": (0,)})
     with pytest.raises(ValueError, match="dictionary must be one of"):
         SweepConfig(**{**TINY, "dictionary": "known"})
+    # a repeated value is one task stored twice: it was trained, then refused by the store
+    for name, values in [
+        ("widths", (4, 4)),
+        ("coefficients", (0.1, 0.1)),
+        ("gap_n_features", (8, 8)),
+    ]:
+        with pytest.raises(ValueError, match=f"{name} must be distinct values"):
+            SweepConfig(**{**TINY, name: values})
 
 
 def test_cli_sae(tmp_path, capsys):
@@ -250,3 +263,12 @@ def test_sweep_entry_points_refuse_bad_arguments_before_any_work(tmp_path):
     with pytest.raises(TypeError, match="progress must be True or False"):
         run_sweep(output=tmp_path / "sweep", progress=1)
     assert not (tmp_path / "sweep").exists()
+
+
+def test_no_gap_points_claim_nothing_about_the_gap():
+    # `csuper sae --gap-n-features` (no values) reported that basis pursuit "never beats" the
+    # SAE encoder and that "the dictionary, not the encoder, limits" from zero measurements
+    good = _recovered_record()
+    v = verdicts(recovery_table([good]), gap_table([]))
+    assert v["gap"] == [] and v["recovered"] == [(8, 0.1)]
+    assert v["gap_answer"].startswith("not measured") and "never" not in v["gap_answer"]

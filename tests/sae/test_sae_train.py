@@ -1,6 +1,8 @@
 """SAE trainer: closed-form gradients against finite differences on every route, the numba kernel
 against a plain numpy trainer, determinism, save/load and bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -178,6 +180,22 @@ def test_parallel_equals_serial_and_seeds_reproduce():
     one = train_sae(d.X, 8, sparsity_coefficient=0.1, settings=s, seeds=[int(a.seeds[3])])
     assert np.array_equal(one.W_dec[0], a.W_dec[3])
     assert a.sparsity_coefficient.tolist() == [0.01, 0.01, 0.1, 0.1]
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_given_decoder_at_extreme_scales_is_normalised(scale):
+    # decoder columns are normalised at the start: 1e-200 columns were refused as zero columns
+    # and 1e200 ones became 0 (numpy's norm squared first)
+    d = _small_data()
+    dec = np.random.default_rng(3).standard_normal((d.X.shape[1], 8))
+    s = SAESettings(n_steps=20, batch_size=16)
+    ref = train_sae(d.X, 8, sparsity_coefficient=0.1, settings=s, seeds=[7], decoder=dec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = train_sae(
+            d.X, 8, sparsity_coefficient=0.1, settings=s, seeds=[7], decoder=dec * scale
+        )
+    np.testing.assert_allclose(got.W_dec, ref.W_dec, rtol=1e-9, atol=1e-12)
 
 
 def test_decoder_stays_unit_norm_and_loss_decreases():

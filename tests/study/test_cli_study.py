@@ -131,7 +131,7 @@ def test_help_explains_every_option(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--n-seeds", "1"], r"n_seeds must be an integer in \[2, 10000000\]; got 1"),
+        (["--n-seeds", "1"], r"--n-seeds must be an integer in \[2, 10000000\]; got 1"),
         (["--lr", "0"], "lr must be a real number"),
         (["--workers", "0"], r"workers must be an integer in \[1, inf\); got 0"),
         (

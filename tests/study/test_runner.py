@@ -8,11 +8,13 @@ import json
 import math
 import os
 import re
+import warnings
 
 import matplotlib
 import numpy as np
 import pytest
 
+from csuper import CsuperWarning
 from csuper.compare import nonnegative_threshold
 from csuper.executor import Executor, make_executor
 from csuper.study import (
@@ -146,14 +148,18 @@ def test_records_against_independent_recomputation(tiny_study):
         assert row["recovered"].startswith(f"{want:.3g}")
 
 
+def _interrupted_copy(study, folder):
+    """A new folder holding ``study``'s header, and ``study``'s record lines (to write back)."""
+    folder.mkdir()
+    (folder / "header.json").write_bytes((study.folder / "header.json").read_bytes())
+    return folder, (study.folder / "records.jsonl").read_bytes().splitlines(keepends=True)
+
+
 @needs_jit
 def test_resume_after_interruption_runs_only_what_is_missing(tiny_study, tmp_path):
-    folder = tmp_path / "resumed"
-    folder.mkdir()
     # an interrupted run: the header, all but the last three records (the shortest tasks, run
     # last) and half of the next line
-    lines = (tiny_study.folder / "records.jsonl").read_bytes().splitlines(keepends=True)
-    (folder / "header.json").write_bytes((tiny_study.folder / "header.json").read_bytes())
+    folder, lines = _interrupted_copy(tiny_study, tmp_path / "resumed")
     (folder / "records.jsonl").write_bytes(b"".join(lines[:-3]) + lines[-3][:40])
     res = run_study(TINY, folder, progress=False)
     assert (res.ran, res.resumed) == (3, tiny_study.ran - 3)
@@ -188,6 +194,21 @@ def test_report_only_re_renders_without_training(tiny_study, tmp_path, monkeypat
         render_study(folder)
     with pytest.raises(ValueError, match="not a csuper study folder"):
         render_study(tmp_path)
+
+
+@needs_jit
+def test_report_only_says_when_the_study_is_incomplete(tiny_study, tmp_path):
+    # re-rendering an interrupted study gave verdicts from a fraction of the tasks, silently
+    folder, lines = _interrupted_copy(tiny_study, tmp_path / "interrupted")
+    (folder / "records.jsonl").write_bytes(b"".join(lines[:-3]))
+    n = len(study_tasks(TINY))
+    with pytest.warns(CsuperWarning, match=rf"incomplete: {n - 3} of {n} tasks have records"):
+        res = render_study(folder)
+    assert len(res.records) == n - 3
+    (folder / "records.jsonl").write_bytes(b"".join(lines))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CsuperWarning)
+        render_study(folder)  # complete: no warning
 
 
 def test_foreign_folders_are_refused_and_left_untouched(tmp_path):

@@ -1,6 +1,8 @@
 """Toy-model metrics on frames with known answers (regular polygons, orthogonal features)
 and hypothesis properties under rotations and scalings."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -128,3 +130,30 @@ def test_neuron_polysemanticity():
 def test_dimensions_per_feature_rejects_zero():
     with pytest.raises(ValueError, match="W != 0"):
         dimensions_per_feature(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_norm_metrics_at_extreme_scales(scale):
+    """Norms of 1e200-scaled columns are not inf and of 1e-200-scaled ones not 0 (numpy's norm
+    squares first); counts and polytopes with the threshold scaled alike are unchanged."""
+    W = polygon(5) * np.array([3.0, 1.0, 1.0, 1.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        norms = feature_norms(W * scale)
+        count = represented_count(W * scale, represented_threshold=0.5 * scale)
+        shapes = [
+            p.name for p in detect_polytopes(W[:, 1:] * scale, represented_threshold=0.5 * scale)
+        ]
+    np.testing.assert_allclose(norms / scale, [3.0, 1.0, 1.0, 1.0, 1.0], rtol=1e-14)
+    assert count == 5 and shapes == [p.name for p in detect_polytopes(W[:, 1:])]
+
+
+def test_dimensions_per_feature_scales_or_refuses():
+    """D* = m / ||W||_F^2 scales as 1/c^2 while it is a normal float64, and otherwise raises
+    (||W||_F^2 = 9 + 4 = 13 for the columns (3, 0), (0, 2))."""
+    W = np.array([[3.0, 0.0], [0.0, 2.0]])
+    for c in (1e150, 1e-150, 2.0**-500):
+        assert dimensions_per_feature(W * c) == pytest.approx(2 / 13 / c**2, rel=1e-14)
+    for c in (1e200, 1e-200):
+        with pytest.raises(ValueError, match="normal range"):
+            dimensions_per_feature(W * c)

@@ -55,6 +55,27 @@ def test_dimensionality_plot_marks_sticky_fractions():
         plot_dimensionality(Ws, [0.0, 0.1])
 
 
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
+def test_dimensionality_plot_at_extreme_scales(scale):
+    # D_i is scale invariant, D* scales as 1/c^2 and the represented threshold is scaled alike:
+    # numpy's norm squared first (1e150: norms inf, D_i with an overflow warning; 1e-150:
+    # nothing represented), and D* divided by a sum of squares that underflowed
+    import warnings
+
+    Ws = np.stack([np.eye(2, 4), np.array([[1.0, -1, 0, 0], [0, 0, 1, -1]])])
+    ref = plot_dimensionality(Ws, [1.0, 0.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_dimensionality(Ws * scale, [1.0, 0.1], represented_threshold=0.5 * scale)
+    for got, want in zip(ax.collections, ref.collections):
+        np.testing.assert_allclose(got.get_offsets(), want.get_offsets(), rtol=1e-12)
+    dstar = next(line for line in ax.lines if line.get_label().startswith("D*"))
+    np.testing.assert_allclose(dstar.get_ydata() * scale**2, [1.0, 0.5], rtol=1e-12)
+    norms = plot_gram(np.eye(2, 3) * scale).patches
+    assert [p.get_width() for p in norms] == pytest.approx([-3 / 8 * scale] * 2 + [0.0])
+    plt.close("all")
+
+
 def test_train_subcommand(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     train_cli.add_arguments(parser)
