@@ -13,8 +13,8 @@ Claims:
    (the reciprocal of feature dimensionality)". They note gradient masking for very sparse
    inputs and attack along analytic directions instead.
 
-Ours: n = 400, m = 30, uniform importance, densities p from 1 to 10^-3 (geometric; 20 by default,
-8 in the committed run), notebook settings (AdamW lr 1e-3, 10,000 steps of batch 1024), one
+Ours: n = 400, m = 30, uniform importance, densities p from 1 to 10^-3 (geometric; 20, the
+default, in the committed run), notebook settings (AdamW lr 1e-3, 10,000 steps of batch 1024), one
 seed per density (theirs: not stated). The analysed weights are the trained ones rounded to
 float32 (stored in geometry_models.npz, so every number below is recomputed from them exactly).
 
@@ -33,10 +33,12 @@ across densities.
 Verdicts (criteria fixed here): sticky when the enrichment at 1/2 and at >= 2 other sticky
 values has a bootstrap 95% lower bound above 1; adversarial when the vulnerability at the
 sparsest density is > 3 times the densest's and the Pearson correlation of log vulnerability
-with log(1/D*) across densities is >= 0.9.
+with log(1/D*) across densities is >= 0.9. The bootstrap resamples densities, so a sticky value
+seen at only k of the N densities keeps a lower bound of 0 whenever (1 - k/N)^N > 0.025 (k <= 3
+for N = 20).
 
-Runtime on 2 cores: 26 minutes for the committed run with 8 densities (load 8-12, the trainer
-of 2026-11-28); ``--n-features``, ``--n-dims``, ``--n-steps``
+Runtime on 2 cores: 14 minutes for the committed run with 20 densities (load 1.7-2.7,
+2026-11-28); ``--n-features``, ``--n-dims``, ``--n-steps``
 and ``--n-densities`` shrink it.
 
 Usage: python papers/elhage2022_geometry.py OUTDIR [--n-features 400] [--n-dims 30]
