@@ -1,4 +1,5 @@
-"""Options shared by subcommands that run sweeps: where the work runs (csuper.executor)."""
+"""Options and output helpers shared by subcommands: where the work runs (csuper.executor),
+plot files, line counts."""
 
 from __future__ import annotations
 
@@ -40,3 +41,12 @@ def check_plot_file(value: str, name: str):
             f"{', '.join('.' + f for f in sorted(formats))}; got {str(path)!r}."
         )
     return path
+
+
+def count_text(x: float, log10: float) -> str:
+    """A line count: exact digits up to 10^15, then 4 significant ones (6.864e+215, not 216
+    digits), and as a power of ten from 1e299 on (the counts saturate at 1e300 or become inf
+    where float64 ends; ``log10`` holds the value then)."""
+    if x >= 1e299:
+        return f"10^{log10:.1f}"
+    return f"{x:.0f}" if x < 1e15 else f"{x:.4g}"

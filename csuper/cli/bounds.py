@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Gerzon: at most {g} equiangular lines in R^{d}{note}")
     if eps is not None:
         lc = line_count_bounds(eps, d, max_order=kmax)
+        from csuper.cli._options import count_text
+
         low = count_text(float(lc.lower), float(lc.log10_lower))
         high = count_text(float(lc.upper), float(lc.log10_upper))
         print(
@@ -126,12 +128,3 @@ def run(args: argparse.Namespace) -> int:
             f"({lc.lower_bound}), at most {high} ({lc.upper_bound})"
         )
     return 0
-
-
-def count_text(x: float, log10: float) -> str:
-    """A line count: exact digits up to 10^15, then 4 significant ones (6.864e+215, not 216
-    digits), and as a power of ten from 1e299 on (the counts saturate at 1e300 or become inf
-    where float64 ends; ``log10`` holds the value then)."""
-    if x >= 1e299:
-        return f"10^{log10:.1f}"
-    return f"{x:.0f}" if x < 1e15 else f"{x:.4g}"

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the geometry facts; returns 0."""
     from csuper._validation import check_int, check_memory, check_real, check_rng
-    from csuper.cli.bounds import count_text
+    from csuper.cli._options import count_text
     from csuper.geometry import (
         best_coherence_bound,
         find_packing,
